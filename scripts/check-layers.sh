@@ -1,0 +1,23 @@
+#!/bin/sh
+# check-layers.sh - core/ and base/ include no outer layer and no I/O library (ARCHITECTURE.md);
+# each third-party header is included by exactly one of our files. The linker checks the rest
+# (the apex_*_layercheck targets in CMakeLists.txt).
+set -eu
+cd "$(dirname "$0")/.."
+fail=0
+bad=$(grep -rnE '#include *["<](store|market|api|jobs|sys|app|io|cli)/|#include *<(sqlite3|libpq-fe|curl/curl|microhttpd|hiredis/hiredis|wslay/wslay|zlib|jansson)\.h>' src/core 2>/dev/null || true)
+if [ -n "$bad" ]; then
+  echo "check-layers: core/ reaches outside its layer:"; echo "$bad"; fail=1
+fi
+bad=$(grep -rnE '#include *["<](core|store|market|api|jobs|sys|app|io|cli)/' src/base 2>/dev/null || true)
+if [ -n "$bad" ]; then
+  echo "check-layers: base/ includes a layer above it:"; echo "$bad"; fail=1
+fi
+for h in jansson.h zlib.h sqlite3.h libpq-fe.h curl/curl.h microhttpd.h hiredis/hiredis.h wslay/wslay.h; do
+  n=$(grep -rlE "#include *<$h>" src | wc -l)
+  if [ "$n" -gt 1 ]; then
+    echo "check-layers: <$h> is included by $n files (one wrapper only):"; grep -rlE "#include *<$h>" src; fail=1
+  fi
+done
+[ $fail -eq 0 ] && echo "check-layers: ok"
+exit $fail

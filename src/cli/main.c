@@ -1,0 +1,45 @@
+/* main.c - apextrade: one executable, one table of commands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+  const char *summary;
+} COMMANDS[] = {
+    {"indicator", apex_cmd_indicator, "compute a technical indicator over a candle file (CSV out)"},
+    {"data", apex_cmd_data, "inspect candle files: rows, time range, timeframe, gaps, problems"},
+};
+
+static void usage(FILE *f)
+{
+  fprintf(f, "usage: apextrade COMMAND [ARGS...]\n\n"
+             "ApexTrade: technical indicators and candle data tools (backtests and the server come next).\n\n"
+             "commands:\n");
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+    fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+  fprintf(f, "\nRun 'apextrade COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stderr);
+    return APEX_EXIT_USAGE;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return APEX_EXIT_OK;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("apextrade 0.1.0\n");
+    return APEX_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+    if (!strcmp(argv[1], COMMANDS[i].name))
+      return COMMANDS[i].fn(argc - 1, argv + 1);
+  fprintf(stderr, "apextrade: unknown command '%s' (see 'apextrade --help')\n", argv[1]);
+  return APEX_EXIT_USAGE;
+}
