@@ -42,6 +42,7 @@ check-layers:
 bench: build
 	@$(BUILD)/bench/bench_indicators
 	@$(BUILD)/bench/bench_load
+	@$(BUILD)/bench/bench_backtest
 
 fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAPEX_FUZZ=ON -DAPEX_TESTS=OFF >/dev/null

@@ -15,7 +15,8 @@
   X(ENOFUNDS,  -6, "insufficient funds")                  \
   X(EOVERFLOW, -7, "arithmetic overflow")                 \
   X(ENOTFOUND, -8, "not found")                           \
-  X(EDATA,     -9, "invalid data")
+  X(EDATA,     -9, "invalid data")                        \
+  X(ECANCELED, -10, "cancelled")
 
 typedef enum {
 #define X(name, val, msg) APEX_##name = (val),

@@ -8,5 +8,6 @@ enum { APEX_EXIT_OK = 0, APEX_EXIT_FAIL = 1, APEX_EXIT_USAGE = 2 };
 /* argv[0] is the command name ("indicator"). */
 int apex_cmd_indicator(int argc, char **argv);
 int apex_cmd_data(int argc, char **argv);
+int apex_cmd_backtest(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ static const struct {
   int (*fn)(int argc, char **argv);
   const char *summary;
 } COMMANDS[] = {
+    {"backtest", apex_cmd_backtest, "run a strategy (JSON rules) over a candle file and report its performance"},
     {"indicator", apex_cmd_indicator, "compute a technical indicator over a candle file (CSV out)"},
     {"data", apex_cmd_data, "inspect candle files: rows, time range, timeframe, gaps, problems"},
 };
@@ -16,7 +17,7 @@ static const struct {
 static void usage(FILE *f)
 {
   fprintf(f, "usage: apextrade COMMAND [ARGS...]\n\n"
-             "ApexTrade: technical indicators and candle data tools (backtests and the server come next).\n\n"
+             "ApexTrade: backtests of rule-based strategies, technical indicators and candle data tools.\n\n"
              "commands:\n");
   for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
     fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);

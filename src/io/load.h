@@ -16,6 +16,8 @@ typedef enum {
   APEX_TIMEFMT_DATETIME, /* 2014-01-02 09:30:00 (as ISO 8601 UTC with 'T' and 'Z' when the input had them) */
   APEX_TIMEFMT_EPOCH_S,  /* 1388620800 */
   APEX_TIMEFMT_EPOCH_MS, /* 1388620800000 */
+  APEX_TIMEFMT_EPOCH_US, /* 1388620800000000 (Binance spot klines since 2025) */
+  APEX_TIMEFMT_EPOCH_NS, /* 1388620800000000000 */
 } apex_timefmt;
 
 typedef struct apex_load_opts {
@@ -41,7 +43,8 @@ apex_err apex_load_candles(const char *path, const apex_load_opts *opts, apex_se
 apex_err apex_load_candles_mem(const char *name, const char *data, size_t len, const apex_load_opts *opts,
                                apex_series **out, apex_load_report *rep, apex_error *err);
 
-/* Writes t the way the input wrote its times (rep from the load). Returns the length. */
+/* Writes t the way the input wrote its times (rep from the load; NULL: ISO 8601 UTC with 'T' and 'Z').
+ * Always NUL-terminates when cap > 0; returns the length written. */
 size_t apex_format_time(int64_t t_ms, const apex_load_report *rep, char *buf, size_t cap);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "core/series.h"
 
-#define REF_MAX_COLS 8
+#define REF_MAX_COLS 16
 
 /* A reference CSV: header `date,<cols>`, one row per candle, empty field = NaN. */
 typedef struct ref_table {

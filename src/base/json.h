@@ -1,0 +1,54 @@
+/* json.h - the project's JSON wrapper; json.c is the only file that includes <jansson.h>.
+ * Values are opaque and owned by the document returned from apex_json_parse. */
+#ifndef APEX_BASE_JSON_H
+#define APEX_BASE_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+typedef struct apex_json apex_json; /* a value inside a parsed document */
+
+/* Parses len bytes (one JSON value; trailing whitespace allowed). len > max_len is
+ * APEX_ETOOBIG without parsing. On APEX_EPARSE err says "line L, column C: what".
+ * The caller frees *out with apex_json_free; on error *out is NULL. */
+apex_err apex_json_parse(const char *buf, size_t len, size_t max_len, apex_json **out, apex_error *err);
+/* Frees a document returned by apex_json_parse; NULL is a no-op. */
+void apex_json_free(apex_json *doc);
+
+bool apex_json_is_array(const apex_json *v);
+/* Array length; 0 for a non-array. */
+size_t apex_json_array_size(const apex_json *v);
+/* Element i of an array, or NULL (not an array, out of range). Borrowed from the document. */
+const apex_json *apex_json_array_get(const apex_json *v, size_t i);
+/* A short name of v's type for messages ("array", "string", ...); "missing" for NULL. */
+const char *apex_json_type_name(const apex_json *v);
+
+/* Reads a number: a JSON number, or a string holding a decimal (ccxt writes some as strings).
+ * APEX_EPARSE if v is anything else, NULL, or text apex_parse_double rejects (nan, inf). */
+apex_err apex_json_number(const apex_json *v, double *out);
+/* Reads an integer: a JSON integer, an integral real, or a string of digits. */
+apex_err apex_json_int64(const apex_json *v, int64_t *out);
+
+/* One element of an array of arrays of numbers, as apex_json_each_row hands it over. */
+#define APEX_JSON_ROW_MAX 16
+typedef struct apex_json_row {
+  size_t index;                     /* position in the outer array (0-based) */
+  const apex_json *value;           /* the element itself */
+  bool is_array;                    /* false: the element is not an array (n is 0) */
+  size_t n;                         /* columns read: min(length, APEX_JSON_ROW_MAX) */
+  size_t len;                       /* the element's real length */
+  apex_err rc[APEX_JSON_ROW_MAX];   /* per column: APEX_OK, or APEX_EPARSE if not a number */
+  double num[APEX_JSON_ROW_MAX];    /* the value as a double */
+  int64_t i64[APEX_JSON_ROW_MAX];   /* the exact integer when is_int */
+  bool is_int[APEX_JSON_ROW_MAX];
+  const apex_json *cell[APEX_JSON_ROW_MAX]; /* the raw values, for messages */
+} apex_json_row;
+
+/* Calls fn for each element of the array arr, in order, and stops at the first non-OK return,
+ * which it returns. APEX_EPARSE if arr is not an array. */
+apex_err apex_json_each_row(const apex_json *arr, apex_err (*fn)(void *ctx, const apex_json_row *row), void *ctx);
+
+#endif

@@ -1,0 +1,26 @@
+/* problems.c - collecting validation problems (see problems.h). */
+#include "core/problems.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void apex_problems_add(apex_problems *p, const char *pointer, const char *fmt, ...)
+{
+  p->total++;
+  if (p->n == APEX_PROBLEMS_MAX)
+    return;
+  apex_problem *it = &p->item[p->n++];
+  snprintf(it->pointer, sizeof it->pointer, "%s", pointer);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(it->message, sizeof it->message, fmt, ap);
+  va_end(ap);
+}
+
+void apex_problems_format(const apex_problems *p, size_t i, char *buf, size_t cap)
+{
+  if (p->item[i].pointer[0])
+    snprintf(buf, cap, "%s: %s", p->item[i].pointer, p->item[i].message);
+  else
+    snprintf(buf, cap, "%s", p->item[i].message);
+}
