@@ -5,11 +5,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 fail=0
-bad=$(grep -rnE '#include *["<](store|market|api|jobs|sys|app|io|cli)/|#include *<(sqlite3|libpq-fe|curl/curl|microhttpd|hiredis/hiredis|wslay/wslay|zlib|jansson)\.h>' src/core 2>/dev/null || true)
+bad=$(grep -rnE '#include *"(store|market|api|jobs|sys|app|io|cli)/|#include *<(sqlite3|libpq-fe|curl/curl|microhttpd|hiredis/hiredis|wslay/wslay|zlib|jansson)\.h>' src/core 2>/dev/null || true)
 if [ -n "$bad" ]; then
   echo "check-layers: core/ reaches outside its layer:"; echo "$bad"; fail=1
 fi
-bad=$(grep -rnE '#include *["<](core|store|market|api|jobs|sys|app|io|cli)/' src/base 2>/dev/null || true)
+bad=$(grep -rnE '#include *"(core|store|market|api|jobs|sys|app|io|cli)/' src/base 2>/dev/null || true)
 if [ -n "$bad" ]; then
   echo "check-layers: base/ includes a layer above it:"; echo "$bad"; fail=1
 fi

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/json_more.h"
+#include "base/json.h"
 #include "cli/cli.h"
 #include "core/backtest.h"
 #include "core/resample.h"
@@ -165,6 +165,8 @@ static int apply_overrides(const args *a, apex_backtest_config *c)
   return 0;
 }
 
+static void iso_time(int64_t t, char *buf, size_t cap);
+
 /* Brings the candles to the strategy's timeframe; warnings about gaps go to warn. */
 static int fit_timeframe(const apex_strategy *st, const char *path, apex_series **s, char *warn, size_t cap)
 {
@@ -192,11 +194,17 @@ static int fit_timeframe(const apex_strategy *st, const char *path, apex_series 
     *s = r;
     have = st->timeframe;
   }
+  /* Markets that close (stocks) skip nights, weekends and holidays: only a gap longer than a long
+   * weekend is news there. A 24/7 market should have no gap at all. */
   apex_gaps g;
-  if (!apex_gaps_count((*s)->time, (*s)->n, have, &g) && g.missing) {
+  bool always_open = apex_metrics_periods_per_year(st->asset) == 365;
+  if (!apex_gaps_count((*s)->time, (*s)->n, have, &g) && g.missing &&
+      (always_open || g.largest_ms > 4 * APEX_MS_DAY)) {
+    char from[40];
     apex_timeframe_str(have, a, sizeof a);
-    snprintf(warn, cap, "%zu missing %s candles in %zu gaps (gaps are not filled; signals span them)", g.missing,
-             a, g.gaps);
+    iso_time(g.largest_start, from, sizeof from);
+    snprintf(warn, cap, "%zu missing %s candles in %zu gaps, the largest %.1f days from %s (gaps are not filled)",
+             g.missing, a, g.gaps, (double)g.largest_ms / (double)APEX_MS_DAY, from);
   }
   return 0;
 }
@@ -291,16 +299,15 @@ static apex_json *result_json(const apex_strategy *st, const apex_series *s, con
   apex_json_object_set(j, "monthly_returns", a);
 
   a = apex_json_new_array();
-  if (r->equity) {
-    size_t step = r->bars > MAX_CURVE_POINTS ? (r->bars + MAX_CURVE_POINTS - 1) / MAX_CURVE_POINTS : 1;
-    for (size_t i = 0; i < r->bars; i += step) {
-      size_t k = i + step >= r->bars ? r->bars - 1 : i; /* always end on the last candle */
-      apex_json *e = apex_json_new_object();
-      iso_time(s->time[r->first_bar + k], tb, sizeof tb);
-      apex_json_object_set(e, "time", apex_json_new_string(tb));
-      apex_json_object_set(e, "equity", num(r->equity[k]));
-      apex_json_array_append(a, e);
-    }
+  /* At most MAX_CURVE_POINTS, evenly spaced, always ending on the last candle. */
+  size_t step = r->n_equity > MAX_CURVE_POINTS ? (r->n_equity + MAX_CURVE_POINTS - 1) / MAX_CURVE_POINTS : 1;
+  for (size_t i = 0; i < r->n_equity; i += step) {
+    size_t k = i + step >= r->n_equity ? r->n_equity - 1 : i;
+    apex_json *e = apex_json_new_object();
+    iso_time(s->time[r->first_bar + apex_backtest_equity_offset(r, o, k)], tb, sizeof tb);
+    apex_json_object_set(e, "time", apex_json_new_string(tb));
+    apex_json_object_set(e, "equity", num(r->equity[k]));
+    apex_json_array_append(a, e);
   }
   apex_json_object_set(j, "equity_curve", a);
 
@@ -393,7 +400,7 @@ static int write_equity(const char *path, const apex_series *s, const apex_backt
   if (!f)
     return APEX_EXIT_FAIL;
   fputs("time,equity\n", f);
-  for (size_t i = 0; i < r->bars; i++) {
+  for (size_t i = 0; i < r->n_equity; i++) {
     char tb[64];
     apex_format_time(s->time[r->first_bar + i], rep, tb, sizeof tb);
     fprintf(f, "%s,%.17g\n", tb, r->equity[i]);
@@ -479,7 +486,8 @@ int apex_cmd_backtest(int argc, char **argv)
   double load_s = now_s() - t0;
 
   progress_state ps = {now_s(), false};
-  o.record_equity = true;
+  /* Every candle for --equity; enough for the JSON's curve otherwise; none for the summary. */
+  o.equity_every = a.equity ? 1 : a.json ? (s->n + MAX_CURVE_POINTS - 1) / MAX_CURVE_POINTS : 0;
   if (isatty(STDERR_FILENO)) {
     o.progress = on_progress;
     o.progress_ctx = &ps;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bigbuf.h"
 #include "core/fill.h"
 #include "core/ind/ind.h"
 #include "core/ledger.h"
@@ -39,8 +40,8 @@ typedef struct run {
   apex_ledger *led;
   apex_metrics_acc *acc;
   const double **slots;
-  double **owned; /* slot arrays this run allocated */
-  size_t n_owned;
+  double **owned; /* slot arrays this run allocated, owned_bytes each */
+  size_t n_owned, owned_bytes;
   size_t cap_trades;
   apex_fill_costs costs;
   apex_dec fraction;
@@ -83,8 +84,9 @@ static apex_err compute_slots(run *r, size_t n)
       continue;
     }
     double *outs[APEX_IND_MAX_OUTPUTS] = {0};
+    r->owned_bytes = (n ? n : 1) * sizeof(double);
     for (int o = 0; o < d->ind->n_outputs; o++) {
-      outs[o] = malloc((n ? n : 1) * sizeof(double));
+      outs[o] = apex_bigbuf_alloc(r->owned_bytes);
       if (!outs[o])
         return APEX_ENOMEM;
       r->owned[r->n_owned++] = outs[o];
@@ -274,8 +276,12 @@ static apex_err setup(run *r, size_t *b0, size_t *b1)
     return fail(r, APEX_ENOMEM, "metrics");
   if ((rc = compute_slots(r, hi)))
     return fail(r, rc, "indicators");
-  if (r->o->record_equity && !(r->res->equity = malloc((hi - lo) * sizeof(double))))
-    return fail(r, APEX_ENOMEM, "equity curve");
+  size_t k = r->o->equity_every;
+  if (k) {
+    r->res->n_equity = (hi - lo - 1) / k + 1 + ((hi - lo - 1) % k != 0);
+    if (!(r->res->equity = apex_bigbuf_alloc(r->res->n_equity * sizeof(double))))
+      return fail(r, APEX_ENOMEM, "equity curve");
+  }
   r->res->first_bar = lo;
   r->res->bars = hi - lo;
   r->res->warmup = apex_ruleset_warmup(r->st->rules);
@@ -300,6 +306,7 @@ apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const 
   bool pending_entry = false, pending_exit = false, halted = false;
   apex_exit_reason exit_why = APEX_EXIT_SIGNAL;
   apex_dec entry_qty = 0;
+  size_t next_sample = b0, n_sampled = 0;
 
   for (size_t t0 = b0; t0 < b1; t0 += chunk) {
     if (o->cancel && atomic_load_explicit(o->cancel, memory_order_relaxed)) {
@@ -363,8 +370,10 @@ apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const 
       }
       if ((rc = apex_metrics_acc_bar(r.acc, s->time[t], equity, qty_d > 0)))
         goto fill_fail;
-      if (out->equity)
-        out->equity[t - b0] = equity;
+      if (out->equity && (t == next_sample || t == last)) {
+        out->equity[n_sampled++] = equity;
+        next_sample += o->equity_every;
+      }
     }
   }
   if (o->progress)
@@ -378,7 +387,7 @@ fill_fail:
   rc = apex_error_set(err, rc, "backtest: %s while filling an order or booking it", apex_strerror(rc));
 out:
   for (size_t k = 0; k < r.n_owned; k++)
-    free(r.owned[k]);
+    apex_bigbuf_free(r.owned[k], r.owned_bytes);
   free(r.owned);
   free((void *)r.slots);
   apex_ledger_free(r.led);
@@ -388,10 +397,16 @@ out:
   return rc;
 }
 
+size_t apex_backtest_equity_offset(const apex_backtest_result *r, const apex_backtest_opts *o, size_t i)
+{
+  size_t off = i * o->equity_every;
+  return off < r->bars ? off : r->bars - 1;
+}
+
 void apex_backtest_result_clear(apex_backtest_result *r)
 {
   free(r->trades);
-  free(r->equity);
+  apex_bigbuf_free(r->equity, r->n_equity * sizeof(double));
   apex_metrics_clear(&r->metrics);
   memset(r, 0, sizeof *r);
 }

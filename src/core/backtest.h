@@ -54,7 +54,9 @@ typedef struct apex_bt_trade {
 typedef struct apex_backtest_opts {
   apex_backtest_config cfg;
   int periods_per_year; /* 365 or 252, see apex_metrics_periods_per_year */
-  bool record_equity;   /* keep equity at every candle's close in the result */
+  /* Keep equity at the close of every k-th candle of the run (offsets 0, k, 2k, ...) and of the
+   * last one; 0 keeps none, 1 every candle. */
+  size_t equity_every;
   /* Called at most every 1 % of the candles with the percent done and the current candle time. */
   void (*progress)(void *ctx, double pct, int64_t time_ms);
   void *progress_ctx;
@@ -67,7 +69,8 @@ typedef struct apex_backtest_result {
   apex_bt_trade *trades; /* closed trades in order */
   size_t n_trades;
   size_t first_bar, bars;  /* the candles traded: [first_bar, first_bar + bars) of the series */
-  double *equity;          /* bars values when record_equity, else NULL */
+  double *equity;          /* n_equity samples (see equity_every), NULL when none were asked for */
+  size_t n_equity;
   apex_dec final_cash;     /* == final equity: the run ends flat */
   apex_dec total_commission;
   size_t fills;
@@ -86,5 +89,7 @@ void apex_backtest_opts_init(apex_backtest_opts *o, const apex_strategy *st);
 apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const apex_backtest_opts *o,
                            apex_backtest_result *out, apex_error *err);
 void apex_backtest_result_clear(apex_backtest_result *r);
+/* Candle offset (from first_bar) of equity sample i. */
+size_t apex_backtest_equity_offset(const apex_backtest_result *r, const apex_backtest_opts *o, size_t i);
 
 #endif

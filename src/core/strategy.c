@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/json_more.h"
+#include "base/json.h"
 #include "base/parse.h"
 
 #define MAX_DOC_BYTES (4u << 20)

@@ -50,7 +50,7 @@ static apex_backtest_result run(apex_strategy *st, apex_series *s, double capita
   o.cfg.initial_capital = capital;
   o.cfg.commission_pct = comm;
   o.cfg.slippage_pct = slip;
-  o.record_equity = true;
+  o.equity_every = 1;
   apex_backtest_result r;
   apex_error err = {0};
   cr_assert_eq(apex_backtest_run(st, s, &o, &r, &err), APEX_OK, "%s", err.msg);

@@ -54,7 +54,7 @@ Test(backtest_reference, backtrader_rsi_orcl_trade_for_trade)
 
   apex_backtest_opts o;
   apex_backtest_opts_init(&o, st);
-  o.record_equity = true;
+  o.equity_every = 1;
   cr_expect_eq(o.cfg.initial_capital, 10000);
   cr_expect_eq(o.cfg.commission_pct, 0.1);
   apex_backtest_result r;

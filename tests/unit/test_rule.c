@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/json_more.h"
+#include "base/json.h"
 #include "core/rule/rule.h"
 
 #define MAXT 16

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base/json_more.h"
+#include "base/json.h"
 #include "core/rule/rule_int.h"
 
 const char *const apex_rule_op_names[RULE_NOPS] = {
