@@ -368,6 +368,8 @@ apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const 
           exit_why = APEX_EXIT_SIGNAL;
         }
       }
+      if (o->on_bar)
+        o->on_bar(o->on_bar_ctx, t, apex_ledger_cash(r.led), apex_ledger_position(r.led), equity);
       if ((rc = apex_metrics_acc_bar(r.acc, s->time[t], equity, qty_d > 0)))
         goto fill_fail;
       if (out->equity && (t == next_sample || t == last)) {

@@ -60,6 +60,9 @@ typedef struct apex_backtest_opts {
   /* Called at most every 1 % of the candles with the percent done and the current candle time. */
   void (*progress)(void *ctx, double pct, int64_t time_ms);
   void *progress_ctx;
+  /* Called after every candle with the account at its close (tests, live views); NULL: none. */
+  void (*on_bar)(void *ctx, size_t bar, apex_dec cash, apex_dec position, double equity);
+  void *on_bar_ctx;
   /* Checked as often as progress is reported; non-zero stops the run with APEX_ECANCELED. */
   const atomic_int *cancel;
 } apex_backtest_opts;

@@ -9,7 +9,7 @@
 #define APEX_PROBLEMS_MAX 32
 
 typedef struct apex_problem {
-  char pointer[160]; /* JSON Pointer (RFC 6901), "" for the document itself */
+  char pointer[256]; /* JSON Pointer (RFC 6901), "" for the document itself */
   char message[256];
 } apex_problem;
 

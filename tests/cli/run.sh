@@ -91,6 +91,66 @@ has "$TMP/out" 'timeframe: +1m' "1m detected"
 expect 2 "quote file is not candles" -- "$APEX" data inspect "$SHARED/data/backtrader/bidask.csv"
 has "$TMP/err" "bidask.csv" "quote file error names the file"
 
+
+# --- backtest ---
+expect 0 "backtest help" -- "$APEX" backtest --help
+has "$TMP/out" 'usage: apextrade backtest --strategy FILE.json --data CANDLES' "backtest help"
+expect 0 "backtest the RSI example" -- "$APEX" backtest --strategy examples/rsi_mean_reversion.json --data "$ORCL" \
+  --trades "$TMP/trades.csv" --equity "$TMP/equity.csv"
+has "$TMP/out" '^Trades +14 ' "14 trades, as backtrader"
+has "$TMP/out" '-> 39395\.395272' "final value as backtrader's 39395.39527213418"
+lines "$TMP/trades.csv" 15 "trade log: header and 14 trades"
+lines "$TMP/equity.csv" 5037 "equity at every candle"
+has "$TMP/trades.csv" '^1,1996-04-10,3\.12963,3090\.36152025,1996-06-24,4\.208333,' "first trade as backtrader's"
+# Weekends and holidays are normal for a stock; the market's 6-day closure after 2001-09-11 is not.
+has "$TMP/err" 'warning: .*the largest 6\.0 days from 2001-09-11' "a real gap is warned about"
+[ "$(wc -l <"$TMP/err")" -eq 1 ] && ok || bad "one warning line: $(cat "$TMP/err")"
+
+expect 0 "backtest --json -" -- "$APEX" backtest --strategy examples/rsi_mean_reversion.json --data "$ORCL" --json -
+/usr/bin/python3 - "$TMP/out" <<'PY' && ok || bad "JSON result fields"
+import json, sys
+r = json.load(open(sys.argv[1]))
+for k in ["total_return_pct", "sharpe_ratio", "max_drawdown_pct", "win_rate_pct", "total_trades", "profit_factor",
+          "equity_curve", "trades", "sortino_ratio", "cagr_pct", "monthly_returns", "final_capital", "stats"]:
+    assert k in r, k
+assert r["total_trades"] == 14 and len(r["trades"]) == 14
+assert abs(float(r["final_capital"]) / 39395.39527213418 - 1) < 1e-6
+assert r["stats"]["bars"] == 5036 and r["stats"]["engine_seconds"] >= 0 and r["stats"]["load_seconds"] >= 0
+assert r["trades"][0]["entry_time"].startswith("1996-04-10") and r["trades"][0]["exit_reason"] == "signal"
+assert r["equity_curve"][-1]["time"].startswith("2014-12-31") and len(r["equity_curve"]) <= 2000
+assert r["monthly_returns"][0]["month"] == "1995-01"
+PY
+
+expect 0 "date range and overrides" -- "$APEX" backtest --strategy examples/rsi_mean_reversion.json --data "$ORCL" \
+  --start 2000-01-01 --end 2005-01-01 --capital 5000 --commission 0 --slippage 0.1 --json "$TMP/r.json"
+/usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['start_date'].startswith('2000-01-03'), r['start_date']; assert r['end_date'].startswith('2004-12-31'); assert r['initial_capital']==5000 and r['slippage_pct']==0.1" "$TMP/r.json" && ok || bad "date range applied"
+
+for f in examples/*.json; do
+  expect 0 "example $(basename "$f") runs on the 1m sample" -- "$APEX" backtest --strategy "$f" --data data/btc-usdt-1m.json
+done
+
+cat >"$TMP/bad.json" <<'JSON'
+{"name": "bad", "asset": "ORCL", "timeframe": "1d",
+ "entry_rules": [{"signal": "BUY", "conditions": [
+   {"indicator": "RSI", "params": {"period": 0}, "operator": "less_than", "value": 30},
+   {"indicator": "NOPE", "operator": "less_than", "value": 30}]}],
+ "exit_rules": [], "risk_management": {"max_position_size": 2}}
+JSON
+expect 2 "invalid strategy" -- "$APEX" backtest --strategy "$TMP/bad.json" --data "$ORCL"
+has "$TMP/err" 'bad.json: /entry_rules/0/conditions/0/params/period: must be an integer from 2 to 100000, got 0' "param problem with its pointer"
+has "$TMP/err" 'bad.json: /entry_rules/0/conditions/1/indicator: ' "unknown indicator with its pointer"
+has "$TMP/err" 'bad.json: /risk_management/max_position_size: ' "risk problem with its pointer"
+[ "$(wc -l <"$TMP/err")" -ge 3 ] && ok || bad "every problem listed"
+printf '{"name": ' >"$TMP/trunc.json"
+expect 2 "strategy that is not JSON" -- "$APEX" backtest --strategy "$TMP/trunc.json" --data "$ORCL"
+has "$TMP/err" 'trunc.json: line 1' "JSON syntax error with its position"
+expect 2 "missing data" -- "$APEX" backtest --strategy examples/rsi_mean_reversion.json --data "$TMP/none.csv"
+expect 2 "bad commission" -- "$APEX" backtest --strategy examples/rsi_mean_reversion.json --data "$ORCL" --commission abc
+has "$TMP/err" '--commission: must be a number' "bad option named"
+expect 2 "no candles in range" -- "$APEX" backtest --strategy examples/rsi_mean_reversion.json --data "$ORCL" --start 2030-01-01
+expect 2 "cannot resample 1d to 1m" -- "$APEX" backtest --strategy examples/sma_crossover.json --data "$ORCL"
+has "$TMP/err" 'cannot build 1m candles' "timeframe mismatch explained"
+
 # --- top level ---
 expect 0 "top-level help" -- "$APEX" --help
 has "$TMP/out" 'indicator' "help lists indicator"
