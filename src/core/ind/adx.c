@@ -34,7 +34,7 @@ double apex_adx_update(apex_adx *s, double high, double low, double close)
   double dx;
   if (!apex_dm_update(&s->dm, high, low, close))
     return NAN;
-  long long k = s->dm.seen - 1, p = (long long)s->dm.period;
+  long long k = s->dm.seen - 1, p = s->dm.iperiod;
   int have = apex_dm_dx(&s->dm, &dx);
   if (k < 2 * p - 1) {
     if (have)

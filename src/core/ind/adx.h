@@ -17,14 +17,14 @@ typedef struct apex_dm {
   double prev_high, prev_low, prev_close;
   double pdm, mdm, tr; /* sums, then Wilder-smoothed */
   double period;
-  long long seen;
+  long long iperiod, seen; /* period again as an integer: no conversion per candle */
 } apex_dm;
 
 static inline int apex_dm_is_zero(double x) { return -1e-14 < x && x < 1e-14; } /* TA_IS_ZERO */
 
 static inline void apex_dm_init(apex_dm *s, int period)
 {
-  *s = (apex_dm){.period = period};
+  *s = (apex_dm){.period = period, .iperiod = period};
 }
 
 /* One candle's +DM1, -DM1 and TR1 against the previous candle, which becomes this one. */
@@ -34,8 +34,12 @@ static inline void apex_dm_raw(apex_dm *s, double high, double low, double close
   double diffp = high - s->prev_high, diffm = s->prev_low - low;
   double hi = high > s->prev_close ? high : s->prev_close;
   double lo = low < s->prev_close ? low : s->prev_close;
-  *mdm = diffm > 0 && diffp < diffm ? diffm : 0.0;
-  *pdm = diffp > 0 && diffp > diffm ? diffp : 0.0; /* excludes the -DM case: there diffp < diffm */
+  /* Selected by multiplying with 0 or 1 rather than branching: the tests flip at random with the
+   * data, and a mispredicted branch costs more than the whole step. x * 0 may be -0.0, which adds
+   * like +0.0, so the sums keep TA-Lib's bits. */
+  double m = (double)((diffm > 0) & (diffp < diffm)), p = (double)((diffp > 0) & (diffp > diffm));
+  *mdm = diffm * m;
+  *pdm = diffp * p; /* excludes the -DM case: there diffp < diffm */
   *tr = hi - lo;
   s->prev_high = high;
   s->prev_low = low;
@@ -62,7 +66,7 @@ static inline int apex_dm_update(apex_dm *s, double high, double low, double clo
     return 0;
   }
   apex_dm_raw(s, high, low, close, &pdm, &mdm, &tr);
-  if (k < (long long)s->period) {
+  if (k < s->iperiod) {
     s->mdm += mdm;
     s->pdm += pdm;
     s->tr += tr;
