@@ -1,5 +1,6 @@
 # The two commands a new user needs: `make run` and `make test` (see README.md).
 # Everything else is CMake; this file only strings the steps together.
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 ASAN_BUILD ?= build-asan

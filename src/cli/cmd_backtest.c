@@ -414,8 +414,13 @@ static void print_summary(const apex_strategy *st, const char *data, const apex_
 {
   const apex_metrics *m = &r->metrics;
   char t0[64], t1[64], fin[APEX_DEC_STR_MAX], com[APEX_DEC_STR_MAX];
-  apex_format_time(s->time[r->first_bar], rep, t0, sizeof t0);
-  apex_format_time(s->time[r->first_bar + r->bars - 1], rep, t1, sizeof t1);
+  if (rep->timefmt == APEX_TIMEFMT_DATE || rep->timefmt == APEX_TIMEFMT_DATETIME) {
+    apex_format_time(s->time[r->first_bar], rep, t0, sizeof t0);
+    apex_format_time(s->time[r->first_bar + r->bars - 1], rep, t1, sizeof t1);
+  } else { /* epoch numbers tell a person nothing */
+    iso_time(s->time[r->first_bar], t0, sizeof t0);
+    iso_time(s->time[r->first_bar + r->bars - 1], t1, sizeof t1);
+  }
   fmt_dec(r->final_cash, fin, sizeof fin);
   fmt_dec(r->total_commission, com, sizeof com);
   printf("Strategy        %s (%s, %s)\n", st->name, st->asset, st->timeframe_text);
