@@ -16,7 +16,8 @@
   X(EOVERFLOW, -7, "arithmetic overflow")                 \
   X(ENOTFOUND, -8, "not found")                           \
   X(EDATA,     -9, "invalid data")                        \
-  X(ECANCELED, -10, "cancelled")
+  X(ECANCELED, -10, "cancelled")                          \
+  X(ECONFLICT, -11, "already exists or changed meanwhile")
 
 typedef enum {
 #define X(name, val, msg) APEX_##name = (val),
