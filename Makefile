@@ -30,12 +30,17 @@ run: build
 test: check-layers test-unit test-asan
 	@echo "make test: all suites passed"
 
+# The store tests also run on PostgreSQL: a throwaway cluster under the build directory, stopped
+# and removed afterwards even when a test fails (scripts/with-pg.sh).
+PG_TEST_PORT ?= 55439
 test-unit: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@sh scripts/with-pg.sh $(CURDIR)/$(BUILD)/pgtest $(PG_TEST_PORT) \
+	  sh -c 'cd $(BUILD) && ctest --output-on-failure -j $(JOBS)'
 
 test-asan: build-asan
-	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	@sh scripts/with-pg.sh $(CURDIR)/$(ASAN_BUILD)/pgtest $$(($(PG_TEST_PORT) + 1)) \
+	  sh -c 'cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)'
 
 check-layers:
 	@sh scripts/check-layers.sh
@@ -44,6 +49,7 @@ bench: build
 	@$(BUILD)/bench/bench_indicators
 	@$(BUILD)/bench/bench_load
 	@$(BUILD)/bench/bench_backtest
+	@$(BUILD)/bench/ingest   # PostgreSQL too when APEX_TEST_PG_URL is set
 
 fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAPEX_FUZZ=ON -DAPEX_TESTS=OFF >/dev/null

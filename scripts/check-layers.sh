@@ -13,11 +13,15 @@ bad=$(grep -rnE '#include *"(core|store|market|api|jobs|sys|app|io|cli)/' src/ba
 if [ -n "$bad" ]; then
   echo "check-layers: base/ includes a layer above it:"; echo "$bad"; fail=1
 fi
-for h in jansson.h zlib.h sqlite3.h libpq-fe.h curl/curl.h microhttpd.h hiredis/hiredis.h wslay/wslay.h; do
+for h in jansson.h zlib.h sqlite3.h libpq-fe.h curl/curl.h microhttpd.h hiredis/hiredis.h wslay/wslay.h jwt.h sodium.h; do
   n=$(grep -rlE "#include *<$h>" src | wc -l)
   if [ "$n" -gt 1 ]; then
     echo "check-layers: <$h> is included by $n files (one wrapper only):"; grep -rlE "#include *<$h>" src; fail=1
   fi
 done
+n=$(grep -rlE '#include *<openssl/' src | sort -u | wc -l)
+if [ "$n" -gt 1 ]; then
+  echo "check-layers: OpenSSL headers are included by $n files (one wrapper only):"; grep -rlE '#include *<openssl/' src; fail=1
+fi
 [ $fail -eq 0 ] && echo "check-layers: ok"
 exit $fail

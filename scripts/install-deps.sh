@@ -14,6 +14,16 @@ libclang-rt-14-dev
 libjansson-dev
 zlib1g-dev
 libcriterion-dev
+libmicrohttpd-dev
+wrk
+python3-pytest
+python3-httpx
+libsqlite3-dev
+libpq-dev
+postgresql
+libjwt-dev
+libsodium-dev
+libssl-dev
 "
 
 missing=""

@@ -217,6 +217,8 @@ apex_json *apex_json_new_integer(int64_t x) { return (apex_json *)json_integer((
 apex_json *apex_json_new_bool(bool b) { return (apex_json *)json_boolean(b); }
 apex_json *apex_json_new_null(void) { return (apex_json *)json_null(); }
 
+apex_json *apex_json_copy(const apex_json *v) { return v ? (apex_json *)json_deep_copy(CJ(v)) : NULL; }
+
 apex_err apex_json_object_set(apex_json *obj, const char *key, apex_json *val)
 {
   if (!obj || !val) {

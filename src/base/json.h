@@ -92,6 +92,8 @@ apex_json *apex_json_new_number(double x);
 apex_json *apex_json_new_integer(int64_t x);
 apex_json *apex_json_new_bool(bool b);
 apex_json *apex_json_new_null(void);
+/* A new copy of v that the caller owns (NULL on OOM or when v is NULL). */
+apex_json *apex_json_copy(const apex_json *v);
 apex_err apex_json_object_set(apex_json *obj, const char *key, apex_json *val);
 apex_err apex_json_array_append(apex_json *arr, apex_json *val);
 /* Text of v (reals with 17 significant digits, keys in insertion order); the caller frees it

@@ -11,7 +11,9 @@ static const struct {
 } COMMANDS[] = {
     {"backtest", apex_cmd_backtest, "run a strategy (JSON rules) over a candle file and report its performance"},
     {"indicator", apex_cmd_indicator, "compute a technical indicator over a candle file (CSV out)"},
-    {"data", apex_cmd_data, "inspect candle files: rows, time range, timeframe, gaps, problems"},
+    {"serve", apex_cmd_serve, "run the HTTP API server (see 'apextrade serve --help')"},
+    {"data", apex_cmd_data, "candle files: inspect, resample, import into the database"},
+    {"migrate", apex_cmd_migrate, "apply pending database migrations (--status: list them)"},
 };
 
 static void usage(FILE *f)

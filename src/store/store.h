@@ -95,6 +95,7 @@ typedef struct apex_page {
 
 /* Inserts the row and its version 1 in one transaction. */
 apex_err apex_store_strategy_insert(apex_store *s, const apex_strategy_row *r, apex_error *err);
+/* user_id NULL: any user's (background jobs only; requests always pass the caller's id). */
 apex_err apex_store_strategy_get(apex_store *s, const char *user_id, const char *id, apex_strategy_row *out,
                                  apex_error *err);
 /* rows: caller array of p->limit; *n rows filled; *total across all pages. */
@@ -127,6 +128,7 @@ typedef struct apex_trade_row {
 } apex_trade_row;
 
 apex_err apex_store_backtest_insert(apex_store *s, const apex_backtest_row *r, apex_error *err);
+/* user_id NULL: any user's (background jobs only). */
 apex_err apex_store_backtest_get(apex_store *s, const char *user_id, const char *id, apex_backtest_row *out,
                                  apex_error *err);
 apex_err apex_store_backtest_list(apex_store *s, const char *user_id, const apex_page *p, apex_backtest_row *rows,

@@ -151,6 +151,28 @@ expect 2 "no candles in range" -- "$APEX" backtest --strategy examples/rsi_mean_
 expect 2 "cannot resample 1d to 1m" -- "$APEX" backtest --strategy examples/sma_crossover.json --data "$ORCL"
 has "$TMP/err" 'cannot build 1m candles' "timeframe mismatch explained"
 
+# --- migrate and data import (SQLite in a temporary APEX_DATA_DIR) ---
+export APEX_DATA_DIR="$TMP/var/data"
+unset DATABASE_URL
+expect 0 "migrate --status before any migration" -- "$APEX" migrate --status
+has "$TMP/out" '0001_init pending' "pending before migrating"
+expect 0 "migrate" -- "$APEX" migrate
+has "$TMP/out" '0001_init applied' "applied after migrating"
+expect 0 "migrate again does nothing" -- "$APEX" migrate
+if [ "$(stat -c %a "$APEX_DATA_DIR")" = 700 ]; then ok; else bad "data dir mode $(stat -c %a "$APEX_DATA_DIR"), wanted 700"; fi
+expect 0 "import the ORCL sample" -- "$APEX" data import "$ORCL" --symbol ORCL --timeframe 1d --source yahoo
+has "$TMP/out" 'imported 5036 rows of ORCL 1d' "import counts rows"
+has "$TMP/out" 'rows/s' "import reports its speed"
+expect 0 "import again (upsert)" -- "$APEX" data import "$ORCL" --symbol ORCL --timeframe 1d
+expect 0 "import help" -- "$APEX" data import --help
+has "$TMP/out" 'usage: apextrade data import FILE --symbol SYM --timeframe TF' "import usage"
+expect 2 "import without symbol" -- "$APEX" data import "$ORCL" --timeframe 1d
+expect 2 "import with a bad timeframe" -- "$APEX" data import "$ORCL" --symbol ORCL --timeframe 7q
+expect 2 "import of a missing file" -- "$APEX" data import "$TMP/none.csv" --symbol ORCL --timeframe 1d
+lines "$TMP/err" 1 "one error line"
+expect 2 "migrate with a bad argument" -- "$APEX" migrate --frob
+unset APEX_DATA_DIR
+
 # --- top level ---
 expect 0 "top-level help" -- "$APEX" --help
 has "$TMP/out" 'indicator' "help lists indicator"

@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""Writes src/api/openapi.json, the OpenAPI 3.1 document of the API. Run after changing routes:
+   /usr/bin/python3 scripts/gen-openapi.py
+tests/api/test_openapi.py checks the document against the server's route table both ways."""
+import json, os
+
+P = lambda name, where="path", schema=None, required=None, desc=None: {
+    "name": name, "in": where, "required": where == "path" if required is None else required,
+    "schema": schema or {"type": "string"}, **({"description": desc} if desc else {})}
+PAGE = [P("page", "query", {"type": "integer", "minimum": 1, "default": 1}),
+        P("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
+        P("sort", "query", {"type": "string", "enum": ["created_at", "-created_at"], "default": "-created_at"})]
+FILTERS = [P("status", "query"), P("symbol", "query")]
+ID = [P("id", schema={"type": "string", "format": "uuid"})]
+SYM = [P("symbol", desc="e.g. BTC/USDT or ORCL (the slash is part of the path)")]
+
+def ref(n): return {"$ref": f"#/components/schemas/{n}"}
+def body(schema): return {"required": True, "content": {"application/json": {"schema": schema}}}
+def ok(schema=None, status="200", desc="OK"):
+    r = {"description": desc}
+    if schema is not None:
+        r["content"] = {"application/json": {"schema": schema}}
+    return {status: r}
+def problems(*codes):
+    names = {400: "Malformed JSON", 401: "Not authenticated (1002 token expired, 1003 token invalid)",
+             403: "Forbidden", 404: "Not found (also another user's resource)", 405: "Method not allowed",
+             409: "Conflict", 413: "Body over 1 MiB", 415: "Body is not JSON", 422: "Validation error",
+             429: "Rate limited (Retry-After)", 501: "Not implemented yet", 503: "Not ready"}
+    return {str(c): {"description": names.get(c, "Error"),
+                     "content": {"application/problem+json": {"schema": ref("Problem")}}} for c in codes}
+def op(summary, tag, responses, params=None, req=None, auth=True, codes=()):
+    o = {"summary": summary, "tags": [tag], "responses": {**responses, **problems(*codes)}}
+    if params: o["parameters"] = params
+    if req: o["requestBody"] = req
+    o["security"] = [{"bearer": []}] if auth else []
+    return o
+
+AUTHC = (401,)
+paths = {
+ "/healthz": {"get": op("Process alive", "system", ok({"type": "object"}), auth=False)},
+ "/readyz": {"get": op("Database reachable", "system", ok({"type": "object"}), auth=False, codes=(503,))},
+ "/metrics": {"get": op("Prometheus metrics (text format)", "system",
+                        {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}, auth=False)},
+ "/api/v1/openapi.json": {"get": op("This document", "system", ok({"type": "object"}), auth=False)},
+ "/api/v1/auth/register": {"post": op("Create an account", "auth", ok(ref("User"), "201", "Created"),
+                                      req=body(ref("Register")), auth=False, codes=(400, 409, 415, 422))},
+ "/api/v1/auth/login": {"post": op("Log in: access token + refresh token (also as HttpOnly cookie)", "auth",
+                                   ok(ref("Tokens")), req=body(ref("Login")), auth=False, codes=(400, 401, 422, 429))},
+ "/api/v1/auth/refresh": {"post": op("Rotate a refresh token (body or cookie); reuse revokes the family", "auth",
+                                     ok(ref("Tokens")), req={"required": False, "content": {"application/json": {"schema": ref("Refresh")}}},
+                                     auth=False, codes=(400, 401))},
+ "/api/v1/auth/logout": {"post": op("Revoke the refresh token's family", "auth", {"204": {"description": "Logged out"}},
+                                    req={"required": False, "content": {"application/json": {"schema": ref("Refresh")}}}, auth=False)},
+ "/api/v1/auth/forgot": {"post": op("Send a password reset token (same answer for unknown emails)", "auth",
+                                    ok({"type": "object"}, "202", "Accepted"), req=body(ref("Forgot")), auth=False, codes=(400, 422))},
+ "/api/v1/auth/reset": {"post": op("Set a new password with a reset token", "auth", {"204": {"description": "Done"}},
+                                   req=body(ref("Reset")), auth=False, codes=(400, 401, 422))},
+ "/api/v1/auth/me": {"get": op("The current user", "auth", ok(ref("User")), codes=AUTHC),
+                     "patch": op("Update profile, time zone, preferred currency", "auth", ok(ref("User")),
+                                 req=body(ref("Profile")), codes=AUTHC + (400, 422))},
+ "/api/v1/strategies": {"get": op("List strategies", "strategies", ok(ref("StrategyPage")), PAGE + FILTERS, codes=AUTHC + (422,)),
+                        "post": op("Create a strategy (the document apextrade backtest --strategy reads)", "strategies",
+                                   ok(ref("Strategy"), "201", "Created"), req=body(ref("StrategyDocument")), codes=AUTHC + (400, 415, 422))},
+ "/api/v1/strategies/{id}": {"get": op("Get a strategy", "strategies", ok(ref("Strategy")), ID, codes=AUTHC + (404,)),
+                             "put": op("Replace a strategy (stores a new version)", "strategies", ok(ref("Strategy")), ID,
+                                       body(ref("StrategyDocument")), codes=AUTHC + (400, 404, 415, 422)),
+                             "delete": op("Delete a strategy", "strategies", {"204": {"description": "Deleted"}}, ID, codes=AUTHC + (404,))},
+ "/api/v1/strategies/{id}/activate": {"post": op("Activate for paper or live trading (live needs FEATURE_LIVE_TRADING)", "strategies",
+                                                 ok(ref("Strategy")), ID, {"required": False, "content": {"application/json": {"schema": ref("Activate")}}},
+                                                 codes=AUTHC + (403, 404, 409, 422))},
+ "/api/v1/strategies/{id}/deactivate": {"post": op("Pause trading", "strategies", ok(ref("Strategy")), ID, codes=AUTHC + (404, 409))},
+ "/api/v1/strategies/{id}/clone": {"post": op("Duplicate a strategy", "strategies", ok(ref("Strategy"), "201", "Created"), ID, codes=AUTHC + (404,))},
+ "/api/v1/strategies/{id}/versions": {"get": op("Version history, newest first", "strategies", ok({"type": "object"}), ID, codes=AUTHC + (404,))},
+ "/api/v1/backtests": {"get": op("List backtests", "backtests", ok(ref("BacktestPage")), PAGE + FILTERS, codes=AUTHC + (422,)),
+                       "post": op("Start a backtest (runs in the background)", "backtests", ok(ref("Backtest"), "202", "Accepted"),
+                                  req=body(ref("BacktestConfig")), codes=AUTHC + (400, 404, 415, 422))},
+ "/api/v1/backtests/{id}": {"get": op("Status, progress and results", "backtests", ok(ref("Backtest")), ID, codes=AUTHC + (404,)),
+                            "delete": op("Cancel a pending or running backtest (code 3003)", "backtests", ok(ref("Backtest")), ID, codes=AUTHC + (404, 409))},
+ "/api/v1/backtests/{id}/trades": {"get": op("Trade log", "backtests", ok({"type": "object"}), ID + PAGE[:2], codes=AUTHC + (404, 422))},
+ "/api/v1/backtests/{id}/equity": {"get": op("Equity curve", "backtests", ok({"type": "object"}), ID + PAGE[:2], codes=AUTHC + (404, 422))},
+ "/api/v1/backtests/{id}/report": {"get": op("PDF report (not yet: 404 with a problem body)", "backtests",
+                                             {"200": {"description": "PDF", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+                                             ID, codes=AUTHC + (404,))},
+ "/api/v1/market/symbols": {"get": op("Stored symbols and timeframes", "market", ok({"type": "object"}), codes=AUTHC)},
+ "/api/v1/market/ticker/{symbol}": {"get": op("Last stored price", "market", ok({"type": "object"}), SYM, codes=AUTHC + (404,))},
+ "/api/v1/market/ohlcv/{symbol}": {"get": op("Candles at any timeframe (resampled from stored ones)", "market", ok({"type": "object"}),
+                                             SYM + [P("timeframe", "query"), P("start", "query"), P("end", "query"),
+                                                    P("limit", "query", {"type": "integer", "minimum": 1, "maximum": 10000})],
+                                             codes=AUTHC + (404, 422))},
+ "/api/v1/market/orderbook/{symbol}": {"get": op("Order book (needs a live feed: 501 for now)", "market", ok({"type": "object"}), SYM, codes=AUTHC + (501,))},
+}
+
+obj = lambda props, req=(): {"type": "object", "properties": props, **({"required": list(req)} if req else {})}
+S, N, I = {"type": "string"}, {"type": "number"}, {"type": "integer"}
+DEC = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,8})?$", "description": "exact decimal"}
+schemas = {
+ "Problem": obj({"type": S, "title": S, "status": I, "detail": S, "instance": S, "code": I,
+                 "errors": {"type": "array", "items": obj({"field": S, "pointer": S, "message": S})}}, ("type", "title", "status")),
+ "Register": obj({"email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 10},
+                  "first_name": S, "last_name": S}, ("email", "password")),
+ "Login": obj({"email": S, "password": S}, ("email", "password")),
+ "Refresh": obj({"refresh_token": S}),
+ "Forgot": obj({"email": S}, ("email",)),
+ "Reset": obj({"token": S, "password": S}, ("token", "password")),
+ "Profile": obj({"first_name": S, "last_name": S, "timezone": S, "preferred_currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}),
+ "User": obj({"id": S, "email": S, "first_name": S, "last_name": S, "timezone": S, "preferred_currency": S,
+              "is_active": {"type": "boolean"}, "is_verified": {"type": "boolean"}, "created_at": S}),
+ "Tokens": obj({"access_token": S, "token_type": S, "expires_in": I, "refresh_token": S, "refresh_expires_in": I, "user": ref("User")}),
+ "Rule": {"type": "object", "description": "See README: signal, logic, conditions (indicator, params, output, offset, operator, value)"},
+ "StrategyDocument": obj({"name": S, "description": S, "asset": S, "timeframe": S,
+                          "rules": {"type": "array", "items": ref("Rule")},
+                          "entry_rules": {"type": "array", "items": {}}, "exit_rules": {"type": "array", "items": {}},
+                          "risk_management": obj({"stop_loss_pct": N, "take_profit_pct": N, "max_position_size": N, "max_drawdown_pct": N}),
+                          "backtest": ref("BacktestConfig")}, ("name", "asset", "timeframe", "entry_rules")),
+ "Strategy": obj({"id": S, "name": S, "description": S, "version": I, "asset_symbol": S, "timeframe": S,
+                  "stop_loss_pct": N, "take_profit_pct": N, "max_position_size_pct": N, "max_drawdown_pct": N,
+                  "status": S, "trading_mode": S, "entry_rules": {}, "exit_rules": {}, "rules": {}, "definition": ref("StrategyDocument"),
+                  "created_at": S, "updated_at": S, "activated_at": S}),
+ "Activate": obj({"mode": {"type": "string", "enum": ["paper", "live"]}}),
+ "StrategyPage": obj({"items": {"type": "array", "items": ref("Strategy")}, "total": I, "page": I, "limit": I}),
+ "BacktestConfig": obj({"strategy_id": S, "start_date": S, "end_date": S, "initial_capital": N, "commission_pct": N, "slippage_pct": N}),
+ "Backtest": obj({"id": S, "backtest_id": S, "strategy_id": S, "status": S, "progress_pct": I, "start_date": S, "end_date": S,
+                  "initial_capital": DEC, "commission_pct": N, "slippage_pct": N, "error_message": S,
+                  "final_capital": DEC, "total_return_pct": N, "cagr_pct": N, "sharpe_ratio": N, "sortino_ratio": N,
+                  "max_drawdown_pct": N, "win_rate_pct": N, "total_trades": I, "profit_factor": N,
+                  "monthly_returns": {"type": "array"}, "equity_curve": {"type": "array"}, "stats": {"type": "object"},
+                  "created_at": S, "started_at": S, "completed_at": S}),
+ "BacktestPage": obj({"items": {"type": "array", "items": ref("Backtest")}, "total": I, "page": I, "limit": I}),
+}
+doc = {"openapi": "3.1.0",
+       "info": {"title": "ApexTrade API", "version": "0.1.0",
+                "description": "Errors are RFC 7807 problem+json with the spec's numeric code (Appendix B)."},
+       "servers": [{"url": "http://127.0.0.1:8000"}],
+       "paths": paths,
+       "components": {"schemas": schemas,
+                      "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}}
+out = os.path.join(os.path.dirname(__file__), "..", "src", "api", "openapi.json")
+with open(out, "w") as f:
+    json.dump(doc, f, indent=1)
+    f.write("\n")

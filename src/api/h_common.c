@@ -1,0 +1,95 @@
+/* h_common.c - what every handler shares: authentication, problems from app errors, paging. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/auth.h"
+#include "api/handlers.h"
+
+int apex_api_authenticate(apex_req *req, apex_res *res, void *app)
+{
+  apex_app *a = app;
+  const char *h = apex_req_header(req, "Authorization");
+  apex_jwt_claims c;
+  if (!h || strncasecmp(h, "Bearer ", 7))
+    return apex_res_problem(res, 401, APEX_E_AUTH_TOKEN_INVALID, "Not Authenticated",
+                            "send an access token: Authorization: Bearer <token>", NULL), 1;
+  apex_jwt_status st = apex_jwt_verify(a->auth.ctx, h + 7, a->now_ms() / 1000, "access", &c);
+  if (st == APEX_JWT_EXPIRED)
+    return apex_res_problem(res, 401, APEX_E_AUTH_TOKEN_EXPIRED, NULL, "the access token has expired: refresh it",
+                            NULL), 1;
+  if (st != APEX_JWT_OK)
+    return apex_res_problem(res, 401, APEX_E_AUTH_TOKEN_INVALID, NULL, "the access token is not valid", NULL), 1;
+  snprintf(req->user_id, sizeof req->user_id, "%s", c.sub);
+  snprintf(req->user_email, sizeof req->user_email, "%s", c.email);
+  return 0;
+}
+
+int apex_api_fail(apex_res *res, const apex_app_error *e)
+{
+  apex_json *errors = NULL;
+  if (e->problems.n) {
+    errors = apex_json_new_array();
+    for (size_t i = 0; i < e->problems.n; i++) {
+      apex_json *o = apex_json_new_object();
+      const char *ptr = e->problems.item[i].pointer;
+      apex_json_object_set(o, "field", apex_json_new_string(ptr[0] == '/' ? ptr + 1 : ptr));
+      apex_json_object_set(o, "pointer", apex_json_new_string(ptr));
+      apex_json_object_set(o, "message", apex_json_new_string(e->problems.item[i].message));
+      apex_json_array_append(errors, o);
+    }
+  }
+  if (e->status == 429 && e->retry_after > 0) {
+    char b[16];
+    snprintf(b, sizeof b, "%d", e->retry_after);
+    apex_res_header(res, "Retry-After", b);
+  }
+  return apex_res_problem(res, e->status, e->code == e->status ? 0 : e->code, e->title, e->detail, errors);
+}
+
+static bool int_param(apex_req *req, apex_res *res, const char *name, int lo, int hi, int *out)
+{
+  const char *v = apex_req_query(req, name);
+  char *end;
+  if (!v)
+    return true;
+  long x = strtol(v, &end, 10);
+  if (!*v || *end || x < lo || x > hi) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be an integer from %d to %d", name, lo, hi);
+    apex_json *errs = apex_json_new_array(), *o = apex_json_new_object();
+    apex_json_object_set(o, "field", apex_json_new_string(name));
+    apex_json_object_set(o, "message", apex_json_new_string(msg));
+    apex_json_array_append(errs, o);
+    apex_res_problem(res, 422, 0, "Validation error", msg, errs);
+    return false;
+  }
+  *out = (int)x;
+  return true;
+}
+
+bool apex_api_page(apex_req *req, apex_res *res, apex_page *p)
+{
+  *p = (apex_page){.page = 1, .limit = 20, .desc = true};
+  if (!int_param(req, res, "page", 1, 1000000, &p->page) || !int_param(req, res, "limit", 1, 100, &p->limit))
+    return false;
+  const char *sort = apex_req_query(req, "sort");
+  if (sort && strcmp(sort, "-created_at") && strcmp(sort, "created_at")) {
+    apex_res_problem(res, 422, 0, "Validation error", "sort must be created_at or -created_at", NULL);
+    return false;
+  }
+  p->desc = !sort || sort[0] == '-';
+  p->status = apex_req_query(req, "status");
+  p->symbol = apex_req_query(req, "symbol");
+  return true;
+}
+
+int apex_api_list(apex_res *res, apex_json *items, int64_t total, const apex_page *p)
+{
+  apex_json *j = apex_json_new_object();
+  apex_json_object_set(j, "items", items);
+  apex_json_object_set(j, "total", apex_json_new_integer(total));
+  apex_json_object_set(j, "page", apex_json_new_integer(p->page));
+  apex_json_object_set(j, "limit", apex_json_new_integer(p->limit));
+  return apex_res_json(res, 200, j);
+}

@@ -1,0 +1,163 @@
+/* h_strategies.c - /api/v1/strategies: list, create, get, update, delete, clone, versions,
+ * activate, deactivate. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handlers.h"
+
+static int one(apex_res *res, int status, apex_strategy_row *r)
+{
+  apex_json *j = apex_app_strategy_json(r);
+  apex_strategy_row_clear(r);
+  return apex_res_json(res, status, j);
+}
+
+int h_strategies_list(apex_req *req, apex_res *res, void *app)
+{
+  apex_app *a = app;
+  apex_page p;
+  apex_error err;
+  size_t n = 0;
+  int64_t total = 0;
+  if (!apex_api_page(req, res, &p))
+    return 0;
+  apex_strategy_row *rows = calloc((size_t)p.limit, sizeof *rows);
+  if (!rows)
+    return -1;
+  if (apex_store_strategy_list(a->store, req->user_id, &p, rows, &n, &total, &err)) {
+    free(rows);
+    return apex_res_problem(res, 500, 0, "Storage failure", NULL, NULL);
+  }
+  apex_json *items = apex_json_new_array();
+  for (size_t i = 0; i < n; i++) {
+    apex_json_array_append(items, apex_app_strategy_json(&rows[i]));
+    apex_strategy_row_clear(&rows[i]);
+  }
+  free(rows);
+  return apex_api_list(res, items, total, &p);
+}
+
+int h_strategies_create(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_strategy_row r;
+  if (!apex_req_json(req, res))
+    return 0;
+  if (apex_app_strategy_create(app, req->user_id, req->body, req->body_len, &r, &e)) {
+    apex_strategy_row_clear(&r);
+    return apex_api_fail(res, &e);
+  }
+  char loc[128];
+  snprintf(loc, sizeof loc, "/api/v1/strategies/%s", r.id);
+  apex_res_header(res, "Location", loc);
+  return one(res, 201, &r);
+}
+
+int h_strategies_get(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_strategy_row r;
+  if (apex_app_strategy_get(app, req->user_id, apex_req_param(req, "id"), &r, &e)) {
+    apex_strategy_row_clear(&r);
+    return apex_api_fail(res, &e);
+  }
+  return one(res, 200, &r);
+}
+
+int h_strategies_update(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_strategy_row r;
+  if (!apex_req_json(req, res))
+    return 0;
+  if (apex_app_strategy_update(app, req->user_id, apex_req_param(req, "id"), req->body, req->body_len, &r, &e)) {
+    apex_strategy_row_clear(&r);
+    return apex_api_fail(res, &e);
+  }
+  return one(res, 200, &r);
+}
+
+int h_strategies_delete(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  if (apex_app_strategy_delete(app, req->user_id, apex_req_param(req, "id"), &e))
+    return apex_api_fail(res, &e);
+  return apex_res_json(res, 204, NULL);
+}
+
+int h_strategies_clone(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_strategy_row r;
+  if (apex_app_strategy_clone(app, req->user_id, apex_req_param(req, "id"), &r, &e)) {
+    apex_strategy_row_clear(&r);
+    return apex_api_fail(res, &e);
+  }
+  return one(res, 201, &r);
+}
+
+int h_strategies_activate(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_strategy_row r;
+  const char *mode = "paper";
+  if (req->body_len) {
+    const apex_json *b = apex_req_json(req, res);
+    if (!b)
+      return 0;
+    const apex_json *m = apex_json_object_get(b, "mode");
+    mode = m ? apex_json_string_value(m) : "paper";
+  }
+  if (apex_app_strategy_activate(app, req->user_id, apex_req_param(req, "id"), mode, &r, &e)) {
+    apex_strategy_row_clear(&r);
+    return apex_api_fail(res, &e);
+  }
+  return one(res, 200, &r);
+}
+
+int h_strategies_deactivate(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_strategy_row r;
+  if (apex_app_strategy_deactivate(app, req->user_id, apex_req_param(req, "id"), &r, &e)) {
+    apex_strategy_row_clear(&r);
+    return apex_api_fail(res, &e);
+  }
+  return one(res, 200, &r);
+}
+
+int h_strategies_versions(apex_req *req, apex_res *res, void *app)
+{
+  apex_app *a = app;
+  apex_app_error e = {0};
+  apex_strategy_row cur, rows[100];
+  apex_error err;
+  size_t n = 0;
+  const char *id = apex_req_param(req, "id");
+  if (apex_app_strategy_get(app, req->user_id, id, &cur, &e)) {
+    apex_strategy_row_clear(&cur);
+    return apex_api_fail(res, &e);
+  }
+  apex_strategy_row_clear(&cur);
+  memset(rows, 0, sizeof rows);
+  if (apex_store_strategy_versions(a->store, req->user_id, id, rows, 100, &n, &err))
+    return apex_res_problem(res, 500, 0, "Storage failure", NULL, NULL);
+  apex_json *items = apex_json_new_array();
+  for (size_t i = 0; i < n; i++) {
+    apex_json *v = apex_json_new_object(), *doc = NULL;
+    char when[40];
+    apex_app_iso_time(rows[i].updated_at ? rows[i].updated_at : rows[i].created_at, when, sizeof when);
+    apex_json_object_set(v, "version", apex_json_new_integer(rows[i].version));
+    apex_json_object_set(v, "created_at", apex_json_new_string(when));
+    if (rows[i].definition &&
+        !apex_json_parse_strict(rows[i].definition, strlen(rows[i].definition), 1u << 20, &doc, &err))
+      apex_json_object_set(v, "definition", doc);
+    apex_json_array_append(items, v);
+    apex_strategy_row_clear(&rows[i]);
+  }
+  apex_json *j = apex_json_new_object();
+  apex_json_object_set(j, "items", items);
+  apex_json_object_set(j, "total", apex_json_new_integer((int64_t)n));
+  return apex_res_json(res, 200, j);
+}

@@ -1,0 +1,57 @@
+/* handlers.h - the API's handlers (h_*.c) and the one route table (routes.c). Each handler decodes
+ * a request, calls one app/ use case, and encodes the result or the problem. */
+#ifndef APEX_API_HANDLERS_H
+#define APEX_API_HANDLERS_H
+
+#include "api/http.h"
+#include "app/app.h"
+
+/* The route table of the whole API. */
+extern const apex_route apex_api_routes[];
+extern const size_t apex_api_n_routes;
+
+/* Bearer access token → req->user_id; 401 problem (1002 expired, 1003 invalid) otherwise. */
+int apex_api_authenticate(apex_req *req, apex_res *res, void *app);
+/* Writes an app error as a problem body (errors[] from its problems, Retry-After for 429). */
+int apex_api_fail(apex_res *res, const apex_app_error *e);
+/* page/limit/sort/status/symbol from the query; 422 problem and false when malformed. */
+bool apex_api_page(apex_req *req, apex_res *res, apex_page *p);
+/* {"items": items, "total", "page", "limit"} */
+int apex_api_list(apex_res *res, apex_json *items, int64_t total, const apex_page *p);
+
+#define H(name) int name(apex_req *req, apex_res *res, void *app)
+H(h_health);
+H(h_ready);
+H(h_metrics);
+H(h_openapi);
+H(h_auth_register);
+H(h_auth_login);
+H(h_auth_refresh);
+H(h_auth_logout);
+H(h_auth_forgot);
+H(h_auth_reset);
+H(h_auth_me);
+H(h_auth_me_update);
+H(h_strategies_list);
+H(h_strategies_create);
+H(h_strategies_get);
+H(h_strategies_update);
+H(h_strategies_delete);
+H(h_strategies_activate);
+H(h_strategies_deactivate);
+H(h_strategies_clone);
+H(h_strategies_versions);
+H(h_backtests_list);
+H(h_backtests_create);
+H(h_backtests_get);
+H(h_backtests_cancel);
+H(h_backtests_trades);
+H(h_backtests_equity);
+H(h_backtests_report);
+H(h_market_symbols);
+H(h_market_ticker);
+H(h_market_ohlcv);
+H(h_market_orderbook);
+#undef H
+
+#endif

@@ -1,0 +1,49 @@
+/* routes.c - the API's one route table (method, pattern, handler, auth, metrics label).
+ * tests/api/test_openapi.py checks it against openapi.json both ways. */
+#include "api/handlers.h"
+
+#define GET APEX_HTTP_GET
+#define POST APEX_HTTP_POST
+#define PUT APEX_HTTP_PUT
+#define PATCH APEX_HTTP_PATCH
+#define DEL APEX_HTTP_DELETE
+
+const apex_route apex_api_routes[] = {
+    {GET, "/healthz", h_health, false, "healthz", 0},
+    {GET, "/readyz", h_ready, false, "readyz", 0},
+    {GET, "/metrics", h_metrics, false, "metrics", 0},
+    {GET, "/api/v1/openapi.json", h_openapi, false, "openapi", 0},
+
+    {POST, "/api/v1/auth/register", h_auth_register, false, "auth.register", 0},
+    {POST, "/api/v1/auth/login", h_auth_login, false, "auth.login", 0},
+    {POST, "/api/v1/auth/refresh", h_auth_refresh, false, "auth.refresh", 0},
+    {POST, "/api/v1/auth/logout", h_auth_logout, false, "auth.logout", 0},
+    {POST, "/api/v1/auth/forgot", h_auth_forgot, false, "auth.forgot", 0},
+    {POST, "/api/v1/auth/reset", h_auth_reset, false, "auth.reset", 0},
+    {GET, "/api/v1/auth/me", h_auth_me, true, "auth.me", 0},
+    {PATCH, "/api/v1/auth/me", h_auth_me_update, true, "auth.me_update", 0},
+
+    {GET, "/api/v1/strategies", h_strategies_list, true, "strategies.list", 0},
+    {POST, "/api/v1/strategies", h_strategies_create, true, "strategies.create", 0},
+    {GET, "/api/v1/strategies/{id}", h_strategies_get, true, "strategies.get", 0},
+    {PUT, "/api/v1/strategies/{id}", h_strategies_update, true, "strategies.update", 0},
+    {DEL, "/api/v1/strategies/{id}", h_strategies_delete, true, "strategies.delete", 0},
+    {POST, "/api/v1/strategies/{id}/activate", h_strategies_activate, true, "strategies.activate", 0},
+    {POST, "/api/v1/strategies/{id}/deactivate", h_strategies_deactivate, true, "strategies.deactivate", 0},
+    {POST, "/api/v1/strategies/{id}/clone", h_strategies_clone, true, "strategies.clone", 0},
+    {GET, "/api/v1/strategies/{id}/versions", h_strategies_versions, true, "strategies.versions", 0},
+
+    {GET, "/api/v1/backtests", h_backtests_list, true, "backtests.list", 0},
+    {POST, "/api/v1/backtests", h_backtests_create, true, "backtests.create", 0},
+    {GET, "/api/v1/backtests/{id}", h_backtests_get, true, "backtests.get", 0},
+    {DEL, "/api/v1/backtests/{id}", h_backtests_cancel, true, "backtests.cancel", 0},
+    {GET, "/api/v1/backtests/{id}/trades", h_backtests_trades, true, "backtests.trades", 0},
+    {GET, "/api/v1/backtests/{id}/equity", h_backtests_equity, true, "backtests.equity", 0},
+    {GET, "/api/v1/backtests/{id}/report", h_backtests_report, true, "backtests.report", 0},
+
+    {GET, "/api/v1/market/symbols", h_market_symbols, true, "market.symbols", 0},
+    {GET, "/api/v1/market/ticker/{symbol*}", h_market_ticker, true, "market.ticker", 0},
+    {GET, "/api/v1/market/ohlcv/{symbol*}", h_market_ohlcv, true, "market.ohlcv", 0},
+    {GET, "/api/v1/market/orderbook/{symbol*}", h_market_orderbook, true, "market.orderbook", 0},
+};
+const size_t apex_api_n_routes = sizeof apex_api_routes / sizeof apex_api_routes[0];

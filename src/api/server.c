@@ -1,0 +1,523 @@
+/* server.c - the HTTP server on libmicrohttpd (the one file that includes it): epoll worker
+ * threads, body limits, routing, auth hook, security and CORS headers, request ids, access log,
+ * metrics and graceful shutdown. Handlers only ever see apex_req / apex_res. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/http.h"
+#include "api/prom.h"
+#include "api/router.h"
+#include "sys/log.h"
+
+/* Bodies over the limit are read and dropped up to this multiple, so the client gets its 413
+ * instead of a reset; beyond it the connection is closed. */
+#define DISCARD_FACTOR 16
+
+struct apex_server {
+  struct MHD_Daemon *d;
+  apex_server_opts o; /* o.routes points at routes below: both tables, copied */
+  apex_route *routes;
+  size_t body_max;
+  uint16_t port;
+  atomic_uint in_flight;
+  bool stopped;
+  MHD_socket quiesced_fd;
+};
+
+/* Per request: lives from MHD's first call to its completion callback. */
+typedef struct req_ctx {
+  apex_req req;
+  apex_res res;
+  struct timespec start;
+  char *body;
+  size_t body_len, body_cap, seen;
+  bool too_big, dispatched;
+  int status_sent;
+  const char *origin_ok; /* the request's Origin when it is allowed */
+} req_ctx;
+
+/* --- request ids: random UUIDv4 text from a per-thread xorshift seeded once --- */
+static _Thread_local uint64_t rng_s[2];
+
+static uint64_t rng_next(void)
+{
+  if (!rng_s[0] && !rng_s[1]) {
+    if (getrandom(rng_s, sizeof rng_s, 0) != (ssize_t)sizeof rng_s || (!rng_s[0] && !rng_s[1])) {
+      rng_s[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&rng_s;
+      rng_s[1] = 0x9e3779b97f4a7c15ull;
+    }
+  }
+  uint64_t s1 = rng_s[0];
+  const uint64_t s0 = rng_s[1];
+  rng_s[0] = s0;
+  s1 ^= s1 << 23;
+  rng_s[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+  return rng_s[1] + s0;
+}
+
+static void make_request_id(char *out)
+{
+  static const char hex[] = "0123456789abcdef";
+  uint64_t a = rng_next(), b = rng_next();
+  unsigned char r[16];
+  for (int i = 0; i < 8; i++) {
+    r[i] = (unsigned char)(a >> (8 * i));
+    r[8 + i] = (unsigned char)(b >> (8 * i));
+  }
+  r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+  r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+  size_t w = 0;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      out[w++] = '-';
+    out[w++] = hex[r[i] >> 4];
+    out[w++] = hex[r[i] & 15];
+  }
+  out[w] = 0;
+}
+
+/* --- helpers --- */
+static const char *header_lookup(void *hctx, const char *name)
+{
+  return MHD_lookup_connection_value((struct MHD_Connection *)hctx, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result query_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  (void)kind;
+  apex_req *req = cls;
+  if (req->n_query >= APEX_HTTP_MAX_QUERY)
+    return MHD_NO;
+  req->query[req->n_query].name = key;
+  req->query[req->n_query].value = value ? value : "";
+  req->n_query++;
+  return MHD_YES;
+}
+
+static void client_ip(struct MHD_Connection *c, char *out, size_t len)
+{
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  out[0] = 0;
+  if (!ci || !ci->client_addr)
+    return;
+  const struct sockaddr *sa = ci->client_addr;
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)len);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)len);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* application/json, application/problem+json, with or without "; charset=utf-8". */
+static bool is_json_type(const char *ct)
+{
+  if (!ct)
+    return false;
+  while (*ct == ' ')
+    ct++;
+  size_t n = strcspn(ct, "; ");
+  if (n == 16 && !strncasecmp(ct, "application/json", 16))
+    return true;
+  return n > 17 && !strncasecmp(ct, "application/", 12) && !strncasecmp(ct + n - 5, "+json", 5);
+}
+
+/* Header names a preflight may ask for: tokens only, so echoing them is safe. */
+static bool header_list_ok(const char *s)
+{
+  size_t n = 0;
+  for (; s[n]; n++) {
+    char c = s[n];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_' || c == ',' || c == ' ';
+    if (!ok || n > 512)
+      return false;
+  }
+  return true;
+}
+
+/* --- sending --- */
+static enum MHD_Result send_res(apex_server *srv, struct MHD_Connection *c, req_ctx *x, unsigned allow)
+{
+  apex_res *res = &x->res;
+  if (res->status < 100 || res->status > 599) {
+    apex_res_reset(res);
+    if (apex_res_error(res, 500, NULL))
+      res->status = 500;
+  }
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (void *)"", res->body ? MHD_RESPMEM_MUST_FREE
+                                                                                                 : MHD_RESPMEM_PERSISTENT);
+  if (!r)
+    return MHD_NO;
+  res->body = NULL; /* MHD frees it now */
+  res->body_len = 0;
+  if (res->content_type[0])
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+  /* The spec's security headers (7.4), on every response. */
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(r, "X-Frame-Options", "DENY");
+  MHD_add_response_header(r, "X-XSS-Protection", "1; mode=block");
+  MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+  MHD_add_response_header(r, "Content-Security-Policy", "default-src 'self'");
+  MHD_add_response_header(r, "X-Request-ID", x->req.request_id);
+  bool has_cache = false;
+  for (size_t i = 0; i < res->n_headers; i++) {
+    MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+    has_cache |= !strcasecmp(res->headers[i].name, "Cache-Control");
+  }
+  if (!has_cache) /* API answers carry tokens and user data: no shared caches */
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+  if (allow) {
+    char text[96];
+    apex_http_allow_text(allow, text, sizeof text);
+    MHD_add_response_header(r, "Allow", text);
+  }
+  if (x->origin_ok) {
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", x->origin_ok);
+    MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
+    MHD_add_response_header(r, "Access-Control-Expose-Headers", "X-Request-ID, Retry-After, Location");
+  }
+  if (srv->o.cors_origins && srv->o.cors_origins[0])
+    MHD_add_response_header(r, "Vary", "Origin");
+  x->status_sent = res->status;
+  enum MHD_Result ok = MHD_queue_response(c, (unsigned)res->status, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+static int problem(req_ctx *x, int status, const char *detail)
+{
+  apex_res_reset(&x->res);
+  return apex_res_problem(&x->res, status, status, NULL, detail, NULL);
+}
+
+/* Everything between "the request is complete" and "the response is queued". */
+static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_ctx *x)
+{
+  apex_req *req = &x->req;
+  const apex_route *route = NULL;
+  unsigned allow = 0, allow_hdr = 0;
+
+  if (x->too_big) {
+    char d[96];
+    snprintf(d, sizeof d, "the body is larger than %zu bytes", srv->body_max);
+    problem(x, 413, d);
+    goto send;
+  }
+  apex_match m = apex_router_match(srv->o.routes, srv->o.n_routes, req->method, req->path, req, &route, &allow);
+  if (req->method == APEX_HTTP_OPTIONS) {
+    if (!allow) {
+      problem(x, 404, "no such endpoint");
+      goto send;
+    }
+    apex_res_reset(&x->res);
+    x->res.status = 204;
+    allow_hdr = allow;
+    const char *want = apex_req_header(req, "Access-Control-Request-Method");
+    if (x->origin_ok && want) {
+      char text[96];
+      apex_http_allow_text(allow, text, sizeof text);
+      apex_res_header(&x->res, "Access-Control-Allow-Methods", text);
+      const char *hdrs = apex_req_header(req, "Access-Control-Request-Headers");
+      apex_res_header(&x->res, "Access-Control-Allow-Headers",
+                      hdrs && header_list_ok(hdrs) ? hdrs : "Authorization, Content-Type, X-Request-ID");
+      apex_res_header(&x->res, "Access-Control-Max-Age", "600");
+    }
+    req->route_name = "preflight";
+    goto send;
+  }
+  if (m == APEX_MATCH_NOT_FOUND) {
+    problem(x, 404, "no such endpoint");
+    goto send;
+  }
+  if (m == APEX_MATCH_BAD_METHOD) {
+    char d[160];
+    snprintf(d, sizeof d, "%s is not allowed on this endpoint", req->method_name);
+    problem(x, 405, d);
+    allow_hdr = allow;
+    goto send;
+  }
+  req->route_name = route->name;
+  if (req->body_len && !(route->flags & APEX_ROUTE_ANY_BODY) &&
+      !is_json_type(apex_req_header(req, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+    problem(x, 415, "the body must be JSON (Content-Type: application/json)");
+    goto send;
+  }
+  MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_iter, req);
+  req->query_parsed = true;
+  if (route->auth) {
+    int a = srv->o.authenticate ? srv->o.authenticate(req, &x->res, srv->o.app) : -1;
+    if (a != 0 || !req->user_id[0]) {
+      if (x->res.status < 400)
+        problem(x, 401, "authentication required");
+      goto send;
+    }
+    apex_res_reset(&x->res);
+  }
+  if (route->fn(req, &x->res, srv->o.app) != 0 || x->res.status == 0) {
+    /* The handler failed without saying how: do not leak its state. */
+    if (x->res.status == 0 || x->res.status < 400) {
+      apex_log_fields(APEX_LOG_ERROR, "handler failed without a response",
+                      (apex_log_field[]){APEX_LOG_S("request_id", req->request_id), APEX_LOG_S("route", route->name)},
+                      2);
+      problem(x, 500, NULL);
+    }
+  }
+send:
+  x->dispatched = true;
+  return send_res(srv, c, x, allow_hdr);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+  (void)version;
+  apex_server *srv = cls;
+  req_ctx *x = *con_cls;
+
+  if (!x) {
+    /* First call: headers only. Answering here would force Connection: close, so we set up
+     * and answer on a later call (the measured 3x difference in ARCHITECTURE.md). */
+    x = calloc(1, sizeof *x);
+    if (!x)
+      return MHD_NO;
+    *con_cls = x;
+    atomic_fetch_add(&srv->in_flight, 1);
+    clock_gettime(CLOCK_MONOTONIC, &x->start);
+    apex_req *req = &x->req;
+    req->method = apex_http_method_parse(method);
+    req->method_name = method;
+    req->path = url;
+    req->raw_query = "";
+    req->header_fn = header_lookup;
+    req->hctx = c;
+    req->prom = srv->o.prom;
+    x->res.instance = url;
+    client_ip(c, req->client_ip, sizeof req->client_ip);
+    const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-ID");
+    if (apex_http_request_id_ok(rid))
+      snprintf(req->request_id, sizeof req->request_id, "%s", rid);
+    else
+      make_request_id(req->request_id);
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    if (origin && apex_http_origin_allowed(srv->o.cors_origins, origin) && !strpbrk(origin, "\r\n"))
+      x->origin_ok = origin;
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+      unsigned long long n = strtoull(cl, NULL, 10);
+      if (n > srv->body_max) {
+        x->too_big = true;
+        if (n > (unsigned long long)srv->body_max * DISCARD_FACTOR)
+          return dispatch(srv, c, x); /* too large to drain: answer now, MHD closes after */
+      }
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size) {
+    size_t n = *upload_data_size;
+    *upload_data_size = 0;
+    if (x->dispatched)
+      return MHD_YES;
+    x->seen += n;
+    if (x->seen > srv->body_max)
+      x->too_big = true;
+    if (x->too_big) {
+      if (x->seen > srv->body_max * DISCARD_FACTOR)
+        return MHD_NO;
+      return MHD_YES;
+    }
+    if (x->body_len + n + 1 > x->body_cap) {
+      size_t cap = x->body_cap ? x->body_cap : 4096;
+      while (cap < x->body_len + n + 1)
+        cap *= 2;
+      char *nb = realloc(x->body, cap);
+      if (!nb)
+        return MHD_NO;
+      x->body = nb;
+      x->body_cap = cap;
+    }
+    memcpy(x->body + x->body_len, upload_data, n);
+    x->body_len += n;
+    x->body[x->body_len] = 0;
+    return MHD_YES;
+  }
+  if (x->dispatched)
+    return MHD_YES;
+  x->req.body = x->body;
+  x->req.body_len = x->body_len;
+  return dispatch(srv, c, x);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+  (void)c;
+  (void)toe; /* an aborted request shows as status 499 */
+  apex_server *srv = cls;
+  req_ctx *x = *con_cls;
+  if (!x)
+    return;
+  *con_cls = NULL;
+  double ms = ms_since(&x->start);
+  /* 499 (nginx's "client closed request") marks requests that ended before an answer was sent. */
+  int status = x->status_sent ? x->status_sent : 499;
+  const char *route = x->req.route_name ? x->req.route_name : "unmatched";
+  apex_prom_observe_request(srv->o.prom, route, x->req.method_name ? x->req.method_name : "?", status, ms / 1e3);
+  if (srv->o.access_log) {
+    apex_log_field f[] = {
+        APEX_LOG_S("request_id", x->req.request_id), APEX_LOG_S("method", x->req.method_name),
+        APEX_LOG_S("route", route),                  APEX_LOG_S("path", x->req.path),
+        APEX_LOG_I("status", status),                APEX_LOG_N("duration_ms", ms),
+        APEX_LOG_S("client_ip", x->req.client_ip),   APEX_LOG_S("user_id", x->req.user_id[0] ? x->req.user_id : NULL),
+    };
+    apex_log_fields(APEX_LOG_INFO, "request", f, APEX_ARRAY_LEN(f));
+  }
+  apex_req_end(&x->req);
+  apex_res_reset(&x->res);
+  free(x->body);
+  free(x);
+  atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+  (void)cls;
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  size_t n = strlen(msg);
+  while (n && msg[n - 1] == '\n')
+    msg[--n] = 0;
+  apex_log_fields(APEX_LOG_WARN, "http", (apex_log_field[]){APEX_LOG_S("detail", msg)}, 1);
+}
+
+/* Thousands of connections need thousands of descriptors; lift the soft limit to the hard one. */
+static void raise_fd_limit(unsigned want)
+{
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want + 64 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+apex_err apex_server_start(const apex_server_opts *opts, apex_server **out, apex_error *err)
+{
+  apex_err rc = APEX_OK;
+  apex_server *srv = NULL;
+  struct sockaddr_in sin;
+  struct sockaddr_in6 sin6;
+  const struct sockaddr *sa;
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+
+  *out = NULL;
+  srv = calloc(1, sizeof *srv);
+  size_t n_routes = opts->n_routes + opts->n_extra_routes;
+  if (!srv || !(srv->routes = calloc(n_routes ? n_routes : 1, sizeof *srv->routes))) {
+    rc = apex_error_set(err, APEX_ENOMEM, "out of memory");
+    goto out;
+  }
+  if (opts->n_routes)
+    memcpy(srv->routes, opts->routes, opts->n_routes * sizeof *srv->routes);
+  if (opts->n_extra_routes)
+    memcpy(srv->routes + opts->n_routes, opts->extra_routes, opts->n_extra_routes * sizeof *srv->routes);
+  if ((rc = apex_router_check(srv->routes, n_routes, err)))
+    goto out;
+  srv->o = *opts;
+  srv->o.routes = srv->routes;
+  srv->o.n_routes = n_routes;
+  srv->o.extra_routes = NULL;
+  srv->o.n_extra_routes = 0;
+  srv->body_max = opts->body_max ? opts->body_max : APEX_HTTP_BODY_MAX;
+  srv->quiesced_fd = MHD_INVALID_SOCKET;
+  const char *host = opts->host && opts->host[0] ? opts->host : "127.0.0.1";
+  memset(&sin, 0, sizeof sin);
+  memset(&sin6, 0, sizeof sin6);
+  if (inet_pton(AF_INET, host, &sin.sin_addr) == 1) {
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(opts->port);
+    sa = (const struct sockaddr *)&sin;
+  } else if (inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1) {
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(opts->port);
+    sa = (const struct sockaddr *)&sin6;
+    flags |= MHD_USE_IPv6;
+  } else {
+    rc = apex_error_set(err, APEX_EINVAL, "host '%s' is not a numeric IPv4 or IPv6 address", host);
+    goto out;
+  }
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned threads = opts->threads ? opts->threads : (cores > 0 ? (unsigned)cores : 1);
+  unsigned limit = opts->conn_limit ? opts->conn_limit : 10000;
+  raise_fd_limit(limit);
+  srv->d = MHD_start_daemon(flags, opts->port, NULL, NULL, on_request, srv,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, or MHD prints itself */
+                            MHD_OPTION_SOCK_ADDR, sa,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_CONNECTION_LIMIT, limit,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                            MHD_OPTION_END);
+  if (!srv->d) {
+    rc = apex_error_set(err, APEX_EIO, "cannot listen on %s:%u: %s", host, (unsigned)opts->port,
+                        errno ? strerror(errno) : "libmicrohttpd refused to start");
+    goto out;
+  }
+  const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+  srv->port = di ? di->port : opts->port;
+  *out = srv;
+  srv = NULL;
+out:
+  if (srv)
+    free(srv->routes);
+  free(srv);
+  return rc;
+}
+
+uint16_t apex_server_port(const apex_server *srv) { return srv->port; }
+
+unsigned apex_server_stop(apex_server *srv, unsigned timeout_ms)
+{
+  if (!srv || srv->stopped)
+    return 0;
+  srv->stopped = true;
+  srv->quiesced_fd = MHD_quiesce_daemon(srv->d);
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  while (atomic_load(&srv->in_flight) > 0 && ms_since(&t0) < (double)timeout_ms) {
+    struct timespec nap = {0, 5 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+  }
+  unsigned left = atomic_load(&srv->in_flight);
+  MHD_stop_daemon(srv->d);
+  srv->d = NULL;
+  if (srv->quiesced_fd != MHD_INVALID_SOCKET)
+    close(srv->quiesced_fd);
+  return left;
+}
+
+void apex_server_free(apex_server *srv)
+{
+  if (!srv)
+    return;
+  apex_server_stop(srv, 0);
+  free(srv->routes);
+  free(srv);
+}

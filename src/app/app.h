@@ -1,0 +1,132 @@
+/* app.h - the application: use cases over the store, the engine and the job queue, built once in
+ * main() and passed down. No HTTP here: handlers in api/ decode a request, call one function below
+ * and encode its result; a failure comes back as an apex_app_error that maps onto RFC 7807. */
+#ifndef APEX_APP_H
+#define APEX_APP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/json.h"
+#include "core/problems.h"
+#include "jobs/queue.h"
+#include "store/store.h"
+
+typedef struct apex_app_settings {
+  int backtest_workers;      /* 4 */
+  int backtest_timeout_s;    /* 600 */
+  bool live_trading;         /* FEATURE_LIVE_TRADING */
+} apex_app_settings;
+
+/* Password and token functions, given by the api layer (api/auth.c holds the crypto libraries). */
+typedef struct apex_app_auth_ops {
+  apex_err (*hash_password)(const char *pw, char *out /* 128 bytes */);
+  bool (*verify_password)(const char *hash, const char *pw);
+  bool (*password_ok)(const char *pw, const char *email, char *why, size_t cap);
+  bool (*email_ok)(const char *email);
+  /* A signed access token for user id sub; *out malloc'd. */
+  apex_err (*issue_access)(void *ctx, const char *sub, const char *email, int64_t now_s, int64_t ttl_s, char **out);
+  void (*random_token)(char *out /* 44 bytes */);
+  void (*token_hash)(const char *token, char *out /* 65 bytes */);
+  void *ctx;
+} apex_app_auth_ops;
+
+/* Sends a mail (password resets); the default writes it to the server log. */
+typedef void (*apex_app_mailer)(void *ctx, const char *to, const char *subject, const char *body);
+
+typedef struct apex_app {
+  apex_app_settings settings;
+  apex_store *store;
+  apex_jobs *jobs;
+  int64_t (*now_ms)(void); /* the clock: real in main(), scripted in tests */
+  apex_app_auth_ops auth;
+  int64_t access_ttl_s, refresh_ttl_s;
+  apex_app_mailer mail;
+  void *mail_ctx;
+  struct apex_ratelimit *limits; /* login attempts (users.c) */
+  atomic_int stopping;     /* set by apex_app_stop: jobs cancelled by it go back to "pending" */
+} apex_app;
+
+/* A failed use case: the HTTP status, the spec's numeric code (Appendix B; the status when the spec
+ * has none), a short title, a detail, and for validation every problem with its JSON Pointer. */
+typedef struct apex_app_error {
+  int status;
+  int code;
+  int retry_after; /* seconds, for 429 */
+  char title[64];
+  char detail[512];
+  apex_problems problems;
+} apex_app_error;
+
+/* Sets e and returns APEX_EINVAL (so `return apex_app_fail(...)` reads well). */
+apex_err apex_app_fail(apex_app_error *e, int status, int code, const char *title, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Starts the job workers and re-queues backtests left pending or running by an earlier process. */
+apex_err apex_app_start(apex_app *app, apex_error *err);
+/* Stops the workers: running backtests are cancelled and left "pending" for the next start. */
+void apex_app_stop(apex_app *app);
+
+/* --- accounts (users.c) --- */
+typedef struct apex_tokens {
+  char *access;            /* malloc'd JWT */
+  char refresh[48];        /* the refresh token itself (only its hash is stored) */
+  int64_t access_expires_in, refresh_expires_in; /* seconds */
+} apex_tokens;
+void apex_tokens_clear(apex_tokens *t);
+
+apex_err apex_app_register(apex_app *app, const apex_json *body, apex_user *out, apex_app_error *e);
+/* ip: the client's address, for the per-IP limit. 429 with e->retry_after when limited. */
+apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, apex_tokens *out, apex_user *user,
+                        apex_app_error *e);
+/* Rotates a refresh token; a token used twice revokes its whole family (401, 1004). */
+apex_err apex_app_refresh(apex_app *app, const char *refresh_token, apex_tokens *out, apex_app_error *e);
+apex_err apex_app_logout(apex_app *app, const char *refresh_token, apex_app_error *e);
+/* Always succeeds for a well-formed email (never tells whether an account exists). */
+apex_err apex_app_forgot(apex_app *app, const apex_json *body, apex_app_error *e);
+apex_err apex_app_reset(apex_app *app, const apex_json *body, apex_app_error *e);
+apex_err apex_app_me(apex_app *app, const char *user_id, apex_user *out, apex_app_error *e);
+apex_err apex_app_me_update(apex_app *app, const char *user_id, const apex_json *body, apex_user *out,
+                            apex_app_error *e);
+apex_json *apex_app_user_json(const apex_user *u);
+
+/* --- strategies (strategies.c). Bodies are the JSON text of the request. --- */
+/* Validates doc as `apextrade backtest --strategy` would; on problems: 422, code 2002, every problem. */
+apex_err apex_app_strategy_create(apex_app *app, const char *user_id, const char *body, size_t len,
+                                  apex_strategy_row *out, apex_app_error *e);
+apex_err apex_app_strategy_get(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
+                               apex_app_error *e);
+apex_err apex_app_strategy_update(apex_app *app, const char *user_id, const char *id, const char *body, size_t len,
+                                  apex_strategy_row *out, apex_app_error *e);
+apex_err apex_app_strategy_delete(apex_app *app, const char *user_id, const char *id, apex_app_error *e);
+apex_err apex_app_strategy_clone(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
+                                 apex_app_error *e);
+/* mode "paper" or "live" (live only with FEATURE_LIVE_TRADING); 409/2003 if already active. */
+apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const char *id, const char *mode,
+                                    apex_strategy_row *out, apex_app_error *e);
+apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
+                                      apex_app_error *e);
+/* The JSON form of a row (spec 4.2.2 fields plus "definition"); NULL on OOM. */
+apex_json *apex_app_strategy_json(const apex_strategy_row *r);
+
+/* --- backtests (backtests.c) --- */
+/* body: {"strategy_id", "start_date", "end_date", "initial_capital", "commission_pct", "slippage_pct"}:
+ * validates, stores it pending and queues it. 404/2001 unknown strategy; 422 with problems. */
+apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char *body, size_t len,
+                                  apex_backtest_row *out, apex_app_error *e);
+apex_err apex_app_backtest_get(apex_app *app, const char *user_id, const char *id, apex_backtest_row *out,
+                               apex_app_error *e);
+/* Cancels a pending or running backtest (status "cancelled"); a finished one answers 409. */
+apex_err apex_app_backtest_cancel(apex_app *app, const char *user_id, const char *id, apex_backtest_row *out,
+                                  apex_app_error *e);
+apex_json *apex_app_backtest_json(const apex_backtest_row *r);
+/* The job body the queue runs (exposed for tests). */
+void apex_app_backtest_job(void *app, const char *id, const atomic_int *cancel, const atomic_int *timed_out);
+
+/* Formats ms as ISO 8601 UTC ("2024-01-31T09:30:00Z") into buf (>= 25 bytes). */
+void apex_app_iso_time(int64_t t, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,409 @@
+/* backtests.c - backtest use cases: submit (validate, store pending, queue), get, cancel, and the job
+ * that loads candles from the store, runs the core engine and stores results, trades and equity. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "app/ids.h"
+#include "core/backtest.h"
+#include "core/resample.h"
+#include "core/strategy.h"
+#include "core/timeframe.h"
+
+#define MAX_BODY (1u << 20)
+#define MAX_STORED 10000 /* equity points kept in the equity table (every candle up to that) */
+#define MAX_CURVE 2000   /* points in the result's equity_curve */
+
+static apex_err not_found(apex_app_error *e, const char *id)
+{
+  return apex_app_fail(e, 404, 404, "Backtest not found", "no backtest %s", id);
+}
+
+static apex_err store_failed(apex_app_error *e, const apex_error *err)
+{
+  return apex_app_fail(e, 500, 500, "Storage failure", "%s", err->msg);
+}
+
+/* Candles for the strategy's symbol at its timeframe: stored at that timeframe, or built from the
+ * finest stored timeframe that divides it. *out NULL when none are stored. */
+static apex_err load_candles(apex_app *app, const char *symbol, const char *tf_text, int64_t end, apex_series **out,
+                             apex_error *err)
+{
+  apex_symbol_info *rows = NULL;
+  size_t n = 0;
+  apex_timeframe want, have, best = {0, APEX_TF_NONE};
+  const char *best_text = NULL;
+  apex_err rc;
+  *out = NULL;
+  if (apex_timeframe_parse(tf_text, &want, err))
+    return APEX_EINVAL;
+  if ((rc = apex_store_ohlcv_symbols(app->store, &rows, &n, err)))
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(rows[i].symbol, symbol) || apex_timeframe_parse(rows[i].timeframe, &have, NULL))
+      continue;
+    if (have.n == want.n && have.unit == want.unit) {
+      best = have;
+      best_text = rows[i].timeframe;
+      break;
+    }
+    if (apex_timeframe_divides(have, want) &&
+        (best.unit == APEX_TF_NONE || apex_timeframe_divides(best, have))) { /* the coarsest that divides */
+      best = have;
+      best_text = rows[i].timeframe;
+    }
+  }
+  if (best_text) {
+    apex_series *s = NULL;
+    rc = apex_store_ohlcv_get(app->store, symbol, best_text, INT64_MIN, end, 0, &s, err);
+    if (!rc && (best.n != want.n || best.unit != want.unit)) {
+      apex_series *r = NULL;
+      rc = apex_resample(s, best, want, &r, err);
+      apex_series_free(s);
+      s = r;
+    }
+    *out = rc ? NULL : s;
+    if (rc)
+      apex_series_free(s);
+  }
+  free(rows);
+  return rc;
+}
+
+static void iso(int64_t t, char *b, size_t cap) { apex_app_iso_time(t, b, cap); }
+
+apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char *body, size_t len,
+                                  apex_backtest_row *out, apex_app_error *e)
+{
+  apex_json *doc = NULL;
+  apex_strategy *st = NULL;
+  apex_strategy_row srow = {0};
+  apex_series *candles = NULL;
+  apex_error err;
+  apex_err rc = APEX_EINVAL;
+
+  memset(out, 0, sizeof *out);
+  if (apex_json_parse_strict(body, len, MAX_BODY, &doc, &err))
+    return apex_app_fail(e, 400, 400, "Malformed JSON", "%s", err.msg);
+  const apex_json *sid = apex_json_object_get(doc, "strategy_id");
+  const char *strategy_id = apex_json_string_value(sid);
+  if (!strategy_id) {
+    apex_problems_add(&e->problems, "/strategy_id", sid ? "must be a string" : "is required");
+    apex_app_fail(e, 422, 422, "Validation error", "strategy_id is required");
+    goto out;
+  }
+  if (!apex_app_id_ok(strategy_id) || apex_store_strategy_get(app->store, user_id, strategy_id, &srow, &err)) {
+    apex_app_fail(e, 404, 2001, "Strategy not found", "no strategy %s", strategy_id);
+    goto out;
+  }
+  apex_problems probs = {0};
+  if (apex_strategy_parse(srow.definition, strlen(srow.definition), &st, &probs)) {
+    apex_app_fail(e, 422, 2002, "Invalid strategy rules", "the stored strategy no longer validates");
+    e->problems = probs;
+    goto out;
+  }
+  apex_backtest_config cfg = st->backtest;
+  apex_backtest_config_read(doc, "", &cfg, &e->problems);
+  if (e->problems.total) {
+    apex_app_fail(e, 422, 422, "Validation error", "the backtest configuration has %zu problem%s", e->problems.total,
+                  e->problems.total == 1 ? "" : "s");
+    goto out;
+  }
+  /* The store must hold candles in the range: say so now rather than fail in the background. */
+  if (load_candles(app, srow.symbol, srow.timeframe, cfg.end_ms, &candles, &err)) {
+    apex_app_fail(e, 500, 500, "Storage failure", "%s", err.msg);
+    goto out;
+  }
+  size_t in_range = 0;
+  for (size_t i = 0; candles && i < candles->n; i++)
+    in_range += candles->time[i] >= cfg.start_ms && candles->time[i] < cfg.end_ms;
+  if (in_range < 2) {
+    char a[40] = "the beginning", b[40] = "the end";
+    if (cfg.start_ms != INT64_MIN)
+      iso(cfg.start_ms, a, sizeof a);
+    if (cfg.end_ms != INT64_MAX)
+      iso(cfg.end_ms, b, sizeof b);
+    apex_app_fail(e, 422, 3001, "Insufficient data", "no %s %s candles stored between %s and %s (import some with "
+                  "'apextrade data import')", srow.symbol, srow.timeframe, a, b);
+    goto out;
+  }
+
+  if (apex_app_new_id(out->id)) {
+    apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");
+    goto out;
+  }
+  snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
+  snprintf(out->strategy_id, sizeof out->strategy_id, "%s", strategy_id);
+  out->start_date = cfg.start_ms == INT64_MIN ? 0 : cfg.start_ms;
+  out->end_date = cfg.end_ms == INT64_MAX ? 0 : cfg.end_ms;
+  if (apex_dec_from_double(cfg.initial_capital, &out->initial_capital) ||
+      apex_dec_from_double(cfg.commission_pct, &out->commission_pct) ||
+      apex_dec_from_double(cfg.slippage_pct, &out->slippage_pct)) {
+    apex_app_fail(e, 422, 422, "Validation error", "amounts out of range");
+    goto out;
+  }
+  snprintf(out->status, sizeof out->status, "pending");
+  out->created_at = app->now_ms();
+  if (apex_store_backtest_insert(app->store, out, &err)) {
+    store_failed(e, &err);
+    goto out;
+  }
+  if (apex_jobs_submit(app->jobs, out->id)) {
+    apex_app_fail(e, 503, 503, "Shutting down", "the server is stopping; the backtest will run after the restart");
+    goto out;
+  }
+  rc = APEX_OK;
+out:
+  apex_series_free(candles);
+  apex_strategy_free(st);
+  apex_strategy_row_clear(&srow);
+  apex_json_free(doc);
+  return rc;
+}
+
+apex_err apex_app_backtest_get(apex_app *app, const char *user_id, const char *id, apex_backtest_row *out,
+                               apex_app_error *e)
+{
+  apex_error err;
+  memset(out, 0, sizeof *out);
+  if (!apex_app_id_ok(id))
+    return not_found(e, id);
+  apex_err rc = apex_store_backtest_get(app->store, user_id, id, out, &err);
+  if (rc == APEX_ENOTFOUND)
+    return not_found(e, id);
+  return rc ? store_failed(e, &err) : APEX_OK;
+}
+
+apex_err apex_app_backtest_cancel(apex_app *app, const char *user_id, const char *id, apex_backtest_row *out,
+                                  apex_app_error *e)
+{
+  apex_error err;
+  if (apex_app_backtest_get(app, user_id, id, out, e))
+    return APEX_EINVAL;
+  apex_err rc = apex_store_backtest_set_status(app->store, id, "cancelled", out->progress_pct,
+                                               "cancelled by the user", app->now_ms(), &err);
+  if (rc == APEX_ECONFLICT)
+    return apex_app_fail(e, 409, 409, "Backtest finished", "backtest %s is already %s", id, out->status);
+  if (rc)
+    return store_failed(e, &err);
+  apex_jobs_cancel(app->jobs, id);
+  apex_backtest_row_clear(out);
+  return apex_app_backtest_get(app, user_id, id, out, e);
+}
+
+static apex_json *when(int64_t t)
+{
+  char b[40];
+  if (!t)
+    return apex_json_new_null();
+  iso(t, b, sizeof b);
+  return apex_json_new_string(b);
+}
+
+static apex_json *dec(apex_dec d)
+{
+  char b[APEX_DEC_STR_MAX];
+  apex_dec_format(d, b, sizeof b);
+  return apex_json_new_string(b);
+}
+
+apex_json *apex_app_backtest_json(const apex_backtest_row *r)
+{
+  apex_json *j = apex_json_new_object();
+  apex_error err;
+  if (!j)
+    return NULL;
+  apex_json_object_set(j, "id", apex_json_new_string(r->id));
+  apex_json_object_set(j, "backtest_id", apex_json_new_string(r->id));
+  apex_json_object_set(j, "strategy_id", apex_json_new_string(r->strategy_id));
+  apex_json_object_set(j, "status", apex_json_new_string(r->status));
+  apex_json_object_set(j, "progress_pct", apex_json_new_integer(r->progress_pct));
+  apex_json_object_set(j, "start_date", when(r->start_date));
+  apex_json_object_set(j, "end_date", when(r->end_date));
+  apex_json_object_set(j, "initial_capital", dec(r->initial_capital));
+  apex_json_object_set(j, "commission_pct", apex_json_new_number(apex_dec_to_double(r->commission_pct)));
+  apex_json_object_set(j, "slippage_pct", apex_json_new_number(apex_dec_to_double(r->slippage_pct)));
+  apex_json_object_set(j, "error_message", r->error_message ? apex_json_new_string(r->error_message) : apex_json_new_null());
+  apex_json_object_set(j, "created_at", when(r->created_at));
+  apex_json_object_set(j, "started_at", when(r->started_at));
+  apex_json_object_set(j, "completed_at", when(r->completed_at));
+  /* The result's metrics at the top level, as the spec's Backtest Result has them. */
+  apex_json *res = NULL;
+  if (r->result && !apex_json_parse_strict(r->result, strlen(r->result), MAX_BODY * 16, &res, &err)) {
+    apex_json_iter it = apex_json_object_iter(res);
+    const char *k;
+    const apex_json *v;
+    while (apex_json_object_next(&it, &k, &v))
+      apex_json_object_set(j, k, apex_json_copy(v));
+    apex_json_free(res);
+  }
+  return j;
+}
+
+/* --- the job --- */
+typedef struct progress_ctx {
+  apex_app *app;
+  const char *id;
+  int last;
+} progress_ctx;
+
+static void on_progress(void *ctx, double pct, int64_t t)
+{
+  progress_ctx *p = ctx;
+  apex_error err;
+  (void)t;
+  int now = (int)pct;
+  if (now > p->last && now < 100) { /* at most one write per percent */
+    p->last = now;
+    (void)apex_store_backtest_set_status(p->app->store, p->id, "running", now, NULL, 0, &err);
+  }
+}
+
+/* The result object stored with the backtest: the spec's Backtest Result fields without the trades
+ * (they are in their own table) and with the sampled equity curve. */
+static apex_json *result_json(const apex_backtest_result *r, const apex_series *s, const apex_backtest_opts *o,
+                              double engine_s)
+{
+  const apex_metrics *m = &r->metrics;
+  apex_json *j = apex_json_new_object(), *a = apex_json_new_array();
+  char tb[40];
+  apex_json_object_set(j, "final_capital", dec(r->final_cash));
+  apex_json_object_set(j, "total_return_pct", apex_json_new_number(m->total_return_pct));
+  apex_json_object_set(j, "cagr_pct", apex_json_new_number(m->cagr_pct));
+  apex_json_object_set(j, "sharpe_ratio", apex_json_new_number(m->sharpe_ratio));
+  apex_json_object_set(j, "sortino_ratio", apex_json_new_number(m->sortino_ratio));
+  apex_json_object_set(j, "max_drawdown_pct", apex_json_new_number(m->max_drawdown_pct));
+  apex_json_object_set(j, "max_drawdown_duration_days", apex_json_new_number((double)m->max_drawdown_duration_ms / 86400000.0));
+  apex_json_object_set(j, "win_rate_pct", apex_json_new_number(m->win_rate_pct));
+  apex_json_object_set(j, "total_trades", apex_json_new_integer((int64_t)m->total_trades));
+  apex_json_object_set(j, "profit_factor", apex_json_new_number(m->profit_factor));
+  apex_json_object_set(j, "avg_trade_pct", apex_json_new_number(m->avg_trade_pct));
+  apex_json_object_set(j, "best_trade_pct", apex_json_new_number(m->best_trade_pct));
+  apex_json_object_set(j, "worst_trade_pct", apex_json_new_number(m->worst_trade_pct));
+  apex_json_object_set(j, "exposure_pct", apex_json_new_number(m->exposure_pct));
+  apex_json_object_set(j, "total_commission", dec(r->total_commission));
+  for (size_t i = 0; i < m->n_monthly; i++) {
+    apex_json *e = apex_json_new_object();
+    char mb[16];
+    snprintf(mb, sizeof mb, "%04d-%02d", m->monthly[i].year, m->monthly[i].month);
+    apex_json_object_set(e, "month", apex_json_new_string(mb));
+    apex_json_object_set(e, "return_pct", apex_json_new_number(m->monthly[i].return_pct));
+    apex_json_array_append(a, e);
+  }
+  apex_json_object_set(j, "monthly_returns", a);
+  a = apex_json_new_array();
+  size_t step = r->n_equity > MAX_CURVE ? (r->n_equity + MAX_CURVE - 1) / MAX_CURVE : 1;
+  for (size_t k = 0; k < r->n_equity; k += step) {
+    size_t i = k + step >= r->n_equity ? r->n_equity - 1 : k; /* always end on the last candle */
+    apex_json *e = apex_json_new_object();
+    iso(s->time[r->first_bar + apex_backtest_equity_offset(r, o, i)], tb, sizeof tb);
+    apex_json_object_set(e, "time", apex_json_new_string(tb));
+    apex_json_object_set(e, "equity", apex_json_new_number(r->equity[i]));
+    apex_json_array_append(a, e);
+  }
+  apex_json_object_set(j, "equity_curve", a);
+  apex_json *stats = apex_json_new_object();
+  apex_json_object_set(stats, "bars", apex_json_new_integer((int64_t)r->bars));
+  apex_json_object_set(stats, "engine_seconds", apex_json_new_number(engine_s));
+  apex_json_object_set(j, "stats", stats);
+  return j;
+}
+
+static double now_s(apex_app *app) { return (double)app->now_ms() / 1000.0; }
+
+void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, const atomic_int *timed_out)
+{
+  apex_app *app = ctx;
+  apex_backtest_row row = {0};
+  apex_strategy_row srow = {0};
+  apex_strategy *st = NULL;
+  apex_series *s = NULL;
+  apex_backtest_result res = {0};
+  apex_trade_row *trades = NULL;
+  int64_t *eq_t = NULL;
+  char *result_text = NULL;
+  apex_json *rj = NULL;
+  apex_error err = {0};
+  char failure[600] = "";
+
+  if (apex_store_backtest_get(app->store, NULL, id, &row, &err) || strcmp(row.status, "pending"))
+    goto out; /* gone, cancelled before it started, or already taken */
+  if (apex_store_backtest_set_status(app->store, id, "running", 0, NULL, app->now_ms(), &err))
+    goto out;
+  apex_problems probs = {0};
+  if (apex_store_strategy_get(app->store, NULL, row.strategy_id, &srow, &err) ||
+      apex_strategy_parse(srow.definition, strlen(srow.definition), &st, &probs)) {
+    snprintf(failure, sizeof failure, "2001: the strategy is gone or no longer valid");
+    goto out;
+  }
+  int64_t end = row.end_date ? row.end_date : INT64_MAX;
+  if (load_candles(app, srow.symbol, srow.timeframe, end, &s, &err) || !s) {
+    snprintf(failure, sizeof failure, "3001: no %s %s candles in the store%s%s", srow.symbol, srow.timeframe,
+             err.msg[0] ? ": " : "", err.msg);
+    goto out;
+  }
+  apex_backtest_opts o;
+  apex_backtest_opts_init(&o, st);
+  o.cfg.start_ms = row.start_date ? row.start_date : INT64_MIN;
+  o.cfg.end_ms = end;
+  o.cfg.initial_capital = apex_dec_to_double(row.initial_capital);
+  o.cfg.commission_pct = apex_dec_to_double(row.commission_pct);
+  o.cfg.slippage_pct = apex_dec_to_double(row.slippage_pct);
+  o.equity_every = s->n > MAX_STORED ? (s->n + MAX_STORED - 1) / MAX_STORED : 1;
+  progress_ctx pc = {app, id, 0};
+  o.progress = on_progress;
+  o.progress_ctx = &pc;
+  o.cancel = cancel;
+  double t0 = now_s(app);
+  apex_err rc = apex_backtest_run(st, s, &o, &res, &err);
+  double engine_s = now_s(app) - t0;
+  if (rc == APEX_ECANCELED) {
+    if (atomic_load(timed_out))
+      snprintf(failure, sizeof failure, "3002: the backtest took longer than %d s", app->settings.backtest_timeout_s);
+    else if (atomic_load(&app->stopping)) /* shutting down: run again after the restart */
+      (void)apex_store_backtest_set_status(app->store, id, "pending", 0, NULL, 0, &err);
+    /* else cancelled by the user: the cancel already stored its status */
+    if (!failure[0])
+      goto out;
+  } else if (rc == APEX_EDATA) {
+    snprintf(failure, sizeof failure, "3001: %s", err.msg);
+  } else if (rc) {
+    snprintf(failure, sizeof failure, "%s", err.msg);
+  }
+  if (failure[0])
+    goto out;
+
+  trades = calloc(res.n_trades ? res.n_trades : 1, sizeof *trades);
+  eq_t = calloc(res.n_equity ? res.n_equity : 1, sizeof *eq_t);
+  rj = result_json(&res, s, &o, engine_s);
+  result_text = rj ? apex_json_dump(rj, false) : NULL;
+  if (!trades || !eq_t || !result_text) {
+    snprintf(failure, sizeof failure, "out of memory storing the result");
+    goto out;
+  }
+  for (size_t i = 0; i < res.n_trades; i++) {
+    const apex_bt_trade *t = &res.trades[i];
+    trades[i] = (apex_trade_row){t->entry_time, t->exit_time, t->qty, t->entry_price, t->exit_price, t->gross_pnl,
+                                 t->net_pnl, t->entry_commission + t->exit_commission, ""};
+    snprintf(trades[i].exit_reason, sizeof trades[i].exit_reason, "%s", apex_exit_reason_name(t->reason));
+  }
+  for (size_t i = 0; i < res.n_equity; i++)
+    eq_t[i] = s->time[res.first_bar + apex_backtest_equity_offset(&res, &o, i)];
+  if (apex_store_backtest_finish(app->store, id, result_text, trades, res.n_trades, eq_t, res.equity, res.n_equity,
+                                 app->now_ms(), &err) == APEX_EIO)
+    snprintf(failure, sizeof failure, "storing the result: %s", err.msg);
+out:
+  if (failure[0])
+    (void)apex_store_backtest_set_status(app->store, id, "failed", row.progress_pct, failure, app->now_ms(), &err);
+  free(result_text);
+  apex_json_free(rj);
+  free(trades);
+  free(eq_t);
+  apex_backtest_result_clear(&res);
+  apex_series_free(s);
+  apex_strategy_free(st);
+  apex_strategy_row_clear(&srow);
+  apex_backtest_row_clear(&row);
+}

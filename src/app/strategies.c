@@ -1,0 +1,226 @@
+/* strategies.c - strategy use cases: validated by the rule engine exactly as the CLI validates a
+ * strategy file, stored as the user wrote it, versioned on every change. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "app/ids.h"
+#include "core/strategy.h"
+
+#define MAX_BODY (1u << 20)
+
+static apex_err not_found(apex_app_error *e, const char *id)
+{
+  return apex_app_fail(e, 404, 2001, "Strategy not found", "no strategy %s", id);
+}
+
+static apex_err store_failed(apex_app_error *e, const apex_error *err)
+{
+  return apex_app_fail(e, 500, 500, "Storage failure", "%s", err->msg);
+}
+
+static apex_dec pct_or_none(double x)
+{
+  apex_dec d;
+  return x > 0 && apex_dec_from_double(x, &d) == APEX_OK ? d : -1;
+}
+
+/* Validates body and fills the row's derived fields; on problems e carries every one of them. */
+static apex_err read_document(const char *body, size_t len, apex_strategy_row *r, apex_app_error *e)
+{
+  apex_json *doc = NULL;
+  apex_strategy *st = NULL;
+  apex_error perr;
+  apex_err rc = apex_json_parse_strict(body, len, MAX_BODY, &doc, &perr);
+  if (rc)
+    return apex_app_fail(e, 400, 400, "Malformed JSON", "%s", perr.msg);
+  rc = apex_strategy_from_json(doc, &st, &e->problems);
+  if (rc == APEX_ENOMEM) {
+    apex_json_free(doc);
+    return apex_app_fail(e, 500, 500, "Out of memory", "out of memory");
+  }
+  if (rc) {
+    apex_json_free(doc);
+    return apex_app_fail(e, 422, 2002, "Invalid strategy rules", "the strategy has %zu problem%s",
+                         e->problems.total, e->problems.total == 1 ? "" : "s");
+  }
+  snprintf(r->name, sizeof r->name, "%s", st->name);
+  snprintf(r->symbol, sizeof r->symbol, "%s", st->asset);
+  snprintf(r->timeframe, sizeof r->timeframe, "%s", st->timeframe_text);
+  const char *desc = apex_json_string_value(apex_json_object_get(doc, "description"));
+  free(r->description);
+  r->description = desc ? strdup(desc) : NULL;
+  free(r->definition);
+  r->definition = strndup(body, len);
+  r->stop_loss_pct = pct_or_none(st->risk.stop_loss_pct);
+  r->take_profit_pct = pct_or_none(st->risk.take_profit_pct);
+  r->max_position_size_pct = pct_or_none(st->risk.max_position_size * 100);
+  r->max_drawdown_pct = pct_or_none(st->risk.max_drawdown_pct);
+  apex_strategy_free(st);
+  apex_json_free(doc);
+  if (!r->definition || (desc && !r->description))
+    return apex_app_fail(e, 500, 500, "Out of memory", "out of memory");
+  return APEX_OK;
+}
+
+apex_err apex_app_strategy_create(apex_app *app, const char *user_id, const char *body, size_t len,
+                                  apex_strategy_row *out, apex_app_error *e)
+{
+  apex_error err;
+  memset(out, 0, sizeof *out);
+  if (read_document(body, len, out, e))
+    return APEX_EINVAL;
+  if (apex_app_new_id(out->id))
+    return apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");
+  snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
+  out->version = 1;
+  snprintf(out->status, sizeof out->status, "draft");
+  out->created_at = out->updated_at = app->now_ms();
+  if (apex_store_strategy_insert(app->store, out, &err))
+    return store_failed(e, &err);
+  return APEX_OK;
+}
+
+apex_err apex_app_strategy_get(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
+                               apex_app_error *e)
+{
+  apex_error err;
+  memset(out, 0, sizeof *out);
+  if (!apex_app_id_ok(id))
+    return not_found(e, id);
+  apex_err rc = apex_store_strategy_get(app->store, user_id, id, out, &err);
+  if (rc == APEX_ENOTFOUND)
+    return not_found(e, id);
+  return rc ? store_failed(e, &err) : APEX_OK;
+}
+
+apex_err apex_app_strategy_update(apex_app *app, const char *user_id, const char *id, const char *body, size_t len,
+                                  apex_strategy_row *out, apex_app_error *e)
+{
+  apex_error err;
+  if (apex_app_strategy_get(app, user_id, id, out, e))
+    return APEX_EINVAL;
+  if (read_document(body, len, out, e))
+    return APEX_EINVAL;
+  out->version++;
+  out->updated_at = app->now_ms();
+  apex_err rc = apex_store_strategy_update(app->store, out, &err);
+  if (rc == APEX_ENOTFOUND)
+    return not_found(e, id);
+  return rc ? store_failed(e, &err) : APEX_OK;
+}
+
+apex_err apex_app_strategy_delete(apex_app *app, const char *user_id, const char *id, apex_app_error *e)
+{
+  apex_error err;
+  if (!apex_app_id_ok(id))
+    return not_found(e, id);
+  apex_err rc = apex_store_strategy_delete(app->store, user_id, id, &err);
+  if (rc == APEX_ENOTFOUND)
+    return not_found(e, id);
+  return rc ? store_failed(e, &err) : APEX_OK;
+}
+
+apex_err apex_app_strategy_clone(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
+                                 apex_app_error *e)
+{
+  apex_error err;
+  if (apex_app_strategy_get(app, user_id, id, out, e))
+    return APEX_EINVAL;
+  char name[sizeof out->name];
+  snprintf(name, sizeof name, "%.120s (copy)", out->name);
+  memcpy(out->name, name, sizeof name);
+  if (apex_app_new_id(out->id))
+    return apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");
+  out->version = 1;
+  snprintf(out->status, sizeof out->status, "draft");
+  out->trading_mode[0] = '\0';
+  out->created_at = out->updated_at = app->now_ms();
+  out->activated_at = 0;
+  if (apex_store_strategy_insert(app->store, out, &err))
+    return store_failed(e, &err);
+  return APEX_OK;
+}
+
+apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const char *id, const char *mode,
+                                    apex_strategy_row *out, apex_app_error *e)
+{
+  apex_error err;
+  if (!mode || (strcmp(mode, "paper") && strcmp(mode, "live"))) {
+    apex_app_fail(e, 422, 422, "Validation error", "mode must be \"paper\" or \"live\"");
+    apex_problems_add(&e->problems, "/mode", "must be \"paper\" or \"live\"");
+    return APEX_EINVAL;
+  }
+  if (!strcmp(mode, "live") && !app->settings.live_trading)
+    return apex_app_fail(e, 403, 403, "Live trading disabled",
+                         "live trading is off on this server (FEATURE_LIVE_TRADING=true enables it)");
+  if (apex_app_strategy_get(app, user_id, id, out, e))
+    return APEX_EINVAL;
+  if (!strcmp(out->status, "active"))
+    return apex_app_fail(e, 409, 2003, "Strategy already active", "strategy %s is already active (%s)", id,
+                         out->trading_mode);
+  snprintf(out->status, sizeof out->status, "active");
+  snprintf(out->trading_mode, sizeof out->trading_mode, "%s", mode);
+  out->activated_at = out->updated_at = app->now_ms();
+  apex_err rc = apex_store_strategy_update(app->store, out, &err);
+  return rc ? store_failed(e, &err) : APEX_OK;
+}
+
+apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
+                                      apex_app_error *e)
+{
+  apex_error err;
+  if (apex_app_strategy_get(app, user_id, id, out, e))
+    return APEX_EINVAL;
+  if (strcmp(out->status, "active"))
+    return apex_app_fail(e, 409, 409, "Strategy not active", "strategy %s is %s, not active", id, out->status);
+  snprintf(out->status, sizeof out->status, "paused");
+  out->updated_at = app->now_ms();
+  apex_err rc = apex_store_strategy_update(app->store, out, &err);
+  return rc ? store_failed(e, &err) : APEX_OK;
+}
+
+static apex_json *pct(apex_dec d) { return d < 0 ? apex_json_new_null() : apex_json_new_number(apex_dec_to_double(d)); }
+
+static apex_json *when(int64_t t)
+{
+  char b[40];
+  if (!t)
+    return apex_json_new_null();
+  apex_app_iso_time(t, b, sizeof b);
+  return apex_json_new_string(b);
+}
+
+apex_json *apex_app_strategy_json(const apex_strategy_row *r)
+{
+  apex_json *j = apex_json_new_object(), *doc = NULL;
+  apex_error err;
+  if (!j)
+    return NULL;
+  apex_json_object_set(j, "id", apex_json_new_string(r->id));
+  apex_json_object_set(j, "name", apex_json_new_string(r->name));
+  apex_json_object_set(j, "description", r->description ? apex_json_new_string(r->description) : apex_json_new_null());
+  apex_json_object_set(j, "version", apex_json_new_integer(r->version));
+  apex_json_object_set(j, "asset_symbol", apex_json_new_string(r->symbol));
+  apex_json_object_set(j, "timeframe", apex_json_new_string(r->timeframe));
+  apex_json_object_set(j, "stop_loss_pct", pct(r->stop_loss_pct));
+  apex_json_object_set(j, "take_profit_pct", pct(r->take_profit_pct));
+  apex_json_object_set(j, "max_position_size_pct", pct(r->max_position_size_pct));
+  apex_json_object_set(j, "max_drawdown_pct", pct(r->max_drawdown_pct));
+  apex_json_object_set(j, "status", apex_json_new_string(r->status));
+  apex_json_object_set(j, "trading_mode", r->trading_mode[0] ? apex_json_new_string(r->trading_mode) : apex_json_new_null());
+  apex_json_object_set(j, "created_at", when(r->created_at));
+  apex_json_object_set(j, "updated_at", when(r->updated_at));
+  apex_json_object_set(j, "activated_at", when(r->activated_at));
+  /* The document as the user wrote it, and its rule lists at the top level as the spec's model has. */
+  if (r->definition && !apex_json_parse_strict(r->definition, strlen(r->definition), MAX_BODY, &doc, &err)) {
+    const char *keys[] = {"entry_rules", "exit_rules", "rules"};
+    for (size_t i = 0; i < 3; i++)
+      if (apex_json_object_get(doc, keys[i]))
+        apex_json_object_set(j, keys[i], apex_json_copy(apex_json_object_get(doc, keys[i])));
+    apex_json_object_set(j, "definition", doc);
+  }
+  return j;
+}

@@ -1,0 +1,349 @@
+/* users.c - accounts: register, login (rate limited per IP and per email), refresh-token rotation
+ * with reuse detection, logout, password reset by single-use token, profile. Tokens are stored
+ * only as hashes; passwords only as argon2id strings. */
+#include <ctype.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "app/ids.h"
+
+#define RESET_TTL_S (30 * 60)
+#define LIMIT_WINDOW_S 60
+#define LIMIT_PER_IP 20
+#define LIMIT_PER_EMAIL 5
+#define LIMIT_SLOTS 1024
+
+/* Fixed-window counters in a small hash table; old windows are simply overwritten. */
+typedef struct limit_slot {
+  char key[300];
+  int64_t window;
+  int count;
+} limit_slot;
+
+struct apex_ratelimit {
+  pthread_mutex_t mu;
+  limit_slot slot[LIMIT_SLOTS];
+};
+
+static pthread_once_t limits_once = PTHREAD_ONCE_INIT;
+static struct apex_ratelimit shared_limits; /* one per process: limits are about the host */
+static void limits_init(void) { pthread_mutex_init(&shared_limits.mu, NULL); }
+
+/* Counts one attempt under key; returns seconds to wait (0: allowed). */
+static int limit_hit(apex_app *app, const char *key, int max)
+{
+  pthread_once(&limits_once, limits_init);
+  struct apex_ratelimit *l = app->limits ? app->limits : &shared_limits;
+  int64_t now = app->now_ms() / 1000, window = now / LIMIT_WINDOW_S;
+  unsigned h = 2166136261u;
+  for (const char *p = key; *p; p++)
+    h = (h ^ (unsigned char)*p) * 16777619u;
+  pthread_mutex_lock(&l->mu);
+  limit_slot *s = &l->slot[h % LIMIT_SLOTS];
+  if (strcmp(s->key, key) || s->window != window) {
+    snprintf(s->key, sizeof s->key, "%s", key);
+    s->window = window;
+    s->count = 0;
+  }
+  int wait = ++s->count > max ? (int)((window + 1) * LIMIT_WINDOW_S - now) : 0;
+  pthread_mutex_unlock(&l->mu);
+  return wait;
+}
+
+static apex_err store_failed(apex_app_error *e, const apex_error *err)
+{
+  return apex_app_fail(e, 500, 500, "Storage failure", "%s", err->msg);
+}
+
+static const char *str_field(const apex_json *body, const char *key) { return apex_json_string_value(apex_json_object_get(body, key)); }
+
+static void lower(char *s)
+{
+  for (; *s; s++)
+    *s = (char)tolower((unsigned char)*s);
+}
+
+void apex_tokens_clear(apex_tokens *t)
+{
+  free(t->access);
+  memset(t, 0, sizeof *t);
+}
+
+static apex_err issue(apex_app *app, const apex_user *u, const char *family, apex_tokens *out, apex_app_error *e)
+{
+  apex_token t = {0};
+  apex_error err;
+  int64_t now = app->now_ms();
+  memset(out, 0, sizeof *out);
+  if (app->auth.issue_access(app->auth.ctx, u->id, u->email, now / 1000, app->access_ttl_s, &out->access))
+    return apex_app_fail(e, 500, 500, "Token failure", "cannot sign an access token");
+  app->auth.random_token(out->refresh);
+  app->auth.token_hash(out->refresh, t.hash);
+  snprintf(t.user_id, sizeof t.user_id, "%s", u->id);
+  snprintf(t.family, sizeof t.family, "%s", family);
+  snprintf(t.kind, sizeof t.kind, "refresh");
+  t.expires_at = now + app->refresh_ttl_s * 1000;
+  if (apex_store_token_insert(app->store, &t, &err)) {
+    apex_tokens_clear(out);
+    return store_failed(e, &err);
+  }
+  out->access_expires_in = app->access_ttl_s;
+  out->refresh_expires_in = app->refresh_ttl_s;
+  return APEX_OK;
+}
+
+apex_err apex_app_register(apex_app *app, const apex_json *body, apex_user *out, apex_app_error *e)
+{
+  const char *email = str_field(body, "email"), *pw = str_field(body, "password");
+  const char *first = str_field(body, "first_name"), *last = str_field(body, "last_name");
+  char why[200];
+  apex_error err;
+  memset(out, 0, sizeof *out);
+  if (!email || !app->auth.email_ok(email))
+    apex_problems_add(&e->problems, "/email", "must be an email address like name@example.com");
+  if (!pw)
+    apex_problems_add(&e->problems, "/password", "is required");
+  else if (!app->auth.password_ok(pw, email, why, sizeof why))
+    apex_problems_add(&e->problems, "/password", "%s", why);
+  if ((first && strlen(first) > 100) || (last && strlen(last) > 100))
+    apex_problems_add(&e->problems, first && strlen(first) > 100 ? "/first_name" : "/last_name",
+                      "must be at most 100 characters");
+  if (e->problems.total)
+    return apex_app_fail(e, 422, 422, "Validation error", "the registration has %zu problem%s", e->problems.total,
+                         e->problems.total == 1 ? "" : "s");
+  if (apex_app_new_id(out->id))
+    return apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");
+  snprintf(out->email, sizeof out->email, "%s", email);
+  lower(out->email);
+  if (app->auth.hash_password(pw, out->password_hash))
+    return apex_app_fail(e, 500, 500, "Hashing failed", "cannot hash the password");
+  snprintf(out->first_name, sizeof out->first_name, "%s", first ? first : "");
+  snprintf(out->last_name, sizeof out->last_name, "%s", last ? last : "");
+  snprintf(out->timezone, sizeof out->timezone, "Europe/Paris");
+  snprintf(out->preferred_currency, sizeof out->preferred_currency, "EUR");
+  out->is_active = true;
+  out->created_at = out->updated_at = app->now_ms();
+  apex_err rc = apex_store_user_insert(app->store, out, &err);
+  if (rc == APEX_ECONFLICT)
+    return apex_app_fail(e, 409, 409, "Email already registered", "an account with this email exists");
+  return rc ? store_failed(e, &err) : APEX_OK;
+}
+
+/* A fixed argon2id hash, checked when the email is unknown so both answers take the same time. */
+static const char DUMMY_HASH[] =
+    "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$RdescudvJCsgt3ub+b+dWRWJTmaaJObG5mC6BJhQQEI";
+
+apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, apex_tokens *out, apex_user *user,
+                        apex_app_error *e)
+{
+  const char *email = str_field(body, "email"), *pw = str_field(body, "password");
+  char key[300], mail[256];
+  apex_error err;
+  memset(out, 0, sizeof *out);
+  memset(user, 0, sizeof *user);
+  if (!email || !pw)
+    return apex_app_fail(e, 422, 422, "Validation error", "email and password are required");
+  snprintf(mail, sizeof mail, "%s", email);
+  lower(mail);
+  snprintf(key, sizeof key, "ip:%s", ip ? ip : "");
+  int wait = limit_hit(app, key, LIMIT_PER_IP);
+  snprintf(key, sizeof key, "email:%s", mail);
+  int wait2 = limit_hit(app, key, LIMIT_PER_EMAIL);
+  if (wait || wait2) {
+    e->retry_after = wait > wait2 ? wait : wait2;
+    return apex_app_fail(e, 429, 429, "Too many login attempts", "try again in %d seconds", e->retry_after);
+  }
+  apex_err rc = apex_store_user_by_email(app->store, mail, user, &err);
+  if (rc && rc != APEX_ENOTFOUND)
+    return store_failed(e, &err);
+  bool ok = app->auth.verify_password(rc ? DUMMY_HASH : user->password_hash, pw) && !rc && user->is_active;
+  if (!ok)
+    return apex_app_fail(e, 401, 1001, "Invalid credentials", "email or password incorrect");
+  apex_id family;
+  if (apex_app_new_id(family))
+    return apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");
+  if (issue(app, user, family, out, e))
+    return APEX_EINVAL;
+  user->last_login_at = app->now_ms();
+  (void)apex_store_user_update(app->store, user, &err);
+  return APEX_OK;
+}
+
+static apex_err refresh_invalid(apex_app_error *e)
+{
+  return apex_app_fail(e, 401, 1004, "Refresh token invalid", "the refresh token is invalid, expired or revoked");
+}
+
+apex_err apex_app_refresh(apex_app *app, const char *refresh_token, apex_tokens *out, apex_app_error *e)
+{
+  apex_token t;
+  apex_user u;
+  apex_error err;
+  char hash[65];
+  memset(out, 0, sizeof *out);
+  if (!refresh_token || !*refresh_token || strlen(refresh_token) > 64)
+    return refresh_invalid(e);
+  app->auth.token_hash(refresh_token, hash);
+  apex_err rc = apex_store_token_get(app->store, hash, &t, &err);
+  if (rc == APEX_ENOTFOUND)
+    return refresh_invalid(e);
+  if (rc)
+    return store_failed(e, &err);
+  if (strcmp(t.kind, "refresh") || t.revoked || t.expires_at <= app->now_ms())
+    return refresh_invalid(e);
+  if (t.used || apex_store_token_use(app->store, hash, &err) == APEX_ECONFLICT) {
+    /* A used token came back: someone holds a copy. End the whole family, the thief's and ours. */
+    (void)apex_store_token_revoke_family(app->store, t.family, &err);
+    return refresh_invalid(e);
+  }
+  if (apex_store_user_by_id(app->store, t.user_id, &u, &err) || !u.is_active)
+    return refresh_invalid(e);
+  return issue(app, &u, t.family, out, e);
+}
+
+apex_err apex_app_logout(apex_app *app, const char *refresh_token, apex_app_error *e)
+{
+  apex_token t;
+  apex_error err;
+  char hash[65];
+  (void)e;
+  if (!refresh_token || !*refresh_token || strlen(refresh_token) > 64)
+    return APEX_OK; /* nothing to revoke: logging out is idempotent */
+  app->auth.token_hash(refresh_token, hash);
+  if (apex_store_token_get(app->store, hash, &t, &err) == APEX_OK && !strcmp(t.kind, "refresh"))
+    (void)apex_store_token_revoke_family(app->store, t.family, &err);
+  return APEX_OK;
+}
+
+apex_err apex_app_forgot(apex_app *app, const apex_json *body, apex_app_error *e)
+{
+  const char *email = str_field(body, "email");
+  char mail[256], token[48], text[512];
+  apex_user u;
+  apex_token t = {0};
+  apex_error err;
+  if (!email || !app->auth.email_ok(email)) {
+    apex_problems_add(&e->problems, "/email", "must be an email address");
+    return apex_app_fail(e, 422, 422, "Validation error", "email must be an email address");
+  }
+  snprintf(mail, sizeof mail, "%s", email);
+  lower(mail);
+  if (apex_store_user_by_email(app->store, mail, &u, &err))
+    return APEX_OK; /* same answer whether or not the account exists */
+  app->auth.random_token(token);
+  app->auth.token_hash(token, t.hash);
+  snprintf(t.user_id, sizeof t.user_id, "%s", u.id);
+  snprintf(t.kind, sizeof t.kind, "reset");
+  t.expires_at = app->now_ms() + RESET_TTL_S * 1000;
+  if (apex_store_token_insert(app->store, &t, &err))
+    return store_failed(e, &err);
+  snprintf(text, sizeof text,
+           "Someone asked to reset the ApexTrade password of %s.\nReset token (valid 30 minutes, once): %s\n"
+           "POST /api/v1/auth/reset {\"token\": \"...\", \"password\": \"...\"}\n",
+           u.email, token);
+  if (app->mail)
+    app->mail(app->mail_ctx, u.email, "ApexTrade password reset", text);
+  return APEX_OK;
+}
+
+apex_err apex_app_reset(apex_app *app, const apex_json *body, apex_app_error *e)
+{
+  const char *token = str_field(body, "token"), *pw = str_field(body, "password");
+  char hash[65], why[200];
+  apex_token t;
+  apex_user u;
+  apex_error err;
+  if (!token || !pw || strlen(token) > 64)
+    return apex_app_fail(e, 422, 422, "Validation error", "token and password are required");
+  app->auth.token_hash(token, hash);
+  if (apex_store_token_get(app->store, hash, &t, &err) || strcmp(t.kind, "reset") || t.used || t.revoked ||
+      t.expires_at <= app->now_ms() || apex_store_user_by_id(app->store, t.user_id, &u, &err))
+    return apex_app_fail(e, 401, 1004, "Reset token invalid", "the reset token is invalid, used or expired");
+  if (!app->auth.password_ok(pw, u.email, why, sizeof why)) {
+    apex_problems_add(&e->problems, "/password", "%s", why);
+    return apex_app_fail(e, 422, 422, "Validation error", "%s", why);
+  }
+  if (apex_store_token_use(app->store, hash, &err))
+    return apex_app_fail(e, 401, 1004, "Reset token invalid", "the reset token was already used");
+  if (app->auth.hash_password(pw, u.password_hash))
+    return apex_app_fail(e, 500, 500, "Hashing failed", "cannot hash the password");
+  u.updated_at = app->now_ms();
+  if (apex_store_user_update(app->store, &u, &err))
+    return store_failed(e, &err);
+  /* A new password ends every session that the old one opened. */
+  (void)apex_store_token_revoke_user(app->store, u.id, "refresh", &err);
+  return APEX_OK;
+}
+
+apex_err apex_app_me(apex_app *app, const char *user_id, apex_user *out, apex_app_error *e)
+{
+  apex_error err;
+  apex_err rc = apex_store_user_by_id(app->store, user_id, out, &err);
+  if (rc == APEX_ENOTFOUND)
+    return apex_app_fail(e, 401, 1003, "Token invalid", "the account no longer exists");
+  return rc ? store_failed(e, &err) : APEX_OK;
+}
+
+apex_err apex_app_me_update(apex_app *app, const char *user_id, const apex_json *body, apex_user *out,
+                            apex_app_error *e)
+{
+  static const struct { const char *key; size_t off, cap; } FIELDS[] = {
+      {"first_name", offsetof(apex_user, first_name), sizeof((apex_user *)0)->first_name},
+      {"last_name", offsetof(apex_user, last_name), sizeof((apex_user *)0)->last_name},
+      {"timezone", offsetof(apex_user, timezone), sizeof((apex_user *)0)->timezone},
+      {"preferred_currency", offsetof(apex_user, preferred_currency), sizeof((apex_user *)0)->preferred_currency},
+  };
+  apex_error err;
+  if (apex_app_me(app, user_id, out, e))
+    return APEX_EINVAL;
+  apex_json_iter it = apex_json_object_iter(body);
+  const char *k;
+  const apex_json *v;
+  while (apex_json_object_next(&it, &k, &v)) {
+    size_t i = 0;
+    char ptr[80];
+    snprintf(ptr, sizeof ptr, "/%s", k);
+    while (i < APEX_ARRAY_LEN(FIELDS) && strcmp(FIELDS[i].key, k))
+      i++;
+    const char *s = apex_json_string_value(v);
+    if (i == APEX_ARRAY_LEN(FIELDS))
+      apex_problems_add(&e->problems, ptr, "unknown or read-only field");
+    else if (!s)
+      apex_problems_add(&e->problems, ptr, "must be a string");
+    else if (strlen(s) >= FIELDS[i].cap)
+      apex_problems_add(&e->problems, ptr, "must be at most %zu characters", FIELDS[i].cap - 1);
+    else if (!strcmp(k, "preferred_currency") && (strlen(s) != 3 || !isupper((unsigned char)s[0]) ||
+                                                  !isupper((unsigned char)s[1]) || !isupper((unsigned char)s[2])))
+      apex_problems_add(&e->problems, ptr, "must be a 3-letter currency code like EUR or USD");
+    else if (!strcmp(k, "timezone") && (!*s || strchr(s, ' ')))
+      apex_problems_add(&e->problems, ptr, "must be a time zone name like Europe/Paris");
+    else
+      snprintf((char *)out + FIELDS[i].off, FIELDS[i].cap, "%s", s);
+  }
+  if (e->problems.total)
+    return apex_app_fail(e, 422, 422, "Validation error", "the profile has %zu problem%s", e->problems.total,
+                         e->problems.total == 1 ? "" : "s");
+  out->updated_at = app->now_ms();
+  return apex_store_user_update(app->store, out, &err) ? store_failed(e, &err) : APEX_OK;
+}
+
+apex_json *apex_app_user_json(const apex_user *u)
+{
+  apex_json *j = apex_json_new_object();
+  char b[40];
+  apex_json_object_set(j, "id", apex_json_new_string(u->id));
+  apex_json_object_set(j, "email", apex_json_new_string(u->email));
+  apex_json_object_set(j, "first_name", u->first_name[0] ? apex_json_new_string(u->first_name) : apex_json_new_null());
+  apex_json_object_set(j, "last_name", u->last_name[0] ? apex_json_new_string(u->last_name) : apex_json_new_null());
+  apex_json_object_set(j, "timezone", apex_json_new_string(u->timezone));
+  apex_json_object_set(j, "preferred_currency", apex_json_new_string(u->preferred_currency));
+  apex_json_object_set(j, "is_active", apex_json_new_bool(u->is_active));
+  apex_json_object_set(j, "is_verified", apex_json_new_bool(u->is_verified));
+  apex_app_iso_time(u->created_at, b, sizeof b);
+  apex_json_object_set(j, "created_at", apex_json_new_string(b));
+  return j;
+}

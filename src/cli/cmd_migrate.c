@@ -1,0 +1,53 @@
+/* cmd_migrate.c - `apextrade migrate [--status]`: applies the database's pending forward-only
+ * migrations (compiled into the binary), or lists which are applied. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char USAGE[] =
+    "usage: apextrade migrate [--status]\n"
+    "\n"
+    "Applies every pending schema migration to the database `apextrade serve` uses, in order, each\n"
+    "in one transaction (running it again does nothing). The database is DATABASE_URL when set\n"
+    "(postgresql://... or sqlite:PATH), otherwise $APEX_DATA_DIR/apextrade.db (APEX_DATA_DIR\n"
+    "defaults to ./var).\n"
+    "\n"
+    "  --status  list each migration as applied (with its time) or pending; change nothing\n";
+
+int apex_cmd_migrate(int argc, char **argv)
+{
+  bool status = false;
+  apex_store *st = NULL;
+  apex_error err = {0};
+  char where[1300], buf[8192];
+  int rc;
+
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      fputs(USAGE, stdout);
+      return APEX_EXIT_OK;
+    } else if (!strcmp(argv[i], "--status")) {
+      status = true;
+    } else {
+      fprintf(stderr, "apextrade migrate: unknown argument '%s' (see --help)\n", argv[i]);
+      return APEX_EXIT_USAGE;
+    }
+  }
+  if ((rc = apex_cli_open_store("migrate", &st, where, sizeof where)))
+    return rc;
+  if (!status && apex_store_migrate(st, &err)) {
+    fprintf(stderr, "apextrade migrate: %s\n", err.msg);
+    rc = APEX_EXIT_FAIL;
+    goto out;
+  }
+  if (apex_store_migration_status(st, buf, sizeof buf, &err)) {
+    fprintf(stderr, "apextrade migrate: %s\n", err.msg);
+    rc = APEX_EXIT_FAIL;
+    goto out;
+  }
+  printf("database: %s\n%s", where, buf);
+out:
+  apex_store_close(st);
+  return rc;
+}

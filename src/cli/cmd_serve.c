@@ -1,0 +1,184 @@
+/* cmd_serve.c - `apextrade serve`: configuration, logging, signals, and the HTTP server with the
+ * application's routes. The app and its route table are built in ONE place below (marked). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/http.h"
+#include "api/handlers.h"
+#include "api/prom.h"
+#include "cli/serve_app.h"
+#include "cli/cli.h"
+#include "sys/config.h"
+#include "sys/log.h"
+#include "sys/signals.h"
+
+/* Requests still running after SIGTERM get this long to finish (under systemd's and the tests'
+ * 10 s stop timeout). */
+#define DRAIN_MS 8000
+
+/* ===================== the application and its routes (extend here) ===================== */
+/* The routes are the API's table (api/routes.c); the app is built by serve_app.c. */
+
+/* Gauges read at scrape time: jobs by state, database pool use. */
+static void scrape(apex_prom *p, void *ctx)
+{
+  apex_app *app = ctx;
+  size_t queued = 0, running = 0;
+  int in_use = 0, size = 0;
+  if (app->jobs)
+    apex_jobs_counts(app->jobs, &queued, &running);
+  apex_prom_gauge_set(p, "apex_jobs", "Background jobs by state.", "state=\"queued\"", (double)queued);
+  apex_prom_gauge_set(p, "apex_jobs", NULL, "state=\"running\"", (double)running);
+  apex_store_pool_stats(app->store, &in_use, &size);
+  apex_prom_gauge_set(p, "apex_db_pool_connections", "Database connections by state.", "state=\"in_use\"", in_use);
+  apex_prom_gauge_set(p, "apex_db_pool_connections", NULL, "state=\"size\"", size);
+}
+
+/* Test-only routes (APEX_TEST_ROUTES=1, refused in production): echo a JSON body, and a slow
+ * request to check that shutdown waits for in-flight work. */
+static int h_test_echo(apex_req *req, apex_res *res, void *app)
+{
+  (void)app;
+  if (!apex_req_json(req, res))
+    return 0;
+  return apex_res_bytes(res, 200, "application/json", req->body, req->body_len);
+}
+
+static int h_test_sleep(apex_req *req, apex_res *res, void *app)
+{
+  (void)app;
+  const char *ms = apex_req_query(req, "ms");
+  long n = ms ? strtol(ms, NULL, 10) : 100;
+  if (n < 0 || n > 5000)
+    return apex_res_error(res, 422, "ms must be 0-5000");
+  struct timespec t = {n / 1000, (n % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+  return apex_res_json_text(res, 200, "{\"slept\":true}");
+}
+
+/* Echoes a path parameter and a query parameter, for the router tests. */
+static int h_test_item(apex_req *req, apex_res *res, void *app)
+{
+  (void)app;
+  apex_json *o = apex_json_new_object();
+  if (!o || apex_json_object_set(o, "id", apex_json_new_string(apex_req_param(req, "id"))) ||
+      apex_json_object_set(o, "q", apex_json_new_string(apex_req_query(req, "q") ? apex_req_query(req, "q") : ""))) {
+    apex_json_free(o);
+    return -1;
+  }
+  return apex_res_json(res, 200, o);
+}
+
+/* Only with APEX_TEST_ROUTES=1 (refused in production). */
+static const apex_route TEST_ROUTES[] = {
+    {APEX_HTTP_POST, "/api/v1/_test/echo", h_test_echo, false, "test.echo", 0},
+    {APEX_HTTP_GET, "/api/v1/_test/sleep", h_test_sleep, false, "test.sleep", 0},
+    {APEX_HTTP_GET, "/api/v1/_test/items/{id}", h_test_item, false, "test.item", 0},
+};
+
+/* ========================================================================================= */
+
+static void usage(FILE *f)
+{
+  fprintf(f, "usage: apextrade serve [OPTIONS]\n\n"
+             "Runs the HTTP API server until SIGTERM or SIGINT, then finishes in-flight requests.\n"
+             "Each option can also be set by the environment variable shown under it; flags win.\n\n"
+             "options:\n");
+  apex_config_usage(f);
+}
+
+int apex_cmd_serve(int argc, char **argv)
+{
+  apex_config cfg;
+  apex_error err = {0};
+  bool help = false;
+  int code = APEX_EXIT_FAIL;
+  apex_prom *prom = NULL;
+  apex_server *srv = NULL;
+  apex_serve_ctx ctx;
+  bool demo = false, opened = false;
+
+  /* --demo-account is ours, not a configuration setting: take it out before the config sees argv. */
+  int n = 1;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--demo-account"))
+      demo = true;
+    else
+      argv[n++] = argv[i];
+  }
+  argc = n;
+  if (apex_config_load(&cfg, argc, argv, &help, &err)) {
+    fprintf(stderr, "apextrade serve: %s\n", err.msg);
+    return APEX_EXIT_USAGE;
+  }
+  if (help) {
+    usage(stdout);
+    return APEX_EXIT_OK;
+  }
+  apex_log_set_level((apex_log_level)apex_log_level_parse(cfg.log_level));
+  if (cfg.debug && apex_log_get_level() > APEX_LOG_DEBUG)
+    apex_log_set_level(APEX_LOG_DEBUG);
+  if (apex_config_prepare_data_dir(&cfg, &err) || apex_signals_install(&err)) {
+    fprintf(stderr, "apextrade serve: %s\n", err.msg);
+    goto out;
+  }
+  if (cfg.prometheus_enabled && !(prom = apex_prom_new())) {
+    fprintf(stderr, "apextrade serve: out of memory\n");
+    goto out;
+  }
+  if (apex_serve_app_open(&cfg, &ctx, &err)) {
+    fprintf(stderr, "apextrade serve: %s\n", err.msg);
+    goto out;
+  }
+  opened = true;
+  if (demo && apex_serve_demo_account(&ctx, &err)) {
+    fprintf(stderr, "apextrade serve: %s\n", err.msg);
+    goto out;
+  }
+  if (prom)
+    apex_prom_on_scrape(prom, scrape, &ctx.app);
+
+  apex_server_opts o = {
+      .host = cfg.host,
+      .port = cfg.port,
+      .threads = cfg.http_threads,
+      .cors_origins = cfg.cors_origins,
+      .access_log = cfg.access_log,
+      .routes = apex_api_routes,
+      .n_routes = apex_api_n_routes,
+      .extra_routes = cfg.test_routes ? TEST_ROUTES : NULL,
+      .n_extra_routes = cfg.test_routes ? APEX_ARRAY_LEN(TEST_ROUTES) : 0,
+      .authenticate = apex_api_authenticate,
+      .app = &ctx.app,
+      .prom = prom,
+  };
+  if (apex_server_start(&o, &srv, &err)) {
+    fprintf(stderr, "apextrade serve: %s\n", err.msg);
+    goto out;
+  }
+  fprintf(stderr, "listening on http://%s%s%s:%u\n", strchr(cfg.host, ':') ? "[" : "", cfg.host,
+          strchr(cfg.host, ':') ? "]" : "", (unsigned)apex_server_port(srv));
+  apex_log_fields(APEX_LOG_INFO, "server started",
+                  (apex_log_field[]){APEX_LOG_S("host", cfg.host), APEX_LOG_I("port", apex_server_port(srv)),
+                                     APEX_LOG_S("env", cfg.app_env), APEX_LOG_S("data_dir", cfg.data_dir)},
+                  4);
+
+  int sig = 0;
+  while (!(sig = apex_signals_wait(-1)))
+    ;
+  apex_log_fields(APEX_LOG_INFO, "shutting down", (apex_log_field[]){APEX_LOG_I("signal", sig)}, 1);
+  unsigned left = apex_server_stop(srv, DRAIN_MS);
+  if (left)
+    apex_log_fields(APEX_LOG_WARN, "requests cut off at shutdown", (apex_log_field[]){APEX_LOG_I("count", left)}, 1);
+  apex_log(APEX_LOG_INFO, "stopped");
+  code = APEX_EXIT_OK;
+out:
+  apex_server_free(srv);
+  if (opened) /* after the server: no request can reach the app any more */
+    apex_serve_app_close(&ctx);
+  apex_prom_free(prom);
+  return code;
+}

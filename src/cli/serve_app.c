@@ -1,0 +1,107 @@
+/* serve_app.c - wiring of the application for `apextrade serve` (see serve_app.h). */
+#include "cli/serve_app.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "sys/log.h"
+
+static int64_t wall_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static apex_err issue_access(void *ctx, const char *sub, const char *email, int64_t now_s, int64_t ttl_s, char **out)
+{
+  return apex_jwt_issue(ctx, sub, email, "access", now_s, ttl_s, NULL, out, NULL);
+}
+
+static apex_err hash_password(const char *pw, char *out) { return apex_auth_hash_password(pw, out); }
+static void random_token(char *out) { apex_auth_random_token(out); }
+static void token_hash(const char *t, char *out) { apex_auth_token_hash(t, out); }
+
+/* Without SMTP the mail is written to the server log, where the operator reads it. */
+static void log_mail(void *ctx, const char *to, const char *subject, const char *body)
+{
+  (void)ctx;
+  apex_log_field f[] = {APEX_LOG_S("to", to), APEX_LOG_S("subject", subject), APEX_LOG_S("body", body)};
+  apex_log_fields(APEX_LOG_INFO, "mail (no SMTP_URL configured)", f, 3);
+}
+
+apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_error *err)
+{
+  apex_app *app = &ctx->app;
+  char path[1200];
+  apex_err rc;
+  apex_secrets_cfg scfg;
+
+  memset(ctx, 0, sizeof *ctx);
+  (void)mkdir(cfg->data_dir, 0700); /* may exist; opening the store below reports real trouble */
+  const char *url = cfg->database_url;
+  if (!url[0]) {
+    snprintf(path, sizeof path, "%s/apextrade.db", cfg->data_dir);
+    url = path;
+  }
+  if ((rc = apex_store_open(url, cfg->db_pool_size, &app->store, err)) || (rc = apex_store_migrate(app->store, err)))
+    goto fail;
+  apex_secrets_cfg_from_env(&scfg);
+  scfg.app_env = cfg->app_env;
+  scfg.secret_key = cfg->secret_key;
+  scfg.api_key_encryption_key = cfg->api_key_encryption_key[0] ? cfg->api_key_encryption_key : NULL;
+  if ((rc = apex_secrets_ensure(cfg->data_dir, &scfg, &ctx->secrets, err)))
+    goto fail;
+  if ((rc = apex_jwt_keys_new(ctx->secrets.jwt_private_pem, ctx->secrets.jwt_private_len, ctx->secrets.jwt_public_pem,
+                              ctx->secrets.jwt_public_len, &ctx->keys, err)))
+    goto fail;
+  app->settings = (apex_app_settings){cfg->backtest_workers, cfg->backtest_timeout_s, cfg->feature_live_trading};
+  app->now_ms = wall_ms;
+  app->access_ttl_s = (int64_t)cfg->jwt_access_minutes * 60;
+  app->refresh_ttl_s = (int64_t)cfg->jwt_refresh_days * 86400;
+  app->auth = (apex_app_auth_ops){hash_password, apex_auth_verify_password, apex_auth_password_ok, apex_auth_email_ok,
+                                  issue_access, random_token, token_hash, ctx->keys};
+  app->mail = log_mail;
+  if ((rc = apex_app_start(app, err)))
+    goto fail;
+  return APEX_OK;
+fail:
+  apex_serve_app_close(ctx);
+  return rc;
+}
+
+void apex_serve_app_close(apex_serve_ctx *ctx)
+{
+  if (ctx->app.jobs)
+    apex_app_stop(&ctx->app);
+  apex_store_close(ctx->app.store);
+  ctx->app.store = NULL;
+  apex_jwt_keys_free(ctx->keys);
+  ctx->keys = NULL;
+  apex_secrets_free(&ctx->secrets);
+}
+
+apex_err apex_serve_demo_account(apex_serve_ctx *ctx, apex_error *err)
+{
+  apex_app *app = &ctx->app;
+  apex_user u;
+  char pw[48];
+  if (apex_store_user_by_email(app->store, "demo@apextrade.local", &u, err) == APEX_OK)
+    return APEX_OK;
+  apex_auth_random_token(pw);
+  pw[20] = '\0'; /* 20 base64url characters: 120 bits */
+  char body[160];
+  snprintf(body, sizeof body, "{\"email\": \"demo@apextrade.local\", \"password\": \"%s\", \"first_name\": \"Demo\"}", pw);
+  apex_json *doc = NULL;
+  apex_app_error e = {0};
+  apex_err rc = apex_json_parse_strict(body, strlen(body), sizeof body, &doc, err);
+  if (!rc && apex_app_register(app, doc, &u, &e))
+    rc = apex_error_set(err, APEX_EINVAL, "demo account: %s", e.detail);
+  apex_json_free(doc);
+  if (!rc)
+    printf("Demo account (shown once): email demo@apextrade.local, password %s\n", pw);
+  fflush(stdout);
+  return rc;
+}

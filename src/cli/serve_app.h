@@ -1,0 +1,26 @@
+/* serve_app.h - everything `apextrade serve` builds before it listens: the store (migrated), the
+ * secrets, the token keys and the application with its workers. */
+#ifndef APEX_CLI_SERVE_APP_H
+#define APEX_CLI_SERVE_APP_H
+
+#include "api/auth.h"
+#include "app/app.h"
+#include "sys/config.h"
+#include "sys/secrets.h"
+
+typedef struct apex_serve_ctx {
+  apex_app app;
+  apex_jwt_keys *keys;
+  apex_secrets secrets;
+} apex_serve_ctx;
+
+/* Opens and migrates the store named by cfg, loads or creates the secrets, starts the workers
+ * (re-queueing unfinished backtests). On error everything opened is closed again. */
+apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_error *err);
+/* Stops the workers and closes everything; safe on a partly opened ctx. */
+void apex_serve_app_close(apex_serve_ctx *ctx);
+/* Creates demo@apextrade.local with a new random password, printed once on stdout; does nothing
+ * when the account exists. */
+apex_err apex_serve_demo_account(apex_serve_ctx *ctx, apex_error *err);
+
+#endif

@@ -1,0 +1,234 @@
+/* inproc.c - the in-process job queue: a FIFO, a mutex, a condition variable, N worker threads and a
+ * watchdog that raises the cancel flag of jobs past their time. */
+#include "jobs/queue.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <time.h>
+
+#define ID_MAX 64
+
+typedef struct job {
+  struct job *next;
+  char id[ID_MAX];
+  atomic_int cancel, timed_out;
+  struct timespec started;
+  bool running;
+} job;
+
+struct apex_jobs {
+  pthread_mutex_t mu;
+  pthread_cond_t cv, dog_cv;
+  job *head, *tail;    /* queued */
+  job **running;       /* one slot per worker */
+  int workers, timeout_s;
+  pthread_t *threads, dog;
+  bool stopping;
+  apex_job_fn fn;
+  void *ctx;
+};
+
+static double elapsed_s(const struct timespec *t0)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) * 1e-9;
+}
+
+typedef struct worker_arg {
+  apex_jobs *q;
+  int slot;
+} worker_arg;
+
+static void *worker(void *p)
+{
+  worker_arg *a = p;
+  apex_jobs *q = a->q;
+  int slot = a->slot;
+  free(a);
+  pthread_mutex_lock(&q->mu);
+  for (;;) {
+    while (!q->head && !q->stopping)
+      pthread_cond_wait(&q->cv, &q->mu);
+    if (q->stopping)
+      break;
+    job *j = q->head;
+    q->head = j->next;
+    if (!q->head)
+      q->tail = NULL;
+    j->running = true;
+    clock_gettime(CLOCK_MONOTONIC, &j->started);
+    q->running[slot] = j;
+    pthread_mutex_unlock(&q->mu);
+    q->fn(q->ctx, j->id, &j->cancel, &j->timed_out);
+    pthread_mutex_lock(&q->mu);
+    q->running[slot] = NULL;
+    free(j);
+  }
+  pthread_mutex_unlock(&q->mu);
+  return NULL;
+}
+
+/* Once a second: raise the flags of jobs past their time. */
+static void *watchdog(void *p)
+{
+  apex_jobs *q = p;
+  pthread_mutex_lock(&q->mu);
+  while (!q->stopping) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1;
+    pthread_cond_timedwait(&q->dog_cv, &q->mu, &until);
+    for (int i = 0; i < q->workers; i++) {
+      job *j = q->running[i];
+      if (j && q->timeout_s > 0 && elapsed_s(&j->started) > q->timeout_s && !atomic_load(&j->timed_out)) {
+        atomic_store(&j->timed_out, 1);
+        atomic_store(&j->cancel, 1);
+      }
+    }
+  }
+  pthread_mutex_unlock(&q->mu);
+  return NULL;
+}
+
+apex_err apex_jobs_start(int workers, int timeout_s, apex_job_fn fn, void *ctx, apex_jobs **out)
+{
+  apex_jobs *q = calloc(1, sizeof *q);
+  *out = NULL;
+  if (!q || workers < 1)
+    goto fail;
+  q->workers = workers;
+  q->timeout_s = timeout_s;
+  q->fn = fn;
+  q->ctx = ctx;
+  q->running = calloc((size_t)workers, sizeof *q->running);
+  q->threads = calloc((size_t)workers, sizeof *q->threads);
+  if (!q->running || !q->threads)
+    goto fail;
+  pthread_mutex_init(&q->mu, NULL);
+  pthread_cond_init(&q->cv, NULL);
+  pthread_cond_init(&q->dog_cv, NULL);
+  int started = 0;
+  for (; started < workers; started++) {
+    worker_arg *a = malloc(sizeof *a);
+    if (!a)
+      break;
+    *a = (worker_arg){q, started};
+    if (pthread_create(&q->threads[started], NULL, worker, a)) {
+      free(a);
+      break;
+    }
+  }
+  if (started < workers || pthread_create(&q->dog, NULL, watchdog, q)) {
+    q->workers = started;
+    pthread_mutex_lock(&q->mu);
+    q->stopping = true;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    for (int i = 0; i < started; i++)
+      pthread_join(q->threads[i], NULL);
+    goto fail;
+  }
+  *out = q;
+  return APEX_OK;
+fail:
+  if (q) {
+    free(q->running);
+    free(q->threads);
+    free(q);
+  }
+  return APEX_ENOMEM;
+}
+
+apex_err apex_jobs_submit(apex_jobs *q, const char *id)
+{
+  job *j = calloc(1, sizeof *j);
+  if (!j)
+    return APEX_ENOMEM;
+  snprintf(j->id, sizeof j->id, "%s", id);
+  pthread_mutex_lock(&q->mu);
+  if (q->stopping) {
+    pthread_mutex_unlock(&q->mu);
+    free(j);
+    return APEX_ECANCELED;
+  }
+  if (q->tail)
+    q->tail->next = j;
+  else
+    q->head = j;
+  q->tail = j;
+  pthread_cond_signal(&q->cv);
+  pthread_mutex_unlock(&q->mu);
+  return APEX_OK;
+}
+
+bool apex_jobs_cancel(apex_jobs *q, const char *id)
+{
+  bool found = false;
+  pthread_mutex_lock(&q->mu);
+  for (job **pp = &q->head; *pp; pp = &(*pp)->next) {
+    if (!strcmp((*pp)->id, id)) {
+      job *j = *pp;
+      *pp = j->next;
+      if (q->tail == j) {
+        q->tail = NULL;
+        for (job *k = q->head; k; k = k->next)
+          q->tail = k;
+      }
+      free(j);
+      found = true;
+      break;
+    }
+  }
+  for (int i = 0; !found && i < q->workers; i++)
+    if (q->running[i] && !strcmp(q->running[i]->id, id)) {
+      atomic_store(&q->running[i]->cancel, 1);
+      found = true;
+    }
+  pthread_mutex_unlock(&q->mu);
+  return found;
+}
+
+void apex_jobs_counts(apex_jobs *q, size_t *queued, size_t *running)
+{
+  size_t a = 0, b = 0;
+  pthread_mutex_lock(&q->mu);
+  for (job *j = q->head; j; j = j->next)
+    a++;
+  for (int i = 0; i < q->workers; i++)
+    b += q->running[i] != NULL;
+  pthread_mutex_unlock(&q->mu);
+  *queued = a;
+  *running = b;
+}
+
+void apex_jobs_stop(apex_jobs *q, bool cancel_running)
+{
+  if (!q)
+    return;
+  pthread_mutex_lock(&q->mu);
+  q->stopping = true;
+  if (cancel_running)
+    for (int i = 0; i < q->workers; i++)
+      if (q->running[i])
+        atomic_store(&q->running[i]->cancel, 1);
+  pthread_cond_broadcast(&q->cv);
+  pthread_cond_broadcast(&q->dog_cv);
+  pthread_mutex_unlock(&q->mu);
+  for (int i = 0; i < q->workers; i++)
+    pthread_join(q->threads[i], NULL);
+  pthread_join(q->dog, NULL);
+  while (q->head) {
+    job *j = q->head;
+    q->head = j->next;
+    free(j);
+  }
+  pthread_mutex_destroy(&q->mu);
+  pthread_cond_destroy(&q->cv);
+  pthread_cond_destroy(&q->dog_cv);
+  free(q->running);
+  free(q->threads);
+  free(q);
+}

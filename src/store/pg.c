@@ -1,0 +1,1624 @@
+/* pg.c - the PostgreSQL backend of store.h, and the only file that includes <libpq-fe.h>.
+ * A pool of connections; NUMERIC money sent and read as exact decimal text, TIMESTAMPTZ times
+ * through apex_ts()/apex_ms() (migration 0001), UUID ids, JSONB documents; candles by COPY. */
+#include <libpq-fe.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_impl.h"
+
+static const apex_store_ops PG_OPS;
+
+/* Month partitions already known to exist (native partitioning), so each is checked once. */
+typedef struct pg_impl {
+  pthread_mutex_t mu;
+  int *months; /* year * 12 + month - 1 */
+  size_t n_months, cap_months;
+} pg_impl;
+
+/* --- parameters: text values, NULL for SQL NULL --- */
+
+#define MAXP 20
+typedef struct params {
+  const char *v[MAXP];
+  char buf[MAXP][APEX_DEC_STR_MAX + 8];
+  int n;
+} params;
+
+static void p_text(params *p, const char *s) { p->v[p->n++] = s; } /* NULL stays NULL, "" stays "" */
+static void p_opt(params *p, const char *s) { p->v[p->n++] = s && *s ? s : NULL; } /* "" becomes NULL */
+static void p_i64(params *p, int64_t x)
+{
+  snprintf(p->buf[p->n], sizeof p->buf[0], "%lld", (long long)x);
+  p->v[p->n] = p->buf[p->n];
+  p->n++;
+}
+static void p_ms(params *p, int64_t ms) /* 0: never (NULL) */
+{
+  if (ms)
+    p_i64(p, ms);
+  else
+    p->v[p->n++] = NULL;
+}
+static void p_dec(params *p, apex_dec d)
+{
+  apex_dec_format(d, p->buf[p->n], sizeof p->buf[0]);
+  p->v[p->n] = p->buf[p->n];
+  p->n++;
+}
+static void p_opt_dec(params *p, apex_dec d) /* negative: none (NULL) */
+{
+  if (d >= 0)
+    p_dec(p, d);
+  else
+    p->v[p->n++] = NULL;
+}
+static void p_bool(params *p, bool b) { p->v[p->n++] = b ? "t" : "f"; }
+
+/* --- results --- */
+
+static const char *g_str(const PGresult *r, int row, int col)
+{
+  return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+static void g_copy(const PGresult *r, int row, int col, char *dst, size_t cap)
+{
+  apex_store__copy(dst, cap, g_str(r, row, col));
+}
+static int64_t g_i64(const PGresult *r, int row, int col) /* NULL: 0 */
+{
+  const char *s = g_str(r, row, col);
+  return s ? strtoll(s, NULL, 10) : 0;
+}
+static bool g_bool(const PGresult *r, int row, int col) { return PQgetvalue(r, row, col)[0] == 't'; }
+static apex_dec g_dec(const PGresult *r, int row, int col) /* NULL: -1 (the store's "none") */
+{
+  const char *s = g_str(r, row, col);
+  apex_dec d = -1;
+  if (s && apex_dec_from_str(s, &d))
+    d = -1;
+  return d;
+}
+static apex_err g_dup(const PGresult *r, int row, int col, char **out)
+{
+  const char *s = g_str(r, row, col);
+  *out = NULL;
+  if (!s)
+    return APEX_OK;
+  *out = strdup(s);
+  return *out ? APEX_OK : APEX_ENOMEM;
+}
+
+/* Maps a failed result: unique keys taken ECONFLICT, missing parents ENOTFOUND, bad values EINVAL. */
+static apex_err fail_res(PGconn *c, PGresult *r, const char *what, apex_error *err)
+{
+  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
+  char m[400];
+  apex_store__copy(m, sizeof m, msg && *msg ? msg : PQerrorMessage(c));
+  for (char *p = m; *p; p++)
+    if (*p == '\n')
+      *p = ' ';
+  if (!r)
+    return apex_error_set(err, APEX_ENOMEM, "pg: %s: %s", what, m);
+  if (state && !strcmp(state, "23505"))
+    return apex_error_set(err, APEX_ECONFLICT, "pg: %s: %s", what, m);
+  if (state && !strcmp(state, "23503"))
+    return apex_error_set(err, APEX_ENOTFOUND, "pg: %s: a referenced row does not exist", what);
+  if (state && !strncmp(state, "22", 2))
+    return apex_error_set(err, APEX_EINVAL, "pg: %s: %s", what, m);
+  return apex_error_set(err, APEX_EIO, "pg: %s: %s", what, m);
+}
+
+/* Runs sql with p; *res holds the result on success (caller PQclear), NULL on failure. */
+static apex_err q(PGconn *c, const char *sql, const params *p, PGresult **res, apex_error *err)
+{
+  PGresult *r = PQexecParams(c, sql, p ? p->n : 0, NULL, p ? p->v : NULL, NULL, NULL, 0);
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  *res = NULL;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+    *res = r;
+    return APEX_OK;
+  }
+  apex_err rc = fail_res(c, r, "query", err);
+  PQclear(r);
+  return rc;
+}
+
+/* Runs sql and drops the result. */
+static apex_err run(PGconn *c, const char *sql, const params *p, apex_error *err)
+{
+  PGresult *r = NULL;
+  apex_err rc = q(c, sql, p, &r, err);
+  PQclear(r);
+  return rc;
+}
+
+/* Runs sql; ENOTFOUND if it changed or returned no row. */
+static apex_err run_one(PGconn *c, const char *sql, const params *p, const char *what, apex_error *err)
+{
+  PGresult *r = NULL;
+  apex_err rc = q(c, sql, p, &r, err);
+  if (!rc && PQntuples(r) == 0 && atoll(PQcmdTuples(r)) == 0)
+    rc = apex_error_set(err, APEX_ENOTFOUND, "%s: not found", what);
+  PQclear(r);
+  return rc;
+}
+
+static void rollback(PGconn *c) { PQclear(PQexec(c, "ROLLBACK")); }
+
+/* A UUID's text form; anything else cannot name a row (and PostgreSQL would reject it). */
+static bool uuid_ok(const char *s)
+{
+  if (!s || strlen(s) != 36)
+    return false;
+  for (int i = 0; i < 36; i++) {
+    char ch = s[i];
+    bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+    if ((i == 8 || i == 13 || i == 18 || i == 23) ? ch != '-' : !hex)
+      return false;
+  }
+  return true;
+}
+#define NEED_UUID(id, what)                                                                        \
+  do {                                                                                             \
+    if (!uuid_ok(id))                                                                              \
+      return apex_error_set(err, APEX_ENOTFOUND, "%s: not found", what);                           \
+  } while (0)
+
+static PGconn *conn(apex_store *s)
+{
+  PGconn *c = apex_store__pool_acquire(&s->pool);
+  if (PQstatus(c) != CONNECTION_OK) /* the server restarted or the link dropped */
+    PQreset(c);
+  return c;
+}
+#define DONE(s, c) apex_store__pool_release(&(s)->pool, (c))
+
+/* --- open, close, migrations --- */
+
+static void pg_close(apex_store *s)
+{
+  pg_impl *im = s->impl;
+  for (int i = 0; i < s->pool.size; i++)
+    PQfinish((PGconn *)s->pool.conns[i]);
+  apex_store__pool_destroy(&s->pool);
+  if (im) {
+    pthread_mutex_destroy(&im->mu);
+    free(im->months);
+    free(im);
+  }
+  free(s);
+}
+
+apex_err apex_store__pg_open(const char *url, int pool, apex_store **out, apex_error *err)
+{
+  apex_store *s = calloc(1, sizeof *s);
+  pg_impl *im = calloc(1, sizeof *im);
+  void **conns = calloc((size_t)pool, sizeof *conns);
+  apex_err rc = APEX_OK;
+  int opened = 0;
+
+  if (!s || !im || !conns) {
+    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+    goto out;
+  }
+  for (; opened < pool; opened++) {
+    PGconn *c = PQconnectdb(url);
+    conns[opened] = c;
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+      char m[300];
+      apex_store__copy(m, sizeof m, c ? PQerrorMessage(c) : "out of memory");
+      for (char *p = m; *p; p++)
+        if (*p == '\n')
+          *p = ' ';
+      rc = apex_error_set(err, APEX_EIO, "pg: cannot connect: %s", m);
+      opened++;
+      goto out;
+    }
+    /* Times go in and out as ms through apex_ts/apex_ms; UTC keeps any text form unambiguous. */
+    PQclear(PQexec(c, "SET TIME ZONE 'UTC'; SET client_min_messages = warning"));
+  }
+  pthread_mutex_init(&im->mu, NULL);
+  s->ops = &PG_OPS;
+  s->impl = im;
+  if ((rc = apex_store__pool_init(&s->pool, conns, pool))) {
+    apex_error_set(err, rc, "pg: out of memory");
+    pthread_mutex_destroy(&im->mu);
+    goto out;
+  }
+  conns = NULL;
+  im = NULL;
+out:
+  if (rc) {
+    for (int i = 0; conns && i < opened; i++)
+      PQfinish(conns[i]);
+    free(conns);
+    free(im);
+    free(s);
+    s = NULL;
+  }
+  *out = s;
+  return rc;
+}
+
+static apex_err pg_migrate(apex_store *s, apex_error *err)
+{
+  PGconn *c = conn(s);
+  apex_err rc = APEX_OK;
+  bool in_tx = false;
+
+  for (size_t i = 0; i < apex_store__migrations_pg_n; i++) {
+    const apex_store_migration *m = &apex_store__migrations_pg[i];
+    params p = {0};
+    PGresult *r = NULL;
+    /* The advisory lock makes concurrent migrators (several API nodes starting) take turns. */
+    if ((rc = run(c, "BEGIN", NULL, err)))
+      goto out;
+    in_tx = true;
+    if ((rc = run(c, "SELECT pg_advisory_xact_lock(7406203517)", NULL, err)) ||
+        (rc = run(c,
+                  "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, "
+                  "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                  NULL, err)))
+      goto out;
+    p_text(&p, m->name);
+    if ((rc = q(c, "SELECT 1 FROM schema_migrations WHERE version = $1", &p, &r, err)))
+      goto out;
+    bool applied = PQntuples(r) > 0;
+    PQclear(r);
+    if (!applied) {
+      r = PQexec(c, m->sql);
+      if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        rc = fail_res(c, r, m->name, err);
+        PQclear(r);
+        goto out;
+      }
+      PQclear(r);
+      if ((rc = run(c, "INSERT INTO schema_migrations (version) VALUES ($1)", &p, err)))
+        goto out;
+    }
+    if ((rc = run(c, "COMMIT", NULL, err)))
+      goto out;
+    in_tx = false;
+  }
+out:
+  if (in_tx)
+    rollback(c);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_migration_status(apex_store *s, char *buf, size_t cap, apex_error *err)
+{
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  apex_err rc;
+  size_t k = 0;
+
+  if ((rc = q(c, "SELECT to_regclass('schema_migrations') IS NOT NULL", NULL, &r, err)))
+    goto out;
+  bool have = g_bool(r, 0, 0);
+  PQclear(r);
+  r = NULL;
+  if (have && (rc = q(c, "SELECT version, apex_ms(applied_at) FROM schema_migrations", NULL, &r, err)))
+    goto out;
+  for (size_t i = 0; i < apex_store__migrations_pg_n; i++) {
+    const char *name = apex_store__migrations_pg[i].name;
+    char when[40] = "";
+    for (int j = 0; r && j < PQntuples(r); j++)
+      if (!strcmp(PQgetvalue(r, j, 0), name))
+        apex_store__iso_time(g_i64(r, j, 1), when, sizeof when);
+    int w = snprintf(buf + k, cap - k, when[0] ? "%s applied %s\n" : "%s pending\n", name, when);
+    if (w < 0 || (size_t)w >= cap - k) {
+      rc = apex_error_set(err, APEX_ETOOBIG, "store: migration status does not fit %zu bytes", cap);
+      goto out;
+    }
+    k += (size_t)w;
+  }
+out:
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_ping(apex_store *s, apex_error *err)
+{
+  PGconn *c = conn(s);
+  apex_err rc = run(c, "SELECT 1", NULL, err);
+  DONE(s, c);
+  return rc;
+}
+
+/* --- users --- */
+
+#define USER_COLS                                                                                                  \
+  "id, email, password_hash, first_name, last_name, timezone, preferred_currency, is_active, is_verified, "       \
+  "apex_ms(created_at), apex_ms(updated_at), apex_ms(last_login_at)"
+
+static void read_user(const PGresult *r, apex_user *u)
+{
+  memset(u, 0, sizeof *u);
+  g_copy(r, 0, 0, u->id, sizeof u->id);
+  g_copy(r, 0, 1, u->email, sizeof u->email);
+  g_copy(r, 0, 2, u->password_hash, sizeof u->password_hash);
+  g_copy(r, 0, 3, u->first_name, sizeof u->first_name);
+  g_copy(r, 0, 4, u->last_name, sizeof u->last_name);
+  g_copy(r, 0, 5, u->timezone, sizeof u->timezone);
+  g_copy(r, 0, 6, u->preferred_currency, sizeof u->preferred_currency);
+  u->is_active = g_bool(r, 0, 7);
+  u->is_verified = g_bool(r, 0, 8);
+  u->created_at = g_i64(r, 0, 9);
+  u->updated_at = g_i64(r, 0, 10);
+  u->last_login_at = g_i64(r, 0, 11);
+}
+
+static void bind_user(params *p, const apex_user *u)
+{
+  p_text(p, u->id);
+  p_text(p, u->email);
+  p_text(p, u->password_hash);
+  p_opt(p, u->first_name);
+  p_opt(p, u->last_name);
+  p_text(p, u->timezone[0] ? u->timezone : "Europe/Paris");
+  p_text(p, u->preferred_currency[0] ? u->preferred_currency : "EUR");
+  p_bool(p, u->is_active);
+  p_bool(p, u->is_verified);
+  p_i64(p, u->created_at);
+  p_i64(p, u->updated_at);
+  p_ms(p, u->last_login_at);
+}
+
+static apex_err pg_user_insert(apex_store *s, const apex_user *u, apex_error *err)
+{
+  params p = {0};
+  if (!uuid_ok(u->id))
+    return apex_error_set(err, APEX_EINVAL, "user: id is not a UUID");
+  PGconn *c = conn(s);
+  bind_user(&p, u);
+  apex_err rc = run(c,
+                    "INSERT INTO users (id, email, password_hash, first_name, last_name, timezone, "
+                    "preferred_currency, is_active, is_verified, created_at, updated_at, last_login_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, apex_ts($10), apex_ts($11), apex_ts($12))",
+                    &p, err);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err user_by(apex_store *s, const char *sql, const char *key, apex_user *out, apex_error *err)
+{
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  p_text(&p, key);
+  if ((rc = q(c, sql, &p, &r, err)))
+    goto out;
+  if (PQntuples(r) == 0) {
+    rc = apex_error_set(err, APEX_ENOTFOUND, "user: not found");
+    goto out;
+  }
+  read_user(r, out);
+out:
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_user_by_email(apex_store *s, const char *email, apex_user *out, apex_error *err)
+{
+  return user_by(s, "SELECT " USER_COLS " FROM users WHERE lower(email) = lower($1)", email, out, err);
+}
+
+static apex_err pg_user_by_id(apex_store *s, const char *id, apex_user *out, apex_error *err)
+{
+  NEED_UUID(id, "user");
+  return user_by(s, "SELECT " USER_COLS " FROM users WHERE id = $1", id, out, err);
+}
+
+static apex_err pg_user_update(apex_store *s, const apex_user *u, apex_error *err)
+{
+  NEED_UUID(u->id, "user");
+  PGconn *c = conn(s);
+  params p = {0};
+  /* Every field but id, email and created_at. */
+  p_text(&p, u->id);
+  p_text(&p, u->password_hash);
+  p_opt(&p, u->first_name);
+  p_opt(&p, u->last_name);
+  p_text(&p, u->timezone[0] ? u->timezone : "Europe/Paris");
+  p_text(&p, u->preferred_currency[0] ? u->preferred_currency : "EUR");
+  p_bool(&p, u->is_active);
+  p_bool(&p, u->is_verified);
+  p_i64(&p, u->updated_at);
+  p_ms(&p, u->last_login_at);
+  apex_err rc = run_one(c,
+                        "UPDATE users SET password_hash = $2, first_name = $3, last_name = $4, timezone = $5, "
+                        "preferred_currency = $6, is_active = $7, is_verified = $8, updated_at = apex_ts($9), "
+                        "last_login_at = apex_ts($10) WHERE id = $1",
+                        &p, "user", err);
+  DONE(s, c);
+  return rc;
+}
+
+/* --- tokens --- */
+
+static apex_err pg_token_insert(apex_store *s, const apex_token *t, apex_error *err)
+{
+  if (!uuid_ok(t->user_id))
+    return apex_error_set(err, APEX_ENOTFOUND, "token: no such user");
+  PGconn *c = conn(s);
+  params p = {0};
+  p_text(&p, t->hash);
+  p_text(&p, t->user_id);
+  p_text(&p, t->family);
+  p_text(&p, t->kind);
+  p_i64(&p, t->expires_at);
+  p_bool(&p, t->used);
+  p_bool(&p, t->revoked);
+  apex_err rc = run(c,
+                    "INSERT INTO tokens (hash, user_id, family, kind, expires_at, used, revoked) "
+                    "VALUES ($1, $2, $3, $4, apex_ts($5), $6, $7)",
+                    &p, err);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_token_get(apex_store *s, const char *hash, apex_token *out, apex_error *err)
+{
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  p_text(&p, hash);
+  if ((rc = q(c, "SELECT hash, user_id, family, kind, apex_ms(expires_at), used, revoked FROM tokens WHERE hash = $1",
+              &p, &r, err)))
+    goto out;
+  if (PQntuples(r) == 0) {
+    rc = apex_error_set(err, APEX_ENOTFOUND, "token: not found");
+    goto out;
+  }
+  memset(out, 0, sizeof *out);
+  g_copy(r, 0, 0, out->hash, sizeof out->hash);
+  g_copy(r, 0, 1, out->user_id, sizeof out->user_id);
+  g_copy(r, 0, 2, out->family, sizeof out->family);
+  g_copy(r, 0, 3, out->kind, sizeof out->kind);
+  out->expires_at = g_i64(r, 0, 4);
+  out->used = g_bool(r, 0, 5);
+  out->revoked = g_bool(r, 0, 6);
+out:
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_token_use(apex_store *s, const char *hash, apex_error *err)
+{
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  p_text(&p, hash);
+  /* One statement tests and sets, so of two racing requests exactly one wins. */
+  if ((rc = q(c, "UPDATE tokens SET used = true WHERE hash = $1 AND NOT used", &p, &r, err)))
+    goto out;
+  if (atoll(PQcmdTuples(r)) == 1)
+    goto out;
+  PQclear(r);
+  if ((rc = q(c, "SELECT 1 FROM tokens WHERE hash = $1", &p, &r, err)))
+    goto out;
+  rc = PQntuples(r) ? apex_error_set(err, APEX_ECONFLICT, "token: already used")
+                    : apex_error_set(err, APEX_ENOTFOUND, "token: not found");
+out:
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_token_revoke_family(apex_store *s, const char *family, apex_error *err)
+{
+  PGconn *c = conn(s);
+  params p = {0};
+  p_text(&p, family);
+  apex_err rc = run(c, "UPDATE tokens SET revoked = true WHERE family = $1", &p, err);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_token_revoke_user(apex_store *s, const char *user_id, const char *kind, apex_error *err)
+{
+  if (!uuid_ok(user_id))
+    return APEX_OK; /* nobody's tokens: nothing to revoke */
+  PGconn *c = conn(s);
+  params p = {0};
+  p_text(&p, user_id);
+  p_opt(&p, kind);
+  apex_err rc =
+      run(c, "UPDATE tokens SET revoked = true WHERE user_id = $1 AND (CAST($2 AS text) IS NULL OR kind = $2)", &p,
+          err);
+  DONE(s, c);
+  return rc;
+}
+
+/* --- strategies --- */
+
+#define STRAT_COLS                                                                                                 \
+  "id, user_id, name, description, asset_symbol, timeframe, definition, stop_loss_pct, take_profit_pct, "         \
+  "max_position_size_pct, max_drawdown_pct, version, status, trading_mode, apex_ms(created_at), "                 \
+  "apex_ms(updated_at), apex_ms(activated_at)"
+
+static apex_err read_strategy(const PGresult *r, int i, apex_strategy_row *o, apex_error *err)
+{
+  memset(o, 0, sizeof *o);
+  g_copy(r, i, 0, o->id, sizeof o->id);
+  g_copy(r, i, 1, o->user_id, sizeof o->user_id);
+  g_copy(r, i, 2, o->name, sizeof o->name);
+  g_copy(r, i, 4, o->symbol, sizeof o->symbol);
+  g_copy(r, i, 5, o->timeframe, sizeof o->timeframe);
+  o->stop_loss_pct = g_dec(r, i, 7);
+  o->take_profit_pct = g_dec(r, i, 8);
+  o->max_position_size_pct = g_dec(r, i, 9);
+  o->max_drawdown_pct = g_dec(r, i, 10);
+  o->version = (int)g_i64(r, i, 11);
+  g_copy(r, i, 12, o->status, sizeof o->status);
+  g_copy(r, i, 13, o->trading_mode, sizeof o->trading_mode);
+  o->created_at = g_i64(r, i, 14);
+  o->updated_at = g_i64(r, i, 15);
+  o->activated_at = g_i64(r, i, 16);
+  if (g_dup(r, i, 3, &o->description) || g_dup(r, i, 6, &o->definition)) {
+    apex_strategy_row_clear(o);
+    return apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+  }
+  return APEX_OK;
+}
+
+/* $1 id, $2 user_id, $3-$7 texts, $8-$11 risk limits, $12 version, then with all: $13 status,
+ * $14 trading_mode, $15 updated_at, $16 activated_at, $17 created_at (insert only). */
+static void bind_strategy(params *p, const apex_strategy_row *r, int upto)
+{
+  p_text(p, r->id);
+  p_text(p, r->user_id);
+  p_text(p, r->name);
+  p_text(p, r->description);
+  p_text(p, r->symbol);
+  p_text(p, r->timeframe);
+  p_text(p, r->definition);
+  p_opt_dec(p, r->stop_loss_pct);
+  p_opt_dec(p, r->take_profit_pct);
+  p_opt_dec(p, r->max_position_size_pct);
+  p_opt_dec(p, r->max_drawdown_pct);
+  p_i64(p, r->version);
+  if (upto < 13) { /* the version row: $13 is its time */
+    p_i64(p, r->updated_at);
+    return;
+  }
+  p_text(p, r->status[0] ? r->status : "draft");
+  p_opt(p, r->trading_mode);
+  p_i64(p, r->updated_at);
+  p_ms(p, r->activated_at);
+  if (upto >= 17)
+    p_i64(p, r->created_at);
+}
+
+static const char VERSION_INSERT[] =
+    "INSERT INTO strategy_versions (strategy_id, version, name, description, asset_symbol, timeframe, definition, "
+    "stop_loss_pct, take_profit_pct, max_position_size_pct, max_drawdown_pct, created_at) "
+    "SELECT CAST($1 AS uuid), CAST($12 AS integer), $3, $4, $5, $6, CAST($7 AS jsonb), CAST($8 AS numeric), "
+    "CAST($9 AS numeric), CAST($10 AS numeric), CAST($11 AS numeric), apex_ts($13) "
+    "WHERE CAST($2 AS uuid) IS NOT NULL "
+    "ON CONFLICT (strategy_id, version) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, "
+    "asset_symbol = EXCLUDED.asset_symbol, timeframe = EXCLUDED.timeframe, definition = EXCLUDED.definition, "
+    "stop_loss_pct = EXCLUDED.stop_loss_pct, take_profit_pct = EXCLUDED.take_profit_pct, "
+    "max_position_size_pct = EXCLUDED.max_position_size_pct, max_drawdown_pct = EXCLUDED.max_drawdown_pct, "
+    "created_at = EXCLUDED.created_at";
+
+static apex_err strategy_write(apex_store *s, const char *sql, const apex_strategy_row *r, bool insert,
+                               apex_error *err)
+{
+  PGconn *c = conn(s);
+  PGresult *res = NULL;
+  params p = {0}, v = {0};
+  apex_err rc;
+  bool in_tx = false;
+
+  bind_strategy(&p, r, insert ? 17 : 16);
+  bind_strategy(&v, r, 12);
+  if ((rc = run(c, "BEGIN", NULL, err)))
+    goto out;
+  in_tx = true;
+  if ((rc = q(c, sql, &p, &res, err)))
+    goto out;
+  if (!insert && atoll(PQcmdTuples(res)) == 0) {
+    params e = {0};
+    PQclear(res);
+    p_text(&e, r->id);
+    p_text(&e, r->user_id);
+    if ((rc = q(c, "SELECT 1 FROM strategies WHERE id = $1 AND user_id = $2", &e, &res, err)))
+      goto out;
+    rc = PQntuples(res) ? apex_error_set(err, APEX_ECONFLICT, "strategy: a newer version than %d exists", r->version)
+                        : apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
+    goto out;
+  }
+  if ((rc = run(c, VERSION_INSERT, &v, err)) || (rc = run(c, "COMMIT", NULL, err)))
+    goto out;
+  in_tx = false;
+out:
+  if (in_tx)
+    rollback(c);
+  PQclear(res);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_strategy_insert(apex_store *s, const apex_strategy_row *r, apex_error *err)
+{
+  if (!uuid_ok(r->id))
+    return apex_error_set(err, APEX_EINVAL, "strategy: id is not a UUID");
+  if (!uuid_ok(r->user_id))
+    return apex_error_set(err, APEX_ENOTFOUND, "strategy: no such user");
+  return strategy_write(s,
+                        "INSERT INTO strategies (id, user_id, name, description, asset_symbol, timeframe, definition, "
+                        "stop_loss_pct, take_profit_pct, max_position_size_pct, max_drawdown_pct, version, status, "
+                        "trading_mode, created_at, updated_at, activated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+                        "$9, $10, $11, $12, $13, $14, apex_ts($17), apex_ts($15), apex_ts($16))",
+                        r, true, err);
+}
+
+static apex_err pg_strategy_update(apex_store *s, const apex_strategy_row *r, apex_error *err)
+{
+  NEED_UUID(r->id, "strategy");
+  NEED_UUID(r->user_id, "strategy");
+  return strategy_write(s,
+                        "UPDATE strategies SET name = $3, description = $4, asset_symbol = $5, timeframe = $6, "
+                        "definition = $7, stop_loss_pct = $8, take_profit_pct = $9, max_position_size_pct = $10, "
+                        "max_drawdown_pct = $11, version = $12, status = $13, trading_mode = $14, "
+                        "updated_at = apex_ts($15), activated_at = apex_ts($16) "
+                        "WHERE id = $1 AND user_id = $2 AND version <= $12",
+                        r, false, err);
+}
+
+static apex_err pg_strategy_get(apex_store *s, const char *user_id, const char *id, apex_strategy_row *out,
+                                apex_error *err)
+{
+  NEED_UUID(id, "strategy");
+  if (user_id)
+    NEED_UUID(user_id, "strategy");
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  p_text(&p, id);
+  p_text(&p, user_id);
+  if ((rc = q(c, "SELECT " STRAT_COLS " FROM strategies WHERE id = $1 AND (CAST($2 AS uuid) IS NULL OR user_id = $2)",
+              &p, &r, err)))
+    goto out;
+  if (PQntuples(r) == 0) {
+    rc = apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
+    goto out;
+  }
+  rc = read_strategy(r, 0, out, err);
+out:
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+/* count(*) OVER () gives the total with the page in one round trip; an empty page needs a count. */
+static apex_err pg_strategy_list(apex_store *s, const char *user_id, const apex_page *p, apex_strategy_row *rows,
+                                 size_t *n, int64_t *total, apex_error *err)
+{
+  if (!uuid_ok(user_id))
+    return APEX_OK;
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params pp = {0};
+  apex_err rc;
+  p_text(&pp, user_id);
+  p_opt(&pp, p->status);
+  p_opt(&pp, p->symbol);
+  p_i64(&pp, p->limit);
+  p_i64(&pp, (int64_t)(p->page - 1) * p->limit);
+  if ((rc = q(c,
+              p->desc ? "SELECT " STRAT_COLS ", count(*) OVER () FROM strategies WHERE user_id = $1 "
+                        "AND (CAST($2 AS text) IS NULL OR status = $2) AND (CAST($3 AS text) IS NULL OR "
+                        "asset_symbol = $3) ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
+                      : "SELECT " STRAT_COLS ", count(*) OVER () FROM strategies WHERE user_id = $1 "
+                        "AND (CAST($2 AS text) IS NULL OR status = $2) AND (CAST($3 AS text) IS NULL OR "
+                        "asset_symbol = $3) ORDER BY created_at, id LIMIT $4 OFFSET $5",
+              &pp, &r, err)))
+    goto out;
+  int nt = PQntuples(r);
+  if (nt > 0) {
+    *total = g_i64(r, 0, 17);
+  } else {
+    PQclear(r);
+    pp.n = 3;
+    if ((rc = q(c,
+                "SELECT count(*) FROM strategies WHERE user_id = $1 AND (CAST($2 AS text) IS NULL OR status = $2) "
+                "AND (CAST($3 AS text) IS NULL OR asset_symbol = $3)",
+                &pp, &r, err)))
+      goto out;
+    *total = g_i64(r, 0, 0);
+  }
+  for (int i = 0; i < nt && *n < (size_t)p->limit; i++) {
+    if ((rc = read_strategy(r, i, &rows[*n], err)))
+      goto out;
+    (*n)++;
+  }
+out:
+  if (rc) {
+    for (size_t i = 0; i < *n; i++)
+      apex_strategy_row_clear(&rows[i]);
+    *n = 0;
+  }
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_strategy_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
+{
+  NEED_UUID(id, "strategy");
+  NEED_UUID(user_id, "strategy");
+  PGconn *c = conn(s);
+  params p = {0};
+  p_text(&p, id);
+  p_text(&p, user_id);
+  apex_err rc = run_one(c, "DELETE FROM strategies WHERE id = $1 AND user_id = $2", &p, "strategy", err);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_strategy_versions(apex_store *s, const char *user_id, const char *id, apex_strategy_row *rows,
+                                     size_t cap, size_t *n, apex_error *err)
+{
+  NEED_UUID(id, "strategy");
+  NEED_UUID(user_id, "strategy");
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  p_text(&p, id);
+  p_text(&p, user_id);
+  p_i64(&p, (int64_t)(cap ? cap : 1));
+  if ((rc = q(c,
+              "SELECT s.id, s.user_id, v.name, v.description, v.asset_symbol, v.timeframe, v.definition, "
+              "v.stop_loss_pct, v.take_profit_pct, v.max_position_size_pct, v.max_drawdown_pct, v.version, "
+              "s.status, s.trading_mode, apex_ms(v.created_at), apex_ms(v.created_at), apex_ms(s.activated_at) "
+              "FROM strategies s JOIN strategy_versions v ON v.strategy_id = s.id "
+              "WHERE s.id = $1 AND s.user_id = $2 ORDER BY v.version DESC LIMIT $3",
+              &p, &r, err)))
+    goto out;
+  if (PQntuples(r) == 0 && cap) {
+    rc = apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
+    goto out;
+  }
+  for (int i = 0; i < PQntuples(r) && *n < cap; i++) {
+    if ((rc = read_strategy(r, i, &rows[*n], err)))
+      goto out;
+    (*n)++;
+  }
+out:
+  if (rc) {
+    for (size_t i = 0; i < *n; i++)
+      apex_strategy_row_clear(&rows[i]);
+    *n = 0;
+  }
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+/* --- backtests --- */
+
+#define BT_COLS                                                                                                    \
+  "id, user_id, strategy_id, apex_ms(start_date), apex_ms(end_date), initial_capital, commission_pct, "            \
+  "slippage_pct, status, progress_pct, error_message, result, apex_ms(created_at), apex_ms(started_at), "          \
+  "apex_ms(completed_at)"
+
+static apex_err read_backtest(const PGresult *r, int i, apex_backtest_row *o, apex_error *err)
+{
+  memset(o, 0, sizeof *o);
+  g_copy(r, i, 0, o->id, sizeof o->id);
+  g_copy(r, i, 1, o->user_id, sizeof o->user_id);
+  g_copy(r, i, 2, o->strategy_id, sizeof o->strategy_id);
+  o->start_date = g_i64(r, i, 3);
+  o->end_date = g_i64(r, i, 4);
+  o->initial_capital = g_dec(r, i, 5);
+  o->commission_pct = g_dec(r, i, 6);
+  o->slippage_pct = g_dec(r, i, 7);
+  g_copy(r, i, 8, o->status, sizeof o->status);
+  o->progress_pct = (int)g_i64(r, i, 9);
+  o->created_at = g_i64(r, i, 12);
+  o->started_at = g_i64(r, i, 13);
+  o->completed_at = g_i64(r, i, 14);
+  if (g_dup(r, i, 10, &o->error_message) || g_dup(r, i, 11, &o->result)) {
+    apex_backtest_row_clear(o);
+    return apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+  }
+  return APEX_OK;
+}
+
+static apex_err pg_backtest_insert(apex_store *s, const apex_backtest_row *r, apex_error *err)
+{
+  if (!uuid_ok(r->id))
+    return apex_error_set(err, APEX_EINVAL, "backtest: id is not a UUID");
+  NEED_UUID(r->user_id, "strategy");
+  NEED_UUID(r->strategy_id, "strategy");
+  PGconn *c = conn(s);
+  params p = {0};
+  p_text(&p, r->id);
+  p_text(&p, r->user_id);
+  p_text(&p, r->strategy_id);
+  p_ms(&p, r->start_date);
+  p_ms(&p, r->end_date);
+  p_dec(&p, r->initial_capital);
+  p_dec(&p, r->commission_pct);
+  p_dec(&p, r->slippage_pct);
+  p_text(&p, r->status[0] ? r->status : "pending");
+  p_i64(&p, r->progress_pct);
+  p_text(&p, r->error_message);
+  p_text(&p, r->result);
+  p_i64(&p, r->created_at);
+  p_ms(&p, r->started_at);
+  p_ms(&p, r->completed_at);
+  /* Inserted only when the strategy is the same user's: otherwise nothing changes (ENOTFOUND). */
+  apex_err rc = run_one(
+      c,
+      "INSERT INTO backtests (id, user_id, strategy_id, start_date, end_date, initial_capital, commission_pct, "
+      "slippage_pct, status, progress_pct, error_message, result, created_at, started_at, completed_at) "
+      "SELECT CAST($1 AS uuid), CAST($2 AS uuid), CAST($3 AS uuid), apex_ts($4), apex_ts($5), CAST($6 AS numeric), "
+      "CAST($7 AS numeric), CAST($8 AS numeric), CAST($9 AS text), CAST($10 AS integer), CAST($11 AS text), "
+      "CAST($12 AS jsonb), apex_ts($13), apex_ts($14), apex_ts($15) "
+      "WHERE EXISTS (SELECT 1 FROM strategies WHERE id = CAST($3 AS uuid) AND user_id = CAST($2 AS uuid))",
+      &p, "strategy", err);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_backtest_get(apex_store *s, const char *user_id, const char *id, apex_backtest_row *out,
+                                apex_error *err)
+{
+  NEED_UUID(id, "backtest");
+  if (user_id)
+    NEED_UUID(user_id, "backtest");
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  p_text(&p, id);
+  p_text(&p, user_id);
+  if ((rc = q(c, "SELECT " BT_COLS " FROM backtests WHERE id = $1 AND (CAST($2 AS uuid) IS NULL OR user_id = $2)", &p,
+              &r, err)))
+    goto out;
+  if (PQntuples(r) == 0) {
+    rc = apex_error_set(err, APEX_ENOTFOUND, "backtest: not found");
+    goto out;
+  }
+  rc = read_backtest(r, 0, out, err);
+out:
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_backtest_list(apex_store *s, const char *user_id, const apex_page *p, apex_backtest_row *rows,
+                                 size_t *n, int64_t *total, apex_error *err)
+{
+  if (!uuid_ok(user_id))
+    return APEX_OK;
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params pp = {0};
+  apex_err rc;
+  p_text(&pp, user_id);
+  p_opt(&pp, p->status);
+  p_opt(&pp, p->symbol);
+  p_i64(&pp, p->limit);
+  p_i64(&pp, (int64_t)(p->page - 1) * p->limit);
+#define BT_WHERE                                                                                                   \
+  " FROM backtests b WHERE user_id = $1 AND (CAST($2 AS text) IS NULL OR status = $2) AND (CAST($3 AS text) IS "   \
+  "NULL OR EXISTS (SELECT 1 FROM strategies s WHERE s.id = b.strategy_id AND s.asset_symbol = $3))"
+  if ((rc = q(c,
+              p->desc ? "SELECT " BT_COLS ", count(*) OVER ()" BT_WHERE " ORDER BY created_at DESC, id DESC LIMIT $4 "
+                        "OFFSET $5"
+                      : "SELECT " BT_COLS ", count(*) OVER ()" BT_WHERE " ORDER BY created_at, id LIMIT $4 OFFSET $5",
+              &pp, &r, err)))
+    goto out;
+  int nt = PQntuples(r);
+  if (nt > 0) {
+    *total = g_i64(r, 0, 15);
+  } else {
+    PQclear(r);
+    pp.n = 3;
+    if ((rc = q(c, "SELECT count(*)" BT_WHERE, &pp, &r, err)))
+      goto out;
+    *total = g_i64(r, 0, 0);
+  }
+#undef BT_WHERE
+  for (int i = 0; i < nt && *n < (size_t)p->limit; i++) {
+    if ((rc = read_backtest(r, i, &rows[*n], err)))
+      goto out;
+    (*n)++;
+  }
+out:
+  if (rc) {
+    for (size_t i = 0; i < *n; i++)
+      apex_backtest_row_clear(&rows[i]);
+    *n = 0;
+  }
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+/* After a write that changed nothing: ENOTFOUND if the backtest does not exist, else ECONFLICT. */
+static apex_err finished_or_missing(PGconn *c, const char *id, apex_error *err)
+{
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  p_text(&p, id);
+  if ((rc = q(c, "SELECT status FROM backtests WHERE id = $1", &p, &r, err)))
+    return rc;
+  rc = PQntuples(r) ? apex_error_set(err, APEX_ECONFLICT, "backtest: already %s", PQgetvalue(r, 0, 0))
+                    : apex_error_set(err, APEX_ENOTFOUND, "backtest: not found");
+  PQclear(r);
+  return rc;
+}
+
+static apex_err pg_backtest_set_status(apex_store *s, const char *id, const char *status, int progress,
+                                       const char *error_message, int64_t now, apex_error *err)
+{
+  NEED_UUID(id, "backtest");
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  p_text(&p, id);
+  p_text(&p, status);
+  p_i64(&p, progress);
+  p_text(&p, error_message);
+  p_ms(&p, now);
+  if ((rc = q(c,
+              "UPDATE backtests SET status = CAST($2 AS text), progress_pct = $3, "
+              "error_message = coalesce($4, error_message), started_at = CASE WHEN CAST($2 AS text) = 'running' "
+              "THEN coalesce(started_at, apex_ts($5)) ELSE started_at END, completed_at = CASE WHEN "
+              "CAST($2 AS text) IN ('completed', 'failed', 'cancelled') THEN apex_ts($5) "
+              "ELSE completed_at END WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')",
+              &p, &r, err)))
+    goto out;
+  if (atoll(PQcmdTuples(r)) == 0)
+    rc = finished_or_missing(c, id, err);
+out:
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+/* Sends buffered COPY text when it holds more than half of its room (or always when flush). */
+typedef struct copybuf {
+  char *b;
+  size_t n, cap;
+} copybuf;
+
+static apex_err copy_flush(PGconn *c, copybuf *cb, bool force, apex_error *err)
+{
+  if (!force && cb->n < cb->cap / 2)
+    return APEX_OK;
+  if (cb->n && PQputCopyData(c, cb->b, (int)cb->n) != 1)
+    return apex_error_set(err, APEX_EIO, "pg: COPY: %s", PQerrorMessage(c));
+  cb->n = 0;
+  return APEX_OK;
+}
+
+/* Ends a COPY begun with PQexec; fails if the server rejected any row. failed: we stopped
+ * half-way, so the server must discard what it got (err already says why). */
+static apex_err copy_end(PGconn *c, const char *what, bool failed, apex_error *err)
+{
+  apex_err rc = APEX_OK;
+  if (failed)
+    err = NULL;
+  if (PQputCopyEnd(c, failed ? "aborted by the client" : NULL) != 1)
+    return apex_error_set(err, APEX_EIO, "pg: %s: %s", what, PQerrorMessage(c));
+  PGresult *r;
+  while ((r = PQgetResult(c))) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc)
+      rc = fail_res(c, r, what, err);
+    PQclear(r);
+  }
+  return rc;
+}
+
+static apex_err copy_begin(PGconn *c, const char *sql, apex_error *err)
+{
+  PGresult *r = PQexec(c, sql);
+  apex_err rc = APEX_OK;
+  if (!r || PQresultStatus(r) != PGRES_COPY_IN)
+    rc = fail_res(c, r, "COPY", err);
+  PQclear(r);
+  return rc;
+}
+
+static apex_err pg_backtest_finish(apex_store *s, const char *id, const char *result_json,
+                                   const apex_trade_row *trades, size_t n_trades, const int64_t *eq_time,
+                                   const double *eq_value, size_t n_eq, int64_t now, apex_error *err)
+{
+  NEED_UUID(id, "backtest");
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  bool in_tx = false;
+  copybuf cb = {malloc(1 << 16), 0, 1 << 16};
+
+  if (!cb.b) {
+    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+    goto out;
+  }
+  if ((rc = run(c, "BEGIN", NULL, err)))
+    goto out;
+  in_tx = true;
+  /* The status moves first: a backtest cancelled meanwhile keeps its state and gets no results. */
+  p_text(&p, id);
+  p_text(&p, result_json);
+  p_ms(&p, now);
+  if ((rc = q(c,
+              "UPDATE backtests SET status = 'completed', progress_pct = 100, result = $2, "
+              "completed_at = apex_ts($3), started_at = coalesce(started_at, apex_ts($3)) "
+              "WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')",
+              &p, &r, err)))
+    goto out;
+  if (atoll(PQcmdTuples(r)) == 0) {
+    rc = finished_or_missing(c, id, err);
+    goto out;
+  }
+  p.n = 1;
+  /* A backtest re-run after a restart replaces what its first run left. */
+  if ((rc = run(c, "DELETE FROM backtest_trades WHERE backtest_id = $1", &p, err)) ||
+      (rc = run(c, "DELETE FROM backtest_equity WHERE backtest_id = $1", &p, err)))
+    goto out;
+  if (n_trades) {
+    if ((rc = copy_begin(c,
+                         "COPY backtest_trades (backtest_id, seq, entry_time, exit_time, quantity, entry_price, "
+                         "exit_price, gross_pnl, net_pnl, commission, exit_reason) FROM STDIN",
+                         err)))
+      goto out;
+    for (size_t i = 0; i < n_trades && !rc; i++) {
+      const apex_trade_row *t = &trades[i];
+      char et[40], xt[40], d[6][APEX_DEC_STR_MAX];
+      apex_store__iso_time(t->entry_time, et, sizeof et);
+      apex_store__iso_time(t->exit_time, xt, sizeof xt);
+      apex_dec_format(t->quantity, d[0], sizeof d[0]);
+      apex_dec_format(t->entry_price, d[1], sizeof d[1]);
+      apex_dec_format(t->exit_price, d[2], sizeof d[2]);
+      apex_dec_format(t->gross_pnl, d[3], sizeof d[3]);
+      apex_dec_format(t->net_pnl, d[4], sizeof d[4]);
+      apex_dec_format(t->commission, d[5], sizeof d[5]);
+      char reason[sizeof t->exit_reason];
+      apex_store__copy(reason, sizeof reason, t->exit_reason);
+      for (char *x = reason; *x; x++) /* COPY text format: no tabs, newlines or backslashes */
+        if (*x == '\t' || *x == '\n' || *x == '\\' || *x == '\r')
+          *x = ' ';
+      int w = snprintf(cb.b + cb.n, cb.cap - cb.n, "%s\t%zu\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, i, et, xt,
+                       d[0], d[1], d[2], d[3], d[4], d[5], reason);
+      cb.n += (size_t)w;
+      rc = copy_flush(c, &cb, false, err);
+    }
+    if (!rc)
+      rc = copy_flush(c, &cb, true, err);
+    apex_err rc2 = copy_end(c, "backtest trades", rc != APEX_OK, err);
+    if (!rc)
+      rc = rc2;
+    if (rc)
+      goto out;
+  }
+  if (n_eq) {
+    if ((rc = copy_begin(c, "COPY backtest_equity (backtest_id, seq, time, value) FROM STDIN", err)))
+      goto out;
+    for (size_t i = 0; i < n_eq && !rc; i++) {
+      char t[40], v[APEX_DEC_STR_MAX];
+      apex_dec d;
+      if (apex_dec_from_double(eq_value[i], &d)) {
+        rc = apex_error_set(err, APEX_EINVAL, "backtest equity %zu: %g is not a storable amount", i, eq_value[i]);
+        break;
+      }
+      apex_dec_format(d, v, sizeof v);
+      apex_store__iso_time(eq_time[i], t, sizeof t);
+      int w = snprintf(cb.b + cb.n, cb.cap - cb.n, "%s\t%zu\t%s\t%s\n", id, i, t, v);
+      cb.n += (size_t)w;
+      rc = copy_flush(c, &cb, false, err);
+    }
+    if (!rc)
+      rc = copy_flush(c, &cb, true, err);
+    apex_err rc2 = copy_end(c, "backtest equity", rc != APEX_OK, err);
+    if (!rc)
+      rc = rc2;
+    if (rc)
+      goto out;
+  }
+  if ((rc = run(c, "COMMIT", NULL, err)))
+    goto out;
+  in_tx = false;
+out:
+  if (in_tx)
+    rollback(c);
+  free(cb.b);
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+/* ENOTFOUND unless the backtest is this user's; then the row count of its child table. */
+static apex_err child_total(PGconn *c, const char *user_id, const char *id, const char *count_sql, int64_t *total,
+                            apex_error *err)
+{
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  p_text(&p, id);
+  p_text(&p, user_id);
+  if ((rc = q(c, "SELECT 1 FROM backtests WHERE id = $1 AND user_id = $2", &p, &r, err)))
+    goto out;
+  if (PQntuples(r) == 0) {
+    rc = apex_error_set(err, APEX_ENOTFOUND, "backtest: not found");
+    goto out;
+  }
+  PQclear(r);
+  p.n = 1;
+  if ((rc = q(c, count_sql, &p, &r, err)))
+    goto out;
+  *total = g_i64(r, 0, 0);
+out:
+  PQclear(r);
+  return rc;
+}
+
+static apex_err pg_backtest_trades(apex_store *s, const char *user_id, const char *id, int page, int limit,
+                                   apex_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  NEED_UUID(id, "backtest");
+  NEED_UUID(user_id, "backtest");
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  if ((rc = child_total(c, user_id, id, "SELECT count(*) FROM backtest_trades WHERE backtest_id = $1", total, err)))
+    goto out;
+  p_text(&p, id);
+  p_i64(&p, limit);
+  p_i64(&p, (int64_t)(page - 1) * limit);
+  if ((rc = q(c,
+              "SELECT apex_ms(entry_time), apex_ms(exit_time), quantity, entry_price, exit_price, gross_pnl, "
+              "net_pnl, commission, exit_reason FROM backtest_trades WHERE backtest_id = $1 ORDER BY seq "
+              "LIMIT $2 OFFSET $3",
+              &p, &r, err)))
+    goto out;
+  for (int i = 0; i < PQntuples(r) && *n < (size_t)limit; i++) {
+    apex_trade_row *t = &rows[(*n)++];
+    memset(t, 0, sizeof *t);
+    t->entry_time = g_i64(r, i, 0);
+    t->exit_time = g_i64(r, i, 1);
+    t->quantity = g_dec(r, i, 2);
+    t->entry_price = g_dec(r, i, 3);
+    t->exit_price = g_dec(r, i, 4);
+    t->gross_pnl = g_dec(r, i, 5);
+    t->net_pnl = g_dec(r, i, 6);
+    t->commission = g_dec(r, i, 7);
+    g_copy(r, i, 8, t->exit_reason, sizeof t->exit_reason);
+  }
+out:
+  if (rc)
+    *n = 0;
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_backtest_equity(apex_store *s, const char *user_id, const char *id, int page, int limit,
+                                   int64_t *times, double *values, size_t *n, int64_t *total, apex_error *err)
+{
+  NEED_UUID(id, "backtest");
+  NEED_UUID(user_id, "backtest");
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  if ((rc = child_total(c, user_id, id, "SELECT count(*) FROM backtest_equity WHERE backtest_id = $1", total, err)))
+    goto out;
+  p_text(&p, id);
+  p_i64(&p, limit);
+  p_i64(&p, (int64_t)(page - 1) * limit);
+  if ((rc = q(c,
+              "SELECT apex_ms(time), value FROM backtest_equity WHERE backtest_id = $1 ORDER BY seq LIMIT $2 "
+              "OFFSET $3",
+              &p, &r, err)))
+    goto out;
+  for (int i = 0; i < PQntuples(r) && *n < (size_t)limit; i++) {
+    apex_dec d = 0;
+    (void)apex_dec_from_str(PQgetvalue(r, i, 1), &d);
+    times[*n] = g_i64(r, i, 0);
+    values[*n] = apex_dec_to_double(d);
+    (*n)++;
+  }
+out:
+  if (rc)
+    *n = 0;
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_backtest_unfinished(apex_store *s, apex_id **ids, size_t *n, apex_error *err)
+{
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  apex_err rc;
+  apex_id *v = NULL;
+  if ((rc = q(c, "SELECT id FROM backtests WHERE status IN ('pending', 'running') ORDER BY created_at, id", NULL, &r,
+              err)))
+    goto out;
+  int nt = PQntuples(r);
+  v = malloc((size_t)(nt ? nt : 1) * sizeof *v);
+  if (!v) {
+    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+    goto out;
+  }
+  for (int i = 0; i < nt; i++)
+    g_copy(r, i, 0, v[i], sizeof(apex_id));
+  *n = (size_t)nt;
+out:
+  *ids = v;
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+/* --- candles --- */
+
+/* Civil year and month of a ms time, as year * 12 + month - 1. */
+static int month_key(int64_t ms)
+{
+  int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  int64_t days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
+  int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2)
+    y++;
+  return (int)(y * 12 + m - 1);
+}
+
+static bool month_known(pg_impl *im, int key)
+{
+  bool found = false;
+  pthread_mutex_lock(&im->mu);
+  for (size_t i = 0; i < im->n_months && !found; i++)
+    found = im->months[i] == key;
+  pthread_mutex_unlock(&im->mu);
+  return found;
+}
+
+static void month_add(pg_impl *im, int key)
+{
+  pthread_mutex_lock(&im->mu);
+  if (im->n_months == im->cap_months) {
+    size_t nc = im->cap_months ? im->cap_months * 2 : 64;
+    int *nv = realloc(im->months, nc * sizeof *nv);
+    if (!nv)
+      goto out; /* only a cache: the partition is checked again next time */
+    im->months = nv;
+    im->cap_months = nc;
+  }
+  im->months[im->n_months++] = key;
+out:
+  pthread_mutex_unlock(&im->mu);
+}
+
+/* Natively partitioned ohlcv: creates the month partitions s spans, each in its own short
+ * transaction (before the data's), so a long import does not hold the parent's lock. */
+static apex_err ensure_partitions(apex_store *st, PGconn *c, const apex_series *s, apex_error *err)
+{
+  pg_impl *im = st->impl;
+  PGresult *r = NULL;
+  apex_err rc;
+  if ((rc = q(c, "SELECT relkind FROM pg_class WHERE oid = to_regclass('ohlcv')", NULL, &r, err)))
+    return rc;
+  bool native = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 'p';
+  PQclear(r);
+  if (!native)
+    return APEX_OK; /* a TimescaleDB hypertable makes its own chunks */
+  int last = -1;
+  for (size_t i = 0; i < s->n; i++) {
+    int key = month_key(s->time[i]);
+    if (key == last || month_known(im, key))
+      continue;
+    last = key;
+    int y = key / 12, m = key % 12 + 1, ny = m == 12 ? y + 1 : y, nm = m == 12 ? 1 : m + 1;
+    char sql[300];
+    /* Only numbers go into this DDL text (DDL takes no parameters). */
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE IF NOT EXISTS ohlcv_p%04d%02d PARTITION OF ohlcv FOR VALUES FROM "
+             "('%04d-%02d-01 00:00:00+00') TO ('%04d-%02d-01 00:00:00+00')",
+             y, m, y, m, ny, nm);
+    r = PQexec(c, sql);
+    ExecStatusType stt = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    /* Another session creating the same partition at the same moment is not an error. */
+    if (stt != PGRES_COMMAND_OK && !(state && (!strcmp(state, "42P07") || !strcmp(state, "23505")))) {
+      rc = fail_res(c, r, "ohlcv partition", err);
+      PQclear(r);
+      return rc;
+    }
+    PQclear(r);
+    month_add(im, key);
+  }
+  return APEX_OK;
+}
+
+/* Appends text with COPY's escapes (backslash, tab, newline, carriage return). */
+static size_t copy_escape(char *dst, const char *s)
+{
+  size_t k = 0;
+  for (; *s; s++) {
+    char ch = *s;
+    if (ch == '\\' || ch == '\t' || ch == '\n' || ch == '\r') {
+      dst[k++] = '\\';
+      ch = ch == '\t' ? 't' : ch == '\n' ? 'n' : ch == '\r' ? 'r' : '\\';
+    }
+    dst[k++] = ch;
+  }
+  return k;
+}
+
+/* A candle value as exact 8-place text (what NUMERIC(18, 8) keeps). */
+static apex_err put_num(char *dst, size_t *k, double x, apex_error *err)
+{
+  apex_dec d;
+  apex_err rc = apex_dec_from_double(x, &d);
+  if (rc == APEX_EOVERFLOW && x > -1e16 && x < 1e16) { /* volumes beyond apex_dec fit NUMERIC(24, 8) */
+    *k += (size_t)snprintf(dst + *k, 40, "%.8f", x);
+    return APEX_OK;
+  }
+  if (rc)
+    return apex_error_set(err, APEX_EINVAL, "ohlcv: %g cannot be stored (not a number or too large)", x);
+  apex_dec_format(d, dst + *k, APEX_DEC_STR_MAX);
+  *k += strlen(dst + *k);
+  return APEX_OK;
+}
+
+/* COPY the whole series into target (ohlcv or the staging table). */
+static apex_err copy_series(PGconn *c, const char *sql, const char *symbol, const char *timeframe,
+                            const apex_series *s, const char *source, apex_error *err)
+{
+  char mid[2 * 33 + 2 * 8 + 4], tail[2 * 64 + 4];
+  size_t mk = 0, tk = 0;
+  copybuf cb = {malloc(1 << 18), 0, 1 << 18};
+  apex_err rc;
+
+  if (!cb.b)
+    return apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+  mid[mk++] = '\t';
+  mk += copy_escape(mid + mk, symbol);
+  mid[mk++] = '\t';
+  mk += copy_escape(mid + mk, timeframe);
+  mid[mk++] = '\t';
+  tail[tk++] = '\t';
+  char src[64];
+  apex_store__copy(src, sizeof src, source);
+  tk += copy_escape(tail + tk, src);
+  tail[tk++] = '\n';
+  if ((rc = copy_begin(c, sql, err)))
+    goto out;
+  for (size_t i = 0; i < s->n && !rc; i++) {
+    char *b = cb.b + cb.n;
+    size_t k = 0;
+    apex_store__iso_time(s->time[i], b, 40);
+    k = strlen(b);
+    memcpy(b + k, mid, mk);
+    k += mk;
+    const double v[5] = {s->open[i], s->high[i], s->low[i], s->close[i], s->volume[i]};
+    for (int j = 0; j < 5 && !rc; j++) {
+      rc = put_num(b, &k, v[j], err);
+      if (j < 4)
+        b[k++] = '\t';
+    }
+    memcpy(b + k, tail, tk);
+    cb.n += k + tk;
+    if (!rc)
+      rc = copy_flush(c, &cb, false, err);
+  }
+  if (!rc)
+    rc = copy_flush(c, &cb, true, err);
+  apex_err rc2 = copy_end(c, "ohlcv COPY", rc != APEX_OK, err);
+  if (!rc)
+    rc = rc2;
+out:
+  free(cb.b);
+  return rc;
+}
+
+static const char OHLCV_COPY[] =
+    "COPY ohlcv (time, symbol, timeframe, open, high, low, close, volume, source) FROM STDIN";
+
+static apex_err pg_ohlcv_put(apex_store *st, const char *symbol, const char *timeframe, const apex_series *s,
+                             const char *source, apex_error *err)
+{
+  PGconn *c = conn(st);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  bool in_tx = false;
+
+  if ((rc = ensure_partitions(st, c, s, err)) || (rc = run(c, "BEGIN", NULL, err)))
+    goto out;
+  in_tx = true;
+  /* A range with no stored candle takes the fast path: COPY straight into ohlcv. A row that
+   * appears meanwhile (another import) fails it with a unique violation; the savepoint lets the
+   * upsert path take over. */
+  p_text(&p, symbol);
+  p_text(&p, timeframe);
+  p_i64(&p, s->time[0]);
+  p_i64(&p, s->time[s->n - 1]);
+  if ((rc = q(c,
+              "SELECT EXISTS (SELECT 1 FROM ohlcv WHERE symbol = $1 AND timeframe = $2 AND time >= apex_ts($3) "
+              "AND time <= apex_ts($4))",
+              &p, &r, err)))
+    goto out;
+  bool overlap = g_bool(r, 0, 0);
+  PQclear(r);
+  r = NULL;
+  if (!overlap) {
+    if ((rc = run(c, "SAVEPOINT fast", NULL, err)))
+      goto out;
+    rc = copy_series(c, OHLCV_COPY, symbol, timeframe, s, source, err);
+    if (rc != APEX_ECONFLICT) {
+      if (rc)
+        goto out;
+      goto commit;
+    }
+    if ((rc = run(c, "ROLLBACK TO SAVEPOINT fast", NULL, err)))
+      goto out;
+  }
+  if ((rc = run(c,
+                "CREATE TEMP TABLE IF NOT EXISTS ohlcv_load (time timestamptz, symbol text, timeframe text, "
+                "open numeric, high numeric, low numeric, close numeric, volume numeric, source text) "
+                "ON COMMIT DELETE ROWS",
+                NULL, err)) ||
+      (rc = copy_series(c, "COPY ohlcv_load (time, symbol, timeframe, open, high, low, close, volume, source) FROM STDIN",
+                        symbol, timeframe, s, source, err)) ||
+      (rc = run(c,
+                "INSERT INTO ohlcv (time, symbol, timeframe, open, high, low, close, volume, source) "
+                "SELECT time, symbol, timeframe, open, high, low, close, volume, source FROM ohlcv_load "
+                "ON CONFLICT (symbol, timeframe, time) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high, "
+                "low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume, source = EXCLUDED.source",
+                NULL, err)))
+    goto out;
+commit:
+  if ((rc = run(c, "COMMIT", NULL, err)))
+    goto out;
+  in_tx = false;
+out:
+  if (in_tx)
+    rollback(c);
+  PQclear(r);
+  DONE(st, c);
+  return rc;
+}
+
+static apex_err pg_ohlcv_get(apex_store *st, const char *symbol, const char *timeframe, int64_t start, int64_t end,
+                             size_t limit, apex_series **out, apex_error *err)
+{
+  PGconn *c = conn(st);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_series *s = NULL;
+  apex_err rc;
+
+  p_text(&p, symbol);
+  p_text(&p, timeframe);
+  /* Beyond what TIMESTAMPTZ holds means open. */
+  if (start > INT64_C(-62135596800000))
+    p_i64(&p, start);
+  else
+    p_text(&p, NULL);
+  if (end < INT64_C(253402300800000))
+    p_i64(&p, end);
+  else
+    p_text(&p, NULL);
+  if (limit && limit < (size_t)INT64_MAX)
+    p_i64(&p, (int64_t)limit);
+  else
+    p_text(&p, NULL);
+  if ((rc = q(c,
+              "SELECT apex_ms(time), open, high, low, close, volume FROM ohlcv WHERE symbol = $1 AND timeframe = $2 "
+              "AND (CAST($3 AS bigint) IS NULL OR time >= apex_ts($3)) "
+              "AND (CAST($4 AS bigint) IS NULL OR time < apex_ts($4)) ORDER BY time LIMIT $5",
+              &p, &r, err)))
+    goto out;
+  int nt = PQntuples(r);
+  if (!(s = apex_series_new((size_t)nt))) {
+    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+    goto out;
+  }
+  for (int i = 0; i < nt; i++) {
+    apex_bar b = {g_i64(r, i, 0), strtod(PQgetvalue(r, i, 1), NULL), strtod(PQgetvalue(r, i, 2), NULL),
+                  strtod(PQgetvalue(r, i, 3), NULL), strtod(PQgetvalue(r, i, 4), NULL),
+                  strtod(PQgetvalue(r, i, 5), NULL)};
+    apex_series_append(s, &b); /* within the reserved capacity: cannot fail */
+  }
+out:
+  *out = s;
+  PQclear(r);
+  DONE(st, c);
+  return rc;
+}
+
+static apex_err pg_ohlcv_symbols(apex_store *st, apex_symbol_info **rows, size_t *n, apex_error *err)
+{
+  PGconn *c = conn(st);
+  PGresult *r = NULL;
+  apex_err rc;
+  apex_symbol_info *v = NULL;
+  if ((rc = q(c,
+              "SELECT symbol, timeframe, apex_ms(min(time)), apex_ms(max(time)), count(*) FROM ohlcv "
+              "GROUP BY symbol, timeframe ORDER BY symbol, timeframe",
+              NULL, &r, err)))
+    goto out;
+  int nt = PQntuples(r);
+  v = calloc((size_t)(nt ? nt : 1), sizeof *v);
+  if (!v) {
+    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+    goto out;
+  }
+  for (int i = 0; i < nt; i++) {
+    g_copy(r, i, 0, v[i].symbol, sizeof v[i].symbol);
+    g_copy(r, i, 1, v[i].timeframe, sizeof v[i].timeframe);
+    v[i].first = g_i64(r, i, 2);
+    v[i].last = g_i64(r, i, 3);
+    v[i].count = g_i64(r, i, 4);
+  }
+  *n = (size_t)nt;
+out:
+  *rows = v;
+  PQclear(r);
+  DONE(st, c);
+  return rc;
+}
+
+static const apex_store_ops PG_OPS = {
+    .name = "postgresql",
+    .close = pg_close,
+    .migrate = pg_migrate,
+    .migration_status = pg_migration_status,
+    .ping = pg_ping,
+    .user_insert = pg_user_insert,
+    .user_by_email = pg_user_by_email,
+    .user_by_id = pg_user_by_id,
+    .user_update = pg_user_update,
+    .token_insert = pg_token_insert,
+    .token_get = pg_token_get,
+    .token_use = pg_token_use,
+    .token_revoke_family = pg_token_revoke_family,
+    .token_revoke_user = pg_token_revoke_user,
+    .strategy_insert = pg_strategy_insert,
+    .strategy_get = pg_strategy_get,
+    .strategy_list = pg_strategy_list,
+    .strategy_update = pg_strategy_update,
+    .strategy_delete = pg_strategy_delete,
+    .strategy_versions = pg_strategy_versions,
+    .backtest_insert = pg_backtest_insert,
+    .backtest_get = pg_backtest_get,
+    .backtest_list = pg_backtest_list,
+    .backtest_set_status = pg_backtest_set_status,
+    .backtest_finish = pg_backtest_finish,
+    .backtest_trades = pg_backtest_trades,
+    .backtest_equity = pg_backtest_equity,
+    .backtest_unfinished = pg_backtest_unfinished,
+    .ohlcv_put = pg_ohlcv_put,
+    .ohlcv_get = pg_ohlcv_get,
+    .ohlcv_symbols = pg_ohlcv_symbols,
+};

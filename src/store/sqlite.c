@@ -1,0 +1,1323 @@
+/* sqlite.c - the SQLite backend of store.h, and the only file that includes <sqlite3.h>.
+ * WAL, foreign keys, 5 s busy timeout; a few connections so readers run side by side (WAL) while
+ * writers take the one write lock in turn. Money is INTEGER units of 1e-8, times INTEGER ms. */
+#include <sqlite3.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/store_impl.h"
+
+#define SQLITE_POOL 4
+#define BUSY_MS 5000
+
+static const apex_store_ops SQLITE_OPS;
+
+/* --- helpers --- */
+
+static int64_t now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Maps a failed call to our codes: unique keys taken are ECONFLICT, missing parents ENOTFOUND. */
+static apex_err fail(sqlite3 *db, int rc, const char *what, apex_error *err)
+{
+  int ext = sqlite3_extended_errcode(db);
+  if (rc == SQLITE_NOMEM)
+    return apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+  if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return apex_error_set(err, APEX_ECONFLICT, "sqlite: %s: %s", what, sqlite3_errmsg(db));
+  if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+    return apex_error_set(err, APEX_ENOTFOUND, "sqlite: %s: a referenced row does not exist", what);
+  return apex_error_set(err, APEX_EIO, "sqlite: %s: %s", what, sqlite3_errmsg(db));
+}
+
+static apex_err prep(sqlite3 *db, const char *sql, sqlite3_stmt **st, apex_error *err)
+{
+  int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+  return rc == SQLITE_OK ? APEX_OK : fail(db, rc, "prepare", err);
+}
+
+static apex_err exec(sqlite3 *db, const char *sql, apex_error *err)
+{
+  int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+  return rc == SQLITE_OK ? APEX_OK : fail(db, rc, sql, err);
+}
+
+/* Steps a statement that returns no rows. */
+static apex_err run(sqlite3 *db, sqlite3_stmt *st, const char *what, apex_error *err)
+{
+  int rc = sqlite3_step(st);
+  return rc == SQLITE_DONE ? APEX_OK : fail(db, rc, what, err);
+}
+
+/* Steps once: APEX_OK with a row, ENOTFOUND when there is none. */
+static apex_err row(sqlite3 *db, sqlite3_stmt *st, const char *what, apex_error *err)
+{
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    return APEX_OK;
+  if (rc == SQLITE_DONE)
+    return apex_error_set(err, APEX_ENOTFOUND, "%s: not found", what);
+  return fail(db, rc, what, err);
+}
+
+static void rollback(sqlite3 *db) { sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); }
+
+/* "" and NULL are both stored as NULL. */
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+  if (s && *s)
+    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, i);
+}
+static void bind_ms(sqlite3_stmt *st, int i, int64_t ms) /* 0: never (NULL) */
+{
+  if (ms)
+    sqlite3_bind_int64(st, i, ms);
+  else
+    sqlite3_bind_null(st, i);
+}
+static void bind_opt_dec(sqlite3_stmt *st, int i, apex_dec d) /* negative: none (NULL) */
+{
+  if (d >= 0)
+    sqlite3_bind_int64(st, i, d);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+  apex_store__copy(dst, cap, (const char *)sqlite3_column_text(st, i));
+}
+static apex_err col_dup(sqlite3_stmt *st, int i, char **out)
+{
+  const char *t = (const char *)sqlite3_column_text(st, i);
+  *out = NULL;
+  if (!t)
+    return APEX_OK;
+  *out = strdup(t);
+  return *out ? APEX_OK : APEX_ENOMEM;
+}
+static apex_dec col_opt_dec(sqlite3_stmt *st, int i)
+{
+  return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, i);
+}
+
+#define CONN(s) ((sqlite3 *)apex_store__pool_acquire(&(s)->pool))
+#define DONE(s, db) apex_store__pool_release(&(s)->pool, (db))
+
+/* Runs one write statement; ENOTFOUND if it changed nothing. */
+static apex_err changed_one(sqlite3 *db, sqlite3_stmt *st, const char *what, apex_error *err)
+{
+  apex_err rc = run(db, st, what, err);
+  if (!rc && sqlite3_changes(db) == 0)
+    rc = apex_error_set(err, APEX_ENOTFOUND, "%s: not found", what);
+  return rc;
+}
+
+/* --- open, close, migrations --- */
+
+static void sq_close(apex_store *s)
+{
+  for (int i = 0; i < s->pool.size; i++)
+    sqlite3_close_v2((sqlite3 *)s->pool.conns[i]);
+  apex_store__pool_destroy(&s->pool);
+  free(s);
+}
+
+static apex_err open_one(const char *path, sqlite3 **out, apex_error *err)
+{
+  sqlite3 *db = NULL;
+  apex_err rc = APEX_OK;
+  /* NOMUTEX: the pool hands each connection to one thread at a time. */
+  int r = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (r != SQLITE_OK) {
+    rc = apex_error_set(err, r == SQLITE_NOMEM ? APEX_ENOMEM : APEX_EIO, "sqlite: cannot open %s: %s", path,
+                        db ? sqlite3_errmsg(db) : sqlite3_errstr(r));
+    goto out;
+  }
+  sqlite3_busy_timeout(db, BUSY_MS);
+  /* synchronous=NORMAL is crash-safe in WAL (a power cut may lose the last commits, never corrupts). */
+  if ((rc = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err)))
+    goto out;
+out:
+  if (rc) {
+    sqlite3_close_v2(db);
+    db = NULL;
+  }
+  *out = db;
+  return rc;
+}
+
+apex_err apex_store__sqlite_open(const char *path, apex_store **out, apex_error *err)
+{
+  apex_store *s = calloc(1, sizeof *s);
+  void **conns = calloc(SQLITE_POOL, sizeof *conns);
+  apex_err rc = APEX_OK;
+  /* Every ":memory:" connection is its own database: one connection only there. */
+  int n = !strcmp(path, ":memory:") ? 1 : SQLITE_POOL;
+
+  if (!s || !conns) {
+    rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+    goto out;
+  }
+  for (int i = 0; i < n; i++)
+    if ((rc = open_one(path, (sqlite3 **)&conns[i], err)))
+      goto out;
+  s->ops = &SQLITE_OPS;
+  if ((rc = apex_store__pool_init(&s->pool, conns, n))) {
+    apex_error_set(err, rc, "sqlite: out of memory");
+    goto out;
+  }
+  conns = NULL;
+out:
+  if (conns) {
+    for (int i = 0; i < SQLITE_POOL; i++)
+      sqlite3_close_v2((sqlite3 *)conns[i]);
+    free(conns);
+    free(s);
+    s = NULL;
+  }
+  *out = s;
+  return rc;
+}
+
+static const char MIGRATIONS_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)";
+
+static apex_err sq_migrate(apex_store *s, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL, *ins = NULL;
+  apex_err rc;
+  bool in_tx = false;
+
+  if ((rc = exec(db, MIGRATIONS_TABLE, err)) ||
+      (rc = prep(db, "SELECT 1 FROM schema_migrations WHERE version = ?1", &q, err)) ||
+      (rc = prep(db, "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", &ins, err)))
+    goto out;
+  for (size_t i = 0; i < apex_store__migrations_sqlite_n; i++) {
+    const apex_store_migration *m = &apex_store__migrations_sqlite[i];
+    /* IMMEDIATE takes the write lock first, so two processes migrating at once apply each file once. */
+    if ((rc = exec(db, "BEGIN IMMEDIATE", err)))
+      goto out;
+    in_tx = true;
+    sqlite3_reset(q);
+    sqlite3_bind_text(q, 1, m->name, -1, SQLITE_STATIC);
+    int r = sqlite3_step(q);
+    if (r == SQLITE_DONE) {
+      if (sqlite3_exec(db, m->sql, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = apex_error_set(err, APEX_EIO, "sqlite: migration %s: %s", m->name, sqlite3_errmsg(db));
+        goto out;
+      }
+      sqlite3_reset(ins);
+      sqlite3_bind_text(ins, 1, m->name, -1, SQLITE_STATIC);
+      sqlite3_bind_int64(ins, 2, now_ms());
+      if ((rc = run(db, ins, m->name, err)))
+        goto out;
+    } else if (r != SQLITE_ROW) {
+      rc = fail(db, r, "schema_migrations", err);
+      goto out;
+    }
+    sqlite3_reset(q);
+    if ((rc = exec(db, "COMMIT", err)))
+      goto out;
+    in_tx = false;
+  }
+out:
+  sqlite3_finalize(q);
+  sqlite3_finalize(ins);
+  if (in_tx)
+    rollback(db);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_migration_status(apex_store *s, char *buf, size_t cap, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  size_t k = 0;
+  bool have_table;
+
+  if ((rc = prep(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'", &q,
+                 err)) ||
+      (rc = row(db, q, "sqlite_master", err)))
+    goto out;
+  have_table = sqlite3_column_int(q, 0) > 0;
+  sqlite3_finalize(q);
+  q = NULL;
+  if (have_table && (rc = prep(db, "SELECT applied_at FROM schema_migrations WHERE version = ?1", &q, err)))
+    goto out;
+  for (size_t i = 0; i < apex_store__migrations_sqlite_n; i++) {
+    const char *name = apex_store__migrations_sqlite[i].name;
+    char when[40] = "";
+    if (have_table) {
+      sqlite3_reset(q);
+      sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+      int r = sqlite3_step(q);
+      if (r == SQLITE_ROW)
+        apex_store__iso_time(sqlite3_column_int64(q, 0), when, sizeof when);
+      else if (r != SQLITE_DONE) {
+        rc = fail(db, r, "schema_migrations", err);
+        goto out;
+      }
+    }
+    int w = snprintf(buf + k, cap - k, when[0] ? "%s applied %s\n" : "%s pending\n", name, when);
+    if (w < 0 || (size_t)w >= cap - k) {
+      rc = apex_error_set(err, APEX_ETOOBIG, "store: migration status does not fit %zu bytes", cap);
+      goto out;
+    }
+    k += (size_t)w;
+  }
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_ping(apex_store *s, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  apex_err rc = exec(db, "SELECT 1", err);
+  DONE(s, db);
+  return rc;
+}
+
+/* --- users --- */
+
+#define USER_COLS                                                                                                  \
+  "id, email, password_hash, first_name, last_name, timezone, preferred_currency, is_active, is_verified, "       \
+  "created_at, updated_at, last_login_at"
+
+static void read_user(sqlite3_stmt *q, apex_user *u)
+{
+  memset(u, 0, sizeof *u);
+  col_copy(q, 0, u->id, sizeof u->id);
+  col_copy(q, 1, u->email, sizeof u->email);
+  col_copy(q, 2, u->password_hash, sizeof u->password_hash);
+  col_copy(q, 3, u->first_name, sizeof u->first_name);
+  col_copy(q, 4, u->last_name, sizeof u->last_name);
+  col_copy(q, 5, u->timezone, sizeof u->timezone);
+  col_copy(q, 6, u->preferred_currency, sizeof u->preferred_currency);
+  u->is_active = sqlite3_column_int(q, 7) != 0;
+  u->is_verified = sqlite3_column_int(q, 8) != 0;
+  u->created_at = sqlite3_column_int64(q, 9);
+  u->updated_at = sqlite3_column_int64(q, 10);
+  u->last_login_at = sqlite3_column_int64(q, 11);
+}
+
+/* Binds ?2.. ?12 in USER_COLS order after the id. */
+static void bind_user(sqlite3_stmt *q, const apex_user *u)
+{
+  bind_text(q, 2, u->email);
+  sqlite3_bind_text(q, 3, u->password_hash, -1, SQLITE_STATIC);
+  bind_text(q, 4, u->first_name);
+  bind_text(q, 5, u->last_name);
+  sqlite3_bind_text(q, 6, u->timezone[0] ? u->timezone : "Europe/Paris", -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 7, u->preferred_currency[0] ? u->preferred_currency : "EUR", -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 8, u->is_active);
+  sqlite3_bind_int(q, 9, u->is_verified);
+  sqlite3_bind_int64(q, 10, u->created_at);
+  sqlite3_bind_int64(q, 11, u->updated_at);
+  bind_ms(q, 12, u->last_login_at);
+}
+
+static apex_err sq_user_insert(apex_store *s, const apex_user *u, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "INSERT INTO users (" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, u->id, -1, SQLITE_STATIC);
+  bind_user(q, u);
+  rc = run(db, q, "user", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err user_by(apex_store *s, const char *sql, const char *key, apex_user *out, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, sql, &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+  if ((rc = row(db, q, "user", err)))
+    goto out;
+  read_user(q, out);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_user_by_email(apex_store *s, const char *email, apex_user *out, apex_error *err)
+{
+  return user_by(s, "SELECT " USER_COLS " FROM users WHERE email = ?1", email, out, err);
+}
+
+static apex_err sq_user_by_id(apex_store *s, const char *id, apex_user *out, apex_error *err)
+{
+  return user_by(s, "SELECT " USER_COLS " FROM users WHERE id = ?1", id, out, err);
+}
+
+static apex_err sq_user_update(apex_store *s, const apex_user *u, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  /* ?2 (email) and ?10 (created_at) are bound but unused: the contract keeps them. */
+  if ((rc = prep(db,
+                 "UPDATE users SET password_hash = ?3, first_name = ?4, last_name = ?5, timezone = ?6, "
+                 "preferred_currency = ?7, is_active = ?8, is_verified = ?9, updated_at = ?11, last_login_at = ?12 "
+                 "WHERE id = ?1",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, u->id, -1, SQLITE_STATIC);
+  bind_user(q, u);
+  rc = changed_one(db, q, "user", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+/* --- tokens --- */
+
+static apex_err sq_token_insert(apex_store *s, const apex_token *t, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db,
+                 "INSERT INTO tokens (hash, user_id, family, kind, expires_at, used, revoked) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, t->hash, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, t->user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, t->family, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 4, t->kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 5, t->expires_at);
+  sqlite3_bind_int(q, 6, t->used);
+  sqlite3_bind_int(q, 7, t->revoked);
+  rc = run(db, q, "token", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_token_get(apex_store *s, const char *hash, apex_token *out, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "SELECT hash, user_id, family, kind, expires_at, used, revoked FROM tokens WHERE hash = ?1", &q,
+                 err)))
+    goto out;
+  sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+  if ((rc = row(db, q, "token", err)))
+    goto out;
+  memset(out, 0, sizeof *out);
+  col_copy(q, 0, out->hash, sizeof out->hash);
+  col_copy(q, 1, out->user_id, sizeof out->user_id);
+  col_copy(q, 2, out->family, sizeof out->family);
+  col_copy(q, 3, out->kind, sizeof out->kind);
+  out->expires_at = sqlite3_column_int64(q, 4);
+  out->used = sqlite3_column_int(q, 5) != 0;
+  out->revoked = sqlite3_column_int(q, 6) != 0;
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_token_use(apex_store *s, const char *hash, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  /* One statement tests and sets, so of two racing requests exactly one wins. */
+  if ((rc = prep(db, "UPDATE tokens SET used = 1 WHERE hash = ?1 AND used = 0", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+  if ((rc = run(db, q, "token", err)) || sqlite3_changes(db) == 1)
+    goto out;
+  sqlite3_finalize(q);
+  q = NULL;
+  if ((rc = prep(db, "SELECT 1 FROM tokens WHERE hash = ?1", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+  if ((rc = row(db, q, "token", err)))
+    goto out;
+  rc = apex_error_set(err, APEX_ECONFLICT, "token: already used");
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_token_revoke_family(apex_store *s, const char *family, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "UPDATE tokens SET revoked = 1 WHERE family = ?1", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, family, -1, SQLITE_STATIC);
+  rc = run(db, q, "token", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_token_revoke_user(apex_store *s, const char *user_id, const char *kind, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND (?2 IS NULL OR kind = ?2)", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, user_id, -1, SQLITE_STATIC);
+  bind_text(q, 2, kind);
+  rc = run(db, q, "token", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+/* --- strategies --- */
+
+#define STRAT_COLS                                                                                                 \
+  "id, user_id, name, description, asset_symbol, timeframe, definition, stop_loss_pct, take_profit_pct, "         \
+  "max_position_size_pct, max_drawdown_pct, version, status, trading_mode, created_at, updated_at, activated_at"
+
+static apex_err read_strategy(sqlite3_stmt *q, apex_strategy_row *r, apex_error *err)
+{
+  memset(r, 0, sizeof *r);
+  col_copy(q, 0, r->id, sizeof r->id);
+  col_copy(q, 1, r->user_id, sizeof r->user_id);
+  col_copy(q, 2, r->name, sizeof r->name);
+  col_copy(q, 4, r->symbol, sizeof r->symbol);
+  col_copy(q, 5, r->timeframe, sizeof r->timeframe);
+  r->stop_loss_pct = col_opt_dec(q, 7);
+  r->take_profit_pct = col_opt_dec(q, 8);
+  r->max_position_size_pct = col_opt_dec(q, 9);
+  r->max_drawdown_pct = col_opt_dec(q, 10);
+  r->version = sqlite3_column_int(q, 11);
+  col_copy(q, 12, r->status, sizeof r->status);
+  col_copy(q, 13, r->trading_mode, sizeof r->trading_mode);
+  r->created_at = sqlite3_column_int64(q, 14);
+  r->updated_at = sqlite3_column_int64(q, 15);
+  r->activated_at = sqlite3_column_int64(q, 16);
+  if (col_dup(q, 3, &r->description) || col_dup(q, 6, &r->definition)) {
+    apex_strategy_row_clear(r);
+    return apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+  }
+  return APEX_OK;
+}
+
+/* Binds ?1..?17 in STRAT_COLS order. */
+static void bind_strategy(sqlite3_stmt *q, const apex_strategy_row *r)
+{
+  sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, r->user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, r->name, -1, SQLITE_STATIC);
+  if (r->description)
+    sqlite3_bind_text(q, 4, r->description, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(q, 4);
+  sqlite3_bind_text(q, 5, r->symbol, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 6, r->timeframe, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 7, r->definition, -1, SQLITE_STATIC);
+  bind_opt_dec(q, 8, r->stop_loss_pct);
+  bind_opt_dec(q, 9, r->take_profit_pct);
+  bind_opt_dec(q, 10, r->max_position_size_pct);
+  bind_opt_dec(q, 11, r->max_drawdown_pct);
+  sqlite3_bind_int(q, 12, r->version);
+  sqlite3_bind_text(q, 13, r->status[0] ? r->status : "draft", -1, SQLITE_STATIC);
+  bind_text(q, 14, r->trading_mode);
+  sqlite3_bind_int64(q, 15, r->created_at);
+  sqlite3_bind_int64(q, 16, r->updated_at);
+  bind_ms(q, 17, r->activated_at);
+}
+
+static const char VERSION_INSERT[] =
+    "INSERT INTO strategy_versions (strategy_id, version, name, description, asset_symbol, timeframe, definition, "
+    "stop_loss_pct, take_profit_pct, max_position_size_pct, max_drawdown_pct, created_at) "
+    "VALUES (?1, ?12, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?16) "
+    "ON CONFLICT (strategy_id, version) DO UPDATE SET name = excluded.name, description = excluded.description, "
+    "asset_symbol = excluded.asset_symbol, timeframe = excluded.timeframe, definition = excluded.definition, "
+    "stop_loss_pct = excluded.stop_loss_pct, take_profit_pct = excluded.take_profit_pct, "
+    "max_position_size_pct = excluded.max_position_size_pct, max_drawdown_pct = excluded.max_drawdown_pct, "
+    "created_at = excluded.created_at";
+
+/* The strategy statement, then its version row, in one write transaction. */
+static apex_err strategy_write(apex_store *s, const char *sql, const apex_strategy_row *r, bool insert,
+                               apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL, *v = NULL;
+  apex_err rc;
+  bool in_tx = false;
+
+  if ((rc = prep(db, sql, &q, err)) || (rc = prep(db, VERSION_INSERT, &v, err)) ||
+      (rc = exec(db, "BEGIN IMMEDIATE", err)))
+    goto out;
+  in_tx = true;
+  bind_strategy(q, r);
+  if ((rc = run(db, q, "strategy", err)))
+    goto out;
+  if (!insert && sqlite3_changes(db) == 0) {
+    /* Not this user's, or a newer version was saved meanwhile. */
+    sqlite3_stmt *e = NULL;
+    if (!(rc = prep(db, "SELECT 1 FROM strategies WHERE id = ?1 AND user_id = ?2", &e, err))) {
+      sqlite3_bind_text(e, 1, r->id, -1, SQLITE_STATIC);
+      sqlite3_bind_text(e, 2, r->user_id, -1, SQLITE_STATIC);
+      rc = row(db, e, "strategy", err);
+      if (!rc)
+        rc = apex_error_set(err, APEX_ECONFLICT, "strategy: a newer version than %d exists", r->version);
+    }
+    sqlite3_finalize(e);
+    goto out;
+  }
+  bind_strategy(v, r);
+  if ((rc = run(db, v, "strategy version", err)) || (rc = exec(db, "COMMIT", err)))
+    goto out;
+  in_tx = false;
+out:
+  if (in_tx)
+    rollback(db);
+  sqlite3_finalize(q);
+  sqlite3_finalize(v);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_strategy_insert(apex_store *s, const apex_strategy_row *r, apex_error *err)
+{
+  return strategy_write(s,
+                        "INSERT INTO strategies (" STRAT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                        "?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                        r, true, err);
+}
+
+static apex_err sq_strategy_update(apex_store *s, const apex_strategy_row *r, apex_error *err)
+{
+  /* ?15 (created_at) is bound but kept. A version older than the stored one is a lost race. */
+  return strategy_write(s,
+                        "UPDATE strategies SET name = ?3, description = ?4, asset_symbol = ?5, timeframe = ?6, "
+                        "definition = ?7, stop_loss_pct = ?8, take_profit_pct = ?9, max_position_size_pct = ?10, "
+                        "max_drawdown_pct = ?11, version = ?12, status = ?13, trading_mode = ?14, updated_at = ?16, "
+                        "activated_at = ?17 WHERE id = ?1 AND user_id = ?2 AND version <= ?12",
+                        r, false, err);
+}
+
+static apex_err sq_strategy_get(apex_store *s, const char *user_id, const char *id, apex_strategy_row *out,
+                                apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "SELECT " STRAT_COLS " FROM strategies WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  bind_text(q, 2, user_id);
+  if ((rc = row(db, q, "strategy", err)))
+    goto out;
+  rc = read_strategy(q, out, err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err count_rows(sqlite3 *db, sqlite3_stmt *q, int64_t *total, apex_error *err)
+{
+  apex_err rc = row(db, q, "count", err);
+  if (!rc)
+    *total = sqlite3_column_int64(q, 0);
+  return rc;
+}
+
+static apex_err sq_strategy_list(apex_store *s, const char *user_id, const apex_page *p, apex_strategy_row *rows,
+                                 size_t *n, int64_t *total, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *c = NULL, *q = NULL;
+  apex_err rc;
+  int r;
+
+  if ((rc = prep(db, p->desc ? "SELECT " STRAT_COLS
+                                 " FROM strategies WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2) "
+                                 "AND (?3 IS NULL OR asset_symbol = ?3) ORDER BY created_at DESC, id DESC "
+                                 "LIMIT ?4 OFFSET ?5"
+                             : "SELECT " STRAT_COLS
+                               " FROM strategies WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2) "
+                               "AND (?3 IS NULL OR asset_symbol = ?3) ORDER BY created_at, id LIMIT ?4 OFFSET ?5",
+                 &q, err)) ||
+      (rc = prep(db, "SELECT count(*) FROM strategies WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2) "
+                     "AND (?3 IS NULL OR asset_symbol = ?3)",
+                 &c, err)))
+    goto out;
+  for (int k = 0; k < 2; k++) {
+    sqlite3_stmt *t = k ? q : c;
+    sqlite3_bind_text(t, 1, user_id, -1, SQLITE_STATIC);
+    bind_text(t, 2, p->status);
+    bind_text(t, 3, p->symbol);
+  }
+  sqlite3_bind_int(q, 4, p->limit);
+  sqlite3_bind_int64(q, 5, (int64_t)(p->page - 1) * p->limit);
+  if ((rc = count_rows(db, c, total, err)))
+    goto out;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)p->limit) {
+    if ((rc = read_strategy(q, &rows[*n], err)))
+      goto out;
+    (*n)++;
+  }
+  if (r != SQLITE_DONE && r != SQLITE_ROW)
+    rc = fail(db, r, "strategies", err);
+out:
+  if (rc) {
+    for (size_t i = 0; i < *n; i++)
+      apex_strategy_row_clear(&rows[i]);
+    *n = 0;
+  }
+  sqlite3_finalize(c);
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_strategy_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "DELETE FROM strategies WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  bind_text(q, 2, user_id);
+  rc = changed_one(db, q, "strategy", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_strategy_versions(apex_store *s, const char *user_id, const char *id, apex_strategy_row *rows,
+                                     size_t cap, size_t *n, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  int r;
+  /* The owner's row is joined, so another user's strategy looks like no strategy at all. */
+  if ((rc = prep(db,
+                 "SELECT s.id, s.user_id, v.name, v.description, v.asset_symbol, v.timeframe, v.definition, "
+                 "v.stop_loss_pct, v.take_profit_pct, v.max_position_size_pct, v.max_drawdown_pct, v.version, "
+                 "s.status, s.trading_mode, v.created_at, v.created_at, s.activated_at "
+                 "FROM strategies s JOIN strategy_versions v ON v.strategy_id = s.id "
+                 "WHERE s.id = ?1 AND s.user_id = ?2 ORDER BY v.version DESC LIMIT ?3",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 3, (int64_t)(cap ? cap : 1));
+  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < cap) {
+    if ((rc = read_strategy(q, &rows[*n], err)))
+      goto out;
+    (*n)++;
+  }
+  if (r != SQLITE_DONE && r != SQLITE_ROW)
+    rc = fail(db, r, "strategy versions", err);
+  else if (*n == 0 && r == SQLITE_DONE && cap)
+    rc = apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
+out:
+  if (rc) {
+    for (size_t i = 0; i < *n; i++)
+      apex_strategy_row_clear(&rows[i]);
+    *n = 0;
+  }
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+/* --- backtests --- */
+
+#define BT_COLS                                                                                                    \
+  "id, user_id, strategy_id, start_date, end_date, initial_capital, commission_pct, slippage_pct, status, "       \
+  "progress_pct, error_message, result, created_at, started_at, completed_at"
+
+static apex_err read_backtest(sqlite3_stmt *q, apex_backtest_row *r, apex_error *err)
+{
+  memset(r, 0, sizeof *r);
+  col_copy(q, 0, r->id, sizeof r->id);
+  col_copy(q, 1, r->user_id, sizeof r->user_id);
+  col_copy(q, 2, r->strategy_id, sizeof r->strategy_id);
+  r->start_date = sqlite3_column_int64(q, 3);
+  r->end_date = sqlite3_column_int64(q, 4);
+  r->initial_capital = sqlite3_column_int64(q, 5);
+  r->commission_pct = sqlite3_column_int64(q, 6);
+  r->slippage_pct = sqlite3_column_int64(q, 7);
+  col_copy(q, 8, r->status, sizeof r->status);
+  r->progress_pct = sqlite3_column_int(q, 9);
+  r->created_at = sqlite3_column_int64(q, 12);
+  r->started_at = sqlite3_column_int64(q, 13);
+  r->completed_at = sqlite3_column_int64(q, 14);
+  if (col_dup(q, 10, &r->error_message) || col_dup(q, 11, &r->result)) {
+    apex_backtest_row_clear(r);
+    return apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+  }
+  return APEX_OK;
+}
+
+static apex_err sq_backtest_insert(apex_store *s, const apex_backtest_row *r, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  /* Inserted only when the strategy is the same user's: otherwise nothing changes (ENOTFOUND). */
+  if ((rc = prep(db,
+                 "INSERT INTO backtests (" BT_COLS ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                 "?14, ?15 WHERE EXISTS (SELECT 1 FROM strategies WHERE id = ?3 AND user_id = ?2)",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, r->user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, r->strategy_id, -1, SQLITE_STATIC);
+  bind_ms(q, 4, r->start_date);
+  bind_ms(q, 5, r->end_date);
+  sqlite3_bind_int64(q, 6, r->initial_capital);
+  sqlite3_bind_int64(q, 7, r->commission_pct);
+  sqlite3_bind_int64(q, 8, r->slippage_pct);
+  sqlite3_bind_text(q, 9, r->status[0] ? r->status : "pending", -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 10, r->progress_pct);
+  bind_text(q, 11, r->error_message);
+  bind_text(q, 12, r->result);
+  sqlite3_bind_int64(q, 13, r->created_at);
+  bind_ms(q, 14, r->started_at);
+  bind_ms(q, 15, r->completed_at);
+  rc = changed_one(db, q, "strategy", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_backtest_get(apex_store *s, const char *user_id, const char *id, apex_backtest_row *out,
+                                apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "SELECT " BT_COLS " FROM backtests WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  bind_text(q, 2, user_id);
+  if ((rc = row(db, q, "backtest", err)))
+    goto out;
+  rc = read_backtest(q, out, err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_backtest_list(apex_store *s, const char *user_id, const apex_page *p, apex_backtest_row *rows,
+                                 size_t *n, int64_t *total, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *c = NULL, *q = NULL;
+  apex_err rc;
+  int r;
+  /* p->symbol filters through the backtest's strategy. */
+  if ((rc = prep(db,
+                 p->desc ? "SELECT " BT_COLS " FROM backtests b WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2) "
+                           "AND (?3 IS NULL OR EXISTS (SELECT 1 FROM strategies s WHERE s.id = b.strategy_id AND "
+                           "s.asset_symbol = ?3)) ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5"
+                         : "SELECT " BT_COLS " FROM backtests b WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2) "
+                           "AND (?3 IS NULL OR EXISTS (SELECT 1 FROM strategies s WHERE s.id = b.strategy_id AND "
+                           "s.asset_symbol = ?3)) ORDER BY created_at, id LIMIT ?4 OFFSET ?5",
+                 &q, err)) ||
+      (rc = prep(db,
+                 "SELECT count(*) FROM backtests b WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2) "
+                 "AND (?3 IS NULL OR EXISTS (SELECT 1 FROM strategies s WHERE s.id = b.strategy_id AND "
+                 "s.asset_symbol = ?3))",
+                 &c, err)))
+    goto out;
+  for (int k = 0; k < 2; k++) {
+    sqlite3_stmt *t = k ? q : c;
+    sqlite3_bind_text(t, 1, user_id, -1, SQLITE_STATIC);
+    bind_text(t, 2, p->status);
+    bind_text(t, 3, p->symbol);
+  }
+  sqlite3_bind_int(q, 4, p->limit);
+  sqlite3_bind_int64(q, 5, (int64_t)(p->page - 1) * p->limit);
+  if ((rc = count_rows(db, c, total, err)))
+    goto out;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)p->limit) {
+    if ((rc = read_backtest(q, &rows[*n], err)))
+      goto out;
+    (*n)++;
+  }
+  if (r != SQLITE_DONE && r != SQLITE_ROW)
+    rc = fail(db, r, "backtests", err);
+out:
+  if (rc) {
+    for (size_t i = 0; i < *n; i++)
+      apex_backtest_row_clear(&rows[i]);
+    *n = 0;
+  }
+  sqlite3_finalize(c);
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+/* After a write that changed nothing: ENOTFOUND if the backtest does not exist, else ECONFLICT. */
+static apex_err finished_or_missing(sqlite3 *db, const char *id, apex_error *err)
+{
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "SELECT status FROM backtests WHERE id = ?1", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  if ((rc = row(db, q, "backtest", err)))
+    goto out;
+  rc = apex_error_set(err, APEX_ECONFLICT, "backtest: already %s", (const char *)sqlite3_column_text(q, 0));
+out:
+  sqlite3_finalize(q);
+  return rc;
+}
+
+static apex_err sq_backtest_set_status(apex_store *s, const char *id, const char *status, int progress,
+                                       const char *error_message, int64_t now, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db,
+                 "UPDATE backtests SET status = ?2, progress_pct = ?3, error_message = coalesce(?4, error_message), "
+                 "started_at = CASE WHEN ?2 = 'running' THEN coalesce(started_at, ?5) ELSE started_at END, "
+                 "completed_at = CASE WHEN ?2 IN ('completed', 'failed', 'cancelled') THEN ?5 ELSE completed_at END "
+                 "WHERE id = ?1 AND status NOT IN ('completed', 'failed', 'cancelled')",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, status, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 3, progress);
+  if (error_message)
+    sqlite3_bind_text(q, 4, error_message, -1, SQLITE_STATIC);
+  bind_ms(q, 5, now);
+  if ((rc = run(db, q, "backtest", err)))
+    goto out;
+  if (sqlite3_changes(db) == 0)
+    rc = finished_or_missing(db, id, err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_backtest_finish(apex_store *s, const char *id, const char *result_json,
+                                   const apex_trade_row *trades, size_t n_trades, const int64_t *eq_time,
+                                   const double *eq_value, size_t n_eq, int64_t now, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *up = NULL, *del = NULL, *dele = NULL, *tr = NULL, *eq = NULL;
+  apex_err rc;
+  bool in_tx = false;
+
+  if ((rc = prep(db,
+                 "UPDATE backtests SET status = 'completed', progress_pct = 100, result = ?2, completed_at = ?3, "
+                 "started_at = coalesce(started_at, ?3) "
+                 "WHERE id = ?1 AND status NOT IN ('completed', 'failed', 'cancelled')",
+                 &up, err)) ||
+      (rc = prep(db, "DELETE FROM backtest_trades WHERE backtest_id = ?1", &del, err)) ||
+      (rc = prep(db, "DELETE FROM backtest_equity WHERE backtest_id = ?1", &dele, err)) ||
+      (rc = prep(db,
+                 "INSERT INTO backtest_trades (backtest_id, seq, entry_time, exit_time, quantity, entry_price, "
+                 "exit_price, gross_pnl, net_pnl, commission, exit_reason) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 &tr, err)) ||
+      (rc = prep(db, "INSERT INTO backtest_equity (backtest_id, seq, time, value) VALUES (?1, ?2, ?3, ?4)", &eq, err)))
+    goto out;
+  if ((rc = exec(db, "BEGIN IMMEDIATE", err)))
+    goto out;
+  in_tx = true;
+  /* The status moves first: a backtest cancelled meanwhile keeps its state and gets no results. */
+  sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
+  bind_text(up, 2, result_json);
+  bind_ms(up, 3, now);
+  if ((rc = run(db, up, "backtest", err)))
+    goto out;
+  if (sqlite3_changes(db) == 0) {
+    rc = finished_or_missing(db, id, err);
+    goto out;
+  }
+  /* A backtest re-run after a restart replaces what its first run left. */
+  sqlite3_bind_text(del, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(dele, 1, id, -1, SQLITE_STATIC);
+  if ((rc = run(db, del, "backtest trades", err)) || (rc = run(db, dele, "backtest equity", err)))
+    goto out;
+  sqlite3_bind_text(tr, 1, id, -1, SQLITE_STATIC);
+  for (size_t i = 0; i < n_trades; i++) {
+    const apex_trade_row *t = &trades[i];
+    sqlite3_bind_int64(tr, 2, (int64_t)i);
+    sqlite3_bind_int64(tr, 3, t->entry_time);
+    sqlite3_bind_int64(tr, 4, t->exit_time);
+    sqlite3_bind_int64(tr, 5, t->quantity);
+    sqlite3_bind_int64(tr, 6, t->entry_price);
+    sqlite3_bind_int64(tr, 7, t->exit_price);
+    sqlite3_bind_int64(tr, 8, t->gross_pnl);
+    sqlite3_bind_int64(tr, 9, t->net_pnl);
+    sqlite3_bind_int64(tr, 10, t->commission);
+    sqlite3_bind_text(tr, 11, t->exit_reason, -1, SQLITE_STATIC);
+    if ((rc = run(db, tr, "backtest trade", err)))
+      goto out;
+    sqlite3_reset(tr);
+  }
+  sqlite3_bind_text(eq, 1, id, -1, SQLITE_STATIC);
+  for (size_t i = 0; i < n_eq; i++) {
+    apex_dec v;
+    if (apex_dec_from_double(eq_value[i], &v)) {
+      rc = apex_error_set(err, APEX_EINVAL, "backtest equity %zu: %g is not a storable amount", i, eq_value[i]);
+      goto out;
+    }
+    sqlite3_bind_int64(eq, 2, (int64_t)i);
+    sqlite3_bind_int64(eq, 3, eq_time[i]);
+    sqlite3_bind_int64(eq, 4, v);
+    if ((rc = run(db, eq, "backtest equity", err)))
+      goto out;
+    sqlite3_reset(eq);
+  }
+  if ((rc = exec(db, "COMMIT", err)))
+    goto out;
+  in_tx = false;
+out:
+  if (in_tx)
+    rollback(db);
+  sqlite3_finalize(up);
+  sqlite3_finalize(del);
+  sqlite3_finalize(dele);
+  sqlite3_finalize(tr);
+  sqlite3_finalize(eq);
+  DONE(s, db);
+  return rc;
+}
+
+/* ENOTFOUND unless the backtest is this user's; then the row count of its child table. */
+static apex_err child_total(sqlite3 *db, const char *user_id, const char *id, const char *count_sql, int64_t *total,
+                            apex_error *err)
+{
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "SELECT 1 FROM backtests WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  bind_text(q, 2, user_id);
+  if ((rc = row(db, q, "backtest", err)))
+    goto out;
+  sqlite3_finalize(q);
+  q = NULL;
+  if ((rc = prep(db, count_sql, &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  rc = count_rows(db, q, total, err);
+out:
+  sqlite3_finalize(q);
+  return rc;
+}
+
+static apex_err sq_backtest_trades(apex_store *s, const char *user_id, const char *id, int page, int limit,
+                                   apex_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  int r;
+  if ((rc = child_total(db, user_id, id, "SELECT count(*) FROM backtest_trades WHERE backtest_id = ?1", total, err)) ||
+      (rc = prep(db,
+                 "SELECT entry_time, exit_time, quantity, entry_price, exit_price, gross_pnl, net_pnl, commission, "
+                 "exit_reason FROM backtest_trades WHERE backtest_id = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 2, limit);
+  sqlite3_bind_int64(q, 3, (int64_t)(page - 1) * limit);
+  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)limit) {
+    apex_trade_row *t = &rows[(*n)++];
+    memset(t, 0, sizeof *t);
+    t->entry_time = sqlite3_column_int64(q, 0);
+    t->exit_time = sqlite3_column_int64(q, 1);
+    t->quantity = sqlite3_column_int64(q, 2);
+    t->entry_price = sqlite3_column_int64(q, 3);
+    t->exit_price = sqlite3_column_int64(q, 4);
+    t->gross_pnl = sqlite3_column_int64(q, 5);
+    t->net_pnl = sqlite3_column_int64(q, 6);
+    t->commission = sqlite3_column_int64(q, 7);
+    col_copy(q, 8, t->exit_reason, sizeof t->exit_reason);
+  }
+  if (r != SQLITE_DONE && r != SQLITE_ROW)
+    rc = fail(db, r, "backtest trades", err);
+out:
+  if (rc)
+    *n = 0;
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_backtest_equity(apex_store *s, const char *user_id, const char *id, int page, int limit,
+                                   int64_t *times, double *values, size_t *n, int64_t *total, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  int r;
+  if ((rc = child_total(db, user_id, id, "SELECT count(*) FROM backtest_equity WHERE backtest_id = ?1", total, err)) ||
+      (rc = prep(db, "SELECT time, value FROM backtest_equity WHERE backtest_id = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 2, limit);
+  sqlite3_bind_int64(q, 3, (int64_t)(page - 1) * limit);
+  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)limit) {
+    times[*n] = sqlite3_column_int64(q, 0);
+    values[*n] = apex_dec_to_double(sqlite3_column_int64(q, 1));
+    (*n)++;
+  }
+  if (r != SQLITE_DONE && r != SQLITE_ROW)
+    rc = fail(db, r, "backtest equity", err);
+out:
+  if (rc)
+    *n = 0;
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_backtest_unfinished(apex_store *s, apex_id **ids, size_t *n, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  apex_id *v = NULL;
+  size_t cap = 0;
+  int r;
+  if ((rc = prep(db, "SELECT id FROM backtests WHERE status IN ('pending', 'running') ORDER BY created_at, id", &q,
+                 err)))
+    goto out;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+    if (*n == cap) {
+      size_t nc = cap ? cap * 2 : 16;
+      apex_id *nv = realloc(v, nc * sizeof *nv);
+      if (!nv) {
+        rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+        goto out;
+      }
+      v = nv;
+      cap = nc;
+    }
+    col_copy(q, 0, v[(*n)++], sizeof(apex_id));
+  }
+  if (r != SQLITE_DONE)
+    rc = fail(db, r, "backtests", err);
+out:
+  if (rc) {
+    free(v);
+    v = NULL;
+    *n = 0;
+  }
+  *ids = v;
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+/* --- candles --- */
+
+static apex_err sq_ohlcv_put(apex_store *st, const char *symbol, const char *timeframe, const apex_series *s,
+                             const char *source, apex_error *err)
+{
+  sqlite3 *db = CONN(st);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  bool in_tx = false;
+
+  if ((rc = prep(db,
+                 "INSERT INTO ohlcv (time, symbol, timeframe, open, high, low, close, volume, source) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (symbol, timeframe, time) DO UPDATE SET "
+                 "open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, "
+                 "volume = excluded.volume, source = excluded.source",
+                 &q, err)) ||
+      (rc = exec(db, "BEGIN IMMEDIATE", err)))
+    goto out;
+  in_tx = true;
+  /* Bindings survive sqlite3_reset: the constant ones are bound once. */
+  sqlite3_bind_text(q, 2, symbol, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, timeframe, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 9, source, -1, SQLITE_STATIC);
+  for (size_t i = 0; i < s->n; i++) {
+    sqlite3_bind_int64(q, 1, s->time[i]);
+    sqlite3_bind_double(q, 4, s->open[i]);
+    sqlite3_bind_double(q, 5, s->high[i]);
+    sqlite3_bind_double(q, 6, s->low[i]);
+    sqlite3_bind_double(q, 7, s->close[i]);
+    sqlite3_bind_double(q, 8, s->volume[i]);
+    if ((rc = run(db, q, "ohlcv", err)))
+      goto out;
+    sqlite3_reset(q);
+  }
+  if ((rc = exec(db, "COMMIT", err)))
+    goto out;
+  in_tx = false;
+out:
+  if (in_tx)
+    rollback(db);
+  sqlite3_finalize(q);
+  DONE(st, db);
+  return rc;
+}
+
+static apex_err sq_ohlcv_get(apex_store *st, const char *symbol, const char *timeframe, int64_t start, int64_t end,
+                             size_t limit, apex_series **out, apex_error *err)
+{
+  sqlite3 *db = CONN(st);
+  sqlite3_stmt *q = NULL;
+  apex_series *s = apex_series_new(limit && limit < 1024 ? limit : 1024);
+  apex_err rc;
+  int r;
+
+  if (!s) {
+    rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+    goto out;
+  }
+  if ((rc = prep(db,
+                 "SELECT time, open, high, low, close, volume FROM ohlcv WHERE symbol = ?1 AND timeframe = ?2 "
+                 "AND time >= ?3 AND time < ?4 ORDER BY time LIMIT ?5",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, symbol, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, timeframe, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 3, start);
+  sqlite3_bind_int64(q, 4, end);
+  sqlite3_bind_int64(q, 5, limit && limit < INT64_MAX ? (int64_t)limit : -1);
+  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+    apex_bar b = {sqlite3_column_int64(q, 0), sqlite3_column_double(q, 1), sqlite3_column_double(q, 2),
+                  sqlite3_column_double(q, 3), sqlite3_column_double(q, 4), sqlite3_column_double(q, 5)};
+    if (apex_series_append(s, &b)) {
+      rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+      goto out;
+    }
+  }
+  if (r != SQLITE_DONE)
+    rc = fail(db, r, "ohlcv", err);
+out:
+  if (rc) {
+    apex_series_free(s);
+    s = NULL;
+  }
+  *out = s;
+  sqlite3_finalize(q);
+  DONE(st, db);
+  return rc;
+}
+
+static apex_err sq_ohlcv_symbols(apex_store *st, apex_symbol_info **rows, size_t *n, apex_error *err)
+{
+  sqlite3 *db = CONN(st);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  apex_symbol_info *v = NULL;
+  size_t cap = 0;
+  int r;
+  if ((rc = prep(db,
+                 "SELECT symbol, timeframe, min(time), max(time), count(*) FROM ohlcv GROUP BY symbol, timeframe "
+                 "ORDER BY symbol, timeframe",
+                 &q, err)))
+    goto out;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+    if (*n == cap) {
+      size_t nc = cap ? cap * 2 : 16;
+      apex_symbol_info *nv = realloc(v, nc * sizeof *nv);
+      if (!nv) {
+        rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+        goto out;
+      }
+      v = nv;
+      cap = nc;
+    }
+    apex_symbol_info *x = &v[(*n)++];
+    col_copy(q, 0, x->symbol, sizeof x->symbol);
+    col_copy(q, 1, x->timeframe, sizeof x->timeframe);
+    x->first = sqlite3_column_int64(q, 2);
+    x->last = sqlite3_column_int64(q, 3);
+    x->count = sqlite3_column_int64(q, 4);
+  }
+  if (r != SQLITE_DONE)
+    rc = fail(db, r, "ohlcv", err);
+out:
+  if (rc) {
+    free(v);
+    v = NULL;
+    *n = 0;
+  }
+  *rows = v;
+  sqlite3_finalize(q);
+  DONE(st, db);
+  return rc;
+}
+
+static const apex_store_ops SQLITE_OPS = {
+    .name = "sqlite",
+    .close = sq_close,
+    .migrate = sq_migrate,
+    .migration_status = sq_migration_status,
+    .ping = sq_ping,
+    .user_insert = sq_user_insert,
+    .user_by_email = sq_user_by_email,
+    .user_by_id = sq_user_by_id,
+    .user_update = sq_user_update,
+    .token_insert = sq_token_insert,
+    .token_get = sq_token_get,
+    .token_use = sq_token_use,
+    .token_revoke_family = sq_token_revoke_family,
+    .token_revoke_user = sq_token_revoke_user,
+    .strategy_insert = sq_strategy_insert,
+    .strategy_get = sq_strategy_get,
+    .strategy_list = sq_strategy_list,
+    .strategy_update = sq_strategy_update,
+    .strategy_delete = sq_strategy_delete,
+    .strategy_versions = sq_strategy_versions,
+    .backtest_insert = sq_backtest_insert,
+    .backtest_get = sq_backtest_get,
+    .backtest_list = sq_backtest_list,
+    .backtest_set_status = sq_backtest_set_status,
+    .backtest_finish = sq_backtest_finish,
+    .backtest_trades = sq_backtest_trades,
+    .backtest_equity = sq_backtest_equity,
+    .backtest_unfinished = sq_backtest_unfinished,
+    .ohlcv_put = sq_ohlcv_put,
+    .ohlcv_get = sq_ohlcv_get,
+    .ohlcv_symbols = sq_ohlcv_symbols,
+};

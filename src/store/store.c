@@ -1,0 +1,390 @@
+/* store.c - the storage port's front: picks the backend by URL, checks arguments common to both,
+ * forwards through the backend's operations table, and holds the connection pool both use.
+ * Includes no database header: sqlite.c and pg.c are the only ones that do. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_impl.h"
+
+apex_err apex_store__pool_init(apex_store_pool *p, void **conns, int size)
+{
+  p->conns = conns;
+  p->size = size;
+  p->in_use = 0;
+  p->busy = calloc((size_t)size, sizeof *p->busy);
+  if (!p->busy)
+    return APEX_ENOMEM;
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->cv, NULL);
+  return APEX_OK;
+}
+
+void *apex_store__pool_acquire(apex_store_pool *p)
+{
+  void *c = NULL;
+  pthread_mutex_lock(&p->mu);
+  while (p->in_use == p->size)
+    pthread_cond_wait(&p->cv, &p->mu);
+  for (int i = 0; i < p->size; i++)
+    if (!p->busy[i]) {
+      p->busy[i] = true;
+      p->in_use++;
+      c = p->conns[i];
+      break;
+    }
+  pthread_mutex_unlock(&p->mu);
+  return c;
+}
+
+void apex_store__pool_release(apex_store_pool *p, void *conn)
+{
+  pthread_mutex_lock(&p->mu);
+  for (int i = 0; i < p->size; i++)
+    if (p->conns[i] == conn && p->busy[i]) {
+      p->busy[i] = false;
+      p->in_use--;
+      break;
+    }
+  pthread_cond_signal(&p->cv);
+  pthread_mutex_unlock(&p->mu);
+}
+
+void apex_store__pool_destroy(apex_store_pool *p)
+{
+  if (!p->busy)
+    return;
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->cv);
+  free(p->busy);
+  free(p->conns);
+  p->busy = NULL;
+  p->conns = NULL;
+}
+
+void apex_store__copy(char *dst, size_t cap, const char *src)
+{
+  size_t n = src ? strnlen(src, cap - 1) : 0;
+  if (n)
+    memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+/* Civil date from days since 1970-01-01 (Howard Hinnant's algorithm): no gmtime, no locale. */
+void apex_store__iso_time(int64_t ms, char *buf, size_t cap)
+{
+  int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  int64_t msr = ms - sec * 1000;
+  int64_t days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
+  int64_t sod = sec - days * 86400;
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2)
+    y++;
+  if (msr)
+    snprintf(buf, cap, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%03" PRId64 "Z",
+             y, m, d, sod / 3600, sod / 60 % 60, sod % 60, msr);
+  else
+    snprintf(buf, cap, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 "Z", y, m,
+             d, sod / 3600, sod / 60 % 60, sod % 60);
+}
+
+apex_err apex_store_open(const char *url, int pool, apex_store **out, apex_error *err)
+{
+  *out = NULL;
+  if (!url || !*url)
+    return apex_error_set(err, APEX_EINVAL, "store: empty database URL");
+  if (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11))
+    return apex_store__pg_open(url, pool > 0 ? pool : 10, out, err);
+  if (!strncmp(url, "sqlite:", 7))
+    url += 7;
+  if (!*url)
+    return apex_error_set(err, APEX_EINVAL, "store: empty SQLite path");
+  return apex_store__sqlite_open(url, out, err);
+}
+
+void apex_store_close(apex_store *s)
+{
+  if (s)
+    s->ops->close(s);
+}
+
+const char *apex_store_backend(const apex_store *s) { return s->ops->name; }
+
+apex_err apex_store_migrate(apex_store *s, apex_error *err) { return s->ops->migrate(s, err); }
+
+apex_err apex_store_migration_status(apex_store *s, char *buf, size_t cap, apex_error *err)
+{
+  if (!buf || !cap)
+    return apex_error_set(err, APEX_EINVAL, "store: no buffer for the migration status");
+  buf[0] = '\0';
+  return s->ops->migration_status(s, buf, cap, err);
+}
+
+apex_err apex_store_ping(apex_store *s, apex_error *err) { return s->ops->ping(s, err); }
+
+void apex_store_pool_stats(apex_store *s, int *in_use, int *size)
+{
+  pthread_mutex_lock(&s->pool.mu);
+  *in_use = s->pool.in_use;
+  *size = s->pool.size;
+  pthread_mutex_unlock(&s->pool.mu);
+}
+
+#define NEED(cond, what)                                                                           \
+  do {                                                                                             \
+    if (!(cond))                                                                                   \
+      return apex_error_set(err, APEX_EINVAL, "store: %s", what);                                  \
+  } while (0)
+
+apex_err apex_store_user_insert(apex_store *s, const apex_user *u, apex_error *err)
+{
+  NEED(u && u->id[0] && u->email[0], "user needs an id and an email");
+  return s->ops->user_insert(s, u, err);
+}
+
+apex_err apex_store_user_by_email(apex_store *s, const char *email, apex_user *out, apex_error *err)
+{
+  NEED(email && out, "email and output required");
+  return s->ops->user_by_email(s, email, out, err);
+}
+
+apex_err apex_store_user_by_id(apex_store *s, const char *id, apex_user *out, apex_error *err)
+{
+  NEED(id && out, "id and output required");
+  return s->ops->user_by_id(s, id, out, err);
+}
+
+apex_err apex_store_user_update(apex_store *s, const apex_user *u, apex_error *err)
+{
+  NEED(u && u->id[0], "user needs an id");
+  return s->ops->user_update(s, u, err);
+}
+
+apex_err apex_store_token_insert(apex_store *s, const apex_token *t, apex_error *err)
+{
+  NEED(t && t->hash[0] && t->user_id[0], "token needs a hash and a user");
+  NEED(!strcmp(t->kind, "refresh") || !strcmp(t->kind, "reset"), "token kind must be refresh or reset");
+  return s->ops->token_insert(s, t, err);
+}
+
+apex_err apex_store_token_get(apex_store *s, const char *hash, apex_token *out, apex_error *err)
+{
+  NEED(hash && out, "hash and output required");
+  return s->ops->token_get(s, hash, out, err);
+}
+
+apex_err apex_store_token_use(apex_store *s, const char *hash, apex_error *err)
+{
+  NEED(hash, "hash required");
+  return s->ops->token_use(s, hash, err);
+}
+
+apex_err apex_store_token_revoke_family(apex_store *s, const char *family, apex_error *err)
+{
+  NEED(family && *family, "family required");
+  return s->ops->token_revoke_family(s, family, err);
+}
+
+apex_err apex_store_token_revoke_user(apex_store *s, const char *user_id, const char *kind, apex_error *err)
+{
+  NEED(user_id, "user id required");
+  return s->ops->token_revoke_user(s, user_id, kind, err);
+}
+
+void apex_strategy_row_clear(apex_strategy_row *r)
+{
+  if (!r)
+    return;
+  free(r->description);
+  free(r->definition);
+  r->description = r->definition = NULL;
+}
+
+void apex_backtest_row_clear(apex_backtest_row *r)
+{
+  if (!r)
+    return;
+  free(r->error_message);
+  free(r->result);
+  r->error_message = r->result = NULL;
+}
+
+static apex_err check_page(const apex_page *p, apex_error *err)
+{
+  NEED(p && p->page >= 1 && p->limit >= 1, "page must be >= 1 and limit >= 1");
+  NEED((int64_t)(p->page - 1) * p->limit < INT32_MAX, "page out of range");
+  return APEX_OK;
+}
+
+apex_err apex_store_strategy_insert(apex_store *s, const apex_strategy_row *r, apex_error *err)
+{
+  NEED(r && r->id[0] && r->user_id[0] && r->definition, "strategy needs an id, a user and a definition");
+  return s->ops->strategy_insert(s, r, err);
+}
+
+apex_err apex_store_strategy_get(apex_store *s, const char *user_id, const char *id, apex_strategy_row *out,
+                                 apex_error *err)
+{
+  NEED(id && out, "id and output required"); /* user_id NULL: any user's (jobs) */
+  memset(out, 0, sizeof *out);
+  return s->ops->strategy_get(s, user_id, id, out, err);
+}
+
+apex_err apex_store_strategy_list(apex_store *s, const char *user_id, const apex_page *p, apex_strategy_row *rows,
+                                  size_t *n, int64_t *total, apex_error *err)
+{
+  apex_err rc = check_page(p, err);
+  if (rc)
+    return rc;
+  NEED(user_id && rows && n && total, "user id and outputs required");
+  *n = 0;
+  *total = 0;
+  memset(rows, 0, (size_t)p->limit * sizeof *rows);
+  return s->ops->strategy_list(s, user_id, p, rows, n, total, err);
+}
+
+apex_err apex_store_strategy_update(apex_store *s, const apex_strategy_row *r, apex_error *err)
+{
+  NEED(r && r->id[0] && r->user_id[0] && r->definition && r->version >= 1, "strategy needs an id, a user, a "
+                                                                            "definition and a version");
+  return s->ops->strategy_update(s, r, err);
+}
+
+apex_err apex_store_strategy_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
+{
+  NEED(user_id && id, "user id and id required");
+  return s->ops->strategy_delete(s, user_id, id, err);
+}
+
+apex_err apex_store_strategy_versions(apex_store *s, const char *user_id, const char *id, apex_strategy_row *rows,
+                                      size_t cap, size_t *n, apex_error *err)
+{
+  NEED(user_id && id && n && (rows || !cap), "user id, id and outputs required");
+  *n = 0;
+  if (cap)
+    memset(rows, 0, cap * sizeof *rows);
+  return s->ops->strategy_versions(s, user_id, id, rows, cap, n, err);
+}
+
+apex_err apex_store_backtest_insert(apex_store *s, const apex_backtest_row *r, apex_error *err)
+{
+  NEED(r && r->id[0] && r->user_id[0] && r->strategy_id[0], "backtest needs an id, a user and a strategy");
+  return s->ops->backtest_insert(s, r, err);
+}
+
+apex_err apex_store_backtest_get(apex_store *s, const char *user_id, const char *id, apex_backtest_row *out,
+                                 apex_error *err)
+{
+  NEED(id && out, "id and output required"); /* user_id NULL: any user's (jobs) */
+  memset(out, 0, sizeof *out);
+  return s->ops->backtest_get(s, user_id, id, out, err);
+}
+
+apex_err apex_store_backtest_list(apex_store *s, const char *user_id, const apex_page *p, apex_backtest_row *rows,
+                                  size_t *n, int64_t *total, apex_error *err)
+{
+  apex_err rc = check_page(p, err);
+  if (rc)
+    return rc;
+  NEED(user_id && rows && n && total, "user id and outputs required");
+  *n = 0;
+  *total = 0;
+  memset(rows, 0, (size_t)p->limit * sizeof *rows);
+  return s->ops->backtest_list(s, user_id, p, rows, n, total, err);
+}
+
+static bool is_status(const char *st)
+{
+  static const char *const OK[] = {"pending", "running", "completed", "failed", "cancelled"};
+  for (size_t i = 0; i < APEX_ARRAY_LEN(OK); i++)
+    if (!strcmp(st, OK[i]))
+      return true;
+  return false;
+}
+
+apex_err apex_store_backtest_set_status(apex_store *s, const char *id, const char *status, int progress,
+                                        const char *error_message, int64_t now, apex_error *err)
+{
+  NEED(id && status && is_status(status), "backtest status must be pending, running, completed, failed or cancelled");
+  NEED(progress >= 0 && progress <= 100, "progress must be 0-100");
+  return s->ops->backtest_set_status(s, id, status, progress, error_message, now, err);
+}
+
+apex_err apex_store_backtest_finish(apex_store *s, const char *id, const char *result_json,
+                                    const apex_trade_row *trades, size_t n_trades, const int64_t *eq_time,
+                                    const double *eq_value, size_t n_eq, int64_t now, apex_error *err)
+{
+  NEED(id && (trades || !n_trades) && ((eq_time && eq_value) || !n_eq), "backtest id and arrays required");
+  return s->ops->backtest_finish(s, id, result_json, trades, n_trades, eq_time, eq_value, n_eq, now, err);
+}
+
+apex_err apex_store_backtest_trades(apex_store *s, const char *user_id, const char *id, int page, int limit,
+                                    apex_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  apex_page p = {.page = page, .limit = limit};
+  apex_err rc = check_page(&p, err);
+  if (rc)
+    return rc;
+  NEED(user_id && id && rows && n && total, "user id, id and outputs required");
+  *n = 0;
+  *total = 0;
+  return s->ops->backtest_trades(s, user_id, id, page, limit, rows, n, total, err);
+}
+
+apex_err apex_store_backtest_equity(apex_store *s, const char *user_id, const char *id, int page, int limit,
+                                    int64_t *times, double *values, size_t *n, int64_t *total, apex_error *err)
+{
+  apex_page p = {.page = page, .limit = limit};
+  apex_err rc = check_page(&p, err);
+  if (rc)
+    return rc;
+  NEED(user_id && id && times && values && n && total, "user id, id and outputs required");
+  *n = 0;
+  *total = 0;
+  return s->ops->backtest_equity(s, user_id, id, page, limit, times, values, n, total, err);
+}
+
+apex_err apex_store_backtest_unfinished(apex_store *s, apex_id **ids, size_t *n, apex_error *err)
+{
+  NEED(ids && n, "outputs required");
+  *ids = NULL;
+  *n = 0;
+  return s->ops->backtest_unfinished(s, ids, n, err);
+}
+
+apex_err apex_store_ohlcv_put(apex_store *st, const char *symbol, const char *timeframe, const apex_series *s,
+                              const char *source, apex_error *err)
+{
+  NEED(symbol && *symbol && strlen(symbol) < 33, "symbol must be 1-32 characters");
+  NEED(timeframe && *timeframe && strlen(timeframe) < 8, "timeframe must be 1-7 characters");
+  NEED(s, "series required");
+  /* One upsert per key: PostgreSQL's ON CONFLICT cannot touch a row twice in one statement. */
+  for (size_t i = 1; i < s->n; i++)
+    if (s->time[i] <= s->time[i - 1])
+      return apex_error_set(err, APEX_EINVAL, "store: candle times must increase (row %zu)", i);
+  if (!s->n)
+    return APEX_OK;
+  return st->ops->ohlcv_put(st, symbol, timeframe, s, source && *source ? source : "import", err);
+}
+
+apex_err apex_store_ohlcv_get(apex_store *st, const char *symbol, const char *timeframe, int64_t start, int64_t end,
+                              size_t limit, apex_series **out, apex_error *err)
+{
+  NEED(symbol && timeframe && out, "symbol, timeframe and output required");
+  *out = NULL;
+  return st->ops->ohlcv_get(st, symbol, timeframe, start, end, limit, out, err);
+}
+
+apex_err apex_store_ohlcv_symbols(apex_store *st, apex_symbol_info **rows, size_t *n, apex_error *err)
+{
+  NEED(rows && n, "outputs required");
+  *rows = NULL;
+  *n = 0;
+  return st->ops->ohlcv_symbols(st, rows, n, err);
+}

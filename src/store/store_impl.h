@@ -1,0 +1,100 @@
+/* store_impl.h - what the backends share behind store.h: the operations table each one fills,
+ * the embedded migrations, and a connection pool. Internal to src/store; app/ never includes it. */
+#ifndef APEX_STORE_IMPL_H
+#define APEX_STORE_IMPL_H
+
+#include <pthread.h>
+
+#include "store/store.h"
+
+/* One forward-only migration, compiled into the binary from migrations/<backend>/NNNN_name.sql. */
+typedef struct apex_store_migration {
+  const char *name; /* "0001_init" */
+  const char *sql;
+} apex_store_migration;
+
+/* Generated at build time (cmake/embed_migrations.cmake), in file-name order. */
+extern const apex_store_migration apex_store__migrations_sqlite[];
+extern const size_t apex_store__migrations_sqlite_n;
+extern const apex_store_migration apex_store__migrations_pg[];
+extern const size_t apex_store__migrations_pg_n;
+
+/* Every store.h function but open, with the same contract; store.c checks arguments first. */
+typedef struct apex_store_ops {
+  const char *name;
+  void (*close)(apex_store *s);
+  apex_err (*migrate)(apex_store *s, apex_error *err);
+  apex_err (*migration_status)(apex_store *s, char *buf, size_t cap, apex_error *err);
+  apex_err (*ping)(apex_store *s, apex_error *err);
+  apex_err (*user_insert)(apex_store *s, const apex_user *u, apex_error *err);
+  apex_err (*user_by_email)(apex_store *s, const char *email, apex_user *out, apex_error *err);
+  apex_err (*user_by_id)(apex_store *s, const char *id, apex_user *out, apex_error *err);
+  apex_err (*user_update)(apex_store *s, const apex_user *u, apex_error *err);
+  apex_err (*token_insert)(apex_store *s, const apex_token *t, apex_error *err);
+  apex_err (*token_get)(apex_store *s, const char *hash, apex_token *out, apex_error *err);
+  apex_err (*token_use)(apex_store *s, const char *hash, apex_error *err);
+  apex_err (*token_revoke_family)(apex_store *s, const char *family, apex_error *err);
+  apex_err (*token_revoke_user)(apex_store *s, const char *user_id, const char *kind, apex_error *err);
+  apex_err (*strategy_insert)(apex_store *s, const apex_strategy_row *r, apex_error *err);
+  apex_err (*strategy_get)(apex_store *s, const char *user_id, const char *id, apex_strategy_row *out,
+                           apex_error *err);
+  apex_err (*strategy_list)(apex_store *s, const char *user_id, const apex_page *p, apex_strategy_row *rows,
+                            size_t *n, int64_t *total, apex_error *err);
+  apex_err (*strategy_update)(apex_store *s, const apex_strategy_row *r, apex_error *err);
+  apex_err (*strategy_delete)(apex_store *s, const char *user_id, const char *id, apex_error *err);
+  apex_err (*strategy_versions)(apex_store *s, const char *user_id, const char *id, apex_strategy_row *rows,
+                                size_t cap, size_t *n, apex_error *err);
+  apex_err (*backtest_insert)(apex_store *s, const apex_backtest_row *r, apex_error *err);
+  apex_err (*backtest_get)(apex_store *s, const char *user_id, const char *id, apex_backtest_row *out,
+                           apex_error *err);
+  apex_err (*backtest_list)(apex_store *s, const char *user_id, const apex_page *p, apex_backtest_row *rows,
+                            size_t *n, int64_t *total, apex_error *err);
+  apex_err (*backtest_set_status)(apex_store *s, const char *id, const char *status, int progress,
+                                  const char *error_message, int64_t now, apex_error *err);
+  apex_err (*backtest_finish)(apex_store *s, const char *id, const char *result_json, const apex_trade_row *trades,
+                              size_t n_trades, const int64_t *eq_time, const double *eq_value, size_t n_eq,
+                              int64_t now, apex_error *err);
+  apex_err (*backtest_trades)(apex_store *s, const char *user_id, const char *id, int page, int limit,
+                              apex_trade_row *rows, size_t *n, int64_t *total, apex_error *err);
+  apex_err (*backtest_equity)(apex_store *s, const char *user_id, const char *id, int page, int limit,
+                              int64_t *times, double *values, size_t *n, int64_t *total, apex_error *err);
+  apex_err (*backtest_unfinished)(apex_store *s, apex_id **ids, size_t *n, apex_error *err);
+  apex_err (*ohlcv_put)(apex_store *st, const char *symbol, const char *timeframe, const apex_series *s,
+                        const char *source, apex_error *err);
+  apex_err (*ohlcv_get)(apex_store *st, const char *symbol, const char *timeframe, int64_t start, int64_t end,
+                        size_t limit, apex_series **out, apex_error *err);
+  apex_err (*ohlcv_symbols)(apex_store *st, apex_symbol_info **rows, size_t *n, apex_error *err);
+} apex_store_ops;
+
+/* A fixed set of connections handed out one at a time: acquire waits while all are busy. */
+typedef struct apex_store_pool {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  void **conns;
+  bool *busy;
+  int size, in_use;
+} apex_store_pool;
+
+struct apex_store {
+  const apex_store_ops *ops;
+  apex_store_pool pool;
+  void *impl; /* backend state beyond the pool (may be NULL) */
+};
+
+/* conns: size opened connections; the pool takes ownership of the array. */
+apex_err apex_store__pool_init(apex_store_pool *p, void **conns, int size);
+void *apex_store__pool_acquire(apex_store_pool *p);
+void apex_store__pool_release(apex_store_pool *p, void *conn);
+/* Frees the pool's arrays (not the connections: the backend closes them first). */
+void apex_store__pool_destroy(apex_store_pool *p);
+
+/* Backend constructors (sqlite.c, pg.c). */
+apex_err apex_store__sqlite_open(const char *path, apex_store **out, apex_error *err);
+apex_err apex_store__pg_open(const char *url, int pool, apex_store **out, apex_error *err);
+
+/* "2026-11-25T14:00:00Z" (or with ".123" when ms != 0). cap >= 32. */
+void apex_store__iso_time(int64_t ms, char *buf, size_t cap);
+/* Bounded copy that always NUL-terminates (cap > 0). */
+void apex_store__copy(char *dst, size_t cap, const char *src);
+
+#endif

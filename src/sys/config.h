@@ -1,0 +1,92 @@
+/* config.h - the server's configuration: defaults, then environment variables (the spec's
+ * Appendix A plus ours), then --flag overrides; validated, immutable once loaded.
+ * One table in config.c lists every setting with its variable, flag, default and help. */
+#ifndef APEX_SYS_CONFIG_H
+#define APEX_SYS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/err.h"
+
+typedef struct apex_config {
+  /* application */
+  char app_name[64];        /* APP_NAME (apextrade) */
+  char app_env[16];         /* APP_ENV: development | staging | production */
+  bool debug;               /* DEBUG */
+  char secret_key[256];     /* SECRET_KEY; generated into the data dir when empty (not production) */
+  char log_level[16];       /* LOG_LEVEL: debug | info | warn | error | off */
+  /* server */
+  char host[256];           /* HOST / --host (127.0.0.1) */
+  uint16_t port;            /* PORT / --port (8000) */
+  unsigned http_threads;    /* HTTP_THREADS (0 = number of cores) */
+  char cors_origins[1024];  /* CORS_ORIGINS: comma list; empty = no CORS */
+  char data_dir[1024];      /* APEX_DATA_DIR (./var) */
+  char web_dir[1024];       /* APEX_WEB_DIR: built UI to serve; empty = none */
+  /* storage and queues */
+  char database_url[1024];  /* DATABASE_URL; empty = SQLite in data_dir */
+  char timescale_url[1024]; /* TIMESCALE_URL (accepted; the store uses DATABASE_URL) */
+  int db_pool_size;         /* DB_POOL_SIZE (10) */
+  char redis_url[512];      /* REDIS_URL; empty = in-process jobs and events */
+  char celery_broker_url[512]; /* CELERY_BROKER_URL (accepted for compatibility; unused) */
+  /* auth */
+  char jwt_secret_key[256]; /* JWT_SECRET_KEY (accepted; tokens are RS256 with keys in data_dir) */
+  int jwt_access_minutes;   /* JWT_ACCESS_TOKEN_EXPIRE_MINUTES (15) */
+  int jwt_refresh_days;     /* JWT_REFRESH_TOKEN_EXPIRE_DAYS (7) */
+  char api_key_encryption_key[256]; /* API_KEY_ENCRYPTION_KEY; empty = sys/secrets generates one */
+  char jwt_private_key_file[1024]; /* JWT_PRIVATE_KEY_FILE; empty = data_dir/jwt_private.pem */
+  char jwt_public_key_file[1024];  /* JWT_PUBLIC_KEY_FILE (optional, checked against the private key) */
+  /* jobs */
+  int backtest_workers;     /* BACKTEST_WORKERS (4) */
+  int backtest_timeout_s;   /* BACKTEST_TIMEOUT_SECONDS (600) */
+  /* mail */
+  char smtp_url[512];       /* SMTP_URL; empty = mails go to the log */
+  char smtp_from[256];      /* SMTP_FROM (ApexTrade <noreply@localhost>) */
+  /* external APIs */
+  char binance_api_key[256], binance_api_secret[256];
+  bool binance_testnet;     /* BINANCE_TESTNET (true) */
+  char alpaca_api_key[256], alpaca_api_secret[256];
+  bool alpaca_paper;        /* ALPACA_PAPER (true) */
+  /* monitoring, features */
+  bool prometheus_enabled;  /* PROMETHEUS_ENABLED (true): serve /metrics */
+  char sentry_dsn[512];     /* SENTRY_DSN (accepted; unused) */
+  bool access_log;          /* ACCESS_LOG (true): one JSON line per request */
+  bool feature_live_trading;   /* FEATURE_LIVE_TRADING (false) */
+  bool feature_multi_exchange; /* FEATURE_MULTI_EXCHANGE (false) */
+  bool test_routes;         /* APEX_TEST_ROUTES (false): extra routes for tests/api only */
+} apex_config;
+
+/* Fills cfg with the defaults. */
+void apex_config_defaults(apex_config *cfg);
+
+/* Reads every known variable through get (NULL = getenv). A value that does not parse is
+ * APEX_EINVAL with err = "PORT: expected an integer 1-65535, got 'x'". */
+apex_err apex_config_from_env(apex_config *cfg, const char *(*get)(const char *name), apex_error *err);
+
+/* Applies --flag VALUE / --flag=VALUE overrides from argv[1..argc-1] (each setting's flag is its
+ * variable in lower case with '-', e.g. --database-url; booleans also take --flag alone and
+ * --no-flag). Other arguments are APEX_EINVAL ("unexpected argument"). *help is set on --help/-h.
+ * Unknown flags are APEX_EINVAL ("unknown option '--x'"). */
+apex_err apex_config_from_args(apex_config *cfg, int argc, char **argv, bool *help, apex_error *err);
+
+/* Checks ranges and combinations; in production refuses a missing or weak SECRET_KEY (< 32
+ * characters, or the spec's example value) and a missing API_KEY_ENCRYPTION_KEY. */
+apex_err apex_config_validate(const apex_config *cfg, apex_error *err);
+
+/* Creates data_dir (0700) and fills an empty secret_key from data_dir/secret_key (64 hex
+ * characters, mode 0600), created from the system's random source on first start. Not done in
+ * production (validate refuses an empty one). The JWT keys and the encryption key are
+ * sys/secrets.h's job (apex_secrets_ensure). */
+apex_err apex_config_prepare_data_dir(apex_config *cfg, apex_error *err);
+
+/* defaults + env + args + validate, the usual sequence. */
+apex_err apex_config_load(apex_config *cfg, int argc, char **argv, bool *help, apex_error *err);
+
+/* Writes the options table: flag, variable, default, help; one per line. */
+void apex_config_usage(FILE *f);
+
+/* True for APP_ENV=production. */
+bool apex_config_is_production(const apex_config *cfg);
+
+#endif

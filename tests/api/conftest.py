@@ -1,0 +1,126 @@
+"""Black-box harness for `apextrade serve`: builds nothing, runs the binary from APEX_BIN (default
+build/apextrade) on 127.0.0.1 with a fresh APEX_DATA_DIR, and stops it with SIGTERM, which must
+end it with status 0 within 10 s. DATABASE_URL is passed through from APEX_TEST_PG_URL."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import httpx
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.abspath(os.environ.get("APEX_BIN", os.path.join(ROOT, "build", "apextrade")))
+ALLOWED_ORIGIN = "http://allowed.example"
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "x-xss-protection": "1; mode=block",
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+    "content-security-policy": "default-src 'self'",
+}
+
+
+class Server:
+    """One running server: base URL, an httpx client, its log, and a checked stop()."""
+
+    def __init__(self, data_dir, env=None, args=()):
+        self.data_dir = str(data_dir)
+        self.log_path = os.path.join(self.data_dir, "server.log")
+        full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        full_env.update(APEX_DATA_DIR=self.data_dir, APP_ENV="development")
+        if os.environ.get("APEX_TEST_PG_URL"):
+            full_env["DATABASE_URL"] = os.environ["APEX_TEST_PG_URL"]
+        full_env.update(env or {})
+        self.log = open(self.log_path, "w")
+        # Port 0: the server binds a free port itself and prints it, so no race with other tests.
+        self.proc = subprocess.Popen([BIN, "serve", "--host", "127.0.0.1", "--port", "0", *args],
+                                     env=full_env, stdout=self.log, stderr=self.log, cwd=self.data_dir)
+        self.base = self._wait_listening()
+        self.client = httpx.Client(base_url=self.base, timeout=10)
+        self._wait_healthy()
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def _wait_listening(self):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", self.log_text())
+            if m:
+                return m.group(1)
+            if self.proc.poll() is not None:
+                pytest.fail(f"server exited with {self.proc.returncode}: {self.log_text()}")
+            time.sleep(0.05)
+        self.proc.kill()
+        pytest.fail("server did not start: " + self.log_text())
+
+    def _wait_healthy(self):
+        for _ in range(200):
+            try:
+                if self.client.get("/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.proc.kill()
+        pytest.fail("server never answered /healthz: " + self.log_text())
+
+    def stop(self, sig=signal.SIGTERM):
+        self.client.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            pytest.fail("server did not stop within 10 s of SIGTERM")
+        finally:
+            self.log.close()
+        assert code == 0, f"server exited with {code}: {self.log_text()}"
+
+
+@pytest.fixture
+def start_server(tmp_path_factory):
+    """Factory: start_server(env={...}, args=[...]) → Server, stopped (and checked) at teardown."""
+    started = []
+
+    def start(env=None, args=()):
+        srv = Server(tmp_path_factory.mktemp("apexdata"), env=env, args=args)
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        if srv.proc.returncode is None:
+            srv.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A shared server with CORS for ALLOWED_ORIGIN and the test-only routes."""
+    srv = Server(tmp_path_factory.mktemp("apexdata"),
+                 env={"CORS_ORIGINS": ALLOWED_ORIGIN, "APEX_TEST_ROUTES": "1"})
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def client(server):
+    return server.client
+
+
+def assert_problem(r, status, code=None):
+    """An RFC 7807 body with the fields every problem of ours carries."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+    body = r.json()
+    assert body["status"] == status
+    assert body["code"] == (code if code is not None else status)
+    assert body["type"].startswith("https://apextrade.io/errors/")
+    assert body["title"]
+    assert body["instance"] == r.request.url.path
+    return body

@@ -1,0 +1,672 @@
+/* store_cases.h - the store.h contract checked against one backend: included by test_store_sqlite.c
+ * and test_store_pg.c, which each define store_open_fresh() and the Criterion tests that call these.
+ * Every run makes new random ids, symbols and emails, so a shared PostgreSQL database needs no reset. */
+#ifndef APEX_TEST_STORE_CASES_H
+#define APEX_TEST_STORE_CASES_H
+
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+#define OK(expr)                                                                                   \
+  do {                                                                                             \
+    apex_error e_ = {0};                                                                           \
+    (void)e_;                                                                                      \
+    apex_err rc_ = (expr);                                                                         \
+    cr_assert_eq(rc_, APEX_OK, "%s: %s", #expr, apex_err_name(rc_));                               \
+  } while (0)
+#define ERR(want, expr)                                                                            \
+  do {                                                                                             \
+    apex_err rc_ = (expr);                                                                         \
+    cr_assert_eq(rc_, (want), "%s: got %s, wanted %s", #expr, apex_err_name(rc_), apex_err_name(want)); \
+  } while (0)
+
+static _Thread_local uint64_t case_rng; /* threads in case_threads draw their own */
+
+static uint64_t case_rand(void)
+{
+  if (!case_rng) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    case_rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^ 0x9E3779B97F4A7C15ULL ^
+               (uint64_t)(uintptr_t)&case_rng;
+  }
+  case_rng ^= case_rng << 13;
+  case_rng ^= case_rng >> 7;
+  case_rng ^= case_rng << 17;
+  return case_rng;
+}
+
+static void new_id(apex_id id)
+{
+  uint64_t a = case_rand(), b = case_rand();
+  snprintf(id, APEX_ID_LEN, "%08" PRIx64 "-%04" PRIx64 "-4%03" PRIx64 "-8%03" PRIx64 "-%012" PRIx64,
+           a >> 32, (a >> 16) & 0xffff, a & 0xfff, b >> 52, b & UINT64_C(0xffffffffffff));
+}
+
+static void make_user(apex_store *s, apex_user *u)
+{
+  apex_error err = {0};
+  memset(u, 0, sizeof *u);
+  new_id(u->id);
+  snprintf(u->email, sizeof u->email, "user-%" PRIx64 "@example.com", case_rand());
+  strcpy(u->password_hash, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA");
+  strcpy(u->first_name, "Ada");
+  strcpy(u->timezone, "Europe/Paris");
+  strcpy(u->preferred_currency, "EUR");
+  u->is_active = true;
+  u->created_at = u->updated_at = 1700000000123;
+  cr_assert_eq(apex_store_user_insert(s, u, &err), APEX_OK, "%s", err.msg);
+}
+
+static void make_strategy(apex_strategy_row *r, const char *user_id, const char *symbol, const char *status,
+                          int64_t created)
+{
+  memset(r, 0, sizeof *r);
+  new_id(r->id);
+  strcpy(r->user_id, user_id);
+  snprintf(r->name, sizeof r->name, "strategy %" PRId64, created);
+  strcpy(r->symbol, symbol);
+  strcpy(r->timeframe, "1h");
+  /* JSONB prints {"a": 1} back exactly like this, so the text compares equal on both backends. */
+  r->definition = (char *)"{\"entry\": \"rsi(14) < 30\"}";
+  r->stop_loss_pct = 2 * APEX_DEC_SCALE;
+  r->take_profit_pct = -1;
+  r->max_position_size_pct = 10 * APEX_DEC_SCALE;
+  r->max_drawdown_pct = -1;
+  r->version = 1;
+  strcpy(r->status, status);
+  r->created_at = r->updated_at = created;
+}
+
+static void case_migrate_twice(apex_store *s)
+{
+  apex_error err = {0};
+  char buf[4096];
+  cr_assert_eq(apex_store_migrate(s, &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(apex_store_migrate(s, &err), APEX_OK, "second migrate: %s", err.msg);
+  OK(apex_store_migration_status(s, buf, sizeof buf, &err));
+  cr_assert(strstr(buf, "0001_init applied 20"), "status: %s", buf);
+  cr_assert_null(strstr(buf, "pending"), "status: %s", buf);
+  ERR(APEX_ETOOBIG, apex_store_migration_status(s, buf, 8, &err));
+  OK(apex_store_ping(s, &err));
+  int in_use = -1, size = -1;
+  apex_store_pool_stats(s, &in_use, &size);
+  cr_assert_eq(in_use, 0);
+  cr_assert_geq(size, 1);
+}
+
+static void case_users(apex_store *s)
+{
+  apex_error err = {0};
+  apex_user u, v, w;
+  make_user(s, &u);
+
+  w = u;
+  new_id(w.id);
+  ERR(APEX_ECONFLICT, apex_store_user_insert(s, &w, &err));
+  for (char *p = w.email; *p; p++) /* the same address in capitals is the same user */
+    *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+  ERR(APEX_ECONFLICT, apex_store_user_insert(s, &w, &err));
+
+  OK(apex_store_user_by_email(s, u.email, &v, &err));
+  cr_assert_str_eq(v.id, u.id);
+  cr_assert_str_eq(v.first_name, "Ada");
+  cr_assert_str_eq(v.last_name, "");
+  cr_assert(v.is_active && !v.is_verified);
+  cr_assert_eq(v.created_at, 1700000000123);
+  cr_assert_eq(v.last_login_at, 0);
+
+  u.last_login_at = 1700000999456;
+  u.updated_at = 1700000999456;
+  u.is_verified = true;
+  strcpy(u.timezone, "America/New_York");
+  strcpy(u.preferred_currency, "USD");
+  strcpy(u.email, "ignored@example.com"); /* update keeps the email */
+  OK(apex_store_user_update(s, &u, &err));
+  OK(apex_store_user_by_id(s, u.id, &v, &err));
+  cr_assert_eq(v.last_login_at, 1700000999456);
+  cr_assert(v.is_verified);
+  cr_assert_str_eq(v.timezone, "America/New_York");
+  cr_assert_str_eq(v.preferred_currency, "USD");
+  cr_assert_neq(strcmp(v.email, "ignored@example.com"), 0);
+
+  apex_id nobody;
+  new_id(nobody);
+  ERR(APEX_ENOTFOUND, apex_store_user_by_id(s, nobody, &v, &err));
+  ERR(APEX_ENOTFOUND, apex_store_user_by_id(s, "not-a-uuid", &v, &err));
+  ERR(APEX_ENOTFOUND, apex_store_user_by_email(s, "nobody@example.com", &v, &err));
+  strcpy(u.id, nobody);
+  ERR(APEX_ENOTFOUND, apex_store_user_update(s, &u, &err));
+}
+
+static void make_token(apex_token *t, const char *user_id, const char *family, const char *kind)
+{
+  memset(t, 0, sizeof *t);
+  snprintf(t->hash, sizeof t->hash, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, case_rand(),
+           case_rand(), case_rand(), case_rand());
+  strcpy(t->user_id, user_id);
+  strcpy(t->family, family);
+  strcpy(t->kind, kind);
+  t->expires_at = 1700604800000;
+}
+
+static void case_tokens(apex_store *s)
+{
+  apex_error err = {0};
+  apex_user u;
+  apex_token a, b, r, got;
+  apex_id fam, nobody;
+  make_user(s, &u);
+  new_id(fam);
+  make_token(&a, u.id, fam, "refresh");
+  make_token(&b, u.id, fam, "refresh");
+  make_token(&r, u.id, "", "reset");
+  OK(apex_store_token_insert(s, &a, &err));
+  OK(apex_store_token_insert(s, &b, &err));
+  OK(apex_store_token_insert(s, &r, &err));
+  ERR(APEX_ECONFLICT, apex_store_token_insert(s, &a, &err));
+  new_id(nobody);
+  apex_token orphan;
+  make_token(&orphan, nobody, fam, "refresh");
+  ERR(APEX_ENOTFOUND, apex_store_token_insert(s, &orphan, &err));
+
+  OK(apex_store_token_get(s, a.hash, &got, &err));
+  cr_assert_str_eq(got.user_id, u.id);
+  cr_assert_str_eq(got.family, fam);
+  cr_assert_str_eq(got.kind, "refresh");
+  cr_assert_eq(got.expires_at, 1700604800000);
+  cr_assert(!got.used && !got.revoked);
+
+  OK(apex_store_token_use(s, a.hash, &err));
+  ERR(APEX_ECONFLICT, apex_store_token_use(s, a.hash, &err)); /* reuse */
+  ERR(APEX_ENOTFOUND, apex_store_token_use(s, orphan.hash, &err));
+  OK(apex_store_token_get(s, a.hash, &got, &err));
+  cr_assert(got.used);
+
+  OK(apex_store_token_revoke_family(s, fam, &err));
+  OK(apex_store_token_get(s, b.hash, &got, &err));
+  cr_assert(got.revoked && !got.used);
+  OK(apex_store_token_get(s, r.hash, &got, &err));
+  cr_assert(!got.revoked, "a reset token is in no family");
+
+  OK(apex_store_token_revoke_user(s, u.id, "reset", &err));
+  OK(apex_store_token_get(s, r.hash, &got, &err));
+  cr_assert(got.revoked);
+  ERR(APEX_ENOTFOUND, apex_store_token_get(s, orphan.hash, &got, &err));
+}
+
+static void case_strategies(apex_store *s)
+{
+  apex_error err = {0};
+  apex_user a, b;
+  apex_strategy_row r[5], got, rows[4], vers[4];
+  size_t n;
+  int64_t total;
+  make_user(s, &a);
+  make_user(s, &b);
+  static const char *const SYM[] = {"BTC/USDT", "ETH/USDT", "BTC/USDT", "BTC/USDT", "ETH/USDT"};
+  static const char *const ST[] = {"draft", "draft", "active", "draft", "archived"};
+  for (int i = 0; i < 5; i++) {
+    make_strategy(&r[i], a.id, SYM[i], ST[i], 1700000000000 + i * 1000);
+    OK(apex_store_strategy_insert(s, &r[i], &err));
+  }
+  r[0].description = (char *)"first";
+  ERR(APEX_ECONFLICT, apex_store_strategy_insert(s, &r[0], &err));
+  r[0].description = NULL;
+
+  OK(apex_store_strategy_get(s, a.id, r[2].id, &got, &err));
+  cr_assert_str_eq(got.name, r[2].name);
+  cr_assert_str_eq(got.symbol, "BTC/USDT");
+  cr_assert_str_eq(got.definition, r[2].definition);
+  cr_assert_null(got.description);
+  cr_assert_eq(got.stop_loss_pct, 2 * APEX_DEC_SCALE);
+  cr_assert_eq(got.take_profit_pct, -1);
+  cr_assert_eq(got.max_drawdown_pct, -1);
+  cr_assert_eq(got.version, 1);
+  cr_assert_str_eq(got.status, "active");
+  cr_assert_str_eq(got.trading_mode, "");
+  cr_assert_eq(got.created_at, 1700000002000);
+  cr_assert_eq(got.activated_at, 0);
+  apex_strategy_row_clear(&got);
+  OK(apex_store_strategy_get(s, NULL, r[2].id, &got, &err)); /* jobs read any user's */
+  apex_strategy_row_clear(&got);
+
+  apex_page p = {.page = 1, .limit = 2};
+  OK(apex_store_strategy_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(total, 5);
+  cr_assert_eq(n, 2);
+  cr_assert_str_eq(rows[0].id, r[0].id);
+  cr_assert_str_eq(rows[1].id, r[1].id);
+  for (size_t i = 0; i < n; i++)
+    apex_strategy_row_clear(&rows[i]);
+  p.page = 2;
+  OK(apex_store_strategy_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(n, 2);
+  cr_assert_str_eq(rows[0].id, r[2].id);
+  cr_assert_str_eq(rows[1].id, r[3].id);
+  for (size_t i = 0; i < n; i++)
+    apex_strategy_row_clear(&rows[i]);
+  p.page = 3;
+  OK(apex_store_strategy_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(n, 1);
+  apex_strategy_row_clear(&rows[0]);
+  p.page = 4;
+  OK(apex_store_strategy_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(n, 0);
+  cr_assert_eq(total, 5);
+
+  p = (apex_page){.page = 1, .limit = 4, .desc = true};
+  OK(apex_store_strategy_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(n, 4);
+  cr_assert_str_eq(rows[0].id, r[4].id);
+  cr_assert_str_eq(rows[3].id, r[1].id);
+  for (size_t i = 0; i < n; i++)
+    apex_strategy_row_clear(&rows[i]);
+
+  p = (apex_page){.page = 1, .limit = 4, .status = "draft"};
+  OK(apex_store_strategy_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(total, 3);
+  for (size_t i = 0; i < n; i++)
+    apex_strategy_row_clear(&rows[i]);
+  p = (apex_page){.page = 1, .limit = 4, .status = "draft", .symbol = "BTC/USDT"};
+  OK(apex_store_strategy_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(total, 2);
+  cr_assert_eq(n, 2);
+  cr_assert_str_eq(rows[0].id, r[0].id);
+  cr_assert_str_eq(rows[1].id, r[3].id);
+  for (size_t i = 0; i < n; i++)
+    apex_strategy_row_clear(&rows[i]);
+  p = (apex_page){.page = 1, .limit = 4};
+  OK(apex_store_strategy_list(s, b.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(total, 0);
+  cr_assert_eq(n, 0);
+  p.page = 0;
+  ERR(APEX_EINVAL, apex_store_strategy_list(s, a.id, &p, rows, &n, &total, &err));
+
+  /* update: version 2 is stored; a stale version 1 loses */
+  apex_strategy_row u = r[1];
+  u.version = 2;
+  u.definition = (char *)"{\"entry\": \"rsi(14) < 25\"}";
+  u.description = (char *)"tighter";
+  strcpy(u.status, "active");
+  strcpy(u.trading_mode, "paper");
+  u.activated_at = u.updated_at = 1700000100000;
+  OK(apex_store_strategy_update(s, &u, &err));
+  OK(apex_store_strategy_get(s, a.id, u.id, &got, &err));
+  cr_assert_eq(got.version, 2);
+  cr_assert_str_eq(got.definition, u.definition);
+  cr_assert_str_eq(got.description, "tighter");
+  cr_assert_str_eq(got.trading_mode, "paper");
+  cr_assert_eq(got.activated_at, 1700000100000);
+  cr_assert_eq(got.created_at, r[1].created_at);
+  apex_strategy_row_clear(&got);
+  OK(apex_store_strategy_versions(s, a.id, u.id, vers, 4, &n, &err));
+  cr_assert_eq(n, 2);
+  cr_assert_eq(vers[0].version, 2);
+  cr_assert_eq(vers[1].version, 1);
+  cr_assert_str_eq(vers[0].definition, u.definition);
+  cr_assert_str_eq(vers[1].definition, r[1].definition);
+  cr_assert_eq(vers[0].created_at, 1700000100000);
+  for (size_t i = 0; i < n; i++)
+    apex_strategy_row_clear(&vers[i]);
+  apex_strategy_row stale = r[1];
+  ERR(APEX_ECONFLICT, apex_store_strategy_update(s, &stale, &err));
+
+  /* another user's id: as if it did not exist */
+  apex_strategy_row theirs = u;
+  strcpy(theirs.user_id, b.id);
+  theirs.version = 3;
+  ERR(APEX_ENOTFOUND, apex_store_strategy_get(s, b.id, u.id, &got, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_update(s, &theirs, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_versions(s, b.id, u.id, vers, 4, &n, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_delete(s, b.id, u.id, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_get(s, a.id, "not-a-uuid", &got, &err));
+
+  OK(apex_store_strategy_delete(s, a.id, u.id, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_get(s, a.id, u.id, &got, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_delete(s, a.id, u.id, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_versions(s, a.id, u.id, vers, 4, &n, &err));
+}
+
+static void case_decimals(apex_store *s)
+{
+  apex_error err = {0};
+  apex_user a;
+  apex_strategy_row r, got;
+  make_user(s, &a);
+  make_strategy(&r, a.id, "XRP/EUR", "draft", 1700000000000);
+  r.stop_loss_pct = 1;                 /* 0.00000001 */
+  r.take_profit_pct = APEX_DEC_MAX;    /* 92233720368.54775807 */
+  r.max_position_size_pct = 0;
+  r.max_drawdown_pct = 12345678912345; /* 123456.78912345 */
+  OK(apex_store_strategy_insert(s, &r, &err));
+  OK(apex_store_strategy_get(s, a.id, r.id, &got, &err));
+  cr_assert_eq(got.stop_loss_pct, 1);
+  cr_assert_eq(got.take_profit_pct, APEX_DEC_MAX);
+  cr_assert_eq(got.max_position_size_pct, 0);
+  cr_assert_eq(got.max_drawdown_pct, 12345678912345);
+  apex_strategy_row_clear(&got);
+
+  apex_backtest_row b = {0}, gb;
+  new_id(b.id);
+  strcpy(b.user_id, a.id);
+  strcpy(b.strategy_id, r.id);
+  b.initial_capital = APEX_DEC_MAX;
+  b.commission_pct = 1;
+  b.slippage_pct = 50000;
+  b.created_at = 1700000000000;
+  OK(apex_store_backtest_insert(s, &b, &err));
+  OK(apex_store_backtest_get(s, a.id, b.id, &gb, &err));
+  cr_assert_eq(gb.initial_capital, APEX_DEC_MAX);
+  cr_assert_eq(gb.commission_pct, 1);
+  cr_assert_eq(gb.slippage_pct, 50000);
+  apex_backtest_row_clear(&gb);
+
+  apex_trade_row t = {.entry_time = 1, .exit_time = 2, .quantity = 1, .entry_price = APEX_DEC_MAX,
+                      .exit_price = APEX_DEC_MAX - 1, .gross_pnl = APEX_DEC_MIN, .net_pnl = -1, .commission = 0,
+                      .exit_reason = "signal"};
+  int64_t et = 1;
+  double ev = 0.00000001;
+  OK(apex_store_backtest_finish(s, b.id, "{}", &t, 1, &et, &ev, 1, 1700000001000, &err));
+  apex_trade_row back;
+  size_t n;
+  int64_t total;
+  OK(apex_store_backtest_trades(s, a.id, b.id, 1, 1, &back, &n, &total, &err));
+  cr_assert_eq(n, 1);
+  cr_assert_eq(back.quantity, 1);
+  cr_assert_eq(back.entry_price, APEX_DEC_MAX);
+  cr_assert_eq(back.exit_price, APEX_DEC_MAX - 1);
+  cr_assert_eq(back.gross_pnl, APEX_DEC_MIN);
+  cr_assert_eq(back.net_pnl, -1);
+  double v;
+  OK(apex_store_backtest_equity(s, a.id, b.id, 1, 1, &et, &v, &n, &total, &err));
+  cr_assert_eq(v, 0.00000001);
+}
+
+static void case_backtests(apex_store *s)
+{
+  apex_error err = {0};
+  apex_user a, b;
+  apex_strategy_row r, rb;
+  make_user(s, &a);
+  make_user(s, &b);
+  make_strategy(&r, a.id, "BTC/USDT", "draft", 1700000000000);
+  make_strategy(&rb, b.id, "ETH/USDT", "draft", 1700000000000);
+  OK(apex_store_strategy_insert(s, &r, &err));
+  OK(apex_store_strategy_insert(s, &rb, &err));
+
+  apex_backtest_row bt[3];
+  for (int i = 0; i < 3; i++) {
+    memset(&bt[i], 0, sizeof bt[i]);
+    new_id(bt[i].id);
+    strcpy(bt[i].user_id, a.id);
+    strcpy(bt[i].strategy_id, r.id);
+    bt[i].start_date = 1600000000000;
+    bt[i].initial_capital = 10000 * APEX_DEC_SCALE;
+    bt[i].commission_pct = 10000000; /* 0.1 % */
+    bt[i].slippage_pct = 5000000;
+    strcpy(bt[i].status, "pending");
+    bt[i].created_at = 1700000000000 + i;
+    OK(apex_store_backtest_insert(s, &bt[i], &err));
+  }
+  apex_backtest_row x = bt[0];
+  new_id(x.id);
+  strcpy(x.strategy_id, rb.id); /* b's strategy, a's backtest */
+  ERR(APEX_ENOTFOUND, apex_store_backtest_insert(s, &x, &err));
+  ERR(APEX_ECONFLICT, apex_store_backtest_insert(s, &bt[0], &err));
+
+  apex_backtest_row got;
+  OK(apex_store_backtest_get(s, a.id, bt[0].id, &got, &err));
+  cr_assert_str_eq(got.status, "pending");
+  cr_assert_eq(got.start_date, 1600000000000);
+  cr_assert_eq(got.end_date, 0);
+  cr_assert_eq(got.started_at, 0);
+  cr_assert_null(got.result);
+  apex_backtest_row_clear(&got);
+  ERR(APEX_ENOTFOUND, apex_store_backtest_get(s, b.id, bt[0].id, &got, &err));
+  OK(apex_store_backtest_get(s, NULL, bt[0].id, &got, &err));
+  apex_backtest_row_clear(&got);
+
+  apex_backtest_row rows[3];
+  size_t n;
+  int64_t total;
+  apex_page p = {.page = 1, .limit = 2, .desc = true};
+  OK(apex_store_backtest_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(total, 3);
+  cr_assert_eq(n, 2);
+  cr_assert_str_eq(rows[0].id, bt[2].id);
+  for (size_t i = 0; i < n; i++)
+    apex_backtest_row_clear(&rows[i]);
+  OK(apex_store_backtest_list(s, b.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(total, 0);
+
+  OK(apex_store_backtest_set_status(s, bt[0].id, "running", 10, NULL, 1700000005000, &err));
+  OK(apex_store_backtest_set_status(s, bt[0].id, "running", 50, NULL, 1700000006000, &err));
+  OK(apex_store_backtest_get(s, a.id, bt[0].id, &got, &err));
+  cr_assert_str_eq(got.status, "running");
+  cr_assert_eq(got.progress_pct, 50);
+  cr_assert_eq(got.started_at, 1700000005000);
+  apex_backtest_row_clear(&got);
+  p = (apex_page){.page = 1, .limit = 3, .status = "running"};
+  OK(apex_store_backtest_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(total, 1);
+  apex_backtest_row_clear(&rows[0]);
+
+  /* finish: 5 trades, 7 equity samples */
+  apex_trade_row tr[5];
+  int64_t et[7];
+  double ev[7];
+  for (int i = 0; i < 5; i++)
+    tr[i] = (apex_trade_row){.entry_time = 1600000000000 + i * 3600000, .exit_time = 1600000000000 + i * 3600000 + 60000,
+                             .quantity = 15 * APEX_DEC_SCALE / 10, .entry_price = 100 * APEX_DEC_SCALE + i,
+                             .exit_price = 101 * APEX_DEC_SCALE, .gross_pnl = 150000000, .net_pnl = 120000000 - i,
+                             .commission = 30000000, .exit_reason = "take_profit"};
+  for (int i = 0; i < 7; i++) {
+    et[i] = 1600000000000 + i * 86400000LL;
+    ev[i] = 10000.0 + i * 12.25;
+  }
+  OK(apex_store_backtest_finish(s, bt[0].id, "{\"total_return_pct\": 1.5}", tr, 5, et, ev, 7, 1700000009000, &err));
+  ERR(APEX_ECONFLICT, apex_store_backtest_set_status(s, bt[0].id, "cancelled", 50, NULL, 1700000010000, &err));
+  ERR(APEX_ECONFLICT, apex_store_backtest_finish(s, bt[0].id, "{}", tr, 5, et, ev, 7, 1700000010000, &err));
+  apex_id nobody;
+  new_id(nobody);
+  ERR(APEX_ENOTFOUND, apex_store_backtest_set_status(s, nobody, "running", 1, NULL, 1, &err));
+  ERR(APEX_ENOTFOUND, apex_store_backtest_finish(s, nobody, "{}", NULL, 0, NULL, NULL, 0, 1, &err));
+  OK(apex_store_backtest_get(s, a.id, bt[0].id, &got, &err));
+  cr_assert_str_eq(got.status, "completed");
+  cr_assert_eq(got.progress_pct, 100);
+  cr_assert_eq(got.completed_at, 1700000009000);
+  cr_assert_eq(got.started_at, 1700000005000);
+  cr_assert_str_eq(got.result, "{\"total_return_pct\": 1.5}");
+  apex_backtest_row_clear(&got);
+
+  apex_trade_row page[2];
+  OK(apex_store_backtest_trades(s, a.id, bt[0].id, 2, 2, page, &n, &total, &err));
+  cr_assert_eq(total, 5);
+  cr_assert_eq(n, 2);
+  cr_assert_eq(page[0].entry_price, tr[2].entry_price);
+  cr_assert_eq(page[1].net_pnl, tr[3].net_pnl);
+  cr_assert_eq(page[0].entry_time, tr[2].entry_time);
+  cr_assert_str_eq(page[0].exit_reason, "take_profit");
+  cr_assert_eq(page[0].quantity, 150000000);
+  OK(apex_store_backtest_trades(s, a.id, bt[0].id, 3, 2, page, &n, &total, &err));
+  cr_assert_eq(n, 1);
+  ERR(APEX_ENOTFOUND, apex_store_backtest_trades(s, b.id, bt[0].id, 1, 2, page, &n, &total, &err));
+
+  int64_t t3[3];
+  double v3[3];
+  OK(apex_store_backtest_equity(s, a.id, bt[0].id, 2, 3, t3, v3, &n, &total, &err));
+  cr_assert_eq(total, 7);
+  cr_assert_eq(n, 3);
+  cr_assert_eq(t3[0], et[3]);
+  cr_assert_eq(v3[0], ev[3]);
+  cr_assert_eq(v3[2], ev[5]);
+  ERR(APEX_ENOTFOUND, apex_store_backtest_equity(s, b.id, bt[0].id, 1, 3, t3, v3, &n, &total, &err));
+
+  /* failure with a message; then cancellation of the third */
+  OK(apex_store_backtest_set_status(s, bt[1].id, "failed", 0, "no candles", 1700000011000, &err));
+  OK(apex_store_backtest_get(s, a.id, bt[1].id, &got, &err));
+  cr_assert_str_eq(got.error_message, "no candles");
+  cr_assert_eq(got.completed_at, 1700000011000);
+  apex_backtest_row_clear(&got);
+  ERR(APEX_ECONFLICT, apex_store_backtest_set_status(s, bt[1].id, "running", 0, NULL, 1, &err));
+
+  apex_id *ids = NULL;
+  OK(apex_store_backtest_unfinished(s, &ids, &n, &err));
+  bool seen2 = false;
+  for (size_t i = 0; i < n; i++) {
+    cr_assert_neq(strcmp(ids[i], bt[0].id), 0);
+    cr_assert_neq(strcmp(ids[i], bt[1].id), 0);
+    seen2 |= !strcmp(ids[i], bt[2].id);
+  }
+  cr_assert(seen2, "pending backtest listed as unfinished");
+  free(ids);
+  OK(apex_store_backtest_set_status(s, bt[2].id, "cancelled", 0, NULL, 1700000012000, &err));
+  OK(apex_store_backtest_unfinished(s, &ids, &n, &err));
+  for (size_t i = 0; i < n; i++)
+    cr_assert_neq(strcmp(ids[i], bt[2].id), 0);
+  free(ids);
+
+  /* deleting the strategy takes its backtests with it */
+  OK(apex_store_strategy_delete(s, a.id, r.id, &err));
+  ERR(APEX_ENOTFOUND, apex_store_backtest_get(s, a.id, bt[0].id, &got, &err));
+}
+
+static apex_series *candles(size_t n, int64_t t0, int64_t step, double base)
+{
+  apex_series *s = apex_series_new(n);
+  cr_assert_not_null(s);
+  for (size_t i = 0; i < n; i++) {
+    double o = base + (double)i * 0.25;
+    apex_bar b = {t0 + (int64_t)i * step, o, o + 1.5, o - 0.75, o + 0.5, 1000.125 + (double)i};
+    cr_assert_eq(apex_series_append(s, &b), APEX_OK);
+  }
+  return s;
+}
+
+static void case_ohlcv(apex_store *st)
+{
+  apex_error err = {0};
+  char sym[33], other[33];
+  snprintf(sym, sizeof sym, "T%" PRIx64 "/USDT", case_rand() & 0xffffff);
+  snprintf(other, sizeof other, "U%" PRIx64 "/USDT", case_rand() & 0xffffff);
+  const int64_t t0 = 1704067200000 - 50 * 3600000LL; /* spans a month (and year) boundary */
+  apex_series *s = candles(100, t0, 3600000, 42000.12345678);
+  apex_series *got = NULL;
+
+  OK(apex_store_ohlcv_put(st, sym, "1h", s, "test", &err));
+  OK(apex_store_ohlcv_put(st, sym, "1h", s, "test", &err)); /* upsert: same count */
+  OK(apex_store_ohlcv_put(st, other, "1d", s, NULL, &err));
+
+  OK(apex_store_ohlcv_get(st, sym, "1h", INT64_MIN, INT64_MAX, 0, &got, &err));
+  cr_assert_eq(got->n, 100);
+  for (size_t i = 0; i < got->n; i++) {
+    cr_assert_eq(got->time[i], s->time[i]);
+    cr_assert_eq(got->open[i], s->open[i], "open %zu: %.17g vs %.17g", i, got->open[i], s->open[i]);
+    cr_assert_eq(got->high[i], s->high[i]);
+    cr_assert_eq(got->low[i], s->low[i]);
+    cr_assert_eq(got->close[i], s->close[i]);
+    cr_assert_eq(got->volume[i], s->volume[i]);
+  }
+  apex_series_free(got);
+
+  /* an overlapping second import replaces the overlap and adds the rest */
+  apex_series *s2 = candles(20, t0 + 90 * 3600000LL, 3600000, 50000);
+  OK(apex_store_ohlcv_put(st, sym, "1h", s2, "test2", &err));
+  OK(apex_store_ohlcv_get(st, sym, "1h", t0 + 90 * 3600000LL, t0 + 92 * 3600000LL, 0, &got, &err));
+  cr_assert_eq(got->n, 2);
+  cr_assert_eq(got->open[0], 50000);
+  cr_assert_eq(got->open[1], 50000.25);
+  apex_series_free(got);
+
+  OK(apex_store_ohlcv_get(st, sym, "1h", s->time[10], s->time[20], 0, &got, &err));
+  cr_assert_eq(got->n, 10);
+  cr_assert_eq(got->time[0], s->time[10]);
+  cr_assert_eq(got->time[9], s->time[19]);
+  apex_series_free(got);
+  OK(apex_store_ohlcv_get(st, sym, "1h", s->time[10], INT64_MAX, 5, &got, &err));
+  cr_assert_eq(got->n, 5);
+  cr_assert_eq(got->time[4], s->time[14]);
+  apex_series_free(got);
+  OK(apex_store_ohlcv_get(st, sym, "4h", INT64_MIN, INT64_MAX, 0, &got, &err));
+  cr_assert_eq(got->n, 0);
+  apex_series_free(got);
+  OK(apex_store_ohlcv_get(st, sym, "1h", 0, 1000, 0, &got, &err));
+  cr_assert_eq(got->n, 0);
+  apex_series_free(got);
+
+  apex_symbol_info *info = NULL;
+  size_t n = 0;
+  OK(apex_store_ohlcv_symbols(st, &info, &n, &err));
+  int found = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!strcmp(info[i].symbol, sym)) {
+      found++;
+      cr_assert_str_eq(info[i].timeframe, "1h");
+      cr_assert_eq(info[i].count, 110);
+      cr_assert_eq(info[i].first, t0);
+      cr_assert_eq(info[i].last, t0 + 109 * 3600000LL);
+    } else if (!strcmp(info[i].symbol, other)) {
+      found++;
+      cr_assert_str_eq(info[i].timeframe, "1d");
+      cr_assert_eq(info[i].count, 100);
+    }
+  }
+  cr_assert_eq(found, 2);
+  free(info);
+
+  /* times must increase; nothing is stored from a rejected series */
+  apex_series *bad = candles(3, t0, 0, 1);
+  ERR(APEX_EINVAL, apex_store_ohlcv_put(st, sym, "5m", bad, "x", &err));
+  apex_series_free(bad);
+  apex_series_free(s2);
+  apex_series_free(s);
+}
+
+/* Two threads write and read at once through one handle. */
+typedef struct {
+  apex_store *s;
+  int failures;
+} thread_arg;
+
+static void *thread_body(void *p)
+{
+  thread_arg *a = p;
+  apex_error err = {0};
+  for (int i = 0; i < 30; i++) {
+    apex_user u;
+    memset(&u, 0, sizeof u);
+    new_id(u.id);
+    snprintf(u.email, sizeof u.email, "t-%" PRIx64 "-%d@example.com", case_rand(), i);
+    strcpy(u.password_hash, "x");
+    u.created_at = u.updated_at = 1;
+    apex_user v;
+    if (apex_store_user_insert(a->s, &u, &err) || apex_store_user_by_id(a->s, u.id, &v, &err))
+      a->failures++;
+  }
+  return NULL;
+}
+
+static void case_threads(apex_store *s)
+{
+  pthread_t t[4];
+  thread_arg a[4];
+  for (int i = 0; i < 4; i++) {
+    a[i] = (thread_arg){s, 0};
+    cr_assert_eq(pthread_create(&t[i], NULL, thread_body, &a[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(t[i], NULL);
+    cr_assert_eq(a[i].failures, 0, "thread %d", i);
+  }
+}
+
+#endif

@@ -1,0 +1,46 @@
+/* The PostgreSQL backend of store.h: the same checks as test_store_sqlite.c (store_cases.h) against
+ * the database in APEX_TEST_PG_URL (`make test` starts a throwaway cluster); skipped when unset. */
+#include "store_cases.h"
+
+static apex_store *st;
+
+static void setup(void)
+{
+  apex_error err = {0};
+  const char *url = getenv("APEX_TEST_PG_URL");
+  if (!url || !*url)
+    cr_skip_test("APEX_TEST_PG_URL is not set");
+  cr_assert_eq(apex_store_open(url, 3, &st, &err), APEX_OK, "%s", err.msg);
+  cr_assert_str_eq(apex_store_backend(st), "postgresql");
+  cr_assert_eq(apex_store_migrate(st, &err), APEX_OK, "%s", err.msg);
+}
+
+static void teardown(void)
+{
+  apex_store_close(st);
+  st = NULL;
+}
+
+TestSuite(store_pg, .init = setup, .fini = teardown);
+
+Test(store_pg, migrate_twice) { case_migrate_twice(st); }
+Test(store_pg, users) { case_users(st); }
+Test(store_pg, tokens) { case_tokens(st); }
+Test(store_pg, strategies) { case_strategies(st); }
+Test(store_pg, decimals_exact) { case_decimals(st); }
+Test(store_pg, backtests) { case_backtests(st); }
+Test(store_pg, ohlcv) { case_ohlcv(st); }
+Test(store_pg, threads) { case_threads(st); }
+
+Test(store_pg, pool_size_and_bad_url)
+{
+  apex_error err = {0};
+  apex_store *s2 = NULL;
+  int in_use, size;
+  apex_store_pool_stats(st, &in_use, &size);
+  cr_assert_eq(size, 3);
+  cr_assert_eq(in_use, 0);
+  cr_assert_eq(apex_store_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", 1, &s2, &err), APEX_EIO);
+  cr_assert_null(s2);
+  cr_assert(strstr(err.msg, "cannot connect"), "%s", err.msg);
+}

@@ -1,0 +1,63 @@
+/* The SQLite backend of store.h against a fresh database file per test (see store_cases.h), plus
+ * what only SQLite has: the file's pragmas and the "sqlite:" URL prefix. */
+#include "store_cases.h"
+
+static char db_path[256];
+static apex_store *st;
+
+static void setup(void)
+{
+  apex_error err = {0};
+  snprintf(db_path, sizeof db_path, "%s/store-test-%d.db", APEX_BINARY_DIR, (int)getpid());
+  unlink(db_path);
+  cr_assert_eq(apex_store_open(db_path, 0, &st, &err), APEX_OK, "%s", err.msg);
+  cr_assert_str_eq(apex_store_backend(st), "sqlite");
+  cr_assert_eq(apex_store_migrate(st, &err), APEX_OK, "%s", err.msg);
+}
+
+static void teardown(void)
+{
+  char p[300];
+  apex_store_close(st);
+  st = NULL;
+  unlink(db_path);
+  snprintf(p, sizeof p, "%s-wal", db_path);
+  unlink(p);
+  snprintf(p, sizeof p, "%s-shm", db_path);
+  unlink(p);
+}
+
+TestSuite(store_sqlite, .init = setup, .fini = teardown);
+
+Test(store_sqlite, migrate_twice) { case_migrate_twice(st); }
+Test(store_sqlite, users) { case_users(st); }
+Test(store_sqlite, tokens) { case_tokens(st); }
+Test(store_sqlite, strategies) { case_strategies(st); }
+Test(store_sqlite, decimals_exact) { case_decimals(st); }
+Test(store_sqlite, backtests) { case_backtests(st); }
+Test(store_sqlite, ohlcv) { case_ohlcv(st); }
+Test(store_sqlite, threads) { case_threads(st); }
+
+Test(store_sqlite, status_before_migrating_is_pending)
+{
+  apex_error err = {0};
+  apex_store *s2 = NULL;
+  char path[300], buf[256];
+  snprintf(path, sizeof path, "sqlite:%s.fresh", db_path);
+  cr_assert_eq(apex_store_open(path, 0, &s2, &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(apex_store_migration_status(s2, buf, sizeof buf, &err), APEX_OK, "%s", err.msg);
+  cr_assert_str_eq(buf, "0001_init pending\n");
+  apex_store_close(s2);
+  unlink(path + 7);
+}
+
+Test(store_sqlite, bad_urls)
+{
+  apex_error err = {0};
+  apex_store *s2 = NULL;
+  cr_assert_eq(apex_store_open("", 0, &s2, &err), APEX_EINVAL);
+  cr_assert_eq(apex_store_open("sqlite:", 0, &s2, &err), APEX_EINVAL);
+  cr_assert_eq(apex_store_open("/nonexistent-dir/x/y.db", 0, &s2, &err), APEX_EIO);
+  cr_assert_null(s2);
+  apex_store_close(NULL);
+}
