@@ -8,7 +8,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 APEX = $(BUILD)/apextrade
 
-.PHONY: all deps build build-asan run test test-unit test-asan check-layers bench fuzz clean
+.PHONY: all deps build build-asan run demo test test-unit test-asan check-layers bench fuzz clean
 
 all: build
 
@@ -23,8 +23,12 @@ build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAPEX_SANITIZE=ON -DAPEX_WERROR=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# Until the API server exists, `make run` shows the CLI on the shipped sample data.
+# The API server on http://127.0.0.1:8000 with SQLite, the sample candles and a demo account.
 run: build
+	@sh scripts/run.sh $(APEX)
+
+# The command-line tour on the sample data (what `make run` did before the server existed).
+demo: build
 	@sh scripts/demo.sh $(APEX)
 
 test: check-layers test-unit test-asan

@@ -86,6 +86,8 @@ static void usage(FILE *f)
   fprintf(f, "usage: apextrade serve [OPTIONS]\n\n"
              "Runs the HTTP API server until SIGTERM or SIGINT, then finishes in-flight requests.\n"
              "Each option can also be set by the environment variable shown under it; flags win.\n\n"
+             "  --demo-account  create demo@apextrade.local (password printed once) if it does not exist\n"
+             "  --routes        print the route table (METHOD PATTERN auth|public) and exit\n\n"
              "options:\n");
   apex_config_usage(f);
 }
@@ -104,6 +106,12 @@ int apex_cmd_serve(int argc, char **argv)
   /* --demo-account is ours, not a configuration setting: take it out before the config sees argv. */
   int n = 1;
   for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--routes")) { /* the route table, for tests and docs: METHOD PATTERN AUTH */
+      for (size_t k = 0; k < apex_api_n_routes; k++)
+        printf("%s %s %s\n", apex_http_method_name(apex_api_routes[k].method), apex_api_routes[k].pattern,
+               apex_api_routes[k].auth ? "auth" : "public");
+      return APEX_EXIT_OK;
+    }
     if (!strcmp(argv[i], "--demo-account"))
       demo = true;
     else

@@ -37,7 +37,7 @@ static int make_dirs(const char *dir, char *why, size_t cap)
 int apex_cli_open_store(const char *cmd, apex_store **out, char *where, size_t where_cap)
 {
   const char *url = getenv("DATABASE_URL");
-  char path[1200], why[256];
+  char path[1200], why[1200];
   apex_error err = {0};
 
   if (!url || !*url) {
