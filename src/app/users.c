@@ -13,8 +13,8 @@
 
 #define RESET_TTL_S (30 * 60)
 #define LIMIT_WINDOW_S 60
-#define LIMIT_PER_IP 20
-#define LIMIT_PER_EMAIL 5
+#define LIMIT_PER_IP 100   /* attempts a minute from one address (NAT and proxies share one) */
+#define LIMIT_PER_EMAIL 5  /* failed attempts a minute on one account: password guessing */
 #define LIMIT_SLOTS 1024
 
 /* Fixed-window counters in a small hash table; old windows are simply overwritten. */
@@ -33,8 +33,9 @@ static pthread_once_t limits_once = PTHREAD_ONCE_INIT;
 static struct apex_ratelimit shared_limits; /* one per process: limits are about the host */
 static void limits_init(void) { pthread_mutex_init(&shared_limits.mu, NULL); }
 
-/* Counts one attempt under key; returns seconds to wait (0: allowed). */
-static int limit_hit(apex_app *app, const char *key, int max)
+/* With count: counts one event under key. Returns seconds to wait when the key's events in this
+ * window (the new one included) exceed max, else 0. */
+static int limit_hit(apex_app *app, const char *key, int max, bool count)
 {
   pthread_once(&limits_once, limits_init);
   struct apex_ratelimit *l = app->limits ? app->limits : &shared_limits;
@@ -49,7 +50,9 @@ static int limit_hit(apex_app *app, const char *key, int max)
     s->window = window;
     s->count = 0;
   }
-  int wait = ++s->count > max ? (int)((window + 1) * LIMIT_WINDOW_S - now) : 0;
+  if (count)
+    s->count++;
+  int wait = s->count + (count ? 0 : 1) > max ? (int)((window + 1) * LIMIT_WINDOW_S - now) : 0;
   pthread_mutex_unlock(&l->mu);
   return wait;
 }
@@ -150,9 +153,9 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
   snprintf(mail, sizeof mail, "%s", email);
   lower(mail);
   snprintf(key, sizeof key, "ip:%s", ip ? ip : "");
-  int wait = limit_hit(app, key, LIMIT_PER_IP);
+  int wait = limit_hit(app, key, LIMIT_PER_IP, true);
   snprintf(key, sizeof key, "email:%s", mail);
-  int wait2 = limit_hit(app, key, LIMIT_PER_EMAIL);
+  int wait2 = limit_hit(app, key, LIMIT_PER_EMAIL, false); /* failures are counted below */
   if (wait || wait2) {
     e->retry_after = wait > wait2 ? wait : wait2;
     return apex_app_fail(e, 429, 429, "Too many login attempts", "try again in %d seconds", e->retry_after);
@@ -161,8 +164,10 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
   if (rc && rc != APEX_ENOTFOUND)
     return store_failed(e, &err);
   bool ok = app->auth.verify_password(rc ? DUMMY_HASH : user->password_hash, pw) && !rc && user->is_active;
-  if (!ok)
+  if (!ok) {
+    (void)limit_hit(app, key, LIMIT_PER_EMAIL, true);
     return apex_app_fail(e, 401, 1001, "Invalid credentials", "email or password incorrect");
+  }
   apex_id family;
   if (apex_app_new_id(family))
     return apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");

@@ -264,3 +264,33 @@ def test_forgot_and_reset_password(api):
     problem(api.post("/api/v1/auth/reset", json={"token": tokens[-1], "password": "yet another one"}), 401, 1004)
     problem(api.post("/api/v1/auth/login", json={"email": "forgot@example.com", "password": PASSWORD}), 401, 1001)
     assert api.post("/api/v1/auth/login", json={"email": "forgot@example.com", "password": "another good one"}).status_code == 200
+
+
+def test_twenty_backtests_at_once(api):
+    import concurrent.futures
+    h = auth(register(api, "many@example.com"))
+    sid = api.post("/api/v1/strategies", headers=h, json=example("rsi_mean_reversion.json")).json()["id"]
+
+    def submit(i):
+        return api.post("/api/v1/backtests", headers=h, json={"strategy_id": sid, "initial_capital": 1000 + i})
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(submit, range(20)))
+    assert all(r.status_code == 202 for r in answers), [r.text for r in answers if r.status_code != 202]
+    done = [wait_done(api, h, r.json()["id"]) for r in answers]
+    assert all(b["status"] == "completed" and b["total_trades"] == 14 for b in done)
+    # the same strategy scaled: final capital scales with the initial capital
+    for r, b in zip(answers, done):
+        cap = float(b["initial_capital"])
+        assert abs(float(b["final_capital"]) / cap - 3.9395395) < 1e-3
+    assert api.get("/api/v1/backtests", headers=h, params={"limit": 100}).json()["total"] == 20
+
+
+def test_login_is_rate_limited_per_email(api):
+    register(api, "limited@example.com")
+    codes = [api.post("/api/v1/auth/login", json={"email": "limited@example.com", "password": "wrong password"}).status_code
+             for _ in range(6)]
+    assert codes == [401] * 5 + [429]  # five wrong passwords a minute, then the account is shielded
+    r = api.post("/api/v1/auth/login", json={"email": "limited@example.com", "password": PASSWORD})
+    body = problem(r, 429)
+    assert 1 <= int(r.headers["retry-after"]) <= 60 and body["detail"]
