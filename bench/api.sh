@@ -54,6 +54,11 @@ if command -v curl >/dev/null 2>&1 &&
     -d '{"email":"bench@example.com","password":"bench-password-123"}' "$URL/api/v1/auth/login" |
     sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')
   if [ -n "$TOKEN" ]; then
+    # A page of real rows to list: ten strategies, each a full document with rules.
+    for _ in $(seq 1 10); do
+      curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+        -d @examples/rsi_mean_reversion.json "$URL/api/v1/strategies"
+    done
     run "GET /api/v1/strategies (auth)" /api/v1/strategies -H "Authorization: Bearer $TOKEN"
   else
     echo "api.sh: could not log in; skipped the authenticated list" >&2

@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #define PEM_MAX (64 * 1024)
@@ -155,12 +156,64 @@ bool apex_auth_email_ok(const char *email)
 
 /* --- JWT --- */
 
+/* Tokens that passed full verification, by exact text. libjwt parses the PEM key again on every
+ * decode, and OpenSSL 3's decoder lookups serialise threads on a lock: an API that verifies the
+ * same 15-minute token on every request ran at 2,200 requests/s. A hit compares the whole token
+ * text, then re-checks the time claims and the type, so it accepts exactly what a full check
+ * would (the signature cannot change without the text changing). */
+#define VCACHE_SLOTS 4096
+typedef struct vcache_slot {
+  char *token;
+  apex_jwt_claims claims;
+} vcache_slot;
+typedef struct vcache {
+  pthread_mutex_t mu;
+  vcache_slot slot[VCACHE_SLOTS];
+} vcache;
+
 struct apex_jwt_keys {
   unsigned char *priv;   /* NULL for a verify-only holder */
   int priv_len;
   unsigned char *pub;
   int pub_len;
+  vcache *cache;
 };
+
+static size_t vcache_index(const char *token, size_t n)
+{
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)token[i]) * 1099511628211ull;
+  return (size_t)(h % VCACHE_SLOTS);
+}
+
+/* True and *c filled when token passed a full check before. */
+static bool vcache_get(vcache *vc, const char *token, size_t n, apex_jwt_claims *c)
+{
+  bool hit = false;
+  vcache_slot *s = &vc->slot[vcache_index(token, n)];
+  pthread_mutex_lock(&vc->mu);
+  if (s->token && !strcmp(s->token, token)) {
+    *c = s->claims;
+    hit = true;
+  }
+  pthread_mutex_unlock(&vc->mu);
+  return hit;
+}
+
+static void vcache_put(vcache *vc, const char *token, size_t n, const apex_jwt_claims *c)
+{
+  char *copy = strndup(token, n);
+  if (!copy)
+    return;
+  vcache_slot *s = &vc->slot[vcache_index(token, n)];
+  pthread_mutex_lock(&vc->mu);
+  char *old = s->token;
+  s->token = copy;
+  s->claims = *c;
+  pthread_mutex_unlock(&vc->mu);
+  free(old);
+}
 
 static unsigned char *pem_dup(const char *pem, size_t len, int *out_len)
 {
@@ -182,6 +235,12 @@ void apex_jwt_keys_free(apex_jwt_keys *keys)
     free(keys->priv);
   }
   free(keys->pub);
+  if (keys->cache) {
+    for (size_t i = 0; i < VCACHE_SLOTS; i++)
+      free(keys->cache->slot[i].token);
+    pthread_mutex_destroy(&keys->cache->mu);
+    free(keys->cache);
+  }
   free(keys);
 }
 
@@ -200,7 +259,9 @@ apex_err apex_jwt_keys_new(const char *priv_pem, size_t priv_len, const char *pu
   if (!auth_init())
     return apex_error_set(err, APEX_EIO, "jwt keys: libsodium could not initialise");
   k = calloc(1, sizeof *k);
-  if (!k || !(k->pub = pem_dup(pub_pem, pub_len, &k->pub_len)) ||
+  if (k && (k->cache = calloc(1, sizeof *k->cache)))
+    pthread_mutex_init(&k->cache->mu, NULL);
+  if (!k || !k->cache || !(k->pub = pem_dup(pub_pem, pub_len, &k->pub_len)) ||
       (priv_pem && !(k->priv = pem_dup(priv_pem, priv_len, &k->priv_len)))) {
     rc = apex_error_set(err, APEX_ENOMEM, "jwt keys: out of memory");
     goto out;
@@ -380,6 +441,15 @@ apex_jwt_status apex_jwt_verify(const apex_jwt_keys *keys, const char *token, in
   size_t n = strnlen(token, APEX_JWT_MAX_TOKEN + 1);
   if (n > APEX_JWT_MAX_TOKEN || !token_shape_ok(token, n))
     return APEX_JWT_INVALID;
+  if (vcache_get(keys->cache, token, n, &c)) {
+    if (strcmp(c.type, expected_type) || c.iat > now_s + APEX_JWT_SKEW_S)
+      return APEX_JWT_INVALID;
+    if (c.exp <= now_s)
+      return APEX_JWT_EXPIRED;
+    if (out)
+      *out = c;
+    return APEX_JWT_OK;
+  }
   if (jwt_decode(&j, token, keys->pub, keys->pub_len) != 0 || !j)
     goto out;
   /* The signature checked out under the algorithm the token chose; only RS256 is ours. */
@@ -410,6 +480,7 @@ apex_jwt_status apex_jwt_verify(const apex_jwt_keys *keys, const char *token, in
     goto out;
   }
   st = APEX_JWT_OK;
+  vcache_put(keys->cache, token, n, &c);
   if (out)
     *out = c;
 out:

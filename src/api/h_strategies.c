@@ -8,7 +8,7 @@
 
 static int one(apex_res *res, int status, apex_strategy_row *r)
 {
-  apex_json *j = apex_app_strategy_json(r);
+  apex_json *j = apex_app_strategy_json(r, true);
   apex_strategy_row_clear(r);
   return apex_res_json(res, status, j);
 }
@@ -31,7 +31,7 @@ int h_strategies_list(apex_req *req, apex_res *res, void *app)
   }
   apex_json *items = apex_json_new_array();
   for (size_t i = 0; i < n; i++) {
-    apex_json_array_append(items, apex_app_strategy_json(&rows[i]));
+    apex_json_array_append(items, apex_app_strategy_json(&rows[i], false));
     apex_strategy_row_clear(&rows[i]);
   }
   free(rows);

@@ -109,8 +109,9 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
                                     apex_strategy_row *out, apex_app_error *e);
 apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
                                       apex_app_error *e);
-/* The JSON form of a row (spec 4.2.2 fields plus "definition"); NULL on OOM. */
-apex_json *apex_app_strategy_json(const apex_strategy_row *r);
+/* The JSON form of a row (spec 4.2.2 fields); with full, also its rules and "definition" (the
+ * document as written), which lists leave out to stay fast. NULL on OOM. */
+apex_json *apex_app_strategy_json(const apex_strategy_row *r, bool full);
 
 /* --- backtests (backtests.c) --- */
 /* body: {"strategy_id", "start_date", "end_date", "initial_capital", "commission_pct", "slippage_pct"}:

@@ -193,7 +193,7 @@ static apex_json *when(int64_t t)
   return apex_json_new_string(b);
 }
 
-apex_json *apex_app_strategy_json(const apex_strategy_row *r)
+apex_json *apex_app_strategy_json(const apex_strategy_row *r, bool full)
 {
   apex_json *j = apex_json_new_object(), *doc = NULL;
   apex_error err;
@@ -215,7 +215,7 @@ apex_json *apex_app_strategy_json(const apex_strategy_row *r)
   apex_json_object_set(j, "updated_at", when(r->updated_at));
   apex_json_object_set(j, "activated_at", when(r->activated_at));
   /* The document as the user wrote it, and its rule lists at the top level as the spec's model has. */
-  if (r->definition && !apex_json_parse_strict(r->definition, strlen(r->definition), MAX_BODY, &doc, &err)) {
+  if (full && r->definition && !apex_json_parse_strict(r->definition, strlen(r->definition), MAX_BODY, &doc, &err)) {
     const char *keys[] = {"entry_rules", "exit_rules", "rules"};
     for (size_t i = 0; i < 3; i++)
       if (apex_json_object_get(doc, keys[i]))

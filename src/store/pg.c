@@ -1318,45 +1318,55 @@ out:
   pthread_mutex_unlock(&im->mu);
 }
 
-/* Natively partitioned ohlcv: creates the month partitions s spans, each in its own short
- * transaction (before the data's), so a long import does not hold the parent's lock. */
-static apex_err ensure_partitions(apex_store *st, PGconn *c, const apex_series *s, apex_error *err)
+/* A natively partitioned time-series table (ohlcv, equity_history): creates the month partitions
+ * that times[0..n) span, each in its own short transaction (before the data's), so a long import
+ * does not hold the parent's lock. table is one of our constant names, never user text; salt keeps
+ * each table's months apart in the cache. */
+static apex_err ensure_month_partitions(apex_store *st, PGconn *c, const char *table, int salt, const int64_t *times,
+                                        size_t n, apex_error *err)
 {
   pg_impl *im = st->impl;
   PGresult *r = NULL;
+  params p = {0};
   apex_err rc;
-  if ((rc = q(c, "SELECT relkind FROM pg_class WHERE oid = to_regclass('ohlcv')", NULL, &r, err)))
+  p_text(&p, table);
+  if ((rc = q(c, "SELECT relkind FROM pg_class WHERE oid = to_regclass($1)", &p, &r, err)))
     return rc;
   bool native = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 'p';
   PQclear(r);
   if (!native)
     return APEX_OK; /* a TimescaleDB hypertable makes its own chunks */
   int last = -1;
-  for (size_t i = 0; i < s->n; i++) {
-    int key = month_key(s->time[i]);
-    if (key == last || month_known(im, key))
+  for (size_t i = 0; i < n; i++) {
+    int key = month_key(times[i]);
+    if (key == last || month_known(im, key | salt << 24))
       continue;
     last = key;
     int y = key / 12, m = key % 12 + 1, ny = m == 12 ? y + 1 : y, nm = m == 12 ? 1 : m + 1;
     char sql[300];
-    /* Only numbers go into this DDL text (DDL takes no parameters). */
+    /* Only numbers and our table name go into this DDL text (DDL takes no parameters). */
     snprintf(sql, sizeof sql,
-             "CREATE TABLE IF NOT EXISTS ohlcv_p%04d%02d PARTITION OF ohlcv FOR VALUES FROM "
+             "CREATE TABLE IF NOT EXISTS %s_p%04d%02d PARTITION OF %s FOR VALUES FROM "
              "('%04d-%02d-01 00:00:00+00') TO ('%04d-%02d-01 00:00:00+00')",
-             y, m, y, m, ny, nm);
+             table, y, m, table, y, m, ny, nm);
     r = PQexec(c, sql);
     ExecStatusType stt = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     /* Another session creating the same partition at the same moment is not an error. */
     if (stt != PGRES_COMMAND_OK && !(state && (!strcmp(state, "42P07") || !strcmp(state, "23505")))) {
-      rc = fail_res(c, r, "ohlcv partition", err);
+      rc = fail_res(c, r, table, err);
       PQclear(r);
       return rc;
     }
     PQclear(r);
-    month_add(im, key);
+    month_add(im, key | salt << 24);
   }
   return APEX_OK;
+}
+
+static apex_err ensure_partitions(apex_store *st, PGconn *c, const apex_series *s, apex_error *err)
+{
+  return ensure_month_partitions(st, c, "ohlcv", 0, s->time, s->n, err);
 }
 
 /* Appends text with COPY's escapes (backslash, tab, newline, carriage return). */
@@ -1589,6 +1599,614 @@ out:
   return rc;
 }
 
+/* --- portfolios, positions, trades, equity history --- */
+
+static void p_amount(params *p, apex_dec d) /* APEX_DEC_NONE: NULL */
+{
+  if (d != APEX_DEC_NONE)
+    p_dec(p, d);
+  else
+    p->v[p->n++] = NULL;
+}
+static apex_dec g_amount(const PGresult *r, int row, int col) /* NULL: APEX_DEC_NONE */
+{
+  apex_dec d = APEX_DEC_NONE;
+  if (!PQgetisnull(r, row, col) && apex_dec_from_str(PQgetvalue(r, row, col), &d))
+    d = APEX_DEC_NONE;
+  return d;
+}
+
+#define PF_COLS                                                                                                    \
+  "id, user_id, name, description, base_currency, is_paper, broker, initial_balance, cash_balance, is_active, "  \
+  "apex_ms(created_at), apex_ms(updated_at)"
+
+static apex_err read_portfolio(const PGresult *r, int i, apex_portfolio_row *o, apex_error *err)
+{
+  memset(o, 0, sizeof *o);
+  g_copy(r, i, 0, o->id, sizeof o->id);
+  g_copy(r, i, 1, o->user_id, sizeof o->user_id);
+  g_copy(r, i, 2, o->name, sizeof o->name);
+  g_copy(r, i, 4, o->base_currency, sizeof o->base_currency);
+  o->is_paper = g_bool(r, i, 5);
+  g_copy(r, i, 6, o->broker, sizeof o->broker);
+  o->initial_balance = g_amount(r, i, 7);
+  o->cash_balance = g_amount(r, i, 8);
+  o->is_active = g_bool(r, i, 9);
+  o->created_at = g_i64(r, i, 10);
+  o->updated_at = g_i64(r, i, 11);
+  if (g_dup(r, i, 3, &o->description))
+    return apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+  return APEX_OK;
+}
+
+/* $1..$12 in PF_COLS order. */
+static void bind_portfolio(params *p, const apex_portfolio_row *r)
+{
+  p_text(p, r->id);
+  p_text(p, r->user_id);
+  p_text(p, r->name);
+  p_text(p, r->description);
+  p_text(p, r->base_currency);
+  p_bool(p, r->is_paper);
+  p_opt(p, r->broker);
+  p_dec(p, r->initial_balance);
+  p_dec(p, r->cash_balance);
+  p_bool(p, r->is_active);
+  p_i64(p, r->created_at);
+  p_i64(p, r->updated_at);
+}
+
+static apex_err pg_portfolio_insert(apex_store *s, const apex_portfolio_row *r, apex_error *err)
+{
+  if (!uuid_ok(r->id))
+    return apex_error_set(err, APEX_EINVAL, "portfolio: id is not a UUID");
+  if (!uuid_ok(r->user_id))
+    return apex_error_set(err, APEX_ENOTFOUND, "portfolio: no such user");
+  PGconn *c = conn(s);
+  params p = {0};
+  bind_portfolio(&p, r);
+  apex_err rc = run(c,
+                    "INSERT INTO portfolios (id, user_id, name, description, base_currency, is_paper, broker, "
+                    "initial_balance, cash_balance, is_active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
+                    "$6, $7, $8, $9, $10, apex_ts($11), apex_ts($12))",
+                    &p, err);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_portfolio_get(apex_store *s, const char *user_id, const char *id, apex_portfolio_row *out,
+                                 apex_error *err)
+{
+  NEED_UUID(id, "portfolio");
+  if (user_id)
+    NEED_UUID(user_id, "portfolio");
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  p_text(&p, id);
+  p_text(&p, user_id);
+  if ((rc = q(c, "SELECT " PF_COLS " FROM portfolios WHERE id = $1 AND (CAST($2 AS uuid) IS NULL OR user_id = $2)",
+              &p, &r, err)))
+    goto out;
+  if (PQntuples(r) == 0) {
+    rc = apex_error_set(err, APEX_ENOTFOUND, "portfolio: not found");
+    goto out;
+  }
+  rc = read_portfolio(r, 0, out, err);
+out:
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_portfolio_list(apex_store *s, const char *user_id, const apex_page *p, apex_portfolio_row *rows,
+                                  size_t *n, int64_t *total, apex_error *err)
+{
+  if (!uuid_ok(user_id))
+    return APEX_OK;
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params pp = {0};
+  apex_err rc;
+  p_text(&pp, user_id);
+  p_i64(&pp, p->limit);
+  p_i64(&pp, (int64_t)(p->page - 1) * p->limit);
+  if ((rc = q(c,
+              p->desc ? "SELECT " PF_COLS ", count(*) OVER () FROM portfolios WHERE user_id = $1 "
+                        "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+                      : "SELECT " PF_COLS ", count(*) OVER () FROM portfolios WHERE user_id = $1 "
+                        "ORDER BY created_at, id LIMIT $2 OFFSET $3",
+              &pp, &r, err)))
+    goto out;
+  int nt = PQntuples(r);
+  if (nt > 0) {
+    *total = g_i64(r, 0, 12);
+  } else {
+    PQclear(r);
+    pp.n = 1;
+    if ((rc = q(c, "SELECT count(*) FROM portfolios WHERE user_id = $1", &pp, &r, err)))
+      goto out;
+    *total = g_i64(r, 0, 0);
+  }
+  for (int i = 0; i < nt && *n < (size_t)p->limit; i++) {
+    if ((rc = read_portfolio(r, i, &rows[*n], err)))
+      goto out;
+    (*n)++;
+  }
+out:
+  if (rc) {
+    for (size_t i = 0; i < *n; i++)
+      apex_portfolio_row_clear(&rows[i]);
+    *n = 0;
+  }
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_portfolio_update(apex_store *s, const apex_portfolio_row *r, apex_error *err)
+{
+  NEED_UUID(r->id, "portfolio");
+  NEED_UUID(r->user_id, "portfolio");
+  PGconn *c = conn(s);
+  params p = {0};
+  p_text(&p, r->id);
+  p_text(&p, r->user_id);
+  p_text(&p, r->name);
+  p_text(&p, r->description);
+  p_text(&p, r->base_currency);
+  p_opt(&p, r->broker);
+  p_dec(&p, r->cash_balance);
+  p_bool(&p, r->is_active);
+  p_i64(&p, r->updated_at);
+  apex_err rc = run_one(c,
+                        "UPDATE portfolios SET name = $3, description = $4, base_currency = $5, broker = $6, "
+                        "cash_balance = $7, is_active = $8, updated_at = apex_ts($9) WHERE id = $1 AND user_id = $2",
+                        &p, "portfolio", err);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_portfolio_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
+{
+  NEED_UUID(id, "portfolio");
+  NEED_UUID(user_id, "portfolio");
+  PGconn *c = conn(s);
+  params p = {0};
+  p_text(&p, id);
+  p_text(&p, user_id);
+  apex_err rc = run_one(c, "DELETE FROM portfolios WHERE id = $1 AND user_id = $2", &p, "portfolio", err);
+  DONE(s, c);
+  return rc;
+}
+
+/* ENOTFOUND unless the portfolio is this user's (NULL: anyone's); then the row count of count_sql. */
+static apex_err portfolio_child_total(PGconn *c, const char *user_id, const char *id, const char *count_sql,
+                                      int64_t *total, apex_error *err)
+{
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  p_text(&p, id);
+  p_text(&p, user_id);
+  if ((rc = q(c, "SELECT 1 FROM portfolios WHERE id = $1 AND (CAST($2 AS uuid) IS NULL OR user_id = $2)", &p, &r,
+              err)))
+    goto out;
+  if (PQntuples(r) == 0) {
+    rc = apex_error_set(err, APEX_ENOTFOUND, "portfolio: not found");
+    goto out;
+  }
+  PQclear(r);
+  p.n = 1;
+  if ((rc = q(c, count_sql, &p, &r, err)))
+    goto out;
+  *total = g_i64(r, 0, 0);
+out:
+  PQclear(r);
+  return rc;
+}
+
+static apex_err pg_position_put(apex_store *s, const apex_position_row *r, apex_error *err)
+{
+  NEED_UUID(r->portfolio_id, "portfolio");
+  if (!uuid_ok(r->id))
+    return apex_error_set(err, APEX_EINVAL, "position: id is not a UUID");
+  PGconn *c = conn(s);
+  params p = {0};
+  p_text(&p, r->id);
+  p_text(&p, r->portfolio_id);
+  p_text(&p, r->symbol);
+  p_dec(&p, r->quantity);
+  p_dec(&p, r->average_entry_price);
+  p_amount(&p, r->current_price);
+  p_amount(&p, r->unrealized_pnl);
+  p_amount(&p, r->unrealized_pnl_pct);
+  p_bool(&p, r->is_open);
+  p_i64(&p, r->opened_at);
+  p_ms(&p, r->closed_at);
+  p_i64(&p, r->updated_at);
+  /* No change: the id belongs to another portfolio's position. */
+  apex_err rc = run_one(c,
+                        "INSERT INTO positions (id, portfolio_id, symbol, quantity, average_entry_price, "
+                        "current_price, unrealized_pnl, unrealized_pnl_pct, is_open, opened_at, closed_at, "
+                        "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, apex_ts($10), apex_ts($11), "
+                        "apex_ts($12)) ON CONFLICT (id) DO UPDATE SET symbol = EXCLUDED.symbol, "
+                        "quantity = EXCLUDED.quantity, average_entry_price = EXCLUDED.average_entry_price, "
+                        "current_price = EXCLUDED.current_price, unrealized_pnl = EXCLUDED.unrealized_pnl, "
+                        "unrealized_pnl_pct = EXCLUDED.unrealized_pnl_pct, is_open = EXCLUDED.is_open, "
+                        "closed_at = EXCLUDED.closed_at, updated_at = EXCLUDED.updated_at "
+                        "WHERE positions.portfolio_id = EXCLUDED.portfolio_id",
+                        &p, "position", err);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_positions(apex_store *s, const char *user_id, const char *portfolio_id, bool open_only, int page,
+                             int limit, apex_position_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  NEED_UUID(portfolio_id, "portfolio");
+  if (user_id)
+    NEED_UUID(user_id, "portfolio");
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  if ((rc = portfolio_child_total(c, user_id, portfolio_id,
+                                  open_only ? "SELECT count(*) FROM positions WHERE portfolio_id = $1 AND is_open"
+                                            : "SELECT count(*) FROM positions WHERE portfolio_id = $1",
+                                  total, err)))
+    goto out;
+  p_text(&p, portfolio_id);
+  p_i64(&p, limit);
+  p_i64(&p, (int64_t)(page - 1) * limit);
+  p_bool(&p, open_only);
+  if ((rc = q(c,
+              "SELECT id, portfolio_id, symbol, quantity, average_entry_price, current_price, unrealized_pnl, "
+              "unrealized_pnl_pct, is_open, apex_ms(opened_at), apex_ms(closed_at), apex_ms(updated_at) "
+              "FROM positions WHERE portfolio_id = $1 AND (NOT $4 OR is_open) ORDER BY symbol, opened_at, id "
+              "LIMIT $2 OFFSET $3",
+              &p, &r, err)))
+    goto out;
+  for (int i = 0; i < PQntuples(r) && *n < (size_t)limit; i++) {
+    apex_position_row *o = &rows[(*n)++];
+    memset(o, 0, sizeof *o);
+    g_copy(r, i, 0, o->id, sizeof o->id);
+    g_copy(r, i, 1, o->portfolio_id, sizeof o->portfolio_id);
+    g_copy(r, i, 2, o->symbol, sizeof o->symbol);
+    o->quantity = g_amount(r, i, 3);
+    o->average_entry_price = g_amount(r, i, 4);
+    o->current_price = g_amount(r, i, 5);
+    o->unrealized_pnl = g_amount(r, i, 6);
+    o->unrealized_pnl_pct = g_amount(r, i, 7);
+    o->is_open = g_bool(r, i, 8);
+    o->opened_at = g_i64(r, i, 9);
+    o->closed_at = g_i64(r, i, 10);
+    o->updated_at = g_i64(r, i, 11);
+  }
+out:
+  if (rc)
+    *n = 0;
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_portfolio_trade_insert(apex_store *s, const apex_portfolio_trade_row *r, apex_error *err)
+{
+  if (!uuid_ok(r->id))
+    return apex_error_set(err, APEX_EINVAL, "trade: id is not a UUID");
+  NEED_UUID(r->user_id, "portfolio");
+  NEED_UUID(r->portfolio_id, "portfolio");
+  if (r->strategy_id[0])
+    NEED_UUID(r->strategy_id, "strategy");
+  PGconn *c = conn(s);
+  params p = {0};
+  p_text(&p, r->id);
+  p_text(&p, r->user_id);
+  p_opt(&p, r->strategy_id);
+  p_text(&p, r->portfolio_id);
+  p_text(&p, r->symbol);
+  p_text(&p, r->side);
+  p_text(&p, r->order_type);
+  p_dec(&p, r->quantity);
+  p_amount(&p, r->price);
+  p_dec(&p, r->filled_quantity);
+  p_amount(&p, r->filled_price);
+  p_dec(&p, r->commission);
+  p_dec(&p, r->slippage);
+  p_text(&p, r->status[0] ? r->status : "pending");
+  p_opt(&p, r->broker_order_id);
+  p_amount(&p, r->realized_pnl);
+  p_bool(&p, r->is_paper);
+  p_i64(&p, r->created_at);
+  p_ms(&p, r->submitted_at);
+  p_ms(&p, r->filled_at);
+  /* Inserted only into the same user's portfolio: otherwise nothing changes (ENOTFOUND). */
+  apex_err rc = run_one(
+      c,
+      "INSERT INTO trades (id, user_id, strategy_id, portfolio_id, symbol, side, order_type, quantity, price, "
+      "filled_quantity, filled_price, commission, slippage, status, broker_order_id, realized_pnl, is_paper, "
+      "created_at, submitted_at, filled_at) SELECT CAST($1 AS uuid), CAST($2 AS uuid), CAST($3 AS uuid), "
+      "CAST($4 AS uuid), CAST($5 AS text), CAST($6 AS text), CAST($7 AS text), CAST($8 AS numeric), "
+      "CAST($9 AS numeric), CAST($10 AS numeric), CAST($11 AS numeric), CAST($12 AS numeric), CAST($13 AS numeric), "
+      "CAST($14 AS text), CAST($15 AS text), CAST($16 AS numeric), CAST($17 AS boolean), apex_ts($18), "
+      "apex_ts($19), apex_ts($20) "
+      "WHERE EXISTS (SELECT 1 FROM portfolios WHERE id = CAST($4 AS uuid) AND user_id = CAST($2 AS uuid))",
+      &p, "portfolio", err);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_portfolio_trades(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
+                                    apex_portfolio_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  NEED_UUID(portfolio_id, "portfolio");
+  if (user_id)
+    NEED_UUID(user_id, "portfolio");
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  if ((rc = portfolio_child_total(c, user_id, portfolio_id, "SELECT count(*) FROM trades WHERE portfolio_id = $1",
+                                  total, err)))
+    goto out;
+  p_text(&p, portfolio_id);
+  p_i64(&p, limit);
+  p_i64(&p, (int64_t)(page - 1) * limit);
+  if ((rc = q(c,
+              "SELECT id, user_id, strategy_id, portfolio_id, symbol, side, order_type, quantity, price, "
+              "filled_quantity, filled_price, commission, slippage, status, broker_order_id, realized_pnl, is_paper, "
+              "apex_ms(created_at), apex_ms(submitted_at), apex_ms(filled_at) FROM trades WHERE portfolio_id = $1 "
+              "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+              &p, &r, err)))
+    goto out;
+  for (int i = 0; i < PQntuples(r) && *n < (size_t)limit; i++) {
+    apex_portfolio_trade_row *t = &rows[(*n)++];
+    memset(t, 0, sizeof *t);
+    g_copy(r, i, 0, t->id, sizeof t->id);
+    g_copy(r, i, 1, t->user_id, sizeof t->user_id);
+    g_copy(r, i, 2, t->strategy_id, sizeof t->strategy_id);
+    g_copy(r, i, 3, t->portfolio_id, sizeof t->portfolio_id);
+    g_copy(r, i, 4, t->symbol, sizeof t->symbol);
+    g_copy(r, i, 5, t->side, sizeof t->side);
+    g_copy(r, i, 6, t->order_type, sizeof t->order_type);
+    t->quantity = g_amount(r, i, 7);
+    t->price = g_amount(r, i, 8);
+    t->filled_quantity = g_amount(r, i, 9);
+    t->filled_price = g_amount(r, i, 10);
+    t->commission = g_amount(r, i, 11);
+    t->slippage = g_amount(r, i, 12);
+    g_copy(r, i, 13, t->status, sizeof t->status);
+    g_copy(r, i, 14, t->broker_order_id, sizeof t->broker_order_id);
+    t->realized_pnl = g_amount(r, i, 15);
+    t->is_paper = g_bool(r, i, 16);
+    t->created_at = g_i64(r, i, 17);
+    t->submitted_at = g_i64(r, i, 18);
+    t->filled_at = g_i64(r, i, 19);
+  }
+out:
+  if (rc)
+    *n = 0;
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_equity_put(apex_store *s, const char *portfolio_id, const apex_equity_row *rows, size_t n,
+                              apex_error *err)
+{
+  NEED_UUID(portfolio_id, "portfolio");
+  PGconn *c = conn(s);
+  apex_err rc = APEX_OK;
+  bool in_tx = false;
+  int64_t *times = malloc(n * sizeof *times);
+  if (!times) {
+    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++)
+    times[i] = rows[i].time;
+  if ((rc = ensure_month_partitions(s, c, "equity_history", 1, times, n, err)) || (rc = run(c, "BEGIN", NULL, err)))
+    goto out;
+  in_tx = true;
+  for (size_t i = 0; i < n; i++) {
+    params p = {0};
+    p_i64(&p, rows[i].time);
+    p_text(&p, portfolio_id);
+    p_dec(&p, rows[i].equity_value);
+    p_dec(&p, rows[i].cash_balance);
+    p_dec(&p, rows[i].positions_value);
+    p_amount(&p, rows[i].daily_pnl);
+    p_amount(&p, rows[i].daily_pnl_pct);
+    if ((rc = run(c,
+                  "INSERT INTO equity_history (time, portfolio_id, equity_value, cash_balance, positions_value, "
+                  "daily_pnl, daily_pnl_pct) VALUES (apex_ts($1), $2, $3, $4, $5, $6, $7) "
+                  "ON CONFLICT (time, portfolio_id) DO UPDATE SET equity_value = EXCLUDED.equity_value, "
+                  "cash_balance = EXCLUDED.cash_balance, positions_value = EXCLUDED.positions_value, "
+                  "daily_pnl = EXCLUDED.daily_pnl, daily_pnl_pct = EXCLUDED.daily_pnl_pct",
+                  &p, err)))
+      goto out;
+  }
+  if ((rc = run(c, "COMMIT", NULL, err)))
+    goto out;
+  in_tx = false;
+out:
+  if (in_tx)
+    rollback(c);
+  free(times);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_equity(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
+                          apex_equity_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  NEED_UUID(portfolio_id, "portfolio");
+  if (user_id)
+    NEED_UUID(user_id, "portfolio");
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  if ((rc = portfolio_child_total(c, user_id, portfolio_id,
+                                  "SELECT count(*) FROM equity_history WHERE portfolio_id = $1", total, err)))
+    goto out;
+  p_text(&p, portfolio_id);
+  p_i64(&p, limit);
+  p_i64(&p, (int64_t)(page - 1) * limit);
+  if ((rc = q(c,
+              "SELECT apex_ms(time), equity_value, cash_balance, positions_value, daily_pnl, daily_pnl_pct "
+              "FROM equity_history WHERE portfolio_id = $1 ORDER BY time LIMIT $2 OFFSET $3",
+              &p, &r, err)))
+    goto out;
+  for (int i = 0; i < PQntuples(r) && *n < (size_t)limit; i++) {
+    apex_equity_row *e = &rows[(*n)++];
+    e->time = g_i64(r, i, 0);
+    e->equity_value = g_amount(r, i, 1);
+    e->cash_balance = g_amount(r, i, 2);
+    e->positions_value = g_amount(r, i, 3);
+    e->daily_pnl = g_amount(r, i, 4);
+    e->daily_pnl_pct = g_amount(r, i, 5);
+  }
+out:
+  if (rc)
+    *n = 0;
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+/* --- API keys --- */
+
+#define KEY_COLS "id, user_id, broker, name, key_hint, is_paper, apex_ms(created_at), apex_ms(last_used_at)"
+
+static void read_api_key(const PGresult *r, int i, apex_api_key_row *o)
+{
+  memset(o, 0, sizeof *o);
+  g_copy(r, i, 0, o->id, sizeof o->id);
+  g_copy(r, i, 1, o->user_id, sizeof o->user_id);
+  g_copy(r, i, 2, o->exchange, sizeof o->exchange);
+  g_copy(r, i, 3, o->label, sizeof o->label);
+  g_copy(r, i, 4, o->key_hint, sizeof o->key_hint);
+  o->is_paper = g_bool(r, i, 5);
+  o->created_at = g_i64(r, i, 6);
+  o->last_used_at = g_i64(r, i, 7);
+}
+
+static apex_err pg_api_key_insert(apex_store *s, const apex_api_key_row *r, apex_error *err)
+{
+  if (!uuid_ok(r->id))
+    return apex_error_set(err, APEX_EINVAL, "api key: id is not a UUID");
+  if (!uuid_ok(r->user_id))
+    return apex_error_set(err, APEX_ENOTFOUND, "api key: no such user");
+  PGconn *c = conn(s);
+  params p = {0};
+  p_text(&p, r->id);
+  p_text(&p, r->user_id);
+  p_text(&p, r->exchange);
+  p_opt(&p, r->label);
+  p_text(&p, r->key_hint);
+  p_bool(&p, r->is_paper);
+  p_i64(&p, r->created_at);
+  p_ms(&p, r->last_used_at);
+  p_text(&p, r->api_key_enc);
+  p_text(&p, r->api_secret_enc);
+  p_text(&p, r->passphrase_enc);
+  apex_err rc = run(c,
+                    "INSERT INTO api_keys (id, user_id, broker, name, key_hint, is_paper, created_at, last_used_at, "
+                    "api_key_enc, api_secret_enc, passphrase_enc) VALUES ($1, $2, $3, $4, $5, $6, apex_ts($7), "
+                    "apex_ts($8), $9, $10, $11)",
+                    &p, err);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_api_key_get(apex_store *s, const char *user_id, const char *id, apex_api_key_row *out,
+                               apex_error *err)
+{
+  NEED_UUID(id, "api key");
+  if (user_id)
+    NEED_UUID(user_id, "api key");
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params p = {0};
+  apex_err rc;
+  p_text(&p, id);
+  p_text(&p, user_id);
+  if ((rc = q(c,
+              "SELECT " KEY_COLS ", api_key_enc, api_secret_enc, passphrase_enc FROM api_keys "
+              "WHERE id = $1 AND (CAST($2 AS uuid) IS NULL OR user_id = $2)",
+              &p, &r, err)))
+    goto out;
+  if (PQntuples(r) == 0) {
+    rc = apex_error_set(err, APEX_ENOTFOUND, "api key: not found");
+    goto out;
+  }
+  read_api_key(r, 0, out);
+  if (g_dup(r, 0, 8, &out->api_key_enc) || g_dup(r, 0, 9, &out->api_secret_enc) ||
+      g_dup(r, 0, 10, &out->passphrase_enc)) {
+    apex_api_key_row_clear(out);
+    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+  }
+out:
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_api_key_list(apex_store *s, const char *user_id, const apex_page *p, apex_api_key_row *rows,
+                                size_t *n, int64_t *total, apex_error *err)
+{
+  if (!uuid_ok(user_id))
+    return APEX_OK;
+  PGconn *c = conn(s);
+  PGresult *r = NULL;
+  params pp = {0};
+  apex_err rc;
+  p_text(&pp, user_id);
+  p_i64(&pp, p->limit);
+  p_i64(&pp, (int64_t)(p->page - 1) * p->limit);
+  if ((rc = q(c,
+              p->desc ? "SELECT " KEY_COLS ", count(*) OVER () FROM api_keys WHERE user_id = $1 "
+                        "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+                      : "SELECT " KEY_COLS ", count(*) OVER () FROM api_keys WHERE user_id = $1 "
+                        "ORDER BY created_at, id LIMIT $2 OFFSET $3",
+              &pp, &r, err)))
+    goto out;
+  int nt = PQntuples(r);
+  if (nt > 0) {
+    *total = g_i64(r, 0, 8);
+  } else {
+    PQclear(r);
+    pp.n = 1;
+    if ((rc = q(c, "SELECT count(*) FROM api_keys WHERE user_id = $1", &pp, &r, err)))
+      goto out;
+    *total = g_i64(r, 0, 0);
+  }
+  for (int i = 0; i < nt && *n < (size_t)p->limit; i++)
+    read_api_key(r, i, &rows[(*n)++]);
+out:
+  if (rc)
+    *n = 0;
+  PQclear(r);
+  DONE(s, c);
+  return rc;
+}
+
+static apex_err pg_api_key_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
+{
+  NEED_UUID(id, "api key");
+  NEED_UUID(user_id, "api key");
+  PGconn *c = conn(s);
+  params p = {0};
+  p_text(&p, id);
+  p_text(&p, user_id);
+  apex_err rc = run_one(c, "DELETE FROM api_keys WHERE id = $1 AND user_id = $2", &p, "api key", err);
+  DONE(s, c);
+  return rc;
+}
+
 static const apex_store_ops PG_OPS = {
     .name = "postgresql",
     .close = pg_close,
@@ -1621,4 +2239,19 @@ static const apex_store_ops PG_OPS = {
     .ohlcv_put = pg_ohlcv_put,
     .ohlcv_get = pg_ohlcv_get,
     .ohlcv_symbols = pg_ohlcv_symbols,
+    .portfolio_insert = pg_portfolio_insert,
+    .portfolio_get = pg_portfolio_get,
+    .portfolio_list = pg_portfolio_list,
+    .portfolio_update = pg_portfolio_update,
+    .portfolio_delete = pg_portfolio_delete,
+    .position_put = pg_position_put,
+    .positions = pg_positions,
+    .portfolio_trade_insert = pg_portfolio_trade_insert,
+    .portfolio_trades = pg_portfolio_trades,
+    .equity_put = pg_equity_put,
+    .equity = pg_equity,
+    .api_key_insert = pg_api_key_insert,
+    .api_key_get = pg_api_key_get,
+    .api_key_list = pg_api_key_list,
+    .api_key_delete = pg_api_key_delete,
 };

@@ -1288,6 +1288,573 @@ out:
   return rc;
 }
 
+/* --- portfolios, positions, trades, equity history --- */
+
+static void bind_opt_amount(sqlite3_stmt *st, int i, apex_dec d) /* APEX_DEC_NONE: NULL */
+{
+  if (d != APEX_DEC_NONE)
+    sqlite3_bind_int64(st, i, d);
+  else
+    sqlite3_bind_null(st, i);
+}
+static apex_dec col_opt_amount(sqlite3_stmt *st, int i)
+{
+  return sqlite3_column_type(st, i) == SQLITE_NULL ? APEX_DEC_NONE : sqlite3_column_int64(st, i);
+}
+
+#define PF_COLS                                                                                                    \
+  "id, user_id, name, description, base_currency, is_paper, broker, initial_balance, cash_balance, is_active, "  \
+  "created_at, updated_at"
+
+static apex_err read_portfolio(sqlite3_stmt *q, apex_portfolio_row *r, apex_error *err)
+{
+  memset(r, 0, sizeof *r);
+  col_copy(q, 0, r->id, sizeof r->id);
+  col_copy(q, 1, r->user_id, sizeof r->user_id);
+  col_copy(q, 2, r->name, sizeof r->name);
+  col_copy(q, 4, r->base_currency, sizeof r->base_currency);
+  r->is_paper = sqlite3_column_int(q, 5) != 0;
+  col_copy(q, 6, r->broker, sizeof r->broker);
+  r->initial_balance = sqlite3_column_int64(q, 7);
+  r->cash_balance = sqlite3_column_int64(q, 8);
+  r->is_active = sqlite3_column_int(q, 9) != 0;
+  r->created_at = sqlite3_column_int64(q, 10);
+  r->updated_at = sqlite3_column_int64(q, 11);
+  if (col_dup(q, 3, &r->description))
+    return apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+  return APEX_OK;
+}
+
+/* Binds ?1..?12 in PF_COLS order. */
+static void bind_portfolio(sqlite3_stmt *q, const apex_portfolio_row *r)
+{
+  sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, r->user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, r->name, -1, SQLITE_STATIC);
+  if (r->description)
+    sqlite3_bind_text(q, 4, r->description, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(q, 4);
+  sqlite3_bind_text(q, 5, r->base_currency, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 6, r->is_paper);
+  bind_text(q, 7, r->broker);
+  sqlite3_bind_int64(q, 8, r->initial_balance);
+  sqlite3_bind_int64(q, 9, r->cash_balance);
+  sqlite3_bind_int(q, 10, r->is_active);
+  sqlite3_bind_int64(q, 11, r->created_at);
+  sqlite3_bind_int64(q, 12, r->updated_at);
+}
+
+static apex_err sq_portfolio_insert(apex_store *s, const apex_portfolio_row *r, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "INSERT INTO portfolios (" PF_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 &q, err)))
+    goto out;
+  bind_portfolio(q, r);
+  rc = run(db, q, "portfolio", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_portfolio_get(apex_store *s, const char *user_id, const char *id, apex_portfolio_row *out,
+                                 apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "SELECT " PF_COLS " FROM portfolios WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  bind_text(q, 2, user_id);
+  if ((rc = row(db, q, "portfolio", err)))
+    goto out;
+  rc = read_portfolio(q, out, err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_portfolio_list(apex_store *s, const char *user_id, const apex_page *p, apex_portfolio_row *rows,
+                                  size_t *n, int64_t *total, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *c = NULL, *q = NULL;
+  apex_err rc;
+  int r;
+  if ((rc = prep(db,
+                 p->desc ? "SELECT " PF_COLS " FROM portfolios WHERE user_id = ?1 ORDER BY created_at DESC, id DESC "
+                           "LIMIT ?2 OFFSET ?3"
+                         : "SELECT " PF_COLS " FROM portfolios WHERE user_id = ?1 ORDER BY created_at, id "
+                           "LIMIT ?2 OFFSET ?3",
+                 &q, err)) ||
+      (rc = prep(db, "SELECT count(*) FROM portfolios WHERE user_id = ?1", &c, err)))
+    goto out;
+  sqlite3_bind_text(c, 1, user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 1, user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 2, p->limit);
+  sqlite3_bind_int64(q, 3, (int64_t)(p->page - 1) * p->limit);
+  if ((rc = count_rows(db, c, total, err)))
+    goto out;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)p->limit) {
+    if ((rc = read_portfolio(q, &rows[*n], err)))
+      goto out;
+    (*n)++;
+  }
+  if (r != SQLITE_DONE && r != SQLITE_ROW)
+    rc = fail(db, r, "portfolios", err);
+out:
+  if (rc) {
+    for (size_t i = 0; i < *n; i++)
+      apex_portfolio_row_clear(&rows[i]);
+    *n = 0;
+  }
+  sqlite3_finalize(c);
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_portfolio_update(apex_store *s, const apex_portfolio_row *r, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  /* ?6 (is_paper), ?8 (initial_balance) and ?11 (created_at) are bound but kept. */
+  if ((rc = prep(db,
+                 "UPDATE portfolios SET name = ?3, description = ?4, base_currency = ?5, broker = ?7, "
+                 "cash_balance = ?9, is_active = ?10, updated_at = ?12 WHERE id = ?1 AND user_id = ?2",
+                 &q, err)))
+    goto out;
+  bind_portfolio(q, r);
+  rc = changed_one(db, q, "portfolio", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_portfolio_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "DELETE FROM portfolios WHERE id = ?1 AND user_id = ?2", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, user_id, -1, SQLITE_STATIC);
+  rc = changed_one(db, q, "portfolio", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+/* ENOTFOUND unless the portfolio is this user's (NULL: anyone's); then the row count of count_sql. */
+static apex_err portfolio_child_total(sqlite3 *db, const char *user_id, const char *id, const char *count_sql,
+                                      int64_t *total, apex_error *err)
+{
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "SELECT 1 FROM portfolios WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  bind_text(q, 2, user_id);
+  if ((rc = row(db, q, "portfolio", err)))
+    goto out;
+  sqlite3_finalize(q);
+  q = NULL;
+  if ((rc = prep(db, count_sql, &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  rc = count_rows(db, q, total, err);
+out:
+  sqlite3_finalize(q);
+  return rc;
+}
+
+static apex_err sq_position_put(apex_store *s, const apex_position_row *r, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db,
+                 "INSERT INTO positions (id, portfolio_id, symbol, quantity, average_entry_price, current_price, "
+                 "unrealized_pnl, unrealized_pnl_pct, is_open, opened_at, closed_at, updated_at) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO UPDATE SET "
+                 "symbol = excluded.symbol, quantity = excluded.quantity, "
+                 "average_entry_price = excluded.average_entry_price, current_price = excluded.current_price, "
+                 "unrealized_pnl = excluded.unrealized_pnl, unrealized_pnl_pct = excluded.unrealized_pnl_pct, "
+                 "is_open = excluded.is_open, closed_at = excluded.closed_at, updated_at = excluded.updated_at "
+                 "WHERE positions.portfolio_id = excluded.portfolio_id",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, r->portfolio_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, r->symbol, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 4, r->quantity);
+  sqlite3_bind_int64(q, 5, r->average_entry_price);
+  bind_opt_amount(q, 6, r->current_price);
+  bind_opt_amount(q, 7, r->unrealized_pnl);
+  bind_opt_amount(q, 8, r->unrealized_pnl_pct);
+  sqlite3_bind_int(q, 9, r->is_open);
+  sqlite3_bind_int64(q, 10, r->opened_at);
+  bind_ms(q, 11, r->closed_at);
+  sqlite3_bind_int64(q, 12, r->updated_at);
+  /* No change: the id belongs to another portfolio's position. */
+  rc = changed_one(db, q, "position", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_positions(apex_store *s, const char *user_id, const char *portfolio_id, bool open_only, int page,
+                             int limit, apex_position_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  int r;
+  if ((rc = portfolio_child_total(db, user_id, portfolio_id,
+                                  open_only ? "SELECT count(*) FROM positions WHERE portfolio_id = ?1 AND is_open = 1"
+                                            : "SELECT count(*) FROM positions WHERE portfolio_id = ?1",
+                                  total, err)) ||
+      (rc = prep(db,
+                 "SELECT id, portfolio_id, symbol, quantity, average_entry_price, current_price, unrealized_pnl, "
+                 "unrealized_pnl_pct, is_open, opened_at, closed_at, updated_at FROM positions "
+                 "WHERE portfolio_id = ?1 AND (?4 = 0 OR is_open = 1) ORDER BY symbol, opened_at, id "
+                 "LIMIT ?2 OFFSET ?3",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, portfolio_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 2, limit);
+  sqlite3_bind_int64(q, 3, (int64_t)(page - 1) * limit);
+  sqlite3_bind_int(q, 4, open_only);
+  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)limit) {
+    apex_position_row *p = &rows[(*n)++];
+    memset(p, 0, sizeof *p);
+    col_copy(q, 0, p->id, sizeof p->id);
+    col_copy(q, 1, p->portfolio_id, sizeof p->portfolio_id);
+    col_copy(q, 2, p->symbol, sizeof p->symbol);
+    p->quantity = sqlite3_column_int64(q, 3);
+    p->average_entry_price = sqlite3_column_int64(q, 4);
+    p->current_price = col_opt_amount(q, 5);
+    p->unrealized_pnl = col_opt_amount(q, 6);
+    p->unrealized_pnl_pct = col_opt_amount(q, 7);
+    p->is_open = sqlite3_column_int(q, 8) != 0;
+    p->opened_at = sqlite3_column_int64(q, 9);
+    p->closed_at = sqlite3_column_int64(q, 10);
+    p->updated_at = sqlite3_column_int64(q, 11);
+  }
+  if (r != SQLITE_DONE && r != SQLITE_ROW)
+    rc = fail(db, r, "positions", err);
+out:
+  if (rc)
+    *n = 0;
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+#define PTRADE_COLS                                                                                                \
+  "id, user_id, strategy_id, portfolio_id, symbol, side, order_type, quantity, price, filled_quantity, "          \
+  "filled_price, commission, slippage, status, broker_order_id, realized_pnl, is_paper, created_at, "             \
+  "submitted_at, filled_at"
+
+static apex_err sq_portfolio_trade_insert(apex_store *s, const apex_portfolio_trade_row *r, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  /* Inserted only into the same user's portfolio: otherwise nothing changes (ENOTFOUND). */
+  if ((rc = prep(db,
+                 "INSERT INTO trades (" PTRADE_COLS ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                 "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20 "
+                 "WHERE EXISTS (SELECT 1 FROM portfolios WHERE id = ?4 AND user_id = ?2)",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, r->user_id, -1, SQLITE_STATIC);
+  bind_text(q, 3, r->strategy_id);
+  sqlite3_bind_text(q, 4, r->portfolio_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 5, r->symbol, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 6, r->side, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 7, r->order_type, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 8, r->quantity);
+  bind_opt_amount(q, 9, r->price);
+  sqlite3_bind_int64(q, 10, r->filled_quantity);
+  bind_opt_amount(q, 11, r->filled_price);
+  sqlite3_bind_int64(q, 12, r->commission);
+  sqlite3_bind_int64(q, 13, r->slippage);
+  sqlite3_bind_text(q, 14, r->status[0] ? r->status : "pending", -1, SQLITE_STATIC);
+  bind_text(q, 15, r->broker_order_id);
+  bind_opt_amount(q, 16, r->realized_pnl);
+  sqlite3_bind_int(q, 17, r->is_paper);
+  sqlite3_bind_int64(q, 18, r->created_at);
+  bind_ms(q, 19, r->submitted_at);
+  bind_ms(q, 20, r->filled_at);
+  rc = changed_one(db, q, "portfolio", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_portfolio_trades(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
+                                    apex_portfolio_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  int r;
+  if ((rc = portfolio_child_total(db, user_id, portfolio_id, "SELECT count(*) FROM trades WHERE portfolio_id = ?1",
+                                  total, err)) ||
+      (rc = prep(db,
+                 "SELECT " PTRADE_COLS " FROM trades WHERE portfolio_id = ?1 ORDER BY created_at DESC, id DESC "
+                 "LIMIT ?2 OFFSET ?3",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, portfolio_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 2, limit);
+  sqlite3_bind_int64(q, 3, (int64_t)(page - 1) * limit);
+  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)limit) {
+    apex_portfolio_trade_row *t = &rows[(*n)++];
+    memset(t, 0, sizeof *t);
+    col_copy(q, 0, t->id, sizeof t->id);
+    col_copy(q, 1, t->user_id, sizeof t->user_id);
+    col_copy(q, 2, t->strategy_id, sizeof t->strategy_id);
+    col_copy(q, 3, t->portfolio_id, sizeof t->portfolio_id);
+    col_copy(q, 4, t->symbol, sizeof t->symbol);
+    col_copy(q, 5, t->side, sizeof t->side);
+    col_copy(q, 6, t->order_type, sizeof t->order_type);
+    t->quantity = sqlite3_column_int64(q, 7);
+    t->price = col_opt_amount(q, 8);
+    t->filled_quantity = sqlite3_column_int64(q, 9);
+    t->filled_price = col_opt_amount(q, 10);
+    t->commission = sqlite3_column_int64(q, 11);
+    t->slippage = sqlite3_column_int64(q, 12);
+    col_copy(q, 13, t->status, sizeof t->status);
+    col_copy(q, 14, t->broker_order_id, sizeof t->broker_order_id);
+    t->realized_pnl = col_opt_amount(q, 15);
+    t->is_paper = sqlite3_column_int(q, 16) != 0;
+    t->created_at = sqlite3_column_int64(q, 17);
+    t->submitted_at = sqlite3_column_int64(q, 18);
+    t->filled_at = sqlite3_column_int64(q, 19);
+  }
+  if (r != SQLITE_DONE && r != SQLITE_ROW)
+    rc = fail(db, r, "trades", err);
+out:
+  if (rc)
+    *n = 0;
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_equity_put(apex_store *s, const char *portfolio_id, const apex_equity_row *rows, size_t n,
+                              apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  bool in_tx = false;
+  if ((rc = prep(db,
+                 "INSERT INTO equity_history (time, portfolio_id, equity_value, cash_balance, positions_value, "
+                 "daily_pnl, daily_pnl_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                 "ON CONFLICT (time, portfolio_id) DO UPDATE SET equity_value = excluded.equity_value, "
+                 "cash_balance = excluded.cash_balance, positions_value = excluded.positions_value, "
+                 "daily_pnl = excluded.daily_pnl, daily_pnl_pct = excluded.daily_pnl_pct",
+                 &q, err)) ||
+      (rc = exec(db, "BEGIN IMMEDIATE", err)))
+    goto out;
+  in_tx = true;
+  sqlite3_bind_text(q, 2, portfolio_id, -1, SQLITE_STATIC);
+  for (size_t i = 0; i < n; i++) {
+    sqlite3_bind_int64(q, 1, rows[i].time);
+    sqlite3_bind_int64(q, 3, rows[i].equity_value);
+    sqlite3_bind_int64(q, 4, rows[i].cash_balance);
+    sqlite3_bind_int64(q, 5, rows[i].positions_value);
+    bind_opt_amount(q, 6, rows[i].daily_pnl);
+    bind_opt_amount(q, 7, rows[i].daily_pnl_pct);
+    if ((rc = run(db, q, "equity", err)))
+      goto out;
+    sqlite3_reset(q);
+  }
+  if ((rc = exec(db, "COMMIT", err)))
+    goto out;
+  in_tx = false;
+out:
+  if (in_tx)
+    rollback(db);
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_equity(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
+                          apex_equity_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  int r;
+  if ((rc = portfolio_child_total(db, user_id, portfolio_id,
+                                  "SELECT count(*) FROM equity_history WHERE portfolio_id = ?1", total, err)) ||
+      (rc = prep(db,
+                 "SELECT time, equity_value, cash_balance, positions_value, daily_pnl, daily_pnl_pct "
+                 "FROM equity_history WHERE portfolio_id = ?1 ORDER BY time LIMIT ?2 OFFSET ?3",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, portfolio_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 2, limit);
+  sqlite3_bind_int64(q, 3, (int64_t)(page - 1) * limit);
+  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)limit) {
+    apex_equity_row *e = &rows[(*n)++];
+    e->time = sqlite3_column_int64(q, 0);
+    e->equity_value = sqlite3_column_int64(q, 1);
+    e->cash_balance = sqlite3_column_int64(q, 2);
+    e->positions_value = sqlite3_column_int64(q, 3);
+    e->daily_pnl = col_opt_amount(q, 4);
+    e->daily_pnl_pct = col_opt_amount(q, 5);
+  }
+  if (r != SQLITE_DONE && r != SQLITE_ROW)
+    rc = fail(db, r, "equity", err);
+out:
+  if (rc)
+    *n = 0;
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+/* --- API keys --- */
+
+#define KEY_COLS "id, user_id, broker, name, key_hint, is_paper, created_at, last_used_at"
+
+static void read_api_key(sqlite3_stmt *q, apex_api_key_row *r)
+{
+  memset(r, 0, sizeof *r);
+  col_copy(q, 0, r->id, sizeof r->id);
+  col_copy(q, 1, r->user_id, sizeof r->user_id);
+  col_copy(q, 2, r->exchange, sizeof r->exchange);
+  col_copy(q, 3, r->label, sizeof r->label);
+  col_copy(q, 4, r->key_hint, sizeof r->key_hint);
+  r->is_paper = sqlite3_column_int(q, 5) != 0;
+  r->created_at = sqlite3_column_int64(q, 6);
+  r->last_used_at = sqlite3_column_int64(q, 7);
+}
+
+static apex_err sq_api_key_insert(apex_store *s, const apex_api_key_row *r, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db,
+                 "INSERT INTO api_keys (" KEY_COLS ", api_key_enc, api_secret_enc, passphrase_enc) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, r->user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 3, r->exchange, -1, SQLITE_STATIC);
+  bind_text(q, 4, r->label);
+  sqlite3_bind_text(q, 5, r->key_hint, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 6, r->is_paper);
+  sqlite3_bind_int64(q, 7, r->created_at);
+  bind_ms(q, 8, r->last_used_at);
+  sqlite3_bind_text(q, 9, r->api_key_enc, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 10, r->api_secret_enc, -1, SQLITE_STATIC);
+  bind_text(q, 11, r->passphrase_enc);
+  rc = run(db, q, "api key", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_api_key_get(apex_store *s, const char *user_id, const char *id, apex_api_key_row *out,
+                               apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db,
+                 "SELECT " KEY_COLS ", api_key_enc, api_secret_enc, passphrase_enc FROM api_keys "
+                 "WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
+                 &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  bind_text(q, 2, user_id);
+  if ((rc = row(db, q, "api key", err)))
+    goto out;
+  read_api_key(q, out);
+  if (col_dup(q, 8, &out->api_key_enc) || col_dup(q, 9, &out->api_secret_enc) ||
+      col_dup(q, 10, &out->passphrase_enc)) {
+    apex_api_key_row_clear(out);
+    rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+  }
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_api_key_list(apex_store *s, const char *user_id, const apex_page *p, apex_api_key_row *rows,
+                                size_t *n, int64_t *total, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *c = NULL, *q = NULL;
+  apex_err rc;
+  int r;
+  if ((rc = prep(db,
+                 p->desc ? "SELECT " KEY_COLS " FROM api_keys WHERE user_id = ?1 ORDER BY created_at DESC, id DESC "
+                           "LIMIT ?2 OFFSET ?3"
+                         : "SELECT " KEY_COLS " FROM api_keys WHERE user_id = ?1 ORDER BY created_at, id "
+                           "LIMIT ?2 OFFSET ?3",
+                 &q, err)) ||
+      (rc = prep(db, "SELECT count(*) FROM api_keys WHERE user_id = ?1", &c, err)))
+    goto out;
+  sqlite3_bind_text(c, 1, user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 1, user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 2, p->limit);
+  sqlite3_bind_int64(q, 3, (int64_t)(p->page - 1) * p->limit);
+  if ((rc = count_rows(db, c, total, err)))
+    goto out;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)p->limit)
+    read_api_key(q, &rows[(*n)++]);
+  if (r != SQLITE_DONE && r != SQLITE_ROW)
+    rc = fail(db, r, "api keys", err);
+out:
+  if (rc)
+    *n = 0;
+  sqlite3_finalize(c);
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
+static apex_err sq_api_key_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
+{
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  apex_err rc;
+  if ((rc = prep(db, "DELETE FROM api_keys WHERE id = ?1 AND user_id = ?2", &q, err)))
+    goto out;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, user_id, -1, SQLITE_STATIC);
+  rc = changed_one(db, q, "api key", err);
+out:
+  sqlite3_finalize(q);
+  DONE(s, db);
+  return rc;
+}
+
 static const apex_store_ops SQLITE_OPS = {
     .name = "sqlite",
     .close = sq_close,
@@ -1320,4 +1887,19 @@ static const apex_store_ops SQLITE_OPS = {
     .ohlcv_put = sq_ohlcv_put,
     .ohlcv_get = sq_ohlcv_get,
     .ohlcv_symbols = sq_ohlcv_symbols,
+    .portfolio_insert = sq_portfolio_insert,
+    .portfolio_get = sq_portfolio_get,
+    .portfolio_list = sq_portfolio_list,
+    .portfolio_update = sq_portfolio_update,
+    .portfolio_delete = sq_portfolio_delete,
+    .position_put = sq_position_put,
+    .positions = sq_positions,
+    .portfolio_trade_insert = sq_portfolio_trade_insert,
+    .portfolio_trades = sq_portfolio_trades,
+    .equity_put = sq_equity_put,
+    .equity = sq_equity,
+    .api_key_insert = sq_api_key_insert,
+    .api_key_get = sq_api_key_get,
+    .api_key_list = sq_api_key_list,
+    .api_key_delete = sq_api_key_delete,
 };

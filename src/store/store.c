@@ -388,3 +388,175 @@ apex_err apex_store_ohlcv_symbols(apex_store *st, apex_symbol_info **rows, size_
   *n = 0;
   return st->ops->ohlcv_symbols(st, rows, n, err);
 }
+
+void apex_portfolio_row_clear(apex_portfolio_row *r)
+{
+  if (!r)
+    return;
+  free(r->description);
+  r->description = NULL;
+}
+
+/* Secrets are encrypted, but plain or not they leave no copy behind in freed memory. */
+static void wipe_free(char **p)
+{
+  if (!*p)
+    return;
+  volatile char *v = *p;
+  for (size_t i = 0; v[i]; i++)
+    v[i] = 0;
+  free(*p);
+  *p = NULL;
+}
+
+void apex_api_key_row_clear(apex_api_key_row *r)
+{
+  if (!r)
+    return;
+  wipe_free(&r->api_key_enc);
+  wipe_free(&r->api_secret_enc);
+  wipe_free(&r->passphrase_enc);
+}
+
+static bool is_currency(const char *c) { return strlen(c) == 3; }
+
+apex_err apex_store_portfolio_insert(apex_store *s, const apex_portfolio_row *r, apex_error *err)
+{
+  NEED(r && r->id[0] && r->user_id[0] && r->name[0], "portfolio needs an id, a user and a name");
+  NEED(is_currency(r->base_currency), "portfolio base currency must be 3 letters");
+  return s->ops->portfolio_insert(s, r, err);
+}
+
+apex_err apex_store_portfolio_get(apex_store *s, const char *user_id, const char *id, apex_portfolio_row *out,
+                                  apex_error *err)
+{
+  NEED(id && out, "id and output required"); /* user_id NULL: any user's (jobs) */
+  memset(out, 0, sizeof *out);
+  return s->ops->portfolio_get(s, user_id, id, out, err);
+}
+
+apex_err apex_store_portfolio_list(apex_store *s, const char *user_id, const apex_page *p, apex_portfolio_row *rows,
+                                   size_t *n, int64_t *total, apex_error *err)
+{
+  apex_err rc = check_page(p, err);
+  if (rc)
+    return rc;
+  NEED(user_id && rows && n && total, "user id and outputs required");
+  *n = 0;
+  *total = 0;
+  memset(rows, 0, (size_t)p->limit * sizeof *rows);
+  return s->ops->portfolio_list(s, user_id, p, rows, n, total, err);
+}
+
+apex_err apex_store_portfolio_update(apex_store *s, const apex_portfolio_row *r, apex_error *err)
+{
+  NEED(r && r->id[0] && r->user_id[0] && r->name[0], "portfolio needs an id, a user and a name");
+  NEED(is_currency(r->base_currency), "portfolio base currency must be 3 letters");
+  return s->ops->portfolio_update(s, r, err);
+}
+
+apex_err apex_store_portfolio_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
+{
+  NEED(user_id && id, "user id and id required");
+  return s->ops->portfolio_delete(s, user_id, id, err);
+}
+
+apex_err apex_store_position_put(apex_store *s, const apex_position_row *r, apex_error *err)
+{
+  NEED(r && r->id[0] && r->portfolio_id[0] && r->symbol[0], "position needs an id, a portfolio and a symbol");
+  return s->ops->position_put(s, r, err);
+}
+
+/* The paging checks shared by the portfolio sub-resources. */
+#define CHILD_PAGE(rows_ok)                                                                        \
+  do {                                                                                             \
+    apex_page pg_ = {.page = page, .limit = limit};                                                \
+    apex_err rc_ = check_page(&pg_, err);                                                          \
+    if (rc_)                                                                                       \
+      return rc_;                                                                                  \
+    NEED(portfolio_id && (rows_ok) && n && total, "portfolio id and outputs required");            \
+    *n = 0;                                                                                        \
+    *total = 0;                                                                                    \
+  } while (0)
+
+apex_err apex_store_positions(apex_store *s, const char *user_id, const char *portfolio_id, bool open_only, int page,
+                              int limit, apex_position_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  CHILD_PAGE(rows);
+  return s->ops->positions(s, user_id, portfolio_id, open_only, page, limit, rows, n, total, err);
+}
+
+static bool is_side(const char *side) { return !strcmp(side, "BUY") || !strcmp(side, "SELL"); }
+
+apex_err apex_store_portfolio_trade_insert(apex_store *s, const apex_portfolio_trade_row *r, apex_error *err)
+{
+  NEED(r && r->id[0] && r->user_id[0] && r->portfolio_id[0] && r->symbol[0] && r->order_type[0],
+       "trade needs an id, a user, a portfolio, a symbol and an order type");
+  NEED(is_side(r->side), "trade side must be BUY or SELL");
+  return s->ops->portfolio_trade_insert(s, r, err);
+}
+
+apex_err apex_store_portfolio_trades(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
+                                     apex_portfolio_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  CHILD_PAGE(rows);
+  return s->ops->portfolio_trades(s, user_id, portfolio_id, page, limit, rows, n, total, err);
+}
+
+apex_err apex_store_equity_put(apex_store *s, const char *portfolio_id, const apex_equity_row *rows, size_t n,
+                               apex_error *err)
+{
+  NEED(portfolio_id && (rows || !n), "portfolio id and rows required");
+  /* One upsert per key: PostgreSQL's ON CONFLICT cannot touch a row twice in one statement. */
+  for (size_t i = 1; i < n; i++)
+    if (rows[i].time <= rows[i - 1].time)
+      return apex_error_set(err, APEX_EINVAL, "store: equity times must increase (row %zu)", i);
+  if (!n)
+    return APEX_OK;
+  return s->ops->equity_put(s, portfolio_id, rows, n, err);
+}
+
+apex_err apex_store_equity(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
+                           apex_equity_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  CHILD_PAGE(rows);
+  return s->ops->equity(s, user_id, portfolio_id, page, limit, rows, n, total, err);
+}
+
+apex_err apex_store_api_key_insert(apex_store *s, const apex_api_key_row *r, apex_error *err)
+{
+  NEED(r && r->id[0] && r->user_id[0] && r->exchange[0] && r->key_hint[0] && r->api_key_enc && r->api_secret_enc,
+       "API key needs an id, a user, an exchange, a hint and both encrypted texts");
+  /* Only ciphertext may reach the database. */
+  NEED(!strncmp(r->api_key_enc, "v1:", 3) && !strncmp(r->api_secret_enc, "v1:", 3) &&
+           (!r->passphrase_enc || !strncmp(r->passphrase_enc, "v1:", 3)),
+       "API key texts must be encrypted (v1:)");
+  return s->ops->api_key_insert(s, r, err);
+}
+
+apex_err apex_store_api_key_get(apex_store *s, const char *user_id, const char *id, apex_api_key_row *out,
+                                apex_error *err)
+{
+  NEED(id && out, "id and output required");
+  memset(out, 0, sizeof *out);
+  return s->ops->api_key_get(s, user_id, id, out, err);
+}
+
+apex_err apex_store_api_key_list(apex_store *s, const char *user_id, const apex_page *p, apex_api_key_row *rows,
+                                 size_t *n, int64_t *total, apex_error *err)
+{
+  apex_err rc = check_page(p, err);
+  if (rc)
+    return rc;
+  NEED(user_id && rows && n && total, "user id and outputs required");
+  *n = 0;
+  *total = 0;
+  memset(rows, 0, (size_t)p->limit * sizeof *rows);
+  return s->ops->api_key_list(s, user_id, p, rows, n, total, err);
+}
+
+apex_err apex_store_api_key_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
+{
+  NEED(user_id && id, "user id and id required");
+  return s->ops->api_key_delete(s, user_id, id, err);
+}

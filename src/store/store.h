@@ -163,4 +163,103 @@ typedef struct apex_symbol_info {
 /* Every (symbol, timeframe) stored. *rows is malloc'd (caller frees). */
 apex_err apex_store_ohlcv_symbols(apex_store *st, apex_symbol_info **rows, size_t *n, apex_error *err);
 
+/* --- portfolios and what paper/live trading writes into them --- */
+/* A nullable amount: a decimal never takes this value (decimal.h), so it marks SQL NULL. */
+#define APEX_DEC_NONE INT64_MIN
+
+typedef struct apex_portfolio_row {
+  apex_id id, user_id;
+  char name[401];      /* 1-100 characters (UTF-8) */
+  char *description;   /* owned, may be NULL */
+  char base_currency[4];
+  bool is_paper;
+  char broker[51];     /* "": none */
+  apex_dec initial_balance, cash_balance;
+  bool is_active;
+  int64_t created_at, updated_at;
+} apex_portfolio_row;
+void apex_portfolio_row_clear(apex_portfolio_row *r); /* frees the owned string */
+
+typedef struct apex_position_row {
+  apex_id id, portfolio_id;
+  char symbol[33];
+  apex_dec quantity, average_entry_price;
+  apex_dec current_price, unrealized_pnl, unrealized_pnl_pct; /* APEX_DEC_NONE: unknown */
+  bool is_open;
+  int64_t opened_at, closed_at, updated_at; /* closed_at 0: open */
+} apex_position_row;
+
+/* One order and its fill (the spec's Trade, 4.2.4). */
+typedef struct apex_portfolio_trade_row {
+  apex_id id, user_id, portfolio_id;
+  apex_id strategy_id;  /* "": none */
+  char symbol[33];
+  char side[5];         /* BUY, SELL */
+  char order_type[21];  /* MARKET, LIMIT, STOP_LOSS */
+  apex_dec quantity, filled_quantity, commission, slippage;
+  apex_dec price, filled_price, realized_pnl; /* APEX_DEC_NONE: none */
+  char status[21];      /* pending, open, filled, cancelled, failed */
+  char broker_order_id[101];
+  bool is_paper;
+  int64_t created_at, submitted_at, filled_at; /* 0: not yet */
+} apex_portfolio_trade_row;
+
+typedef struct apex_equity_row {
+  int64_t time;
+  apex_dec equity_value, cash_balance, positions_value;
+  apex_dec daily_pnl, daily_pnl_pct; /* APEX_DEC_NONE: none */
+} apex_equity_row;
+
+apex_err apex_store_portfolio_insert(apex_store *s, const apex_portfolio_row *r, apex_error *err);
+/* user_id NULL: any user's (background jobs only). */
+apex_err apex_store_portfolio_get(apex_store *s, const char *user_id, const char *id, apex_portfolio_row *out,
+                                  apex_error *err);
+/* Newest first unless !p->desc; p->status and p->symbol are ignored. rows: caller array of p->limit. */
+apex_err apex_store_portfolio_list(apex_store *s, const char *user_id, const apex_page *p, apex_portfolio_row *rows,
+                                   size_t *n, int64_t *total, apex_error *err);
+/* Writes name, description, base currency, broker, cash balance, is_active and updated_at of the
+ * user's portfolio r->id (r->user_id). */
+apex_err apex_store_portfolio_update(apex_store *s, const apex_portfolio_row *r, apex_error *err);
+/* Deletes it with its positions, trades and equity history. */
+apex_err apex_store_portfolio_delete(apex_store *s, const char *user_id, const char *id, apex_error *err);
+
+/* Inserts or replaces the position r->id; ENOTFOUND if the portfolio does not exist. */
+apex_err apex_store_position_put(apex_store *s, const apex_position_row *r, apex_error *err);
+/* The portfolio's positions (open ones only when open_only), by symbol. ENOTFOUND unless the
+ * portfolio is user_id's (NULL: anyone's). */
+apex_err apex_store_positions(apex_store *s, const char *user_id, const char *portfolio_id, bool open_only, int page,
+                              int limit, apex_position_row *rows, size_t *n, int64_t *total, apex_error *err);
+/* Inserts a trade into r->portfolio_id; ENOTFOUND unless that portfolio is r->user_id's. */
+apex_err apex_store_portfolio_trade_insert(apex_store *s, const apex_portfolio_trade_row *r, apex_error *err);
+/* Newest first (created_at, then id). ENOTFOUND unless the portfolio is user_id's (NULL: anyone's). */
+apex_err apex_store_portfolio_trades(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
+                                     apex_portfolio_trade_row *rows, size_t *n, int64_t *total, apex_error *err);
+/* Upserts points on (time, portfolio) in one transaction; ENOTFOUND if the portfolio does not exist. */
+apex_err apex_store_equity_put(apex_store *s, const char *portfolio_id, const apex_equity_row *rows, size_t n,
+                               apex_error *err);
+/* Oldest first. ENOTFOUND unless the portfolio is user_id's (NULL: anyone's). */
+apex_err apex_store_equity(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
+                           apex_equity_row *rows, size_t *n, int64_t *total, apex_error *err);
+
+/* --- broker API keys: the store keeps what app/apikeys.c encrypted, never plain text --- */
+typedef struct apex_api_key_row {
+  apex_id id, user_id;
+  char exchange[51];   /* binance, kraken, alpaca */
+  char label[401];     /* "": none */
+  char key_hint[33];   /* masked api key, safe to show */
+  char *api_key_enc, *api_secret_enc, *passphrase_enc; /* owned "v1:" texts; passphrase may be NULL */
+  bool is_paper;
+  int64_t created_at, last_used_at; /* last_used_at 0: never */
+} apex_api_key_row;
+void apex_api_key_row_clear(apex_api_key_row *r); /* wipes and frees the owned texts */
+
+apex_err apex_store_api_key_insert(apex_store *s, const apex_api_key_row *r, apex_error *err);
+/* With the encrypted texts. user_id NULL: any user's (execution jobs only). */
+apex_err apex_store_api_key_get(apex_store *s, const char *user_id, const char *id, apex_api_key_row *out,
+                                apex_error *err);
+/* Without the encrypted texts (they stay NULL). Newest first unless !p->desc. */
+apex_err apex_store_api_key_list(apex_store *s, const char *user_id, const apex_page *p, apex_api_key_row *rows,
+                                 size_t *n, int64_t *total, apex_error *err);
+apex_err apex_store_api_key_delete(apex_store *s, const char *user_id, const char *id, apex_error *err);
+
 #endif

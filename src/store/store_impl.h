@@ -64,6 +64,29 @@ typedef struct apex_store_ops {
   apex_err (*ohlcv_get)(apex_store *st, const char *symbol, const char *timeframe, int64_t start, int64_t end,
                         size_t limit, apex_series **out, apex_error *err);
   apex_err (*ohlcv_symbols)(apex_store *st, apex_symbol_info **rows, size_t *n, apex_error *err);
+  apex_err (*portfolio_insert)(apex_store *s, const apex_portfolio_row *r, apex_error *err);
+  apex_err (*portfolio_get)(apex_store *s, const char *user_id, const char *id, apex_portfolio_row *out,
+                            apex_error *err);
+  apex_err (*portfolio_list)(apex_store *s, const char *user_id, const apex_page *p, apex_portfolio_row *rows,
+                             size_t *n, int64_t *total, apex_error *err);
+  apex_err (*portfolio_update)(apex_store *s, const apex_portfolio_row *r, apex_error *err);
+  apex_err (*portfolio_delete)(apex_store *s, const char *user_id, const char *id, apex_error *err);
+  apex_err (*position_put)(apex_store *s, const apex_position_row *r, apex_error *err);
+  apex_err (*positions)(apex_store *s, const char *user_id, const char *portfolio_id, bool open_only, int page,
+                        int limit, apex_position_row *rows, size_t *n, int64_t *total, apex_error *err);
+  apex_err (*portfolio_trade_insert)(apex_store *s, const apex_portfolio_trade_row *r, apex_error *err);
+  apex_err (*portfolio_trades)(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
+                               apex_portfolio_trade_row *rows, size_t *n, int64_t *total, apex_error *err);
+  apex_err (*equity_put)(apex_store *s, const char *portfolio_id, const apex_equity_row *rows, size_t n,
+                         apex_error *err);
+  apex_err (*equity)(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
+                     apex_equity_row *rows, size_t *n, int64_t *total, apex_error *err);
+  apex_err (*api_key_insert)(apex_store *s, const apex_api_key_row *r, apex_error *err);
+  apex_err (*api_key_get)(apex_store *s, const char *user_id, const char *id, apex_api_key_row *out,
+                          apex_error *err);
+  apex_err (*api_key_list)(apex_store *s, const char *user_id, const apex_page *p, apex_api_key_row *rows, size_t *n,
+                           int64_t *total, apex_error *err);
+  apex_err (*api_key_delete)(apex_store *s, const char *user_id, const char *id, apex_error *err);
 } apex_store_ops;
 
 /* A fixed set of connections handed out one at a time: acquire waits while all are busy. */
