@@ -24,6 +24,8 @@ postgresql
 libjwt-dev
 libsodium-dev
 libssl-dev
+openssl
+libcurl4-openssl-dev
 "
 
 missing=""

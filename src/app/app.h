@@ -14,6 +14,7 @@
 #include "core/problems.h"
 #include "jobs/queue.h"
 #include "store/store.h"
+#include "sys/secrets.h"
 
 typedef struct apex_app_settings {
   int backtest_workers;      /* 4 */
@@ -48,6 +49,7 @@ typedef struct apex_app {
   void *mail_ctx;
   struct apex_ratelimit *limits; /* login attempts (users.c) */
   atomic_int stopping;     /* set by apex_app_stop: jobs cancelled by it go back to "pending" */
+  unsigned char enc_key[APEX_SECRETS_KEY_LEN]; /* API_KEY_ENCRYPTION_KEY: broker secrets at rest (apikeys.c) */
 } apex_app;
 
 /* A failed use case: the HTTP status, the spec's numeric code (Appendix B; the status when the spec
@@ -126,6 +128,57 @@ apex_err apex_app_backtest_cancel(apex_app *app, const char *user_id, const char
 apex_json *apex_app_backtest_json(const apex_backtest_row *r);
 /* The job body the queue runs (exposed for tests). */
 void apex_app_backtest_job(void *app, const char *id, const atomic_int *cancel, const atomic_int *timed_out);
+
+/* --- portfolios (portfolios.c). Paper only for now: live portfolios arrive with live trading. --- */
+/* body: {"name", "description"?, "base_currency"? (EUR | USD, default EUR), "is_paper"? (true),
+ * "broker"?, "initial_balance" (> 0, decimal string or number), "is_active"?}; 422 with problems. */
+apex_err apex_app_portfolio_create(apex_app *app, const char *user_id, const char *body, size_t len,
+                                   apex_portfolio_row *out, apex_app_error *e);
+apex_err apex_app_portfolio_get(apex_app *app, const char *user_id, const char *id, apex_portfolio_row *out,
+                                apex_app_error *e);
+/* *items: a new JSON array of the page's portfolios. */
+apex_err apex_app_portfolio_list(apex_app *app, const char *user_id, const apex_page *p, apex_json **items,
+                                 int64_t *total, apex_app_error *e);
+/* Changes any of name, description, base_currency, broker, is_active (the balances and is_paper
+ * cannot change: 422). */
+apex_err apex_app_portfolio_update(apex_app *app, const char *user_id, const char *id, const char *body, size_t len,
+                                   apex_portfolio_row *out, apex_app_error *e);
+apex_err apex_app_portfolio_delete(apex_app *app, const char *user_id, const char *id, apex_app_error *e);
+/* Sub-resources: *items a new JSON array of one page, *total across pages. Another user's
+ * portfolio is 404 everywhere. Positions are the open ones; trades newest first; equity oldest first. */
+apex_err apex_app_portfolio_positions(apex_app *app, const char *user_id, const char *id, int page, int limit,
+                                      apex_json **items, int64_t *total, apex_app_error *e);
+apex_err apex_app_portfolio_trades(apex_app *app, const char *user_id, const char *id, int page, int limit,
+                                   apex_json **items, int64_t *total, apex_app_error *e);
+apex_err apex_app_portfolio_equity(apex_app *app, const char *user_id, const char *id, int page, int limit,
+                                   apex_json **items, int64_t *total, apex_app_error *e);
+/* core/metrics over the equity history and the closed trades; zeros with no history yet. */
+apex_err apex_app_portfolio_performance(apex_app *app, const char *user_id, const char *id, apex_json **out,
+                                        apex_app_error *e);
+apex_json *apex_app_portfolio_json(const apex_portfolio_row *r);
+
+/* --- broker API keys (apikeys.c): secrets encrypted with app->enc_key, never returned --- */
+/* body: {"exchange" (binance | kraken | alpaca), "label", "api_key", "api_secret", "passphrase"?,
+ * "is_paper"?}. Error details never quote a value from the body. */
+apex_err apex_app_api_key_create(apex_app *app, const char *user_id, const char *body, size_t len,
+                                 apex_api_key_row *out, apex_app_error *e);
+apex_err apex_app_api_key_list(apex_app *app, const char *user_id, const apex_page *p, apex_json **items,
+                               int64_t *total, apex_app_error *e);
+apex_err apex_app_api_key_delete(apex_app *app, const char *user_id, const char *id, apex_app_error *e);
+/* id, exchange, label, key_hint, is_paper, created_at, last_used_at: never a secret. */
+apex_json *apex_app_api_key_json(const apex_api_key_row *r);
+
+/* Decrypted credentials for the execution layer. Wipe them with apex_api_credentials_clear. */
+typedef struct apex_api_credentials {
+  char exchange[51];
+  bool is_paper;
+  char *api_key, *api_secret, *passphrase; /* passphrase NULL when none */
+} apex_api_credentials;
+void apex_api_credentials_clear(apex_api_credentials *c);
+/* user_id NULL: any user's (execution jobs). 404 when missing; 500 when the key cannot decrypt
+ * (API_KEY_ENCRYPTION_KEY changed). */
+apex_err apex_app_api_key_credentials(apex_app *app, const char *user_id, const char *id, apex_api_credentials *out,
+                                      apex_app_error *e);
 
 /* Formats ms as ISO 8601 UTC ("2024-01-31T09:30:00Z") into buf (>= 25 bytes). */
 void apex_app_iso_time(int64_t t, char *buf, size_t cap);

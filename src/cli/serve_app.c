@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "sys/log.h"
+#include "sys/mail.h"
 
 static int64_t wall_ms(void)
 {
@@ -30,6 +31,17 @@ static void log_mail(void *ctx, const char *to, const char *subject, const char 
   (void)ctx;
   apex_log_field f[] = {APEX_LOG_S("to", to), APEX_LOG_S("subject", subject), APEX_LOG_S("body", body)};
   apex_log_fields(APEX_LOG_INFO, "mail (no SMTP_URL configured)", f, 3);
+}
+
+/* With SMTP_URL: a real mail. A failure is logged (without the message, which holds a token). */
+static void smtp_mail(void *ctx, const char *to, const char *subject, const char *body)
+{
+  const apex_config *cfg = ctx;
+  apex_error err;
+  if (apex_mail_send(cfg->smtp_url, cfg->smtp_from, to, subject, body, &err)) {
+    apex_log_field f[] = {APEX_LOG_S("to", to), APEX_LOG_S("error", err.msg)};
+    apex_log_fields(APEX_LOG_WARN, "mail not sent", f, 2);
+  }
 }
 
 apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_error *err)
@@ -63,7 +75,8 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
   app->refresh_ttl_s = (int64_t)cfg->jwt_refresh_days * 86400;
   app->auth = (apex_app_auth_ops){hash_password, apex_auth_verify_password, apex_auth_password_ok, apex_auth_email_ok,
                                   issue_access, random_token, token_hash, ctx->keys};
-  app->mail = log_mail;
+  app->mail = cfg->smtp_url[0] ? smtp_mail : log_mail;
+  app->mail_ctx = (void *)cfg;
   if ((rc = apex_app_start(app, err)))
     goto fail;
   return APEX_OK;

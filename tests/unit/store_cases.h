@@ -669,4 +669,269 @@ static void case_threads(apex_store *s)
   }
 }
 
+static void make_portfolio(apex_portfolio_row *r, const char *user_id, const char *name, int64_t created)
+{
+  memset(r, 0, sizeof *r);
+  new_id(r->id);
+  strcpy(r->user_id, user_id);
+  snprintf(r->name, sizeof r->name, "%s", name);
+  strcpy(r->base_currency, "EUR");
+  r->is_paper = true;
+  r->initial_balance = r->cash_balance = 10000 * APEX_DEC_SCALE;
+  r->is_active = true;
+  r->created_at = r->updated_at = created;
+}
+
+static void case_portfolios(apex_store *s)
+{
+  apex_error err = {0};
+  apex_user a, b;
+  apex_portfolio_row pf[3], got, page[2];
+  size_t n;
+  int64_t total;
+  make_user(s, &a);
+  make_user(s, &b);
+  for (int i = 0; i < 3; i++) {
+    make_portfolio(&pf[i], a.id, i == 1 ? "Größe 💶" : "paper", 1700000000000 + i);
+    OK(apex_store_portfolio_insert(s, &pf[i], &err));
+  }
+  pf[1].description = (char *)"second";
+  strcpy(pf[1].broker, "binance");
+  strcpy(pf[1].base_currency, "USD");
+  pf[1].cash_balance = 12345678; /* 0.12345678 */
+  pf[1].is_active = false;
+  pf[1].updated_at = 1700000009000;
+  OK(apex_store_portfolio_update(s, &pf[1], &err));
+  OK(apex_store_portfolio_get(s, a.id, pf[1].id, &got, &err));
+  cr_assert_str_eq(got.name, "Größe 💶");
+  cr_assert_str_eq(got.description, "second");
+  cr_assert_str_eq(got.broker, "binance");
+  cr_assert_str_eq(got.base_currency, "USD");
+  cr_assert_eq(got.initial_balance, 10000 * APEX_DEC_SCALE);
+  cr_assert_eq(got.cash_balance, 12345678);
+  cr_assert(!got.is_active && got.is_paper);
+  cr_assert_eq(got.created_at, 1700000000001);
+  cr_assert_eq(got.updated_at, 1700000009000);
+  apex_portfolio_row_clear(&got);
+
+  apex_page p = {.page = 1, .limit = 2, .desc = true};
+  OK(apex_store_portfolio_list(s, a.id, &p, page, &n, &total, &err));
+  cr_assert_eq(n, 2);
+  cr_assert_eq(total, 3);
+  cr_assert_str_eq(page[0].id, pf[2].id);
+  cr_assert_str_eq(page[1].id, pf[1].id);
+  for (size_t i = 0; i < n; i++)
+    apex_portfolio_row_clear(&page[i]);
+  p.page = 2;
+  OK(apex_store_portfolio_list(s, a.id, &p, page, &n, &total, &err));
+  cr_assert_eq(n, 1);
+  cr_assert_eq(total, 3);
+  cr_assert_str_eq(page[0].id, pf[0].id);
+  apex_portfolio_row_clear(&page[0]);
+  OK(apex_store_portfolio_list(s, b.id, &p, page, &n, &total, &err));
+  cr_assert_eq(n, 0);
+  cr_assert_eq(total, 0);
+
+  /* positions: inserted, replaced, listed open only or all */
+  apex_position_row pos = {0}, pos2, prow[4];
+  new_id(pos.id);
+  strcpy(pos.portfolio_id, pf[0].id);
+  strcpy(pos.symbol, "BTC/USDT");
+  pos.quantity = 50000000; /* 0.5 */
+  pos.average_entry_price = 4200012345678;
+  pos.current_price = APEX_DEC_NONE;
+  pos.unrealized_pnl = -150 * APEX_DEC_SCALE;
+  pos.unrealized_pnl_pct = -7142857;
+  pos.is_open = true;
+  pos.opened_at = pos.updated_at = 1700000100000;
+  OK(apex_store_position_put(s, &pos, &err));
+  pos2 = pos;
+  new_id(pos2.id);
+  strcpy(pos2.symbol, "ETH/USDT");
+  pos2.is_open = false;
+  pos2.closed_at = 1700000200000;
+  OK(apex_store_position_put(s, &pos2, &err));
+  pos.current_price = 4100000000000;
+  pos.updated_at = 1700000300000;
+  OK(apex_store_position_put(s, &pos, &err)); /* replaces */
+  OK(apex_store_positions(s, a.id, pf[0].id, true, 1, 4, prow, &n, &total, &err));
+  cr_assert_eq(n, 1);
+  cr_assert_eq(total, 1);
+  cr_assert_str_eq(prow[0].id, pos.id);
+  cr_assert_str_eq(prow[0].symbol, "BTC/USDT");
+  cr_assert_eq(prow[0].quantity, 50000000);
+  cr_assert_eq(prow[0].average_entry_price, 4200012345678);
+  cr_assert_eq(prow[0].current_price, 4100000000000);
+  cr_assert_eq(prow[0].unrealized_pnl, -150 * APEX_DEC_SCALE);
+  cr_assert_eq(prow[0].unrealized_pnl_pct, -7142857);
+  cr_assert_eq(prow[0].updated_at, 1700000300000);
+  cr_assert_eq(prow[0].closed_at, 0);
+  OK(apex_store_positions(s, a.id, pf[0].id, false, 1, 4, prow, &n, &total, &err));
+  cr_assert_eq(n, 2);
+  cr_assert_eq(total, 2);
+  cr_assert_str_eq(prow[1].symbol, "ETH/USDT");
+  cr_assert(!prow[1].is_open);
+  cr_assert_eq(prow[1].closed_at, 1700000200000);
+  cr_assert_eq(prow[1].current_price, APEX_DEC_NONE);
+  apex_position_row moved = pos;
+  strcpy(moved.portfolio_id, pf[1].id); /* an id cannot change portfolio */
+  ERR(APEX_ENOTFOUND, apex_store_position_put(s, &moved, &err));
+  apex_position_row orphan = pos;
+  new_id(orphan.id);
+  new_id(orphan.portfolio_id);
+  ERR(APEX_ENOTFOUND, apex_store_position_put(s, &orphan, &err));
+
+  /* trades: newest first, nullable amounts kept as none */
+  apex_portfolio_trade_row t[2], trow[3];
+  for (int i = 0; i < 2; i++) {
+    memset(&t[i], 0, sizeof t[i]);
+    new_id(t[i].id);
+    strcpy(t[i].user_id, a.id);
+    strcpy(t[i].portfolio_id, pf[0].id);
+    strcpy(t[i].symbol, "BTC/USDT");
+    strcpy(t[i].side, i ? "SELL" : "BUY");
+    strcpy(t[i].order_type, "MARKET");
+    t[i].quantity = t[i].filled_quantity = 50000000;
+    t[i].price = APEX_DEC_NONE;
+    t[i].filled_price = (42000 + 1000 * i) * APEX_DEC_SCALE;
+    t[i].commission = 2100000000;
+    t[i].slippage = 1;
+    t[i].realized_pnl = i ? 479 * APEX_DEC_SCALE : APEX_DEC_NONE;
+    strcpy(t[i].status, "filled");
+    strcpy(t[i].broker_order_id, "paper-1");
+    t[i].is_paper = true;
+    t[i].created_at = t[i].filled_at = 1700000100000 + i * 1000;
+    OK(apex_store_portfolio_trade_insert(s, &t[i], &err));
+  }
+  OK(apex_store_portfolio_trades(s, a.id, pf[0].id, 1, 3, trow, &n, &total, &err));
+  cr_assert_eq(n, 2);
+  cr_assert_eq(total, 2);
+  cr_assert_str_eq(trow[0].id, t[1].id);
+  cr_assert_str_eq(trow[0].side, "SELL");
+  cr_assert_eq(trow[0].realized_pnl, 479 * APEX_DEC_SCALE);
+  cr_assert_eq(trow[0].filled_price, 43000 * APEX_DEC_SCALE);
+  cr_assert_eq(trow[0].commission, 2100000000);
+  cr_assert_eq(trow[0].slippage, 1);
+  cr_assert_eq(trow[0].filled_at, 1700000101000);
+  cr_assert_eq(trow[0].submitted_at, 0);
+  cr_assert_str_eq(trow[0].strategy_id, "");
+  cr_assert_str_eq(trow[0].broker_order_id, "paper-1");
+  cr_assert_eq(trow[1].price, APEX_DEC_NONE);
+  cr_assert_eq(trow[1].realized_pnl, APEX_DEC_NONE);
+  OK(apex_store_portfolio_trades(s, a.id, pf[0].id, 2, 1, trow, &n, &total, &err));
+  cr_assert_eq(n, 1);
+  cr_assert_str_eq(trow[0].id, t[0].id);
+  apex_portfolio_trade_row theirs = t[0];
+  new_id(theirs.id);
+  strcpy(theirs.user_id, b.id); /* b cannot trade in a's portfolio */
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_trade_insert(s, &theirs, &err));
+
+  /* equity history: across a month boundary (a new partition on PostgreSQL), upserted on time */
+  apex_equity_row eq[3] = {
+      {1698796800000, 10000 * APEX_DEC_SCALE, 10000 * APEX_DEC_SCALE, 0, APEX_DEC_NONE, APEX_DEC_NONE},
+      {1701302400000, 10479 * APEX_DEC_SCALE, 479 * APEX_DEC_SCALE, 10000 * APEX_DEC_SCALE, 479 * APEX_DEC_SCALE,
+       479000000},
+      {1701388800000, 9900 * APEX_DEC_SCALE, 9900 * APEX_DEC_SCALE, 0, -579 * APEX_DEC_SCALE, -552533638},
+  }, erow[3];
+  OK(apex_store_equity_put(s, pf[0].id, eq, 3, &err));
+  eq[2].equity_value = 9901 * APEX_DEC_SCALE;
+  OK(apex_store_equity_put(s, pf[0].id, &eq[2], 1, &err));
+  OK(apex_store_equity(s, a.id, pf[0].id, 1, 3, erow, &n, &total, &err));
+  cr_assert_eq(n, 3);
+  cr_assert_eq(total, 3);
+  for (int i = 0; i < 3; i++) {
+    cr_assert_eq(erow[i].time, eq[i].time);
+    cr_assert_eq(erow[i].equity_value, eq[i].equity_value);
+    cr_assert_eq(erow[i].cash_balance, eq[i].cash_balance);
+    cr_assert_eq(erow[i].positions_value, eq[i].positions_value);
+    cr_assert_eq(erow[i].daily_pnl, eq[i].daily_pnl);
+    cr_assert_eq(erow[i].daily_pnl_pct, eq[i].daily_pnl_pct);
+  }
+  apex_equity_row backwards[2] = {eq[1], eq[0]};
+  ERR(APEX_EINVAL, apex_store_equity_put(s, pf[0].id, backwards, 2, &err));
+  apex_id nobody;
+  new_id(nobody);
+  ERR(APEX_ENOTFOUND, apex_store_equity_put(s, nobody, eq, 1, &err));
+
+  /* another user's portfolio: as if it did not exist, everywhere */
+  apex_portfolio_row their = pf[0];
+  strcpy(their.user_id, b.id);
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_get(s, b.id, pf[0].id, &got, &err));
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_update(s, &their, &err));
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_delete(s, b.id, pf[0].id, &err));
+  ERR(APEX_ENOTFOUND, apex_store_positions(s, b.id, pf[0].id, false, 1, 4, prow, &n, &total, &err));
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_trades(s, b.id, pf[0].id, 1, 3, trow, &n, &total, &err));
+  ERR(APEX_ENOTFOUND, apex_store_equity(s, b.id, pf[0].id, 1, 3, erow, &n, &total, &err));
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_get(s, a.id, "not-a-uuid", &got, &err));
+  OK(apex_store_equity(s, NULL, pf[0].id, 1, 1, erow, &n, &total, &err)); /* jobs: anyone's */
+  cr_assert_eq(n, 1);
+
+  /* deleting takes positions, trades and equity with it */
+  OK(apex_store_portfolio_delete(s, a.id, pf[0].id, &err));
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_get(s, a.id, pf[0].id, &got, &err));
+  ERR(APEX_ENOTFOUND, apex_store_equity(s, NULL, pf[0].id, 1, 3, erow, &n, &total, &err));
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_delete(s, a.id, pf[0].id, &err));
+  ERR(APEX_ENOTFOUND, apex_store_position_put(s, &pos, &err));
+}
+
+static void case_api_keys(apex_store *s)
+{
+  apex_error err = {0};
+  apex_user a, b;
+  apex_api_key_row k[2], got, rows[3];
+  size_t n;
+  int64_t total;
+  make_user(s, &a);
+  make_user(s, &b);
+  for (int i = 0; i < 2; i++) {
+    memset(&k[i], 0, sizeof k[i]);
+    new_id(k[i].id);
+    strcpy(k[i].user_id, a.id);
+    strcpy(k[i].exchange, i ? "kraken" : "binance");
+    strcpy(k[i].label, i ? "" : "main");
+    strcpy(k[i].key_hint, "abcd\xe2\x80\xa6wxyz");
+    k[i].api_key_enc = (char *)"v1:a2V5";
+    k[i].api_secret_enc = (char *)"v1:c2VjcmV0";
+    k[i].passphrase_enc = i ? (char *)"v1:cGFzcw==" : NULL;
+    k[i].is_paper = true;
+    k[i].created_at = 1700000000000 + i;
+    OK(apex_store_api_key_insert(s, &k[i], &err));
+  }
+  apex_api_key_row plain = k[0];
+  new_id(plain.id);
+  plain.api_secret_enc = (char *)"hunter2"; /* never stored unencrypted */
+  ERR(APEX_EINVAL, apex_store_api_key_insert(s, &plain, &err));
+
+  OK(apex_store_api_key_get(s, a.id, k[1].id, &got, &err));
+  cr_assert_str_eq(got.exchange, "kraken");
+  cr_assert_str_eq(got.label, "");
+  cr_assert_str_eq(got.key_hint, "abcd\xe2\x80\xa6wxyz");
+  cr_assert_str_eq(got.api_key_enc, "v1:a2V5");
+  cr_assert_str_eq(got.api_secret_enc, "v1:c2VjcmV0");
+  cr_assert_str_eq(got.passphrase_enc, "v1:cGFzcw==");
+  cr_assert_eq(got.created_at, 1700000000001);
+  apex_api_key_row_clear(&got);
+  cr_assert_null(got.api_secret_enc);
+  OK(apex_store_api_key_get(s, NULL, k[0].id, &got, &err));
+  cr_assert_null(got.passphrase_enc);
+  cr_assert_str_eq(got.label, "main");
+  apex_api_key_row_clear(&got);
+
+  apex_page p = {.page = 1, .limit = 3, .desc = true};
+  OK(apex_store_api_key_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(n, 2);
+  cr_assert_eq(total, 2);
+  cr_assert_str_eq(rows[0].id, k[1].id);
+  cr_assert_null(rows[0].api_key_enc); /* lists carry no ciphertext */
+  cr_assert_null(rows[0].api_secret_enc);
+  OK(apex_store_api_key_list(s, b.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(n, 0);
+
+  ERR(APEX_ENOTFOUND, apex_store_api_key_get(s, b.id, k[0].id, &got, &err));
+  ERR(APEX_ENOTFOUND, apex_store_api_key_delete(s, b.id, k[0].id, &err));
+  OK(apex_store_api_key_delete(s, a.id, k[0].id, &err));
+  ERR(APEX_ENOTFOUND, apex_store_api_key_get(s, a.id, k[0].id, &got, &err));
+  ERR(APEX_ENOTFOUND, apex_store_api_key_delete(s, a.id, k[0].id, &err));
+}
+
 #endif

@@ -37,6 +37,8 @@ Test(store_sqlite, decimals_exact) { case_decimals(st); }
 Test(store_sqlite, backtests) { case_backtests(st); }
 Test(store_sqlite, ohlcv) { case_ohlcv(st); }
 Test(store_sqlite, threads) { case_threads(st); }
+Test(store_sqlite, portfolios) { case_portfolios(st); }
+Test(store_sqlite, api_keys) { case_api_keys(st); }
 
 Test(store_sqlite, status_before_migrating_is_pending)
 {
@@ -46,7 +48,7 @@ Test(store_sqlite, status_before_migrating_is_pending)
   snprintf(path, sizeof path, "sqlite:%s.fresh", db_path);
   cr_assert_eq(apex_store_open(path, 0, &s2, &err), APEX_OK, "%s", err.msg);
   cr_assert_eq(apex_store_migration_status(s2, buf, sizeof buf, &err), APEX_OK, "%s", err.msg);
-  cr_assert_str_eq(buf, "0001_init pending\n");
+  cr_assert_str_eq(buf, "0001_init pending\n0002_api_key_secrets pending\n");
   apex_store_close(s2);
   unlink(path + 7);
 }
