@@ -61,3 +61,19 @@ def test_unfinished_backtest_runs_again_after_restart(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_production_refuses_missing_or_weak_secrets(tmp_path):
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "API_KEY_ENCRYPTION_KEY", "DATABASE_URL")}
+    base.update(APEX_DATA_DIR=str(tmp_path), APP_ENV="production")
+    cases = [({}, "SECRET_KEY"),
+             ({"SECRET_KEY": "your-secret-key-min-32-chars"}, "SECRET_KEY"),
+             ({"SECRET_KEY": "q8Zr2LmX9vTw4NpK7sYb3HcF6gJd1Ae5"}, "API_KEY_ENCRYPTION_KEY"),
+             ({"SECRET_KEY": "q8Zr2LmX9vTw4NpK7sYb3HcF6gJd1Ae5", "API_KEY_ENCRYPTION_KEY": "short"}, "API_KEY_ENCRYPTION_KEY")]
+    for extra, named in cases:
+        r = subprocess.run([BIN, "serve", "--port", "0"], env={**base, **extra}, capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0, (extra, r.stderr)
+        assert named in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        for secret in extra.values():
+            assert len(secret) < 8 or secret not in r.stderr  # never echo a secret
+    assert not os.path.exists(tmp_path / "jwt_private.pem")  # nothing generated in production
