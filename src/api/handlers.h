@@ -52,6 +52,18 @@ H(h_market_symbols);
 H(h_market_ticker);
 H(h_market_ohlcv);
 H(h_market_orderbook);
+H(h_portfolios_list);
+H(h_portfolios_create);
+H(h_portfolios_get);
+H(h_portfolios_update);
+H(h_portfolios_delete);
+H(h_portfolios_positions);
+H(h_portfolios_trades);
+H(h_portfolios_performance);
+H(h_portfolios_equity);
+H(h_apikeys_list);
+H(h_apikeys_create);
+H(h_apikeys_delete);
 #undef H
 
 #endif

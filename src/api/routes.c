@@ -41,6 +41,20 @@ const apex_route apex_api_routes[] = {
     {GET, "/api/v1/backtests/{id}/equity", h_backtests_equity, true, "backtests.equity", 0},
     {GET, "/api/v1/backtests/{id}/report", h_backtests_report, true, "backtests.report", 0},
 
+    {GET, "/api/v1/portfolios", h_portfolios_list, true, "portfolios.list", 0},
+    {POST, "/api/v1/portfolios", h_portfolios_create, true, "portfolios.create", 0},
+    {GET, "/api/v1/portfolios/{id}", h_portfolios_get, true, "portfolios.get", 0},
+    {PUT, "/api/v1/portfolios/{id}", h_portfolios_update, true, "portfolios.update", 0},
+    {DEL, "/api/v1/portfolios/{id}", h_portfolios_delete, true, "portfolios.delete", 0},
+    {GET, "/api/v1/portfolios/{id}/positions", h_portfolios_positions, true, "portfolios.positions", 0},
+    {GET, "/api/v1/portfolios/{id}/trades", h_portfolios_trades, true, "portfolios.trades", 0},
+    {GET, "/api/v1/portfolios/{id}/performance", h_portfolios_performance, true, "portfolios.performance", 0},
+    {GET, "/api/v1/portfolios/{id}/equity", h_portfolios_equity, true, "portfolios.equity", 0},
+
+    {GET, "/api/v1/api-keys", h_apikeys_list, true, "api_keys.list", 0},
+    {POST, "/api/v1/api-keys", h_apikeys_create, true, "api_keys.create", 0},
+    {DEL, "/api/v1/api-keys/{id}", h_apikeys_delete, true, "api_keys.delete", 0},
+
     {GET, "/api/v1/market/symbols", h_market_symbols, true, "market.symbols", 0},
     {GET, "/api/v1/market/ticker/{symbol*}", h_market_ticker, true, "market.ticker", 0},
     {GET, "/api/v1/market/ohlcv/{symbol*}", h_market_ohlcv, true, "market.ohlcv", 0},

@@ -78,6 +78,7 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
   if ((rc = apex_jwt_keys_new(ctx->secrets.jwt_private_pem, ctx->secrets.jwt_private_len, ctx->secrets.jwt_public_pem,
                               ctx->secrets.jwt_public_len, &ctx->keys, err)))
     goto fail;
+  memcpy(app->enc_key, ctx->secrets.enc_key, sizeof app->enc_key); /* broker API keys at rest */
   app->settings = (apex_app_settings){cfg->backtest_workers, cfg->backtest_timeout_s, cfg->feature_live_trading};
   app->now_ms = wall_ms;
   app->access_ttl_s = (int64_t)cfg->jwt_access_minutes * 60;
@@ -103,6 +104,7 @@ void apex_serve_app_close(apex_serve_ctx *ctx)
   apex_jwt_keys_free(ctx->keys);
   ctx->keys = NULL;
   apex_secrets_free(&ctx->secrets);
+  explicit_bzero(ctx->app.enc_key, sizeof ctx->app.enc_key);
 }
 
 apex_err apex_serve_demo_account(apex_serve_ctx *ctx, apex_error *err)
