@@ -54,6 +54,7 @@ bench: build
 	@$(BUILD)/bench/bench_load
 	@$(BUILD)/bench/bench_backtest
 	@$(BUILD)/bench/ingest   # PostgreSQL too when APEX_TEST_PG_URL is set
+	@sh bench/api.sh $(APEX)
 
 fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAPEX_FUZZ=ON -DAPEX_TESTS=OFF >/dev/null

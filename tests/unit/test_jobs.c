@@ -1,0 +1,110 @@
+/* The in-process job queue: every job runs once, at most `workers` at a time; cancel drops a
+ * queued job and raises a running job's flag; the watchdog raises cancel and timed_out on a job
+ * past its time (the API reports that as 3002); stop waits for the workers. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "jobs/queue.h"
+
+typedef struct ctx {
+  atomic_int ran, running, max_running, saw_timeout, saw_cancel;
+} ctx;
+
+static void sleep_ms(int ms)
+{
+  struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+}
+
+/* "wait" jobs run until cancelled; others take 20 ms. */
+static void job(void *p, const char *id, const atomic_int *cancel, const atomic_int *timed_out)
+{
+  ctx *c = p;
+  int now = atomic_fetch_add(&c->running, 1) + 1;
+  int seen = atomic_load(&c->max_running);
+  while (now > seen && !atomic_compare_exchange_weak(&c->max_running, &seen, now))
+    ;
+  if (!strncmp(id, "wait", 4)) {
+    for (int i = 0; i < 500 && !atomic_load(cancel); i++)
+      sleep_ms(10);
+    if (atomic_load(timed_out))
+      atomic_fetch_add(&c->saw_timeout, 1);
+    else if (atomic_load(cancel))
+      atomic_fetch_add(&c->saw_cancel, 1);
+  } else {
+    sleep_ms(20);
+  }
+  atomic_fetch_sub(&c->running, 1);
+  atomic_fetch_add(&c->ran, 1);
+}
+
+Test(jobs, every_job_runs_once_within_the_worker_limit)
+{
+  ctx c = {0};
+  apex_jobs *q;
+  cr_assert_eq(apex_jobs_start(3, 60, job, &c, &q), APEX_OK);
+  for (int i = 0; i < 20; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "job%d", i);
+    cr_assert_eq(apex_jobs_submit(q, id), APEX_OK);
+  }
+  for (int i = 0; i < 300 && atomic_load(&c.ran) < 20; i++)
+    sleep_ms(10);
+  cr_expect_eq(atomic_load(&c.ran), 20);
+  cr_expect_leq(atomic_load(&c.max_running), 3);
+  cr_expect_geq(atomic_load(&c.max_running), 2, "workers ran in parallel");
+  apex_jobs_stop(q, false);
+}
+
+Test(jobs, cancel_drops_queued_and_flags_running)
+{
+  ctx c = {0};
+  apex_jobs *q;
+  cr_assert_eq(apex_jobs_start(1, 60, job, &c, &q), APEX_OK);
+  apex_jobs_submit(q, "wait-1");
+  apex_jobs_submit(q, "queued");
+  sleep_ms(50);
+  size_t queued, running;
+  apex_jobs_counts(q, &queued, &running);
+  cr_expect_eq(queued, 1);
+  cr_expect_eq(running, 1);
+  cr_expect(apex_jobs_cancel(q, "queued"), "a queued job is known");
+  cr_expect(apex_jobs_cancel(q, "wait-1"), "a running job is known");
+  cr_expect_not(apex_jobs_cancel(q, "never"), "an unknown job is not");
+  for (int i = 0; i < 200 && atomic_load(&c.ran) < 1; i++)
+    sleep_ms(10);
+  sleep_ms(50);
+  cr_expect_eq(atomic_load(&c.ran), 1, "the dropped job never ran");
+  cr_expect_eq(atomic_load(&c.saw_cancel), 1);
+  cr_expect_eq(atomic_load(&c.saw_timeout), 0);
+  apex_jobs_stop(q, false);
+}
+
+Test(jobs, watchdog_times_out_a_long_job, .timeout = 10)
+{
+  ctx c = {0};
+  apex_jobs *q;
+  cr_assert_eq(apex_jobs_start(1, 1, job, &c, &q), APEX_OK);
+  apex_jobs_submit(q, "wait-long");
+  for (int i = 0; i < 400 && atomic_load(&c.ran) < 1; i++)
+    sleep_ms(10);
+  cr_expect_eq(atomic_load(&c.saw_timeout), 1, "timed_out raised after the 1 s limit");
+  apex_jobs_stop(q, false);
+}
+
+Test(jobs, stop_cancels_running_jobs_and_waits_for_them)
+{
+  ctx c = {0};
+  apex_jobs *q;
+  cr_assert_eq(apex_jobs_start(2, 60, job, &c, &q), APEX_OK);
+  apex_jobs_submit(q, "wait-a");
+  apex_jobs_submit(q, "wait-b");
+  sleep_ms(50);
+  apex_jobs_stop(q, true); /* returns only once both workers have finished */
+  cr_expect_eq(atomic_load(&c.ran), 2);
+  cr_expect_eq(atomic_load(&c.saw_cancel), 2);
+}
