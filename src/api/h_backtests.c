@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/timeframe.h"
 #include "app/ids.h"
 
 static int one(apex_res *res, int status, apex_backtest_row *r)
@@ -126,9 +127,9 @@ int h_backtests_trades(apex_req *req, apex_res *res, void *app)
   for (size_t i = 0; i < n; i++) {
     apex_json *t = apex_json_new_object();
     char tb[40];
-    apex_app_iso_time(rows[i].entry_time, tb, sizeof tb);
+    apex_time_iso(rows[i].entry_time, tb, sizeof tb);
     apex_json_object_set(t, "entry_time", apex_json_new_string(tb));
-    apex_app_iso_time(rows[i].exit_time, tb, sizeof tb);
+    apex_time_iso(rows[i].exit_time, tb, sizeof tb);
     apex_json_object_set(t, "exit_time", apex_json_new_string(tb));
     apex_json_object_set(t, "side", apex_json_new_string("long"));
     apex_json_object_set(t, "quantity", dec(rows[i].quantity));
@@ -177,7 +178,7 @@ int h_backtests_equity(apex_req *req, apex_res *res, void *app)
   for (size_t i = 0; i < n; i++) {
     apex_json *pt = apex_json_new_object();
     char tb[40];
-    apex_app_iso_time(times[i], tb, sizeof tb);
+    apex_time_iso(times[i], tb, sizeof tb);
     apex_json_object_set(pt, "time", apex_json_new_string(tb));
     apex_json_object_set(pt, "equity", apex_json_new_number(values[i]));
     apex_json_array_append(items, pt);

@@ -25,9 +25,9 @@ int h_market_symbols(apex_req *req, apex_res *res, void *app)
     char tb[40];
     apex_json_object_set(o, "symbol", apex_json_new_string(rows[i].symbol));
     apex_json_object_set(o, "timeframe", apex_json_new_string(rows[i].timeframe));
-    apex_app_iso_time(rows[i].first, tb, sizeof tb);
+    apex_time_iso(rows[i].first, tb, sizeof tb);
     apex_json_object_set(o, "first", apex_json_new_string(tb));
-    apex_app_iso_time(rows[i].last, tb, sizeof tb);
+    apex_time_iso(rows[i].last, tb, sizeof tb);
     apex_json_object_set(o, "last", apex_json_new_string(tb));
     apex_json_object_set(o, "candles", apex_json_new_integer(rows[i].count));
     apex_json_array_append(items, o);
@@ -73,7 +73,7 @@ static int candles_json(apex_res *res, const apex_series *s, size_t from, const 
   for (size_t i = from; i < s->n; i++) {
     apex_json *o = apex_json_new_object();
     char tb[40];
-    apex_app_iso_time(s->time[i], tb, sizeof tb);
+    apex_time_iso(s->time[i], tb, sizeof tb);
     apex_json_object_set(o, "time", apex_json_new_string(tb));
     apex_json_object_set(o, "open", apex_json_new_number(s->open[i]));
     apex_json_object_set(o, "high", apex_json_new_number(s->high[i]));
@@ -171,7 +171,7 @@ int h_market_ticker(apex_req *req, apex_res *res, void *app)
   }
   apex_json *j = apex_json_new_object();
   char tb[40];
-  apex_app_iso_time(s->time[0], tb, sizeof tb);
+  apex_time_iso(s->time[0], tb, sizeof tb);
   apex_json_object_set(j, "symbol", apex_json_new_string(symbol));
   apex_json_object_set(j, "price", apex_json_new_number(s->close[0]));
   apex_json_object_set(j, "timestamp", apex_json_new_string(tb));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/timeframe.h"
 
 static int one(apex_res *res, int status, apex_strategy_row *r)
 {
@@ -147,7 +148,7 @@ int h_strategies_versions(apex_req *req, apex_res *res, void *app)
   for (size_t i = 0; i < n; i++) {
     apex_json *v = apex_json_new_object(), *doc = NULL;
     char when[40];
-    apex_app_iso_time(rows[i].updated_at ? rows[i].updated_at : rows[i].created_at, when, sizeof when);
+    apex_time_iso(rows[i].updated_at ? rows[i].updated_at : rows[i].created_at, when, sizeof when);
     apex_json_object_set(v, "version", apex_json_new_integer(rows[i].version));
     apex_json_object_set(v, "created_at", apex_json_new_string(when));
     if (rows[i].definition &&

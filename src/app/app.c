@@ -20,16 +20,6 @@ apex_err apex_app_fail(apex_app_error *e, int status, int code, const char *titl
   return APEX_EINVAL;
 }
 
-void apex_app_iso_time(int64_t t, char *buf, size_t cap)
-{
-  int64_t days = t >= 0 ? t / APEX_MS_DAY : -((-t + APEX_MS_DAY - 1) / APEX_MS_DAY), y;
-  int64_t ms = t - days * APEX_MS_DAY;
-  int m, d;
-  apex_civil_from_days(days, &y, &m, &d);
-  snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, (int)(ms / 3600000),
-           (int)(ms / 60000 % 60), (int)(ms / 1000 % 60));
-}
-
 apex_err apex_app_start(apex_app *app, apex_error *err)
 {
   apex_id *ids = NULL;

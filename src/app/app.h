@@ -180,7 +180,5 @@ void apex_api_credentials_clear(apex_api_credentials *c);
 apex_err apex_app_api_key_credentials(apex_app *app, const char *user_id, const char *id, apex_api_credentials *out,
                                       apex_app_error *e);
 
-/* Formats ms as ISO 8601 UTC ("2024-01-31T09:30:00Z") into buf (>= 25 bytes). */
-void apex_app_iso_time(int64_t t, char *buf, size_t cap);
 
 #endif

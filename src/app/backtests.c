@@ -8,6 +8,7 @@
 #include "app/app.h"
 #include "app/ids.h"
 #include "core/backtest.h"
+#include "core/backtest_json.h"
 #include "core/resample.h"
 #include "core/strategy.h"
 #include "core/timeframe.h"
@@ -72,7 +73,6 @@ static apex_err load_candles(apex_app *app, const char *symbol, const char *tf_t
   return rc;
 }
 
-static void iso(int64_t t, char *b, size_t cap) { apex_app_iso_time(t, b, cap); }
 
 apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char *body, size_t len,
                                   apex_backtest_row *out, apex_app_error *e)
@@ -122,9 +122,9 @@ apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char
   if (in_range < 2) {
     char a[40] = "the beginning", b[40] = "the end";
     if (cfg.start_ms != INT64_MIN)
-      iso(cfg.start_ms, a, sizeof a);
+      apex_time_iso(cfg.start_ms, a, sizeof a);
     if (cfg.end_ms != INT64_MAX)
-      iso(cfg.end_ms, b, sizeof b);
+      apex_time_iso(cfg.end_ms, b, sizeof b);
     apex_app_fail(e, 422, 3001, "Insufficient data", "no %s %s candles stored between %s and %s (import some with "
                   "'apextrade data import')", srow.symbol, srow.timeframe, a, b);
     goto out;
@@ -198,7 +198,7 @@ static apex_json *when(int64_t t)
   char b[40];
   if (!t)
     return apex_json_new_null();
-  iso(t, b, sizeof b);
+  apex_time_iso(t, b, sizeof b);
   return apex_json_new_string(b);
 }
 
@@ -266,45 +266,12 @@ static void on_progress(void *ctx, double pct, int64_t t)
 static apex_json *result_json(const apex_backtest_result *r, const apex_series *s, const apex_backtest_opts *o,
                               double engine_s)
 {
-  const apex_metrics *m = &r->metrics;
-  apex_json *j = apex_json_new_object(), *a = apex_json_new_array();
-  char tb[40];
-  apex_json_object_set(j, "final_capital", dec(r->final_cash));
-  apex_json_object_set(j, "total_return_pct", apex_json_new_number(m->total_return_pct));
-  apex_json_object_set(j, "cagr_pct", apex_json_new_number(m->cagr_pct));
-  apex_json_object_set(j, "sharpe_ratio", apex_json_new_number(m->sharpe_ratio));
-  apex_json_object_set(j, "sortino_ratio", apex_json_new_number(m->sortino_ratio));
-  apex_json_object_set(j, "max_drawdown_pct", apex_json_new_number(m->max_drawdown_pct));
-  apex_json_object_set(j, "max_drawdown_duration_days", apex_json_new_number((double)m->max_drawdown_duration_ms / 86400000.0));
-  apex_json_object_set(j, "win_rate_pct", apex_json_new_number(m->win_rate_pct));
-  apex_json_object_set(j, "total_trades", apex_json_new_integer((int64_t)m->total_trades));
-  apex_json_object_set(j, "profit_factor", apex_json_new_number(m->profit_factor));
-  apex_json_object_set(j, "avg_trade_pct", apex_json_new_number(m->avg_trade_pct));
-  apex_json_object_set(j, "best_trade_pct", apex_json_new_number(m->best_trade_pct));
-  apex_json_object_set(j, "worst_trade_pct", apex_json_new_number(m->worst_trade_pct));
-  apex_json_object_set(j, "exposure_pct", apex_json_new_number(m->exposure_pct));
-  apex_json_object_set(j, "total_commission", dec(r->total_commission));
-  for (size_t i = 0; i < m->n_monthly; i++) {
-    apex_json *e = apex_json_new_object();
-    char mb[16];
-    snprintf(mb, sizeof mb, "%04d-%02d", m->monthly[i].year, m->monthly[i].month);
-    apex_json_object_set(e, "month", apex_json_new_string(mb));
-    apex_json_object_set(e, "return_pct", apex_json_new_number(m->monthly[i].return_pct));
-    apex_json_array_append(a, e);
+  apex_json *j = apex_json_new_object(), *stats = apex_json_new_object();
+  if (!j || apex_backtest_json_fill(j, r, s, o, MAX_CURVE)) {
+    apex_json_free(j);
+    apex_json_free(stats);
+    return NULL;
   }
-  apex_json_object_set(j, "monthly_returns", a);
-  a = apex_json_new_array();
-  size_t step = r->n_equity > MAX_CURVE ? (r->n_equity + MAX_CURVE - 1) / MAX_CURVE : 1;
-  for (size_t k = 0; k < r->n_equity; k += step) {
-    size_t i = k + step >= r->n_equity ? r->n_equity - 1 : k; /* always end on the last candle */
-    apex_json *e = apex_json_new_object();
-    iso(s->time[r->first_bar + apex_backtest_equity_offset(r, o, i)], tb, sizeof tb);
-    apex_json_object_set(e, "time", apex_json_new_string(tb));
-    apex_json_object_set(e, "equity", apex_json_new_number(r->equity[i]));
-    apex_json_array_append(a, e);
-  }
-  apex_json_object_set(j, "equity_curve", a);
-  apex_json *stats = apex_json_new_object();
   apex_json_object_set(stats, "bars", apex_json_new_integer((int64_t)r->bars));
   apex_json_object_set(stats, "engine_seconds", apex_json_new_number(engine_s));
   apex_json_object_set(j, "stats", stats);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "core/timeframe.h"
 #include "app/ids.h"
 #include "core/metrics.h"
 
@@ -265,7 +266,7 @@ static apex_json *when(int64_t t)
   char b[40];
   if (!t)
     return apex_json_new_null();
-  apex_app_iso_time(t, b, sizeof b);
+  apex_time_iso(t, b, sizeof b);
   return apex_json_new_string(b);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "core/timeframe.h"
 #include "app/ids.h"
 
 #define RESET_TTL_S (30 * 60)
@@ -348,7 +349,7 @@ apex_json *apex_app_user_json(const apex_user *u)
   apex_json_object_set(j, "preferred_currency", apex_json_new_string(u->preferred_currency));
   apex_json_object_set(j, "is_active", apex_json_new_bool(u->is_active));
   apex_json_object_set(j, "is_verified", apex_json_new_bool(u->is_verified));
-  apex_app_iso_time(u->created_at, b, sizeof b);
+  apex_time_iso(u->created_at, b, sizeof b);
   apex_json_object_set(j, "created_at", apex_json_new_string(b));
   return j;
 }

@@ -11,6 +11,7 @@
 #include "base/json.h"
 #include "cli/cli.h"
 #include "core/backtest.h"
+#include "core/backtest_json.h"
 #include "core/resample.h"
 #include "core/strategy.h"
 #include "core/timeframe.h"
@@ -165,8 +166,6 @@ static int apply_overrides(const args *a, apex_backtest_config *c)
   return 0;
 }
 
-static void iso_time(int64_t t, char *buf, size_t cap);
-
 /* Brings the candles to the strategy's timeframe; warnings about gaps go to warn. */
 static int fit_timeframe(const apex_strategy *st, const char *path, apex_series **s, char *warn, size_t cap)
 {
@@ -202,7 +201,7 @@ static int fit_timeframe(const apex_strategy *st, const char *path, apex_series 
       (always_open || g.largest_ms > 4 * APEX_MS_DAY)) {
     char from[40];
     apex_timeframe_str(have, a, sizeof a);
-    iso_time(g.largest_start, from, sizeof from);
+    apex_time_iso(g.largest_start, from, sizeof from);
     snprintf(warn, cap, "%zu missing %s candles in %zu gaps, the largest %.1f days from %s (gaps are not filled)",
              g.missing, a, g.gaps, (double)g.largest_ms / (double)APEX_MS_DAY, from);
   }
@@ -232,17 +231,6 @@ static void fmt_dec(apex_dec d, char *buf, size_t cap)
     snprintf(buf, cap, "?");
 }
 
-/* Writes t as an ISO 8601 UTC text. */
-static void iso_time(int64_t t, char *buf, size_t cap)
-{
-  int64_t days = t >= 0 ? t / 86400000 : -((-t + 86399999) / 86400000), y;
-  int64_t ms = t - days * 86400000;
-  int m, d;
-  apex_civil_from_days(days, &y, &m, &d);
-  snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, (int)(ms / 3600000),
-           (int)(ms / 60000 % 60), (int)(ms / 1000 % 60));
-}
-
 static apex_json *num(double x) { return apex_json_new_number(x); }
 static apex_json *dec(apex_dec d)
 {
@@ -254,70 +242,33 @@ static apex_json *dec(apex_dec d)
 static apex_json *result_json(const apex_strategy *st, const apex_series *s, const apex_backtest_result *r,
                               const apex_backtest_opts *o, double load_s, double engine_s, const char *warning)
 {
-  const apex_metrics *m = &r->metrics;
   apex_json *j = apex_json_new_object(), *a;
   char tb[40];
+  if (!j)
+    return NULL;
   apex_json_object_set(j, "backtest_id", apex_json_new_null());
   apex_json_object_set(j, "strategy", apex_json_new_string(st->name));
   apex_json_object_set(j, "asset", apex_json_new_string(st->asset));
   apex_json_object_set(j, "timeframe", apex_json_new_string(st->timeframe_text));
-  iso_time(s->time[r->first_bar], tb, sizeof tb);
+  apex_time_iso(s->time[r->first_bar], tb, sizeof tb);
   apex_json_object_set(j, "start_date", apex_json_new_string(tb));
-  iso_time(s->time[r->first_bar + r->bars - 1], tb, sizeof tb);
+  apex_time_iso(s->time[r->first_bar + r->bars - 1], tb, sizeof tb);
   apex_json_object_set(j, "end_date", apex_json_new_string(tb));
   apex_json_object_set(j, "initial_capital", num(o->cfg.initial_capital));
   apex_json_object_set(j, "commission_pct", num(o->cfg.commission_pct));
   apex_json_object_set(j, "slippage_pct", num(o->cfg.slippage_pct));
-  apex_json_object_set(j, "total_return_pct", num(m->total_return_pct));
-  apex_json_object_set(j, "cagr_pct", num(m->cagr_pct));
-  apex_json_object_set(j, "sharpe_ratio", num(m->sharpe_ratio));
-  apex_json_object_set(j, "sortino_ratio", num(m->sortino_ratio));
-  apex_json_object_set(j, "max_drawdown_pct", num(m->max_drawdown_pct));
-  apex_json_object_set(j, "max_drawdown_duration_days", num((double)m->max_drawdown_duration_ms / 86400000.0));
-  apex_json_object_set(j, "win_rate_pct", num(m->win_rate_pct));
-  apex_json_object_set(j, "total_trades", apex_json_new_integer((int64_t)m->total_trades));
-  apex_json_object_set(j, "winning_trades", apex_json_new_integer((int64_t)m->winning_trades));
-  apex_json_object_set(j, "losing_trades", apex_json_new_integer((int64_t)m->losing_trades));
-  apex_json_object_set(j, "profit_factor", num(m->profit_factor));
-  apex_json_object_set(j, "avg_trade_pct", num(m->avg_trade_pct));
-  apex_json_object_set(j, "best_trade_pct", num(m->best_trade_pct));
-  apex_json_object_set(j, "worst_trade_pct", num(m->worst_trade_pct));
-  apex_json_object_set(j, "exposure_pct", num(m->exposure_pct));
-  apex_json_object_set(j, "final_capital", dec(r->final_cash));
-  apex_json_object_set(j, "total_commission", dec(r->total_commission));
-  apex_json_object_set(j, "halted_by_max_drawdown", apex_json_new_bool(r->halted));
-
-  a = apex_json_new_array();
-  for (size_t i = 0; i < m->n_monthly; i++) {
-    apex_json *e = apex_json_new_object();
-    char mb[16];
-    snprintf(mb, sizeof mb, "%04d-%02d", m->monthly[i].year, m->monthly[i].month);
-    apex_json_object_set(e, "month", apex_json_new_string(mb));
-    apex_json_object_set(e, "return_pct", num(m->monthly[i].return_pct));
-    apex_json_array_append(a, e);
+  if (apex_backtest_json_fill(j, r, s, o, MAX_CURVE_POINTS)) {
+    apex_json_free(j);
+    return NULL;
   }
-  apex_json_object_set(j, "monthly_returns", a);
-
-  a = apex_json_new_array();
-  /* At most MAX_CURVE_POINTS, evenly spaced, always ending on the last candle. */
-  size_t step = r->n_equity > MAX_CURVE_POINTS ? (r->n_equity + MAX_CURVE_POINTS - 1) / MAX_CURVE_POINTS : 1;
-  for (size_t i = 0; i < r->n_equity; i += step) {
-    size_t k = i + step >= r->n_equity ? r->n_equity - 1 : i;
-    apex_json *e = apex_json_new_object();
-    iso_time(s->time[r->first_bar + apex_backtest_equity_offset(r, o, k)], tb, sizeof tb);
-    apex_json_object_set(e, "time", apex_json_new_string(tb));
-    apex_json_object_set(e, "equity", num(r->equity[k]));
-    apex_json_array_append(a, e);
-  }
-  apex_json_object_set(j, "equity_curve", a);
 
   a = apex_json_new_array();
   for (size_t i = 0; i < r->n_trades; i++) {
     const apex_bt_trade *t = &r->trades[i];
     apex_json *e = apex_json_new_object();
-    iso_time(t->entry_time, tb, sizeof tb);
+    apex_time_iso(t->entry_time, tb, sizeof tb);
     apex_json_object_set(e, "entry_time", apex_json_new_string(tb));
-    iso_time(t->exit_time, tb, sizeof tb);
+    apex_time_iso(t->exit_time, tb, sizeof tb);
     apex_json_object_set(e, "exit_time", apex_json_new_string(tb));
     apex_json_object_set(e, "side", apex_json_new_string("long"));
     apex_json_object_set(e, "quantity", dec(t->qty));
@@ -418,8 +369,8 @@ static void print_summary(const apex_strategy *st, const char *data, const apex_
     apex_format_time(s->time[r->first_bar], rep, t0, sizeof t0);
     apex_format_time(s->time[r->first_bar + r->bars - 1], rep, t1, sizeof t1);
   } else { /* epoch numbers tell a person nothing */
-    iso_time(s->time[r->first_bar], t0, sizeof t0);
-    iso_time(s->time[r->first_bar + r->bars - 1], t1, sizeof t1);
+    apex_time_iso(s->time[r->first_bar], t0, sizeof t0);
+    apex_time_iso(s->time[r->first_bar + r->bars - 1], t1, sizeof t1);
   }
   fmt_dec(r->final_cash, fin, sizeof fin);
   fmt_dec(r->total_commission, com, sizeof com);

@@ -3,6 +3,8 @@
  * calendar months from January 1970, so every bucket is calendar-aligned in UTC. */
 #include "core/timeframe.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,4 +293,14 @@ apex_err apex_gaps_count(const int64_t *t, size_t n, apex_timeframe tf, apex_gap
     }
   }
   return APEX_OK;
+}
+
+void apex_time_iso(int64_t t, char *buf, size_t cap)
+{
+  int64_t days = t >= 0 ? t / APEX_MS_DAY : -((-t + APEX_MS_DAY - 1) / APEX_MS_DAY), y;
+  int64_t ms = t - days * APEX_MS_DAY;
+  int m, d;
+  apex_civil_from_days(days, &y, &m, &d);
+  snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, (int)(ms / 3600000),
+           (int)(ms / 60000 % 60), (int)(ms / 1000 % 60));
 }
