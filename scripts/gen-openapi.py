@@ -141,7 +141,7 @@ schemas = {
  "StrategyPage": obj({"items": {"type": "array", "items": ref("Strategy")}, "total": I, "page": I, "limit": I}),
  "BacktestConfig": obj({"strategy_id": S, "start_date": S, "end_date": S, "initial_capital": N, "commission_pct": N, "slippage_pct": N}),
  "Backtest": obj({"id": S, "backtest_id": S, "strategy_id": S, "status": S, "progress_pct": I, "start_date": S, "end_date": S,
-                  "initial_capital": DEC, "commission_pct": N, "slippage_pct": N, "error_message": S,
+                  "initial_capital": DEC, "commission_pct": N, "slippage_pct": N, "error_message": S, "error_code": I,
                   "final_capital": DEC, "total_return_pct": N, "cagr_pct": N, "sharpe_ratio": N, "sortino_ratio": N,
                   "max_drawdown_pct": N, "win_rate_pct": N, "total_trades": I, "profit_factor": N,
                   "monthly_returns": {"type": "array"}, "equity_curve": {"type": "array"}, "stats": {"type": "object"},

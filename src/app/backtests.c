@@ -226,6 +226,12 @@ apex_json *apex_app_backtest_json(const apex_backtest_row *r)
   apex_json_object_set(j, "commission_pct", apex_json_new_number(apex_dec_to_double(r->commission_pct)));
   apex_json_object_set(j, "slippage_pct", apex_json_new_number(apex_dec_to_double(r->slippage_pct)));
   apex_json_object_set(j, "error_message", r->error_message ? apex_json_new_string(r->error_message) : apex_json_new_null());
+  /* Failures are stored as "3001: ..." / "3002: ...": give clients the spec's code as a number. */
+  int code = 0;
+  if (r->error_message && sscanf(r->error_message, "%4d:", &code) == 1 && code >= 1000 && code <= 5999)
+    apex_json_object_set(j, "error_code", apex_json_new_integer(code));
+  else if (!strcmp(r->status, "cancelled"))
+    apex_json_object_set(j, "error_code", apex_json_new_integer(3003));
   apex_json_object_set(j, "created_at", when(r->created_at));
   apex_json_object_set(j, "started_at", when(r->started_at));
   apex_json_object_set(j, "completed_at", when(r->completed_at));

@@ -294,3 +294,44 @@ def test_login_is_rate_limited_per_email(api):
     r = api.post("/api/v1/auth/login", json={"email": "limited@example.com", "password": PASSWORD})
     body = problem(r, 429)
     assert 1 <= int(r.headers["retry-after"]) <= 60 and body["detail"]
+
+
+def test_the_specifications_example_strategy(api):
+    """The spec's strategy (BTC/USDT 1h) over 1-minute candles in the store: resampled by the job."""
+    h = auth(register(api, "spec@example.com"))
+    subprocess.run([BIN, "data", "import", os.path.join(ROOT, "data", "btc-usdt-1m.json"), "--symbol", "BTC/USDT",
+                    "--timeframe", "1m"], env=dict(os.environ, APEX_DATA_DIR=str(api.log_path.parent),
+                                                   **({"DATABASE_URL": os.environ["APEX_TEST_PG_URL"]}
+                                                      if os.environ.get("APEX_TEST_PG_URL") else {})),
+                   check=True, capture_output=True)
+    s = api.post("/api/v1/strategies", headers=h, json=example("mean_reversion_btc.json"))
+    assert s.status_code == 201, s.text
+    assert s.json()["stop_loss_pct"] == 2 and s.json()["max_position_size_pct"] == 10
+    r = api.post("/api/v1/backtests", headers=h, json={"strategy_id": s.json()["id"]})
+    assert r.status_code == 202, r.text
+    b = wait_done(api, h, r.json()["id"])
+    assert b["status"] == "completed" and b["stats"]["bars"] == 240  # 240 hours from 13,681 minutes
+    assert b["final_capital"] == "10000"
+
+
+def test_cancel_a_queued_backtest(api):
+    """DELETE on a backtest that has not finished: 200 with the spec's 3003, and it stays cancelled."""
+    h = auth(register(api, "cancel@example.com"))
+    sid = api.post("/api/v1/strategies", headers=h, json=example("rsi_mean_reversion.json")).json()["id"]
+    ids = [api.post("/api/v1/backtests", headers=h, json={"strategy_id": sid}).json()["id"] for _ in range(40)]
+    cancelled = []
+    for bid in reversed(ids):  # the last ones queued are the likeliest to wait behind 4 workers
+        r = api.delete(f"/api/v1/backtests/{bid}", headers=h)
+        if r.status_code == 200:
+            assert r.json()["code"] == 3003 and r.json()["status"] == "cancelled"
+            cancelled.append(bid)
+        else:
+            problem(r, 409)  # finished first: nothing to cancel
+    assert cancelled, "every one of 40 backtests had finished before its cancel"
+    for bid in ids:
+        wait_done(api, h, bid)
+    time.sleep(0.3)
+    for bid in cancelled:
+        b = api.get(f"/api/v1/backtests/{bid}", headers=h).json()
+        assert b["status"] == "cancelled" and b["error_code"] == 3003, b
+        assert api.get(f"/api/v1/backtests/{bid}/trades", headers=h).json()["total"] == 0
