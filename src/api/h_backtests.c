@@ -81,13 +81,6 @@ int h_backtests_cancel(apex_req *req, apex_res *res, void *app)
   return apex_res_json(res, 200, j);
 }
 
-static apex_json *dec(apex_dec d)
-{
-  char b[APEX_DEC_STR_MAX];
-  apex_dec_format(d, b, sizeof b);
-  return apex_json_new_string(b);
-}
-
 /* Paging for the trades and equity sub-resources (up to 1000 rows a page). */
 static bool sub_page(apex_req *req, apex_res *res, apex_page *p)
 {
@@ -132,12 +125,12 @@ int h_backtests_trades(apex_req *req, apex_res *res, void *app)
     apex_time_iso(rows[i].exit_time, tb, sizeof tb);
     apex_json_object_set(t, "exit_time", apex_json_new_string(tb));
     apex_json_object_set(t, "side", apex_json_new_string("long"));
-    apex_json_object_set(t, "quantity", dec(rows[i].quantity));
-    apex_json_object_set(t, "entry_price", dec(rows[i].entry_price));
-    apex_json_object_set(t, "exit_price", dec(rows[i].exit_price));
-    apex_json_object_set(t, "gross_pnl", dec(rows[i].gross_pnl));
-    apex_json_object_set(t, "commission", dec(rows[i].commission));
-    apex_json_object_set(t, "net_pnl", dec(rows[i].net_pnl));
+    apex_json_object_set(t, "quantity", apex_json_new_decimal(rows[i].quantity));
+    apex_json_object_set(t, "entry_price", apex_json_new_decimal(rows[i].entry_price));
+    apex_json_object_set(t, "exit_price", apex_json_new_decimal(rows[i].exit_price));
+    apex_json_object_set(t, "gross_pnl", apex_json_new_decimal(rows[i].gross_pnl));
+    apex_json_object_set(t, "commission", apex_json_new_decimal(rows[i].commission));
+    apex_json_object_set(t, "net_pnl", apex_json_new_decimal(rows[i].net_pnl));
     apex_json_object_set(t, "exit_reason", apex_json_new_string(rows[i].exit_reason));
     apex_json_array_append(items, t);
   }

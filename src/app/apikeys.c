@@ -22,11 +22,6 @@ static apex_err not_found(apex_app_error *e, const char *id)
   return apex_app_fail(e, 404, 404, "API key not found", "no API key %.40s", id);
 }
 
-static apex_err store_failed(apex_app_error *e, const apex_error *err)
-{
-  return apex_app_fail(e, 500, 500, "Storage failure", "%s", err->msg);
-}
-
 static apex_err oom(apex_app_error *e) { return apex_app_fail(e, 500, 500, "Out of memory", "out of memory"); }
 
 static size_t utf8_len(const char *s)
@@ -153,7 +148,7 @@ apex_err apex_app_api_key_create(apex_app *app, const char *user_id, const char 
   snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
   out->created_at = app->now_ms();
   if (apex_store_api_key_insert(app->store, out, &err)) {
-    store_failed(e, &err);
+    apex_app_store_failed(e, &err);
     goto out;
   }
   rc = APEX_OK;
@@ -175,7 +170,7 @@ apex_err apex_app_api_key_list(apex_app *app, const char *user_id, const apex_pa
     return oom(e);
   if (apex_store_api_key_list(app->store, user_id, p, rows, &n, total, &err)) {
     free(rows);
-    return store_failed(e, &err);
+    return apex_app_store_failed(e, &err);
   }
   *items = apex_json_new_array();
   for (size_t i = 0; i < n; i++) {
@@ -194,16 +189,7 @@ apex_err apex_app_api_key_delete(apex_app *app, const char *user_id, const char 
   apex_err rc = apex_store_api_key_delete(app->store, user_id, id, &err);
   if (rc == APEX_ENOTFOUND)
     return not_found(e, id);
-  return rc ? store_failed(e, &err) : APEX_OK;
-}
-
-static apex_json *when(int64_t t)
-{
-  char b[40];
-  if (!t)
-    return apex_json_new_null();
-  apex_time_iso(t, b, sizeof b);
-  return apex_json_new_string(b);
+  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 apex_json *apex_app_api_key_json(const apex_api_key_row *r)
@@ -216,8 +202,8 @@ apex_json *apex_app_api_key_json(const apex_api_key_row *r)
   apex_json_object_set(j, "label", r->label[0] ? apex_json_new_string(r->label) : apex_json_new_null());
   apex_json_object_set(j, "key_hint", apex_json_new_string(r->key_hint));
   apex_json_object_set(j, "is_paper", apex_json_new_bool(r->is_paper));
-  apex_json_object_set(j, "created_at", when(r->created_at));
-  apex_json_object_set(j, "last_used_at", when(r->last_used_at));
+  apex_json_object_set(j, "created_at", apex_app_json_time(r->created_at));
+  apex_json_object_set(j, "last_used_at", apex_app_json_time(r->last_used_at));
   return j;
 }
 
@@ -252,7 +238,7 @@ apex_err apex_app_api_key_credentials(apex_app *app, const char *user_id, const 
   if (!apex_app_id_ok(id))
     return not_found(e, id);
   if ((rc = apex_store_api_key_get(app->store, user_id, id, &r, &err)))
-    return rc == APEX_ENOTFOUND ? not_found(e, id) : store_failed(e, &err);
+    return rc == APEX_ENOTFOUND ? not_found(e, id) : apex_app_store_failed(e, &err);
   if (apex_secrets_decrypt(app->enc_key, r.api_key_enc, &out->api_key, &len, &err) ||
       apex_secrets_decrypt(app->enc_key, r.api_secret_enc, &out->api_secret, &len, &err) ||
       (r.passphrase_enc && apex_secrets_decrypt(app->enc_key, r.passphrase_enc, &out->passphrase, &len, &err))) {

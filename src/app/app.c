@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/timeframe.h"
+#include "sys/log.h"
 
 apex_err apex_app_fail(apex_app_error *e, int status, int code, const char *title, const char *fmt, ...)
 {
@@ -18,6 +19,22 @@ apex_err apex_app_fail(apex_app_error *e, int status, int code, const char *titl
   vsnprintf(e->detail, sizeof e->detail, fmt, ap);
   va_end(ap);
   return APEX_EINVAL;
+}
+
+apex_err apex_app_store_failed(apex_app_error *e, const apex_error *err)
+{
+  apex_log_field f[] = {APEX_LOG_S("error", err->msg)};
+  apex_log_fields(APEX_LOG_ERROR, "storage failure", f, 1);
+  return apex_app_fail(e, 500, 500, "Storage failure", "the database failed; the server log has the details");
+}
+
+apex_json *apex_app_json_time(int64_t t)
+{
+  char b[40];
+  if (!t)
+    return apex_json_new_null();
+  apex_time_iso(t, b, sizeof b);
+  return apex_json_new_string(b);
 }
 
 apex_err apex_app_start(apex_app *app, apex_error *err)

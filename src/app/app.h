@@ -67,6 +67,11 @@ typedef struct apex_app_error {
 apex_err apex_app_fail(apex_app_error *e, int status, int code, const char *title, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* 500 for a storage failure: the database's message goes to the log, not to the client. */
+apex_err apex_app_store_failed(apex_app_error *e, const apex_error *err);
+/* ISO 8601 UTC text of t, or null for 0 ("never"). */
+apex_json *apex_app_json_time(int64_t t);
+
 /* Starts the job workers and re-queues backtests left pending or running by an earlier process. */
 apex_err apex_app_start(apex_app *app, apex_error *err);
 /* Stops the workers: running backtests are cancelled and left "pending" for the next start. */

@@ -22,11 +22,6 @@ static apex_err not_found(apex_app_error *e, const char *id)
   return apex_app_fail(e, 404, 404, "Backtest not found", "no backtest %s", id);
 }
 
-static apex_err store_failed(apex_app_error *e, const apex_error *err)
-{
-  return apex_app_fail(e, 500, 500, "Storage failure", "%s", err->msg);
-}
-
 /* Candles for the strategy's symbol at its timeframe: stored at that timeframe, or built from the
  * finest stored timeframe that divides it. *out NULL when none are stored. */
 static apex_err load_candles(apex_app *app, const char *symbol, const char *tf_text, int64_t end, apex_series **out,
@@ -147,7 +142,7 @@ apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char
   snprintf(out->status, sizeof out->status, "pending");
   out->created_at = app->now_ms();
   if (apex_store_backtest_insert(app->store, out, &err)) {
-    store_failed(e, &err);
+    apex_app_store_failed(e, &err);
     goto out;
   }
   if (apex_jobs_submit(app->jobs, out->id)) {
@@ -173,7 +168,7 @@ apex_err apex_app_backtest_get(apex_app *app, const char *user_id, const char *i
   apex_err rc = apex_store_backtest_get(app->store, user_id, id, out, &err);
   if (rc == APEX_ENOTFOUND)
     return not_found(e, id);
-  return rc ? store_failed(e, &err) : APEX_OK;
+  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 apex_err apex_app_backtest_cancel(apex_app *app, const char *user_id, const char *id, apex_backtest_row *out,
@@ -187,26 +182,10 @@ apex_err apex_app_backtest_cancel(apex_app *app, const char *user_id, const char
   if (rc == APEX_ECONFLICT)
     return apex_app_fail(e, 409, 409, "Backtest finished", "backtest %s is already %s", id, out->status);
   if (rc)
-    return store_failed(e, &err);
+    return apex_app_store_failed(e, &err);
   apex_jobs_cancel(app->jobs, id);
   apex_backtest_row_clear(out);
   return apex_app_backtest_get(app, user_id, id, out, e);
-}
-
-static apex_json *when(int64_t t)
-{
-  char b[40];
-  if (!t)
-    return apex_json_new_null();
-  apex_time_iso(t, b, sizeof b);
-  return apex_json_new_string(b);
-}
-
-static apex_json *dec(apex_dec d)
-{
-  char b[APEX_DEC_STR_MAX];
-  apex_dec_format(d, b, sizeof b);
-  return apex_json_new_string(b);
 }
 
 apex_json *apex_app_backtest_json(const apex_backtest_row *r)
@@ -220,9 +199,9 @@ apex_json *apex_app_backtest_json(const apex_backtest_row *r)
   apex_json_object_set(j, "strategy_id", apex_json_new_string(r->strategy_id));
   apex_json_object_set(j, "status", apex_json_new_string(r->status));
   apex_json_object_set(j, "progress_pct", apex_json_new_integer(r->progress_pct));
-  apex_json_object_set(j, "start_date", when(r->start_date));
-  apex_json_object_set(j, "end_date", when(r->end_date));
-  apex_json_object_set(j, "initial_capital", dec(r->initial_capital));
+  apex_json_object_set(j, "start_date", apex_app_json_time(r->start_date));
+  apex_json_object_set(j, "end_date", apex_app_json_time(r->end_date));
+  apex_json_object_set(j, "initial_capital", apex_json_new_decimal(r->initial_capital));
   apex_json_object_set(j, "commission_pct", apex_json_new_number(apex_dec_to_double(r->commission_pct)));
   apex_json_object_set(j, "slippage_pct", apex_json_new_number(apex_dec_to_double(r->slippage_pct)));
   apex_json_object_set(j, "error_message", r->error_message ? apex_json_new_string(r->error_message) : apex_json_new_null());
@@ -232,9 +211,9 @@ apex_json *apex_app_backtest_json(const apex_backtest_row *r)
     apex_json_object_set(j, "error_code", apex_json_new_integer(code));
   else if (!strcmp(r->status, "cancelled"))
     apex_json_object_set(j, "error_code", apex_json_new_integer(3003));
-  apex_json_object_set(j, "created_at", when(r->created_at));
-  apex_json_object_set(j, "started_at", when(r->started_at));
-  apex_json_object_set(j, "completed_at", when(r->completed_at));
+  apex_json_object_set(j, "created_at", apex_app_json_time(r->created_at));
+  apex_json_object_set(j, "started_at", apex_app_json_time(r->started_at));
+  apex_json_object_set(j, "completed_at", apex_app_json_time(r->completed_at));
   /* The result's metrics at the top level, as the spec's Backtest Result has them. */
   apex_json *res = NULL;
   if (r->result && !apex_json_parse_strict(r->result, strlen(r->result), MAX_BODY * 16, &res, &err)) {

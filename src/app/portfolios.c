@@ -21,11 +21,6 @@ static apex_err not_found(apex_app_error *e, const char *id)
   return apex_app_fail(e, 404, 404, "Portfolio not found", "no portfolio %.40s", id);
 }
 
-static apex_err store_failed(apex_app_error *e, const apex_error *err)
-{
-  return apex_app_fail(e, 500, 500, "Storage failure", "%s", err->msg);
-}
-
 static apex_err oom(apex_app_error *e) { return apex_app_fail(e, 500, 500, "Out of memory", "out of memory"); }
 
 /* Characters of valid UTF-8 (jansson only hands out valid UTF-8): bytes that start one. */
@@ -194,7 +189,7 @@ apex_err apex_app_portfolio_create(apex_app *app, const char *user_id, const cha
   snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
   out->created_at = out->updated_at = app->now_ms();
   if (apex_store_portfolio_insert(app->store, out, &err))
-    return store_failed(e, &err);
+    return apex_app_store_failed(e, &err);
   return APEX_OK;
 }
 
@@ -208,7 +203,7 @@ apex_err apex_app_portfolio_get(apex_app *app, const char *user_id, const char *
   apex_err rc = apex_store_portfolio_get(app->store, user_id, id, out, &err);
   if (rc == APEX_ENOTFOUND)
     return not_found(e, id);
-  return rc ? store_failed(e, &err) : APEX_OK;
+  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 apex_err apex_app_portfolio_list(apex_app *app, const char *user_id, const apex_page *p, apex_json **items,
@@ -222,7 +217,7 @@ apex_err apex_app_portfolio_list(apex_app *app, const char *user_id, const apex_
     return oom(e);
   if (apex_store_portfolio_list(app->store, user_id, p, rows, &n, total, &err)) {
     free(rows);
-    return store_failed(e, &err);
+    return apex_app_store_failed(e, &err);
   }
   *items = apex_json_new_array();
   for (size_t i = 0; i < n; i++) {
@@ -245,7 +240,7 @@ apex_err apex_app_portfolio_update(apex_app *app, const char *user_id, const cha
   apex_err rc = apex_store_portfolio_update(app->store, out, &err);
   if (rc == APEX_ENOTFOUND)
     return not_found(e, id);
-  return rc ? store_failed(e, &err) : APEX_OK;
+  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 apex_err apex_app_portfolio_delete(apex_app *app, const char *user_id, const char *id, apex_app_error *e)
@@ -256,28 +251,13 @@ apex_err apex_app_portfolio_delete(apex_app *app, const char *user_id, const cha
   apex_err rc = apex_store_portfolio_delete(app->store, user_id, id, &err);
   if (rc == APEX_ENOTFOUND)
     return not_found(e, id);
-  return rc ? store_failed(e, &err) : APEX_OK;
+  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 /* --- JSON --- */
 
-static apex_json *when(int64_t t)
-{
-  char b[40];
-  if (!t)
-    return apex_json_new_null();
-  apex_time_iso(t, b, sizeof b);
-  return apex_json_new_string(b);
-}
-
-static apex_json *dec(apex_dec d) /* money and quantities: exact decimal strings */
-{
-  char b[APEX_DEC_STR_MAX];
-  if (d == APEX_DEC_NONE)
-    return apex_json_new_null();
-  apex_dec_format(d, b, sizeof b);
-  return apex_json_new_string(b);
-}
+/* Money and quantities as exact decimal strings; APEX_DEC_NONE (no value yet) as null. */
+static apex_json *dec_or_null(apex_dec d) { return d == APEX_DEC_NONE ? apex_json_new_null() : apex_json_new_decimal(d); }
 
 static apex_json *pct(apex_dec d) /* percentages: numbers, as elsewhere in the API */
 {
@@ -297,11 +277,11 @@ apex_json *apex_app_portfolio_json(const apex_portfolio_row *r)
   apex_json_object_set(j, "base_currency", apex_json_new_string(r->base_currency));
   apex_json_object_set(j, "is_paper", apex_json_new_bool(r->is_paper));
   apex_json_object_set(j, "broker", opt_str(r->broker));
-  apex_json_object_set(j, "initial_balance", dec(r->initial_balance));
-  apex_json_object_set(j, "cash_balance", dec(r->cash_balance));
+  apex_json_object_set(j, "initial_balance", dec_or_null(r->initial_balance));
+  apex_json_object_set(j, "cash_balance", dec_or_null(r->cash_balance));
   apex_json_object_set(j, "is_active", apex_json_new_bool(r->is_active));
-  apex_json_object_set(j, "created_at", when(r->created_at));
-  apex_json_object_set(j, "updated_at", when(r->updated_at));
+  apex_json_object_set(j, "created_at", apex_app_json_time(r->created_at));
+  apex_json_object_set(j, "updated_at", apex_app_json_time(r->updated_at));
   return j;
 }
 
@@ -311,15 +291,15 @@ static apex_json *position_json(const apex_position_row *p)
   apex_json_object_set(j, "id", apex_json_new_string(p->id));
   apex_json_object_set(j, "portfolio_id", apex_json_new_string(p->portfolio_id));
   apex_json_object_set(j, "symbol", apex_json_new_string(p->symbol));
-  apex_json_object_set(j, "quantity", dec(p->quantity));
-  apex_json_object_set(j, "average_entry_price", dec(p->average_entry_price));
-  apex_json_object_set(j, "current_price", dec(p->current_price));
-  apex_json_object_set(j, "unrealized_pnl", dec(p->unrealized_pnl));
+  apex_json_object_set(j, "quantity", dec_or_null(p->quantity));
+  apex_json_object_set(j, "average_entry_price", dec_or_null(p->average_entry_price));
+  apex_json_object_set(j, "current_price", dec_or_null(p->current_price));
+  apex_json_object_set(j, "unrealized_pnl", dec_or_null(p->unrealized_pnl));
   apex_json_object_set(j, "unrealized_pnl_pct", pct(p->unrealized_pnl_pct));
   apex_json_object_set(j, "is_open", apex_json_new_bool(p->is_open));
-  apex_json_object_set(j, "opened_at", when(p->opened_at));
-  apex_json_object_set(j, "closed_at", when(p->closed_at));
-  apex_json_object_set(j, "updated_at", when(p->updated_at));
+  apex_json_object_set(j, "opened_at", apex_app_json_time(p->opened_at));
+  apex_json_object_set(j, "closed_at", apex_app_json_time(p->closed_at));
+  apex_json_object_set(j, "updated_at", apex_app_json_time(p->updated_at));
   return j;
 }
 
@@ -332,30 +312,30 @@ static apex_json *trade_json(const apex_portfolio_trade_row *t)
   apex_json_object_set(j, "symbol", apex_json_new_string(t->symbol));
   apex_json_object_set(j, "side", apex_json_new_string(t->side));
   apex_json_object_set(j, "order_type", apex_json_new_string(t->order_type));
-  apex_json_object_set(j, "quantity", dec(t->quantity));
-  apex_json_object_set(j, "price", dec(t->price));
-  apex_json_object_set(j, "filled_quantity", dec(t->filled_quantity));
-  apex_json_object_set(j, "filled_price", dec(t->filled_price));
-  apex_json_object_set(j, "commission", dec(t->commission));
-  apex_json_object_set(j, "slippage", dec(t->slippage));
+  apex_json_object_set(j, "quantity", dec_or_null(t->quantity));
+  apex_json_object_set(j, "price", dec_or_null(t->price));
+  apex_json_object_set(j, "filled_quantity", dec_or_null(t->filled_quantity));
+  apex_json_object_set(j, "filled_price", dec_or_null(t->filled_price));
+  apex_json_object_set(j, "commission", dec_or_null(t->commission));
+  apex_json_object_set(j, "slippage", dec_or_null(t->slippage));
   apex_json_object_set(j, "status", apex_json_new_string(t->status));
   apex_json_object_set(j, "broker_order_id", opt_str(t->broker_order_id));
-  apex_json_object_set(j, "realized_pnl", dec(t->realized_pnl));
+  apex_json_object_set(j, "realized_pnl", dec_or_null(t->realized_pnl));
   apex_json_object_set(j, "is_paper", apex_json_new_bool(t->is_paper));
-  apex_json_object_set(j, "created_at", when(t->created_at));
-  apex_json_object_set(j, "submitted_at", when(t->submitted_at));
-  apex_json_object_set(j, "filled_at", when(t->filled_at));
+  apex_json_object_set(j, "created_at", apex_app_json_time(t->created_at));
+  apex_json_object_set(j, "submitted_at", apex_app_json_time(t->submitted_at));
+  apex_json_object_set(j, "filled_at", apex_app_json_time(t->filled_at));
   return j;
 }
 
 static apex_json *equity_json(const apex_equity_row *q)
 {
   apex_json *j = apex_json_new_object();
-  apex_json_object_set(j, "time", when(q->time));
-  apex_json_object_set(j, "equity_value", dec(q->equity_value));
-  apex_json_object_set(j, "cash_balance", dec(q->cash_balance));
-  apex_json_object_set(j, "positions_value", dec(q->positions_value));
-  apex_json_object_set(j, "daily_pnl", dec(q->daily_pnl));
+  apex_json_object_set(j, "time", apex_app_json_time(q->time));
+  apex_json_object_set(j, "equity_value", dec_or_null(q->equity_value));
+  apex_json_object_set(j, "cash_balance", dec_or_null(q->cash_balance));
+  apex_json_object_set(j, "positions_value", dec_or_null(q->positions_value));
+  apex_json_object_set(j, "daily_pnl", dec_or_null(q->daily_pnl));
   apex_json_object_set(j, "daily_pnl_pct", pct(q->daily_pnl_pct));
   return j;
 }
@@ -364,7 +344,7 @@ static apex_json *equity_json(const apex_equity_row *q)
 
 static apex_err child_failed(apex_app_error *e, apex_err rc, const char *id, const apex_error *err)
 {
-  return rc == APEX_ENOTFOUND ? not_found(e, id) : rc == APEX_ENOMEM ? oom(e) : store_failed(e, err);
+  return rc == APEX_ENOTFOUND ? not_found(e, id) : rc == APEX_ENOMEM ? oom(e) : apex_app_store_failed(e, err);
 }
 
 apex_err apex_app_portfolio_positions(apex_app *app, const char *user_id, const char *id, int page, int limit,
@@ -572,10 +552,10 @@ apex_err apex_app_portfolio_performance(apex_app *app, const char *user_id, cons
   apex_json *j = apex_json_new_object(), *months = apex_json_new_array();
   apex_json_object_set(j, "portfolio_id", apex_json_new_string(pf.id));
   apex_json_object_set(j, "base_currency", apex_json_new_string(pf.base_currency));
-  apex_json_object_set(j, "initial_balance", dec(pf.initial_balance));
-  apex_json_object_set(j, "cash_balance", dec(pf.cash_balance));
+  apex_json_object_set(j, "initial_balance", dec_or_null(pf.initial_balance));
+  apex_json_object_set(j, "cash_balance", dec_or_null(pf.cash_balance));
   /* With no history yet the equity is the cash (a new portfolio holds nothing). */
-  apex_json_object_set(j, "current_equity", dec(points ? last.equity_value : pf.cash_balance));
+  apex_json_object_set(j, "current_equity", dec_or_null(points ? last.equity_value : pf.cash_balance));
   apex_json_object_set(j, "total_return_pct", apex_json_new_number(m.total_return_pct));
   apex_json_object_set(j, "cagr_pct", apex_json_new_number(m.cagr_pct));
   apex_json_object_set(j, "sharpe_ratio", apex_json_new_number(m.sharpe_ratio));
@@ -595,8 +575,8 @@ apex_err apex_app_portfolio_performance(apex_app *app, const char *user_id, cons
   apex_json_object_set(j, "exposure_pct", apex_json_new_number(m.exposure_pct));
   apex_json_object_set(j, "periods_per_year", apex_json_new_integer(periods));
   apex_json_object_set(j, "equity_points", apex_json_new_integer((int64_t)points));
-  apex_json_object_set(j, "start", points ? when(first.time) : apex_json_new_null());
-  apex_json_object_set(j, "end", points ? when(last.time) : apex_json_new_null());
+  apex_json_object_set(j, "start", points ? apex_app_json_time(first.time) : apex_json_new_null());
+  apex_json_object_set(j, "end", points ? apex_app_json_time(last.time) : apex_json_new_null());
   for (size_t i = 0; i < m.n_monthly; i++) {
     apex_json *mo = apex_json_new_object();
     char mb[16];

@@ -17,11 +17,6 @@ static apex_err not_found(apex_app_error *e, const char *id)
   return apex_app_fail(e, 404, 2001, "Strategy not found", "no strategy %s", id);
 }
 
-static apex_err store_failed(apex_app_error *e, const apex_error *err)
-{
-  return apex_app_fail(e, 500, 500, "Storage failure", "%s", err->msg);
-}
-
 static apex_dec pct_or_none(double x)
 {
   apex_dec d;
@@ -80,7 +75,7 @@ apex_err apex_app_strategy_create(apex_app *app, const char *user_id, const char
   snprintf(out->status, sizeof out->status, "draft");
   out->created_at = out->updated_at = app->now_ms();
   if (apex_store_strategy_insert(app->store, out, &err))
-    return store_failed(e, &err);
+    return apex_app_store_failed(e, &err);
   return APEX_OK;
 }
 
@@ -94,7 +89,7 @@ apex_err apex_app_strategy_get(apex_app *app, const char *user_id, const char *i
   apex_err rc = apex_store_strategy_get(app->store, user_id, id, out, &err);
   if (rc == APEX_ENOTFOUND)
     return not_found(e, id);
-  return rc ? store_failed(e, &err) : APEX_OK;
+  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 apex_err apex_app_strategy_update(apex_app *app, const char *user_id, const char *id, const char *body, size_t len,
@@ -110,7 +105,7 @@ apex_err apex_app_strategy_update(apex_app *app, const char *user_id, const char
   apex_err rc = apex_store_strategy_update(app->store, out, &err);
   if (rc == APEX_ENOTFOUND)
     return not_found(e, id);
-  return rc ? store_failed(e, &err) : APEX_OK;
+  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 apex_err apex_app_strategy_delete(apex_app *app, const char *user_id, const char *id, apex_app_error *e)
@@ -121,7 +116,7 @@ apex_err apex_app_strategy_delete(apex_app *app, const char *user_id, const char
   apex_err rc = apex_store_strategy_delete(app->store, user_id, id, &err);
   if (rc == APEX_ENOTFOUND)
     return not_found(e, id);
-  return rc ? store_failed(e, &err) : APEX_OK;
+  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 apex_err apex_app_strategy_clone(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
@@ -141,7 +136,7 @@ apex_err apex_app_strategy_clone(apex_app *app, const char *user_id, const char 
   out->created_at = out->updated_at = app->now_ms();
   out->activated_at = 0;
   if (apex_store_strategy_insert(app->store, out, &err))
-    return store_failed(e, &err);
+    return apex_app_store_failed(e, &err);
   return APEX_OK;
 }
 
@@ -166,7 +161,7 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
   snprintf(out->trading_mode, sizeof out->trading_mode, "%s", mode);
   out->activated_at = out->updated_at = app->now_ms();
   apex_err rc = apex_store_strategy_update(app->store, out, &err);
-  return rc ? store_failed(e, &err) : APEX_OK;
+  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
@@ -180,19 +175,10 @@ apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const 
   snprintf(out->status, sizeof out->status, "paused");
   out->updated_at = app->now_ms();
   apex_err rc = apex_store_strategy_update(app->store, out, &err);
-  return rc ? store_failed(e, &err) : APEX_OK;
+  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 static apex_json *pct(apex_dec d) { return d < 0 ? apex_json_new_null() : apex_json_new_number(apex_dec_to_double(d)); }
-
-static apex_json *when(int64_t t)
-{
-  char b[40];
-  if (!t)
-    return apex_json_new_null();
-  apex_time_iso(t, b, sizeof b);
-  return apex_json_new_string(b);
-}
 
 apex_json *apex_app_strategy_json(const apex_strategy_row *r, bool full)
 {
@@ -212,9 +198,9 @@ apex_json *apex_app_strategy_json(const apex_strategy_row *r, bool full)
   apex_json_object_set(j, "max_drawdown_pct", pct(r->max_drawdown_pct));
   apex_json_object_set(j, "status", apex_json_new_string(r->status));
   apex_json_object_set(j, "trading_mode", r->trading_mode[0] ? apex_json_new_string(r->trading_mode) : apex_json_new_null());
-  apex_json_object_set(j, "created_at", when(r->created_at));
-  apex_json_object_set(j, "updated_at", when(r->updated_at));
-  apex_json_object_set(j, "activated_at", when(r->activated_at));
+  apex_json_object_set(j, "created_at", apex_app_json_time(r->created_at));
+  apex_json_object_set(j, "updated_at", apex_app_json_time(r->updated_at));
+  apex_json_object_set(j, "activated_at", apex_app_json_time(r->activated_at));
   /* The document as the user wrote it, and its rule lists at the top level as the spec's model has. */
   if (full && r->definition && !apex_json_parse_strict(r->definition, strlen(r->definition), MAX_BODY, &doc, &err)) {
     const char *keys[] = {"entry_rules", "exit_rules", "rules"};

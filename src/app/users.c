@@ -58,11 +58,6 @@ static int limit_hit(apex_app *app, const char *key, int max, bool count)
   return wait;
 }
 
-static apex_err store_failed(apex_app_error *e, const apex_error *err)
-{
-  return apex_app_fail(e, 500, 500, "Storage failure", "%s", err->msg);
-}
-
 static const char *str_field(const apex_json *body, const char *key) { return apex_json_string_value(apex_json_object_get(body, key)); }
 
 static void lower(char *s)
@@ -93,7 +88,7 @@ static apex_err issue(apex_app *app, const apex_user *u, const char *family, ape
   t.expires_at = now + app->refresh_ttl_s * 1000;
   if (apex_store_token_insert(app->store, &t, &err)) {
     apex_tokens_clear(out);
-    return store_failed(e, &err);
+    return apex_app_store_failed(e, &err);
   }
   out->access_expires_in = app->access_ttl_s;
   out->refresh_expires_in = app->refresh_ttl_s;
@@ -134,7 +129,7 @@ apex_err apex_app_register(apex_app *app, const apex_json *body, apex_user *out,
   apex_err rc = apex_store_user_insert(app->store, out, &err);
   if (rc == APEX_ECONFLICT)
     return apex_app_fail(e, 409, 409, "Email already registered", "an account with this email exists");
-  return rc ? store_failed(e, &err) : APEX_OK;
+  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 /* A fixed argon2id hash, checked when the email is unknown so both answers take the same time. */
@@ -163,7 +158,7 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
   }
   apex_err rc = apex_store_user_by_email(app->store, mail, user, &err);
   if (rc && rc != APEX_ENOTFOUND)
-    return store_failed(e, &err);
+    return apex_app_store_failed(e, &err);
   bool ok = app->auth.verify_password(rc ? DUMMY_HASH : user->password_hash, pw) && !rc && user->is_active;
   if (!ok) {
     (void)limit_hit(app, key, LIMIT_PER_EMAIL, true);
@@ -198,7 +193,7 @@ apex_err apex_app_refresh(apex_app *app, const char *refresh_token, apex_tokens 
   if (rc == APEX_ENOTFOUND)
     return refresh_invalid(e);
   if (rc)
-    return store_failed(e, &err);
+    return apex_app_store_failed(e, &err);
   if (strcmp(t.kind, "refresh") || t.revoked || t.expires_at <= app->now_ms())
     return refresh_invalid(e);
   if (t.used || apex_store_token_use(app->store, hash, &err) == APEX_ECONFLICT) {
@@ -246,7 +241,7 @@ apex_err apex_app_forgot(apex_app *app, const apex_json *body, apex_app_error *e
   snprintf(t.kind, sizeof t.kind, "reset");
   t.expires_at = app->now_ms() + RESET_TTL_S * 1000;
   if (apex_store_token_insert(app->store, &t, &err))
-    return store_failed(e, &err);
+    return apex_app_store_failed(e, &err);
   snprintf(text, sizeof text,
            "Someone asked to reset the ApexTrade password of %s.\nReset token (valid 30 minutes, once): %s\n"
            "POST /api/v1/auth/reset {\"token\": \"...\", \"password\": \"...\"}\n",
@@ -279,7 +274,7 @@ apex_err apex_app_reset(apex_app *app, const apex_json *body, apex_app_error *e)
     return apex_app_fail(e, 500, 500, "Hashing failed", "cannot hash the password");
   u.updated_at = app->now_ms();
   if (apex_store_user_update(app->store, &u, &err))
-    return store_failed(e, &err);
+    return apex_app_store_failed(e, &err);
   /* A new password ends every session that the old one opened. */
   (void)apex_store_token_revoke_user(app->store, u.id, "refresh", &err);
   return APEX_OK;
@@ -291,7 +286,7 @@ apex_err apex_app_me(apex_app *app, const char *user_id, apex_user *out, apex_ap
   apex_err rc = apex_store_user_by_id(app->store, user_id, out, &err);
   if (rc == APEX_ENOTFOUND)
     return apex_app_fail(e, 401, 1003, "Token invalid", "the account no longer exists");
-  return rc ? store_failed(e, &err) : APEX_OK;
+  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 apex_err apex_app_me_update(apex_app *app, const char *user_id, const apex_json *body, apex_user *out,
@@ -334,7 +329,7 @@ apex_err apex_app_me_update(apex_app *app, const char *user_id, const apex_json 
     return apex_app_fail(e, 422, 422, "Validation error", "the profile has %zu problem%s", e->problems.total,
                          e->problems.total == 1 ? "" : "s");
   out->updated_at = app->now_ms();
-  return apex_store_user_update(app->store, out, &err) ? store_failed(e, &err) : APEX_OK;
+  return apex_store_user_update(app->store, out, &err) ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
 apex_json *apex_app_user_json(const apex_user *u)

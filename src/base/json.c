@@ -214,6 +214,11 @@ apex_json *apex_json_new_array(void) { return (apex_json *)json_array(); }
 apex_json *apex_json_new_string(const char *s) { return (apex_json *)json_string(s); }
 apex_json *apex_json_new_number(double x) { return (apex_json *)(isfinite(x) ? json_real(x) : json_null()); }
 apex_json *apex_json_new_integer(int64_t x) { return (apex_json *)json_integer((json_int_t)x); }
+apex_json *apex_json_new_decimal(apex_dec d)
+{
+  char b[APEX_DEC_STR_MAX];
+  return apex_dec_format(d, b, sizeof b) ? (apex_json *)json_null() : (apex_json *)json_string(b);
+}
 apex_json *apex_json_new_bool(bool b) { return (apex_json *)json_boolean(b); }
 apex_json *apex_json_new_null(void) { return (apex_json *)json_null(); }
 

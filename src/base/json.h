@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/decimal.h"
 #include "base/err.h"
 
 typedef struct apex_json apex_json; /* a value inside a parsed document */
@@ -90,6 +91,8 @@ apex_json *apex_json_new_array(void);
 apex_json *apex_json_new_string(const char *s);
 apex_json *apex_json_new_number(double x);
 apex_json *apex_json_new_integer(int64_t x);
+/* An exact decimal as a string ("123.45"): how money and quantities travel in JSON. */
+apex_json *apex_json_new_decimal(apex_dec d);
 apex_json *apex_json_new_bool(bool b);
 apex_json *apex_json_new_null(void);
 /* A new copy of v that the caller owns (NULL on OOM or when v is NULL). */

@@ -232,13 +232,6 @@ static void fmt_dec(apex_dec d, char *buf, size_t cap)
 }
 
 static apex_json *num(double x) { return apex_json_new_number(x); }
-static apex_json *dec(apex_dec d)
-{
-  char b[APEX_DEC_STR_MAX];
-  fmt_dec(d, b, sizeof b);
-  return apex_json_new_string(b);
-}
-
 static apex_json *result_json(const apex_strategy *st, const apex_series *s, const apex_backtest_result *r,
                               const apex_backtest_opts *o, double load_s, double engine_s, const char *warning)
 {
@@ -271,12 +264,12 @@ static apex_json *result_json(const apex_strategy *st, const apex_series *s, con
     apex_time_iso(t->exit_time, tb, sizeof tb);
     apex_json_object_set(e, "exit_time", apex_json_new_string(tb));
     apex_json_object_set(e, "side", apex_json_new_string("long"));
-    apex_json_object_set(e, "quantity", dec(t->qty));
-    apex_json_object_set(e, "entry_price", dec(t->entry_price));
-    apex_json_object_set(e, "exit_price", dec(t->exit_price));
-    apex_json_object_set(e, "gross_pnl", dec(t->gross_pnl));
-    apex_json_object_set(e, "commission", dec(t->entry_commission + t->exit_commission));
-    apex_json_object_set(e, "net_pnl", dec(t->net_pnl));
+    apex_json_object_set(e, "quantity", apex_json_new_decimal(t->qty));
+    apex_json_object_set(e, "entry_price", apex_json_new_decimal(t->entry_price));
+    apex_json_object_set(e, "exit_price", apex_json_new_decimal(t->exit_price));
+    apex_json_object_set(e, "gross_pnl", apex_json_new_decimal(t->gross_pnl));
+    apex_json_object_set(e, "commission", apex_json_new_decimal(t->entry_commission + t->exit_commission));
+    apex_json_object_set(e, "net_pnl", apex_json_new_decimal(t->net_pnl));
     double notional = apex_dec_to_double(t->qty) * apex_dec_to_double(t->entry_price);
     apex_json_object_set(e, "return_pct", num(notional > 0 ? apex_dec_to_double(t->net_pnl) / notional * 100 : 0));
     apex_json_object_set(e, "bars", apex_json_new_integer((int64_t)(t->exit_bar - t->entry_bar)));

@@ -19,7 +19,7 @@ static const struct {
 static void usage(FILE *f)
 {
   fprintf(f, "usage: apextrade COMMAND [ARGS...]\n\n"
-             "ApexTrade: backtests of rule-based strategies, technical indicators and candle data tools.\n\n"
+             "ApexTrade: backtests of rule-based strategies, the API server, technical indicators and candle data.\n\n"
              "commands:\n");
   for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
     fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);

@@ -5,14 +5,6 @@
 
 #include "core/timeframe.h"
 
-static apex_json *dec(apex_dec d)
-{
-  char b[APEX_DEC_STR_MAX];
-  if (apex_dec_format(d, b, sizeof b))
-    return apex_json_new_null();
-  return apex_json_new_string(b);
-}
-
 apex_err apex_backtest_json_fill(apex_json *obj, const apex_backtest_result *r, const apex_series *s,
                                  const apex_backtest_opts *o, size_t max_points)
 {
@@ -21,7 +13,7 @@ apex_err apex_backtest_json_fill(apex_json *obj, const apex_backtest_result *r, 
   char tb[40];
   apex_err rc = APEX_OK;
 #define SET(key, val) (rc = rc ? rc : apex_json_object_set(obj, key, val))
-  SET("final_capital", dec(r->final_cash));
+  SET("final_capital", apex_json_new_decimal(r->final_cash));
   SET("total_return_pct", apex_json_new_number(m->total_return_pct));
   SET("cagr_pct", apex_json_new_number(m->cagr_pct));
   SET("sharpe_ratio", apex_json_new_number(m->sharpe_ratio));
@@ -37,7 +29,7 @@ apex_err apex_backtest_json_fill(apex_json *obj, const apex_backtest_result *r, 
   SET("best_trade_pct", apex_json_new_number(m->best_trade_pct));
   SET("worst_trade_pct", apex_json_new_number(m->worst_trade_pct));
   SET("exposure_pct", apex_json_new_number(m->exposure_pct));
-  SET("total_commission", dec(r->total_commission));
+  SET("total_commission", apex_json_new_decimal(r->total_commission));
   SET("halted_by_max_drawdown", apex_json_new_bool(r->halted));
   for (size_t i = 0; i < m->n_monthly && months; i++) {
     apex_json *e = apex_json_new_object();
