@@ -222,7 +222,7 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
     problem(x, 413, d);
     goto send;
   }
-  apex_match m = apex_router_match(srv->o.routes, srv->o.n_routes, req->method, req->path, req, &route, &allow);
+  apex_match m = apex_router_match(srv->o.routes, srv->o.n_routes, (int)req->method, req->path, req, &route, &allow);
   if (req->method == APEX_HTTP_OPTIONS) {
     if (!allow) {
       problem(x, 404, "no such endpoint");

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   apex_req_init(&req);
   const apex_route *r = NULL;
   unsigned allow = 0;
-  int method = apex_http_method_parse(field[0]);
+  int method = (int)apex_http_method_parse(field[0]);
 
   /* The fixed table, then the table with the input's pattern when it passes the check. */
   apex_match m = apex_router_match(FIXED, APEX_ARRAY_LEN(FIXED), method, field[1], &req, &r, &allow);
