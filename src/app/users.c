@@ -18,10 +18,12 @@
 #define LIMIT_PER_EMAIL 5  /* failed attempts a minute on one account: password guessing */
 #define LIMIT_SLOTS 1024
 
-/* Fixed-window counters in a small hash table; old windows are simply overwritten. */
+/* Counters in a small hash table; a key's window opens at its first event and lasts
+ * LIMIT_WINDOW_S, so bursts across a clock minute are counted together. Old entries are simply
+ * overwritten. */
 typedef struct limit_slot {
   char key[300];
-  int64_t window;
+  int64_t since; /* first event of the window, seconds */
   int count;
 } limit_slot;
 
@@ -40,20 +42,20 @@ static int limit_hit(apex_app *app, const char *key, int max, bool count)
 {
   pthread_once(&limits_once, limits_init);
   struct apex_ratelimit *l = app->limits ? app->limits : &shared_limits;
-  int64_t now = app->now_ms() / 1000, window = now / LIMIT_WINDOW_S;
+  int64_t now = app->now_ms() / 1000;
   unsigned h = 2166136261u;
   for (const char *p = key; *p; p++)
     h = (h ^ (unsigned char)*p) * 16777619u;
   pthread_mutex_lock(&l->mu);
   limit_slot *s = &l->slot[h % LIMIT_SLOTS];
-  if (strcmp(s->key, key) || s->window != window) {
+  if (strcmp(s->key, key) || now - s->since >= LIMIT_WINDOW_S) {
     snprintf(s->key, sizeof s->key, "%s", key);
-    s->window = window;
+    s->since = now;
     s->count = 0;
   }
   if (count)
     s->count++;
-  int wait = s->count + (count ? 0 : 1) > max ? (int)((window + 1) * LIMIT_WINDOW_S - now) : 0;
+  int wait = s->count + (count ? 0 : 1) > max ? (int)(s->since + LIMIT_WINDOW_S - now) : 0;
   pthread_mutex_unlock(&l->mu);
   return wait;
 }
