@@ -11,6 +11,7 @@
 #include "base/json.h"
 #include "cli/cli.h"
 #include "core/backtest.h"
+#include "sys/bigbuf.h"
 #include "core/backtest_json.h"
 #include "core/resample.h"
 #include "core/strategy.h"
@@ -415,6 +416,8 @@ int apex_cmd_backtest(int argc, char **argv)
   }
   apex_backtest_opts o;
   apex_backtest_opts_init(&o, st);
+  o.alloc = apex_bigbuf_alloc; /* huge pages: 4 KiB page faults cost more than an indicator */
+  o.free = apex_bigbuf_free;
   if ((rc = apply_overrides(&a, &o.cfg)))
     goto out;
   rc = APEX_EXIT_USAGE;

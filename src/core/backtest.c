@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/bigbuf.h"
 #include "core/fill.h"
 #include "core/ind/ind.h"
 #include "core/ledger.h"
@@ -30,6 +29,13 @@ void apex_backtest_opts_init(apex_backtest_opts *o, const apex_strategy *st)
   o->periods_per_year = apex_metrics_periods_per_year(st->asset);
 }
 
+static void *plain_alloc(size_t bytes) { return malloc(bytes ? bytes : 1); }
+static void plain_free(void *p, size_t bytes)
+{
+  (void)bytes;
+  free(p);
+}
+
 /* Everything one run owns, freed in one place. */
 typedef struct run {
   const apex_strategy *st;
@@ -40,6 +46,8 @@ typedef struct run {
   apex_ledger *led;
   apex_metrics_acc *acc;
   const double **slots;
+  void *(*alloc)(size_t bytes);
+  void (*free)(void *p, size_t bytes);
   double **owned; /* slot arrays this run allocated, owned_bytes each */
   size_t n_owned, owned_bytes;
   size_t cap_trades;
@@ -86,7 +94,7 @@ static apex_err compute_slots(run *r, size_t n)
     double *outs[APEX_IND_MAX_OUTPUTS] = {0};
     r->owned_bytes = (n ? n : 1) * sizeof(double);
     for (int o = 0; o < d->ind->n_outputs; o++) {
-      outs[o] = apex_bigbuf_alloc(r->owned_bytes);
+      outs[o] = r->alloc(r->owned_bytes);
       if (!outs[o])
         return APEX_ENOMEM;
       r->owned[r->n_owned++] = outs[o];
@@ -279,7 +287,8 @@ static apex_err setup(run *r, size_t *b0, size_t *b1)
   size_t k = r->o->equity_every;
   if (k) {
     r->res->n_equity = (hi - lo - 1) / k + 1 + ((hi - lo - 1) % k != 0);
-    if (!(r->res->equity = apex_bigbuf_alloc(r->res->n_equity * sizeof(double))))
+    r->res->release = r->free;
+    if (!(r->res->equity = r->alloc(r->res->n_equity * sizeof(double))))
       return fail(r, APEX_ENOMEM, "equity curve");
   }
   r->res->first_bar = lo;
@@ -291,7 +300,8 @@ static apex_err setup(run *r, size_t *b0, size_t *b1)
 apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const apex_backtest_opts *o,
                            apex_backtest_result *out, apex_error *err)
 {
-  run r = {.st = st, .s = s, .o = o, .res = out, .err = err, .next_order_id = 1};
+  run r = {.st = st, .s = s, .o = o, .res = out, .err = err, .next_order_id = 1,
+           .alloc = o->alloc ? o->alloc : plain_alloc, .free = o->free ? o->free : plain_free};
   size_t b0, b1;
   apex_err rc;
 
@@ -389,7 +399,7 @@ fill_fail:
   rc = apex_error_set(err, rc, "backtest: %s while filling an order or booking it", apex_strerror(rc));
 out:
   for (size_t k = 0; k < r.n_owned; k++)
-    apex_bigbuf_free(r.owned[k], r.owned_bytes);
+    r.free(r.owned[k], r.owned_bytes);
   free(r.owned);
   free((void *)r.slots);
   apex_ledger_free(r.led);
@@ -408,7 +418,8 @@ size_t apex_backtest_equity_offset(const apex_backtest_result *r, const apex_bac
 void apex_backtest_result_clear(apex_backtest_result *r)
 {
   free(r->trades);
-  apex_bigbuf_free(r->equity, r->n_equity * sizeof(double));
+  if (r->equity)
+    r->release(r->equity, r->n_equity * sizeof(double));
   apex_metrics_clear(&r->metrics);
   memset(r, 0, sizeof *r);
 }

@@ -60,6 +60,10 @@ typedef struct apex_backtest_opts {
   /* Called at most every 1 % of the candles with the percent done and the current candle time. */
   void (*progress)(void *ctx, double pct, int64_t time_ms);
   void *progress_ctx;
+  /* Memory for the indicator columns and the equity curve (size known at free); NULL: malloc.
+   * The CLI and the API pass sys/bigbuf's huge-page allocator: core makes no OS calls itself. */
+  void *(*alloc)(size_t bytes);
+  void (*free)(void *p, size_t bytes);
   /* Called after every candle with the account at its close (tests, live views); NULL: none. */
   void (*on_bar)(void *ctx, size_t bar, apex_dec cash, apex_dec position, double equity);
   void *on_bar_ctx;
@@ -74,6 +78,7 @@ typedef struct apex_backtest_result {
   size_t first_bar, bars;  /* the candles traded: [first_bar, first_bar + bars) of the series */
   double *equity;          /* n_equity samples (see equity_every), NULL when none were asked for */
   size_t n_equity;
+  void (*release)(void *p, size_t bytes); /* frees equity (the run's allocator) */
   apex_dec final_cash;     /* == final equity: the run ends flat */
   apex_dec total_commission;
   size_t fills;

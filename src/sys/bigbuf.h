@@ -1,8 +1,8 @@
 /* bigbuf.h - large arrays (indicator columns over millions of candles) in memory straight from the
  * kernel, asking for transparent huge pages: 512 times fewer page faults than 4 KiB pages, which
  * otherwise cost more than computing an indicator. Small sizes fall back to malloc. */
-#ifndef APEX_BASE_BIGBUF_H
-#define APEX_BASE_BIGBUF_H
+#ifndef APEX_SYS_BIGBUF_H
+#define APEX_SYS_BIGBUF_H
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /* bigbuf.c - huge-page-backed large arrays (see bigbuf.h). */
-#include "base/bigbuf.h"
+#include "sys/bigbuf.h"
 
 #include <stdlib.h>
 #include <sys/mman.h>
