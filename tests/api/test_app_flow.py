@@ -318,10 +318,15 @@ def test_cancel_a_queued_backtest(api):
     """DELETE on a backtest that has not finished: 200 with the spec's 3003, and it stays cancelled."""
     h = auth(register(api, "cancel@example.com"))
     sid = api.post("/api/v1/strategies", headers=h, json=example("rsi_mean_reversion.json")).json()["id"]
-    ids = [api.post("/api/v1/backtests", headers=h, json={"strategy_id": sid}).json()["id"] for _ in range(40)]
+    import concurrent.futures
+    # Many at once, so the 4 workers leave a queue behind; then cancel them all at once.
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda _: api.post("/api/v1/backtests", headers=h,
+                                               json={"strategy_id": sid}).json()["id"], range(40)))
+        answers = list(pool.map(lambda bid: (bid, api.delete(f"/api/v1/backtests/{bid}", headers=h)),
+                                reversed(ids)))
     cancelled = []
-    for bid in reversed(ids):  # the last ones queued are the likeliest to wait behind 4 workers
-        r = api.delete(f"/api/v1/backtests/{bid}", headers=h)
+    for bid, r in answers:
         if r.status_code == 200:
             assert r.json()["code"] == 3003 and r.json()["status"] == "cancelled"
             cancelled.append(bid)
