@@ -109,26 +109,6 @@ static int parse_args(int argc, char **argv, args *a)
   return 0;
 }
 
-/* Reads a whole small file; NULL with a message on stderr. */
-static char *read_file(const char *path, size_t max, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  if (!f) {
-    fprintf(stderr, "apextrade backtest: %s: %s\n", path, strerror(errno));
-    return NULL;
-  }
-  buf = malloc(max + 1);
-  *len = buf ? fread(buf, 1, max + 1, f) : 0;
-  if (!buf || ferror(f) || *len > max) {
-    fprintf(stderr, "apextrade backtest: %s: %s\n", path, !buf ? "out of memory" : ferror(f) ? strerror(errno) : "larger than 4 MiB");
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  return buf;
-}
-
 /* A number option in [lo, hi]. */
 static int number_opt(const char *flag, const char *text, double lo, double hi, double *out)
 {
@@ -402,8 +382,10 @@ int apex_cmd_backtest(int argc, char **argv)
   if (rc)
     return rc < 0 ? APEX_EXIT_OK : rc;
   rc = APEX_EXIT_USAGE;
-  if (!(text = read_file(a.strategy, MAX_STRATEGY_BYTES, &len)))
+  if (apex_read_file(a.strategy, MAX_STRATEGY_BYTES, &text, &len, &err)) {
+    fprintf(stderr, "apextrade backtest: %s\n", err.msg);
     goto out;
+  }
   if (apex_strategy_parse(text, len, &st, &probs)) {
     for (size_t i = 0; i < probs.n; i++) {
       char line[512];

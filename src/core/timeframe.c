@@ -301,6 +301,10 @@ void apex_time_iso(int64_t t, char *buf, size_t cap)
   int64_t ms = t - days * APEX_MS_DAY;
   int m, d;
   apex_civil_from_days(days, &y, &m, &d);
-  snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, (int)(ms / 3600000),
-           (int)(ms / 60000 % 60), (int)(ms / 1000 % 60));
+  if (ms % 1000) /* milliseconds only when there are some: ticks keep them, candles stay short */
+    snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, (int)(ms / 3600000),
+             (int)(ms / 60000 % 60), (int)(ms / 1000 % 60), (int)(ms % 1000));
+  else
+    snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, (int)(ms / 3600000),
+             (int)(ms / 60000 % 60), (int)(ms / 1000 % 60));
 }

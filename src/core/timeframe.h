@@ -68,7 +68,8 @@ typedef struct apex_gaps {
 apex_err apex_gaps_count(const int64_t *t, size_t n, apex_timeframe tf, apex_gaps *out);
 
 /* Calendar helpers (proleptic Gregorian, UTC). */
-/* t as ISO 8601 UTC, "2024-01-31T09:30:00Z", into buf (at least 21 bytes; 40 always fits). */
+/* t as ISO 8601 UTC, "2024-01-31T09:30:00Z" (".123" before the Z when t has milliseconds), into
+ * buf (at least 25 bytes; 40 always fits). */
 void apex_time_iso(int64_t t, char *buf, size_t cap);
 int64_t apex_days_from_civil(int64_t y, int m, int d);
 void apex_civil_from_days(int64_t days, int64_t *y, int *m, int *d);

@@ -13,8 +13,7 @@
 
 #define DEFAULT_MAX ((size_t)4 << 30)
 
-/* Reads the whole file (at most max bytes) into a NUL-terminated buffer. */
-static apex_err read_file(const char *path, size_t max, char **out, size_t *out_len, apex_error *err)
+apex_err apex_read_file(const char *path, size_t max, char **out, size_t *out_len, apex_error *err)
 {
   FILE *f = NULL;
   char *buf = NULL;
@@ -90,7 +89,7 @@ apex_err apex_load_candles(const char *path, const apex_load_opts *opts, apex_se
   apex_err rc;
 
   *out = NULL;
-  rc = read_file(path, max, &data, &len, err);
+  rc = apex_read_file(path, max, &data, &len, err);
   if (!rc)
     rc = apex_load_candles_mem(path, data, len, opts, out, rep, err);
   free(data);

@@ -43,6 +43,11 @@ apex_err apex_load_candles(const char *path, const apex_load_opts *opts, apex_se
 apex_err apex_load_candles_mem(const char *name, const char *data, size_t len, const apex_load_opts *opts,
                                apex_series **out, apex_load_report *rep, apex_error *err);
 
+/* Reads the whole file at path ("-": standard input), at most max bytes, into a new NUL-terminated
+ * buffer (*out, the caller frees; *out_len bytes). Errors name the file: APEX_EIO, APEX_ETOOBIG,
+ * APEX_ENOMEM. */
+apex_err apex_read_file(const char *path, size_t max, char **out, size_t *out_len, apex_error *err);
+
 /* Writes t the way the input wrote its times (rep from the load; NULL: ISO 8601 UTC with 'T' and 'Z').
  * Always NUL-terminates when cap > 0; returns the length written. */
 size_t apex_format_time(int64_t t_ms, const apex_load_report *rep, char *buf, size_t cap);

@@ -310,13 +310,9 @@ static apex_err pg_migration_status(apex_store *s, char *buf, size_t cap, apex_e
     char when[40] = "";
     for (int j = 0; r && j < PQntuples(r); j++)
       if (!strcmp(PQgetvalue(r, j, 0), name))
-        apex_store__iso_time(g_i64(r, j, 1), when, sizeof when);
-    int w = snprintf(buf + k, cap - k, when[0] ? "%s applied %s\n" : "%s pending\n", name, when);
-    if (w < 0 || (size_t)w >= cap - k) {
-      rc = apex_error_set(err, APEX_ETOOBIG, "store: migration status does not fit %zu bytes", cap);
+        apex_time_iso(g_i64(r, j, 1), when, sizeof when);
+    if ((rc = apex_store__status_line(buf, cap, &k, name, when, err)))
       goto out;
-    }
-    k += (size_t)w;
   }
 out:
   PQclear(r);
@@ -1089,8 +1085,8 @@ static apex_err pg_backtest_finish(apex_store *s, const char *id, const char *re
     for (size_t i = 0; i < n_trades && !rc; i++) {
       const apex_trade_row *t = &trades[i];
       char et[40], xt[40], d[6][APEX_DEC_STR_MAX];
-      apex_store__iso_time(t->entry_time, et, sizeof et);
-      apex_store__iso_time(t->exit_time, xt, sizeof xt);
+      apex_time_iso(t->entry_time, et, sizeof et);
+      apex_time_iso(t->exit_time, xt, sizeof xt);
       apex_dec_format(t->quantity, d[0], sizeof d[0]);
       apex_dec_format(t->entry_price, d[1], sizeof d[1]);
       apex_dec_format(t->exit_price, d[2], sizeof d[2]);
@@ -1126,7 +1122,7 @@ static apex_err pg_backtest_finish(apex_store *s, const char *id, const char *re
         break;
       }
       apex_dec_format(d, v, sizeof v);
-      apex_store__iso_time(eq_time[i], t, sizeof t);
+      apex_time_iso(eq_time[i], t, sizeof t);
       int w = snprintf(cb.b + cb.n, cb.cap - cb.n, "%s\t%zu\t%s\t%s\n", id, i, t, v);
       cb.n += (size_t)w;
       rc = copy_flush(c, &cb, false, err);
@@ -1426,7 +1422,7 @@ static apex_err copy_series(PGconn *c, const char *sql, const char *symbol, cons
   for (size_t i = 0; i < s->n && !rc; i++) {
     char *b = cb.b + cb.n;
     size_t k = 0;
-    apex_store__iso_time(s->time[i], b, 40);
+    apex_time_iso(s->time[i], b, 40);
     k = strlen(b);
     memcpy(b + k, mid, mk);
     k += mk;

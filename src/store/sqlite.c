@@ -265,18 +265,14 @@ static apex_err sq_migration_status(apex_store *s, char *buf, size_t cap, apex_e
       sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
       int r = sqlite3_step(q);
       if (r == SQLITE_ROW)
-        apex_store__iso_time(sqlite3_column_int64(q, 0), when, sizeof when);
+        apex_time_iso(sqlite3_column_int64(q, 0), when, sizeof when);
       else if (r != SQLITE_DONE) {
         rc = fail(db, r, "schema_migrations", err);
         goto out;
       }
     }
-    int w = snprintf(buf + k, cap - k, when[0] ? "%s applied %s\n" : "%s pending\n", name, when);
-    if (w < 0 || (size_t)w >= cap - k) {
-      rc = apex_error_set(err, APEX_ETOOBIG, "store: migration status does not fit %zu bytes", cap);
+    if ((rc = apex_store__status_line(buf, cap, &k, name, when, err)))
       goto out;
-    }
-    k += (size_t)w;
   }
 out:
   sqlite3_finalize(q);

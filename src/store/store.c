@@ -72,26 +72,14 @@ void apex_store__copy(char *dst, size_t cap, const char *src)
 }
 
 /* Civil date from days since 1970-01-01 (Howard Hinnant's algorithm): no gmtime, no locale. */
-void apex_store__iso_time(int64_t ms, char *buf, size_t cap)
+apex_err apex_store__status_line(char *buf, size_t cap, size_t *k, const char *name, const char *when,
+                                 apex_error *err)
 {
-  int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-  int64_t msr = ms - sec * 1000;
-  int64_t days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
-  int64_t sod = sec - days * 86400;
-  int64_t z = days + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-  int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2)
-    y++;
-  if (msr)
-    snprintf(buf, cap, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%03" PRId64 "Z",
-             y, m, d, sod / 3600, sod / 60 % 60, sod % 60, msr);
-  else
-    snprintf(buf, cap, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 "Z", y, m,
-             d, sod / 3600, sod / 60 % 60, sod % 60);
+  int w = snprintf(buf + *k, cap - *k, when[0] ? "%s applied %s\n" : "%s pending\n", name, when);
+  if (w < 0 || (size_t)w >= cap - *k)
+    return apex_error_set(err, APEX_ETOOBIG, "store: migration status does not fit %zu bytes", cap);
+  *k += (size_t)w;
+  return APEX_OK;
 }
 
 apex_err apex_store_open(const char *url, int pool, apex_store **out, apex_error *err)

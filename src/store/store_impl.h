@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include "core/timeframe.h"
 #include "store/store.h"
 
 /* One forward-only migration, compiled into the binary from migrations/<backend>/NNNN_name.sql. */
@@ -115,9 +116,12 @@ void apex_store__pool_destroy(apex_store_pool *p);
 apex_err apex_store__sqlite_open(const char *path, apex_store **out, apex_error *err);
 apex_err apex_store__pg_open(const char *url, int pool, apex_store **out, apex_error *err);
 
-/* "2026-11-25T14:00:00Z" (or with ".123" when ms != 0). cap >= 32. */
-void apex_store__iso_time(int64_t ms, char *buf, size_t cap);
 /* Bounded copy that always NUL-terminates (cap > 0). */
 void apex_store__copy(char *dst, size_t cap, const char *src);
+
+/* Appends "NAME applied WHEN\n" (or "NAME pending\n" when when is "") to buf at *k, for
+ * apex_store_migration_status. APEX_ETOOBIG when it does not fit. */
+apex_err apex_store__status_line(char *buf, size_t cap, size_t *k, const char *name, const char *when,
+                                 apex_error *err);
 
 #endif
