@@ -23,7 +23,7 @@ int h_apikeys_list(apex_req *req, apex_res *res, void *app)
 int h_apikeys_create(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_api_key_row r;
+  apex_api_key_row r = {0};
   if (!req->body || !req->body_len)
     return apex_res_problem(res, 422, 0, NULL, "a JSON body is required", NULL);
   if (apex_app_api_key_create(app, req->user_id, req->body, req->body_len, &r, &e))

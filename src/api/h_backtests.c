@@ -42,7 +42,7 @@ int h_backtests_list(apex_req *req, apex_res *res, void *app)
 int h_backtests_create(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_backtest_row r;
+  apex_backtest_row r = {0};
   if (!apex_req_json(req, res))
     return 0;
   if (apex_app_backtest_submit(app, req->user_id, req->body, req->body_len, &r, &e)) {
@@ -58,7 +58,7 @@ int h_backtests_create(apex_req *req, apex_res *res, void *app)
 int h_backtests_get(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_backtest_row r;
+  apex_backtest_row r = {0};
   if (apex_app_backtest_get(app, req->user_id, apex_req_param(req, "id"), &r, &e)) {
     apex_backtest_row_clear(&r);
     return apex_api_fail(res, &e);
@@ -69,7 +69,7 @@ int h_backtests_get(apex_req *req, apex_res *res, void *app)
 int h_backtests_cancel(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_backtest_row r;
+  apex_backtest_row r = {0};
   if (apex_app_backtest_cancel(app, req->user_id, apex_req_param(req, "id"), &r, &e)) {
     apex_backtest_row_clear(&r);
     return apex_api_fail(res, &e);
@@ -96,7 +96,7 @@ int h_backtests_trades(apex_req *req, apex_res *res, void *app)
 {
   apex_app *a = app;
   apex_app_error e = {0};
-  apex_backtest_row r;
+  apex_backtest_row r = {0};
   apex_page p;
   apex_error err;
   size_t n = 0;
@@ -142,7 +142,7 @@ int h_backtests_equity(apex_req *req, apex_res *res, void *app)
 {
   apex_app *a = app;
   apex_app_error e = {0};
-  apex_backtest_row r;
+  apex_backtest_row r = {0};
   apex_page p;
   apex_error err;
   size_t n = 0;
@@ -184,7 +184,7 @@ int h_backtests_equity(apex_req *req, apex_res *res, void *app)
 int h_backtests_report(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_backtest_row r;
+  apex_backtest_row r = {0};
   if (apex_app_backtest_get(app, req->user_id, apex_req_param(req, "id"), &r, &e)) {
     apex_backtest_row_clear(&r);
     return apex_api_fail(res, &e);

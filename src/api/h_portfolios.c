@@ -29,7 +29,7 @@ int h_portfolios_list(apex_req *req, apex_res *res, void *app)
 int h_portfolios_create(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_portfolio_row r;
+  apex_portfolio_row r = {0};
   if (!apex_req_json(req, res))
     return 0;
   if (apex_app_portfolio_create(app, req->user_id, req->body, req->body_len, &r, &e)) {
@@ -45,7 +45,7 @@ int h_portfolios_create(apex_req *req, apex_res *res, void *app)
 int h_portfolios_get(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_portfolio_row r;
+  apex_portfolio_row r = {0};
   if (apex_app_portfolio_get(app, req->user_id, apex_req_param(req, "id"), &r, &e)) {
     apex_portfolio_row_clear(&r);
     return apex_api_fail(res, &e);
@@ -56,7 +56,7 @@ int h_portfolios_get(apex_req *req, apex_res *res, void *app)
 int h_portfolios_update(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_portfolio_row r;
+  apex_portfolio_row r = {0};
   if (!apex_req_json(req, res))
     return 0;
   if (apex_app_portfolio_update(app, req->user_id, apex_req_param(req, "id"), req->body, req->body_len, &r, &e)) {

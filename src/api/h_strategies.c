@@ -42,7 +42,7 @@ int h_strategies_list(apex_req *req, apex_res *res, void *app)
 int h_strategies_create(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_strategy_row r;
+  apex_strategy_row r = {0};
   if (!apex_req_json(req, res))
     return 0;
   if (apex_app_strategy_create(app, req->user_id, req->body, req->body_len, &r, &e)) {
@@ -58,7 +58,7 @@ int h_strategies_create(apex_req *req, apex_res *res, void *app)
 int h_strategies_get(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_strategy_row r;
+  apex_strategy_row r = {0};
   if (apex_app_strategy_get(app, req->user_id, apex_req_param(req, "id"), &r, &e)) {
     apex_strategy_row_clear(&r);
     return apex_api_fail(res, &e);
@@ -69,7 +69,7 @@ int h_strategies_get(apex_req *req, apex_res *res, void *app)
 int h_strategies_update(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_strategy_row r;
+  apex_strategy_row r = {0};
   if (!apex_req_json(req, res))
     return 0;
   if (apex_app_strategy_update(app, req->user_id, apex_req_param(req, "id"), req->body, req->body_len, &r, &e)) {
@@ -90,7 +90,7 @@ int h_strategies_delete(apex_req *req, apex_res *res, void *app)
 int h_strategies_clone(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_strategy_row r;
+  apex_strategy_row r = {0};
   if (apex_app_strategy_clone(app, req->user_id, apex_req_param(req, "id"), &r, &e)) {
     apex_strategy_row_clear(&r);
     return apex_api_fail(res, &e);
@@ -101,7 +101,7 @@ int h_strategies_clone(apex_req *req, apex_res *res, void *app)
 int h_strategies_activate(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_strategy_row r;
+  apex_strategy_row r = {0};
   const char *mode = "paper";
   if (req->body_len) {
     const apex_json *b = apex_req_json(req, res);
@@ -120,7 +120,7 @@ int h_strategies_activate(apex_req *req, apex_res *res, void *app)
 int h_strategies_deactivate(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
-  apex_strategy_row r;
+  apex_strategy_row r = {0};
   if (apex_app_strategy_deactivate(app, req->user_id, apex_req_param(req, "id"), &r, &e)) {
     apex_strategy_row_clear(&r);
     return apex_api_fail(res, &e);
@@ -132,7 +132,7 @@ int h_strategies_versions(apex_req *req, apex_res *res, void *app)
 {
   apex_app *a = app;
   apex_app_error e = {0};
-  apex_strategy_row cur, rows[100];
+  apex_strategy_row cur = {0}, rows[100];
   apex_error err;
   size_t n = 0;
   const char *id = apex_req_param(req, "id");

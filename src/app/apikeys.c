@@ -109,6 +109,7 @@ static void read_body(const apex_json *doc, apex_api_key_row *r, key_input *in, 
 apex_err apex_app_api_key_create(apex_app *app, const char *user_id, const char *body, size_t len,
                                  apex_api_key_row *out, apex_app_error *e)
 {
+  *out = (apex_api_key_row){0};
   apex_json *doc = NULL;
   apex_error err = {0};
   key_input in = {0};
@@ -230,7 +231,8 @@ void apex_api_credentials_clear(apex_api_credentials *c)
 apex_err apex_app_api_key_credentials(apex_app *app, const char *user_id, const char *id, apex_api_credentials *out,
                                       apex_app_error *e)
 {
-  apex_api_key_row r;
+  *out = (apex_api_credentials){0};
+  apex_api_key_row r = {0};
   apex_error err = {0};
   size_t len;
   apex_err rc;

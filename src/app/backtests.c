@@ -73,6 +73,7 @@ static apex_err load_candles(apex_app *app, const char *symbol, const char *tf_t
 apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char *body, size_t len,
                                   apex_backtest_row *out, apex_app_error *e)
 {
+  *out = (apex_backtest_row){0};
   apex_json *doc = NULL;
   apex_strategy *st = NULL;
   apex_strategy_row srow = {0};
@@ -175,6 +176,7 @@ apex_err apex_app_backtest_get(apex_app *app, const char *user_id, const char *i
 apex_err apex_app_backtest_cancel(apex_app *app, const char *user_id, const char *id, apex_backtest_row *out,
                                   apex_app_error *e)
 {
+  *out = (apex_backtest_row){0};
   apex_error err;
   if (apex_app_backtest_get(app, user_id, id, out, e))
     return APEX_EINVAL;

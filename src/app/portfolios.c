@@ -231,6 +231,7 @@ apex_err apex_app_portfolio_list(apex_app *app, const char *user_id, const apex_
 apex_err apex_app_portfolio_update(apex_app *app, const char *user_id, const char *id, const char *body, size_t len,
                                    apex_portfolio_row *out, apex_app_error *e)
 {
+  *out = (apex_portfolio_row){0};
   apex_error err;
   if (apex_app_portfolio_get(app, user_id, id, out, e))
     return APEX_EINVAL;
@@ -518,7 +519,7 @@ static apex_err feed_equity(apex_app *app, const char *user_id, const char *id, 
 apex_err apex_app_portfolio_performance(apex_app *app, const char *user_id, const char *id, apex_json **out,
                                         apex_app_error *e)
 {
-  apex_portfolio_row pf;
+  apex_portfolio_row pf = {0};
   apex_metrics m = {0};
   apex_metrics_acc *acc = NULL;
   apex_metrics_trade *trades = NULL;

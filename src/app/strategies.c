@@ -95,6 +95,7 @@ apex_err apex_app_strategy_get(apex_app *app, const char *user_id, const char *i
 apex_err apex_app_strategy_update(apex_app *app, const char *user_id, const char *id, const char *body, size_t len,
                                   apex_strategy_row *out, apex_app_error *e)
 {
+  *out = (apex_strategy_row){0};
   apex_error err;
   if (apex_app_strategy_get(app, user_id, id, out, e))
     return APEX_EINVAL;
@@ -122,6 +123,7 @@ apex_err apex_app_strategy_delete(apex_app *app, const char *user_id, const char
 apex_err apex_app_strategy_clone(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
                                  apex_app_error *e)
 {
+  *out = (apex_strategy_row){0};
   apex_error err;
   if (apex_app_strategy_get(app, user_id, id, out, e))
     return APEX_EINVAL;
@@ -143,6 +145,7 @@ apex_err apex_app_strategy_clone(apex_app *app, const char *user_id, const char 
 apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const char *id, const char *mode,
                                     apex_strategy_row *out, apex_app_error *e)
 {
+  *out = (apex_strategy_row){0};
   apex_error err;
   if (!mode || (strcmp(mode, "paper") && strcmp(mode, "live"))) {
     apex_app_fail(e, 422, 422, "Validation error", "mode must be \"paper\" or \"live\"");
@@ -167,6 +170,7 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
 apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
                                       apex_app_error *e)
 {
+  *out = (apex_strategy_row){0};
   apex_error err;
   if (apex_app_strategy_get(app, user_id, id, out, e))
     return APEX_EINVAL;

@@ -99,6 +99,7 @@ static apex_err issue(apex_app *app, const apex_user *u, const char *family, ape
 
 apex_err apex_app_register(apex_app *app, const apex_json *body, apex_user *out, apex_app_error *e)
 {
+  *out = (apex_user){0};
   const char *email = str_field(body, "email"), *pw = str_field(body, "password");
   const char *first = str_field(body, "first_name"), *last = str_field(body, "last_name");
   char why[200];
@@ -141,6 +142,8 @@ static const char DUMMY_HASH[] =
 apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, apex_tokens *out, apex_user *user,
                         apex_app_error *e)
 {
+  *out = (apex_tokens){0};
+  *user = (apex_user){0};
   const char *email = str_field(body, "email"), *pw = str_field(body, "password");
   char key[300], mail[256];
   apex_error err;
@@ -183,6 +186,7 @@ static apex_err refresh_invalid(apex_app_error *e)
 
 apex_err apex_app_refresh(apex_app *app, const char *refresh_token, apex_tokens *out, apex_app_error *e)
 {
+  *out = (apex_tokens){0};
   apex_token t;
   apex_user u;
   apex_error err;
@@ -284,6 +288,7 @@ apex_err apex_app_reset(apex_app *app, const apex_json *body, apex_app_error *e)
 
 apex_err apex_app_me(apex_app *app, const char *user_id, apex_user *out, apex_app_error *e)
 {
+  *out = (apex_user){0};
   apex_error err;
   apex_err rc = apex_store_user_by_id(app->store, user_id, out, &err);
   if (rc == APEX_ENOTFOUND)
@@ -294,6 +299,7 @@ apex_err apex_app_me(apex_app *app, const char *user_id, apex_user *out, apex_ap
 apex_err apex_app_me_update(apex_app *app, const char *user_id, const apex_json *body, apex_user *out,
                             apex_app_error *e)
 {
+  *out = (apex_user){0};
   static const struct { const char *key; size_t off, cap; } FIELDS[] = {
       {"first_name", offsetof(apex_user, first_name), sizeof((apex_user *)0)->first_name},
       {"last_name", offsetof(apex_user, last_name), sizeof((apex_user *)0)->last_name},
