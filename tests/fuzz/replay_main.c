@@ -1,5 +1,7 @@
 /* replay_main.c - runs a fuzz target over corpus files without libFuzzer, so every test build
- * replays the corpora (under ASan in the sanitizer build). Arguments: files or directories. */
+ * replays the corpora (under ASan in the sanitizer build). Arguments: files or directories.
+ * Fails when an argument is missing, unreadable or yields no input at all: a corpus that
+ * vanished or was never checked in must not pass as "0 failed". */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,31 +11,34 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int run_file(const char *path, size_t *passed, size_t *failed)
+static void run_file(const char *path, size_t *passed, size_t *failed)
 {
   FILE *f = fopen(path, "rb");
   if (!f) {
     fprintf(stderr, "replay: cannot open %s\n", path);
     (*failed)++;
-    return -1;
+    return;
   }
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
+  uint8_t *buf = NULL;
+  long len = -1;
+  if (fseek(f, 0, SEEK_END) == 0)
+    len = ftell(f);
+  if (len < 0 || fseek(f, 0, SEEK_SET) != 0)
+    goto fail;
   /* An exact-size heap copy, so ASan catches a read one byte past the input. */
-  uint8_t *buf = malloc(len > 0 ? (size_t)len : 1);
-  if (!buf || (len > 0 && fread(buf, 1, (size_t)len, f) != (size_t)len)) {
-    fprintf(stderr, "replay: cannot read %s\n", path);
-    free(buf);
-    fclose(f);
-    (*failed)++;
-    return -1;
-  }
+  buf = malloc(len > 0 ? (size_t)len : 1);
+  if (!buf || (len > 0 && fread(buf, 1, (size_t)len, f) != (size_t)len))
+    goto fail;
   fclose(f);
-  LLVMFuzzerTestOneInput(buf, len > 0 ? (size_t)len : 0);
+  LLVMFuzzerTestOneInput(buf, (size_t)len);
   free(buf);
   (*passed)++;
-  return 0;
+  return;
+fail:
+  fprintf(stderr, "replay: cannot read %s\n", path);
+  free(buf);
+  fclose(f);
+  (*failed)++;
 }
 
 static void run_path(const char *path, size_t *passed, size_t *failed)
@@ -50,6 +55,7 @@ static void run_path(const char *path, size_t *passed, size_t *failed)
   }
   DIR *d = opendir(path);
   if (!d) {
+    fprintf(stderr, "replay: cannot open directory %s\n", path);
     (*failed)++;
     return;
   }
@@ -59,8 +65,10 @@ static void run_path(const char *path, size_t *passed, size_t *failed)
       continue;
     size_t n = strlen(path) + strlen(e->d_name) + 2;
     char *child = malloc(n);
-    if (!child)
+    if (!child) {
+      (*failed)++;
       break;
+    }
     snprintf(child, n, "%s/%s", path, e->d_name);
     run_path(child, passed, failed);
     free(child);
@@ -70,9 +78,21 @@ static void run_path(const char *path, size_t *passed, size_t *failed)
 
 int main(int argc, char **argv)
 {
-  size_t passed = 0, failed = 0;
-  for (int i = 1; i < argc; i++)
+  size_t total = 0, failed = 0;
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s CORPUS_DIR_OR_FILE...\n", argv[0]);
+    return 2;
+  }
+  for (int i = 1; i < argc; i++) {
+    size_t passed = 0, failed_before = failed;
     run_path(argv[i], &passed, &failed);
-  printf("%zu passed, %zu failed\n", passed, failed);
+    printf("replayed %zu inputs from %s\n", passed, argv[i]);
+    if (passed == 0 && failed == failed_before) {
+      fprintf(stderr, "replay: no input in %s: an empty corpus tests nothing\n", argv[i]);
+      failed++;
+    }
+    total += passed;
+  }
+  printf("%zu replayed, %zu failed\n", total, failed);
   return failed ? 1 : 0;
 }

@@ -1,5 +1,7 @@
 /* Unit tests for bbands: middle = SMA(period), sd = population standard deviation of the window,
- * upper/lower = middle +/- stddev * sd. Expected values from an independent python3 implementation. */
+ * upper/lower = middle +/- stddev * sd. Expected values from an independent python3
+ * implementation, tests/tools/ind_expected.py (ctest ind_expected_values checks they are the ones
+ * below). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdbool.h>

@@ -1,6 +1,7 @@
 /* Unit tests for dema: 2*e1 - e2, e1 = EMA(x), e2 = EMA(e1) seeded with the SMA of the first period e1 values.
  * Expected values come from an independent python3 implementation of the textbook definition
- * (tests/unit comments show the formula), not from the code under test. */
+ * (tests/tools/ind_expected.py; ctest ind_expected_values checks the values below), not from the
+ * code under test. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdbool.h>

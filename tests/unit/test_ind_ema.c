@@ -1,6 +1,7 @@
 /* Unit tests for ema: k = 2/(period+1), SMA seed at index period-1, then e += k*(x - e).
  * Expected values come from an independent python3 implementation of the textbook definition
- * (tests/unit comments show the formula), not from the code under test. */
+ * (tests/tools/ind_expected.py; ctest ind_expected_values checks the values below), not from the
+ * code under test. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdbool.h>

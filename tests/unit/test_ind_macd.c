@@ -1,6 +1,7 @@
 /* Unit tests for macd: macd = EMA(fast) - EMA(slow), both first valid at index slow-1 (the fast
  * EMA seeded with the SMA of the fast values ending there), signal = EMA(signal) of macd, hist.
- * Expected values from an independent python3 implementation. */
+ * Expected values from an independent python3 implementation, tests/tools/ind_expected.py
+ * (ctest ind_expected_values checks they are the ones below). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdbool.h>

@@ -1,5 +1,6 @@
 /* -DI (minus_di) against values computed by hand from the definition in adx.h (an independent Python
- * transcription), with periods 2 and 3; stream against batch through the registry. */
+ * transcription, tests/tools/ind_expected.py, which ctest ind_expected_values checks), with
+ * periods 2 and 3; stream against batch through the registry. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* Unit tests for roc: (x / x[-period] - 1) * 100, 0 when x[-period] is 0.
- * Expected values from an independent python3 implementation. */
+ * Expected values from an independent python3 implementation, tests/tools/ind_expected.py
+ * (ctest ind_expected_values checks they are the ones below). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdbool.h>

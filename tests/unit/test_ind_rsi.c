@@ -1,6 +1,7 @@
 /* Unit tests for rsi: Wilder: mean of the first period gains/losses, then avg = (avg*(period-1) + change)/period.
  * Expected values come from an independent python3 implementation of the textbook definition
- * (tests/unit comments show the formula), not from the code under test. */
+ * (tests/tools/ind_expected.py; ctest ind_expected_values checks the values below), not from the
+ * code under test. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdbool.h>

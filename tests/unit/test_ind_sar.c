@@ -1,5 +1,6 @@
 /* Parabolic SAR against an independent Python transcription of the definition in sar.h: a long start,
- * a short start, reversals both ways, the acceleration cap; the acceleration <= maximum check. */
+ * a short start, reversals both ways, the acceleration cap; the acceleration <= maximum check.
+ * Generator: tests/tools/ind_expected.py (ctest ind_expected_values checks the values below). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>

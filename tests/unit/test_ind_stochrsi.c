@@ -1,6 +1,7 @@
 /* Unit tests for stochrsi: r = RSI(period); fastk = 100 * (r - min) / (max - min) over the last k
  * RSI values (0 when max == min); fastd = SMA(d) of fastk. Expected values from an independent
- * python3 implementation (its own RSI and window min/max). */
+ * python3 implementation (its own RSI and window min/max), tests/tools/ind_expected.py
+ * (ctest ind_expected_values checks they are the ones below). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdbool.h>

@@ -1,6 +1,7 @@
 /* Unit tests for tema: 3*e1 - 3*e2 + e3 over three chained EMAs, each seeded with an SMA.
  * Expected values come from an independent python3 implementation of the textbook definition
- * (tests/unit comments show the formula), not from the code under test. */
+ * (tests/tools/ind_expected.py; ctest ind_expected_values checks the values below), not from the
+ * code under test. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdbool.h>

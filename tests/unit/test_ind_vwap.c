@@ -1,5 +1,6 @@
 /* Session VWAP against hand-computed values (an independent Python transcription of vwap.h): the
- * sums restart at UTC midnight, and a session with no volume yet has no value. */
+ * sums restart at UTC midnight, and a session with no volume yet has no value.
+ * Generator: tests/tools/ind_expected.py (ctest ind_expected_values checks the values below). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
