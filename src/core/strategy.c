@@ -16,8 +16,8 @@ void apex_backtest_config_defaults(apex_backtest_config *c)
   c->start_ms = INT64_MIN;
   c->end_ms = INT64_MAX;
   c->initial_capital = 10000;
-  c->commission_pct = 0;
-  c->slippage_pct = 0;
+  c->commission_pct = 0.1; /* spec 5: 0.1 % commission, 0.05 % slippage when a strategy omits them */
+  c->slippage_pct = 0.05;
 }
 
 apex_err apex_parse_date_ms(const char *s, int64_t *out)
@@ -225,7 +225,7 @@ apex_err apex_strategy_from_json(const apex_json *doc, apex_strategy **out, apex
     free(st);
     return APEX_ENOMEM;
   }
-  st->risk.max_position_size = 1;
+  st->risk.max_position_size = 0.1; /* spec 5: 10 % of equity per entry */
   apex_backtest_config_defaults(&st->backtest);
   if (!apex_json_is_object(doc)) {
     apex_problems_add(probs, "", "a strategy must be a JSON object, got %s", apex_json_type_name(doc));

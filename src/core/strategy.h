@@ -30,15 +30,15 @@
 typedef struct apex_risk {
   double stop_loss_pct;     /* 0: none; else 0 < x < 100, below the entry price */
   double take_profit_pct;   /* 0: none; else > 0, above the entry price */
-  double max_position_size; /* fraction of equity per entry, 0 < x <= 1 (default 1) */
+  double max_position_size; /* fraction of equity per entry, 0 < x <= 1 (default 0.1) */
   double max_drawdown_pct;  /* 0: none; else 0 < x <= 100: halt entries and close when exceeded */
 } apex_risk;
 
 typedef struct apex_backtest_config {
   int64_t start_ms, end_ms; /* candles with start_ms <= time < end_ms; INT64_MIN / INT64_MAX when open */
   double initial_capital;   /* > 0, default 10000 */
-  double commission_pct;    /* of each fill's notional, default 0 */
-  double slippage_pct;      /* market and stop fills move against the trader, default 0 */
+  double commission_pct;    /* of each fill's notional, default 0.1 */
+  double slippage_pct;      /* market and stop fills move against the trader, default 0.05 */
 } apex_backtest_config;
 
 typedef struct apex_strategy {
@@ -52,7 +52,7 @@ typedef struct apex_strategy {
   apex_backtest_config backtest; /* the document's "backtest" block over the defaults */
 } apex_strategy;
 
-/* Defaults: open dates, capital 10000, no commission, no slippage. */
+/* Defaults (spec 5): open dates, capital 10000, commission 0.1 %, slippage 0.05 %. */
 void apex_backtest_config_defaults(apex_backtest_config *c);
 
 /* Reads a strategy document. On success *out is a new strategy (free with apex_strategy_free).

@@ -33,6 +33,20 @@ static apex_strategy *strategy(const char *risk)
 }
 
 /* Rows of {open, high, low, close}, one per day from 2020-01-01. */
+/* Spec 5's defaults apply when a strategy names no costs or size: 10 % of equity per entry,
+ * 0.1 % commission, 0.05 % slippage. */
+Test(backtest, spec_defaults_when_omitted)
+{
+  apex_strategy *st = strategy("{}");
+  apex_backtest_opts o;
+  apex_backtest_opts_init(&o, st);
+  cr_expect_eq(st->risk.max_position_size, 0.1);
+  cr_expect_eq(o.cfg.commission_pct, 0.1);
+  cr_expect_eq(o.cfg.slippage_pct, 0.05);
+  cr_expect_eq(o.cfg.initial_capital, 10000);
+  apex_strategy_free(st);
+}
+
 static apex_series *bars(const double (*ohlc)[4], size_t n)
 {
   apex_series *s = apex_series_new(n);
@@ -138,7 +152,7 @@ Test(backtest, stop_loss_fills_at_the_stop_inside_the_candle)
   apex_strategy *st;
   apex_series *s;
   const double c[4] = {10.9, 11, 10.4, 10.4}; /* low 10.4 <= stop 11 x 0.95 = 10.45 */
-  apex_backtest_result r = scenario("{\"stop_loss_pct\": 5}", c, &st, &s);
+  apex_backtest_result r = scenario("{\"stop_loss_pct\": 5, \"max_position_size\": 1}", c, &st, &s);
   cr_assert_eq(r.n_trades, 1);
   cr_expect_eq(r.trades[0].exit_bar, 3);
   cr_expect_eq(r.trades[0].exit_price, D("10.45"));
@@ -154,7 +168,7 @@ Test(backtest, stop_loss_gap_fills_at_the_open)
   apex_strategy *st;
   apex_series *s;
   const double c[4] = {10, 10.2, 9.8, 10}; /* opens below the stop 10.45 */
-  apex_backtest_result r = scenario("{\"stop_loss_pct\": 5}", c, &st, &s);
+  apex_backtest_result r = scenario("{\"stop_loss_pct\": 5, \"max_position_size\": 1}", c, &st, &s);
   cr_assert_eq(r.n_trades, 1);
   cr_expect_eq(r.trades[0].exit_price, D("10"));
   cr_expect_eq(r.trades[0].reason, APEX_EXIT_STOP_LOSS);
@@ -169,7 +183,7 @@ Test(backtest, take_profit_fills_at_the_target_and_gaps_at_the_open)
   apex_strategy *st;
   apex_series *s;
   const double c[4] = {11.2, 11.6, 11.1, 11.3}; /* high 11.6 >= target 11 x 1.05 = 11.55 */
-  apex_backtest_result r = scenario("{\"take_profit_pct\": 5}", c, &st, &s);
+  apex_backtest_result r = scenario("{\"take_profit_pct\": 5, \"max_position_size\": 1}", c, &st, &s);
   cr_assert_eq(r.n_trades, 1);
   cr_expect_eq(r.trades[0].exit_price, D("11.55"));
   cr_expect_eq(r.trades[0].reason, APEX_EXIT_TAKE_PROFIT);
@@ -179,7 +193,7 @@ Test(backtest, take_profit_fills_at_the_target_and_gaps_at_the_open)
   apex_strategy_free(st);
 
   const double gap[4] = {11.8, 11.9, 11.7, 11.8};
-  r = scenario("{\"take_profit_pct\": 5}", gap, &st, &s);
+  r = scenario("{\"take_profit_pct\": 5, \"max_position_size\": 1}", gap, &st, &s);
   cr_assert_eq(r.n_trades, 1);
   cr_expect_eq(r.trades[0].exit_price, D("11.8"));
   cr_expect_eq(r.final_cash, D("1072.72727272"));
@@ -193,7 +207,7 @@ Test(backtest, stop_and_target_in_one_candle_take_the_stop)
   apex_strategy *st;
   apex_series *s;
   const double c[4] = {11, 11.6, 10.4, 11.3}; /* touches 10.45 and 11.55 */
-  apex_backtest_result r = scenario("{\"stop_loss_pct\": 5, \"take_profit_pct\": 5}", c, &st, &s);
+  apex_backtest_result r = scenario("{\"stop_loss_pct\": 5, \"take_profit_pct\": 5, \"max_position_size\": 1}", c, &st, &s);
   cr_assert_eq(r.n_trades, 1);
   cr_expect_eq(r.trades[0].exit_price, D("10.45"));
   cr_expect_eq(r.trades[0].reason, APEX_EXIT_STOP_LOSS);
@@ -211,7 +225,7 @@ Test(backtest, drawdown_halt_closes_and_stops_entries)
       {10.8, 10.8, 10.8, 10.8}, /* no entry: halted */
       {10.8, 10.8, 10.8, 10.8},
   };
-  apex_strategy *st = strategy("{\"max_drawdown_pct\": 10}");
+  apex_strategy *st = strategy("{\"max_drawdown_pct\": 10, \"max_position_size\": 1}");
   apex_series *s = bars(B, 7);
   apex_backtest_result r = run(st, s, 1000, 0, 0);
   cr_assert_eq(r.n_trades, 1);
