@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app/errors.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "core/problems.h"
@@ -41,7 +42,7 @@ typedef void (*apex_app_mailer)(void *ctx, const char *to, const char *subject, 
 typedef struct apex_app {
   apex_app_settings settings;
   apex_store *store;
-  apex_jobs *jobs;
+  apex_queue *queue;       /* job queue port, built by the composition root to run apex_app_backtest_job */
   int64_t (*now_ms)(void); /* the clock: real in main(), scripted in tests */
   apex_app_auth_ops auth;
   int64_t access_ttl_s, refresh_ttl_s;
@@ -63,18 +64,26 @@ typedef struct apex_app_error {
   apex_problems problems;
 } apex_app_error;
 
-/* Sets e and returns APEX_EINVAL (so `return apex_app_fail(...)` reads well). */
+/* Sets e from code's row in app/errors.def (status, code, title) with a printf-style detail, and
+ * returns APEX_EINVAL (so `return apex_app_raise(...)` reads well). */
+apex_err apex_app_raise(apex_app_error *e, apex_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Deprecated (issue 8): the old form, kept until every caller uses apex_app_raise. */
 apex_err apex_app_fail(apex_app_error *e, int status, int code, const char *title, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 /* 500 for a storage failure: the database's message goes to the log, not to the client. */
 apex_err apex_app_store_failed(apex_app_error *e, const apex_error *err);
+/* /readyz: the database answers (503, its message logged, when it does not); *backend "sqlite" or
+ * "postgresql". */
+apex_err apex_app_ready(apex_app *app, const char **backend, apex_app_error *e);
 /* ISO 8601 UTC text of t, or null for 0 ("never"). */
 apex_json *apex_app_json_time(int64_t t);
 
-/* Starts the job workers and re-queues backtests left pending or running by an earlier process. */
+/* Queues the backtests the store says are claimable (pending, or running under an expired lease:
+ * left behind by a crashed process). app->queue must be set. */
 apex_err apex_app_start(apex_app *app, apex_error *err);
-/* Stops the workers: running backtests are cancelled and left "pending" for the next start. */
+/* Stops the queue's workers: running backtests are cancelled and left "pending" for the next
+ * start. The queue itself belongs to the composition root, which frees it. */
 void apex_app_stop(apex_app *app);
 
 /* --- accounts (users.c) --- */
@@ -116,6 +125,12 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
                                     apex_strategy_row *out, apex_app_error *e);
 apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
                                       apex_app_error *e);
+/* *items a new JSON array of the page's strategies (without their documents). */
+apex_err apex_app_strategy_list(apex_app *app, const char *user_id, const apex_page *p, apex_json **items,
+                                int64_t *total, apex_app_error *e);
+/* The strategy's versions newest first: {version, created_at, definition}. */
+apex_err apex_app_strategy_versions(apex_app *app, const char *user_id, const char *id, apex_json **items,
+                                    int64_t *total, apex_app_error *e);
 /* The JSON form of a row (spec 4.2.2 fields); with full, also its rules and "definition" (the
  * document as written), which lists leave out to stay fast. NULL on OOM. */
 apex_json *apex_app_strategy_json(const apex_strategy_row *r, bool full);
@@ -130,7 +145,19 @@ apex_err apex_app_backtest_get(apex_app *app, const char *user_id, const char *i
 /* Cancels a pending or running backtest (status "cancelled"); a finished one answers 409. */
 apex_err apex_app_backtest_cancel(apex_app *app, const char *user_id, const char *id, apex_backtest_row *out,
                                   apex_app_error *e);
+/* backtest_reads.c: *items a new JSON array of one page, *total across pages; another user's
+ * backtest is 404. Trades are written by core's apex_backtest_trade_json (the CLI's form). */
+apex_err apex_app_backtest_list(apex_app *app, const char *user_id, const apex_page *p, apex_json **items,
+                                int64_t *total, apex_app_error *e);
+apex_err apex_app_backtest_trades(apex_app *app, const char *user_id, const char *id, const apex_page *p,
+                                  apex_json **items, int64_t *total, apex_app_error *e);
+apex_err apex_app_backtest_equity(apex_app *app, const char *user_id, const char *id, const apex_page *p,
+                                  apex_json **items, int64_t *total, apex_app_error *e);
+/* With error_message as the person-readable message and error_code as the failure's code. */
 apex_json *apex_app_backtest_json(const apex_backtest_row *r);
+/* The stored error_message of a failed or cancelled backtest: {"code": code, "message": message}
+ * as JSON text (malloc'd; NULL on OOM), so the code is kept as a number, not parsed from prose. */
+char *apex_app_backtest_reason(apex_code code, const char *message);
 /* The job body the queue runs (exposed for tests). */
 void apex_app_backtest_job(void *app, const char *id, const atomic_int *cancel, const atomic_int *timed_out);
 

@@ -20,7 +20,7 @@
 
 static apex_err not_found(apex_app_error *e, const char *id)
 {
-  return apex_app_fail(e, 404, 404, "Backtest not found", "no backtest %s", id);
+  return apex_app_raise(e, APEX_E_NOT_FOUND, "no backtest %s", id);
 }
 
 /* Candles for the strategy's symbol at its timeframe: stored at that timeframe, or built from the
@@ -83,34 +83,34 @@ apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char
 
   memset(out, 0, sizeof *out);
   if (apex_json_parse_strict(body, len, MAX_BODY, &doc, &err))
-    return apex_app_fail(e, 400, 400, "Malformed JSON", "%s", err.msg);
+    return apex_app_raise(e, APEX_E_BAD_REQUEST, "%s", err.msg);
   const apex_json *sid = apex_json_object_get(doc, "strategy_id");
   const char *strategy_id = apex_json_string_value(sid);
   if (!strategy_id) {
     apex_problems_add(&e->problems, "/strategy_id", sid ? "must be a string" : "is required");
-    apex_app_fail(e, 422, 422, "Validation error", "strategy_id is required");
+    apex_app_raise(e, APEX_E_VALIDATION, "strategy_id is required");
     goto out;
   }
   if (!apex_app_id_ok(strategy_id) || apex_store_strategy_get(app->store, user_id, strategy_id, &srow, &err)) {
-    apex_app_fail(e, 404, 2001, "Strategy not found", "no strategy %s", strategy_id);
+    apex_app_raise(e, APEX_E_STRATEGY_NOT_FOUND, "no strategy %s", strategy_id);
     goto out;
   }
   apex_problems probs = {0};
   if (apex_strategy_parse(srow.definition, strlen(srow.definition), &st, &probs)) {
-    apex_app_fail(e, 422, 2002, "Invalid strategy rules", "the stored strategy no longer validates");
+    apex_app_raise(e, APEX_E_STRATEGY_INVALID_RULES, "the stored strategy no longer validates");
     e->problems = probs;
     goto out;
   }
   apex_backtest_config cfg = st->backtest;
   apex_backtest_config_read(doc, "", &cfg, &e->problems);
   if (e->problems.total) {
-    apex_app_fail(e, 422, 422, "Validation error", "the backtest configuration has %zu problem%s", e->problems.total,
-                  e->problems.total == 1 ? "" : "s");
+    apex_app_raise(e, APEX_E_VALIDATION, "the backtest configuration has %zu problem%s", e->problems.total,
+                   e->problems.total == 1 ? "" : "s");
     goto out;
   }
   /* The store must hold candles in the range: say so now rather than fail in the background. */
   if (load_candles(app, srow.symbol, srow.timeframe, cfg.end_ms, &candles, &err)) {
-    apex_app_fail(e, 500, 500, "Storage failure", "%s", err.msg);
+    apex_app_store_failed(e, &err); /* the database's message goes to the log, not the client */
     goto out;
   }
   size_t in_range = 0;
@@ -122,13 +122,14 @@ apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char
       apex_time_iso(cfg.start_ms, a, sizeof a);
     if (cfg.end_ms != INT64_MAX)
       apex_time_iso(cfg.end_ms, b, sizeof b);
-    apex_app_fail(e, 422, 3001, "Insufficient data", "no %s %s candles stored between %s and %s (import some with "
-                  "'apextrade data import')", srow.symbol, srow.timeframe, a, b);
+    apex_app_raise(e, APEX_E_BACKTEST_INSUFFICIENT_DATA,
+                   "no %s %s candles stored between %s and %s (import some with 'apextrade data import')", srow.symbol,
+                   srow.timeframe, a, b);
     goto out;
   }
 
   if (apex_app_new_id(out->id)) {
-    apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");
+    apex_app_raise(e, APEX_E_INTERNAL, "cannot make an id");
     goto out;
   }
   snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
@@ -138,7 +139,7 @@ apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char
   if (apex_dec_from_double(cfg.initial_capital, &out->initial_capital) ||
       apex_dec_from_double(cfg.commission_pct, &out->commission_pct) ||
       apex_dec_from_double(cfg.slippage_pct, &out->slippage_pct)) {
-    apex_app_fail(e, 422, 422, "Validation error", "amounts out of range");
+    apex_app_raise(e, APEX_E_VALIDATION, "amounts out of range");
     goto out;
   }
   snprintf(out->status, sizeof out->status, "pending");
@@ -147,8 +148,8 @@ apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char
     apex_app_store_failed(e, &err);
     goto out;
   }
-  if (apex_jobs_submit(app->jobs, out->id)) {
-    apex_app_fail(e, 503, 503, "Shutting down", "the server is stopping; the backtest will run after the restart");
+  if (apex_queue_submit(app->queue, out->id)) {
+    apex_app_raise(e, APEX_E_UNAVAILABLE, "the server is stopping; the backtest will run after the restart");
     goto out;
   }
   rc = APEX_OK;
@@ -180,54 +181,18 @@ apex_err apex_app_backtest_cancel(apex_app *app, const char *user_id, const char
   apex_error err;
   if (apex_app_backtest_get(app, user_id, id, out, e))
     return APEX_EINVAL;
-  apex_err rc = apex_store_backtest_set_status(app->store, id, "cancelled", out->progress_pct,
-                                               "cancelled by the user", app->now_ms(), &err);
+  char *why = apex_app_backtest_reason(APEX_E_BACKTEST_CANCELLED, "cancelled by the user");
+  if (!why)
+    return apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
+  apex_err rc = apex_store_backtest_set_status(app->store, id, "cancelled", out->progress_pct, why, app->now_ms(), &err);
+  free(why);
   if (rc == APEX_ECONFLICT)
-    return apex_app_fail(e, 409, 409, "Backtest finished", "backtest %s is already %s", id, out->status);
+    return apex_app_raise(e, APEX_E_CONFLICT, "backtest %s is already %s", id, out->status);
   if (rc)
     return apex_app_store_failed(e, &err);
-  apex_jobs_cancel(app->jobs, id);
+  apex_queue_cancel(app->queue, id);
   apex_backtest_row_clear(out);
   return apex_app_backtest_get(app, user_id, id, out, e);
-}
-
-apex_json *apex_app_backtest_json(const apex_backtest_row *r)
-{
-  apex_json *j = apex_json_new_object();
-  apex_error err;
-  if (!j)
-    return NULL;
-  apex_json_object_set(j, "id", apex_json_new_string(r->id));
-  apex_json_object_set(j, "backtest_id", apex_json_new_string(r->id));
-  apex_json_object_set(j, "strategy_id", apex_json_new_string(r->strategy_id));
-  apex_json_object_set(j, "status", apex_json_new_string(r->status));
-  apex_json_object_set(j, "progress_pct", apex_json_new_integer(r->progress_pct));
-  apex_json_object_set(j, "start_date", apex_app_json_time(r->start_date));
-  apex_json_object_set(j, "end_date", apex_app_json_time(r->end_date));
-  apex_json_object_set(j, "initial_capital", apex_json_new_decimal(r->initial_capital));
-  apex_json_object_set(j, "commission_pct", apex_json_new_number(apex_dec_to_double(r->commission_pct)));
-  apex_json_object_set(j, "slippage_pct", apex_json_new_number(apex_dec_to_double(r->slippage_pct)));
-  apex_json_object_set(j, "error_message", r->error_message ? apex_json_new_string(r->error_message) : apex_json_new_null());
-  /* Failures are stored as "3001: ..." / "3002: ...": give clients the spec's code as a number. */
-  int code = 0;
-  if (r->error_message && sscanf(r->error_message, "%4d:", &code) == 1 && code >= 1000 && code <= 5999)
-    apex_json_object_set(j, "error_code", apex_json_new_integer(code));
-  else if (!strcmp(r->status, "cancelled"))
-    apex_json_object_set(j, "error_code", apex_json_new_integer(3003));
-  apex_json_object_set(j, "created_at", apex_app_json_time(r->created_at));
-  apex_json_object_set(j, "started_at", apex_app_json_time(r->started_at));
-  apex_json_object_set(j, "completed_at", apex_app_json_time(r->completed_at));
-  /* The result's metrics at the top level, as the spec's Backtest Result has them. */
-  apex_json *res = NULL;
-  if (r->result && !apex_json_parse_strict(r->result, strlen(r->result), MAX_BODY * 16, &res, &err)) {
-    apex_json_iter it = apex_json_object_iter(res);
-    const char *k;
-    const apex_json *v;
-    while (apex_json_object_next(&it, &k, &v))
-      apex_json_object_set(j, k, apex_json_copy(v));
-    apex_json_free(res);
-  }
-  return j;
 }
 
 /* --- the job --- */
@@ -282,6 +247,7 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
   apex_json *rj = NULL;
   apex_error err = {0};
   char failure[600] = "";
+  apex_code fcode = APEX_E_INTERNAL; /* the failure's code, stored with it (apex_app_backtest_reason) */
 
   if (apex_store_backtest_get(app->store, NULL, id, &row, &err) || strcmp(row.status, "pending"))
     goto out; /* gone, cancelled before it started, or already taken */
@@ -290,12 +256,14 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
   apex_problems probs = {0};
   if (apex_store_strategy_get(app->store, NULL, row.strategy_id, &srow, &err) ||
       apex_strategy_parse(srow.definition, strlen(srow.definition), &st, &probs)) {
-    snprintf(failure, sizeof failure, "2001: the strategy is gone or no longer valid");
+    fcode = APEX_E_STRATEGY_NOT_FOUND;
+    snprintf(failure, sizeof failure, "the strategy is gone or no longer valid");
     goto out;
   }
   int64_t end = row.end_date ? row.end_date : INT64_MAX;
   if (load_candles(app, srow.symbol, srow.timeframe, end, &s, &err) || !s) {
-    snprintf(failure, sizeof failure, "3001: no %s %s candles in the store%s%s", srow.symbol, srow.timeframe,
+    fcode = APEX_E_BACKTEST_INSUFFICIENT_DATA;
+    snprintf(failure, sizeof failure, "no %s %s candles in the store%s%s", srow.symbol, srow.timeframe,
              err.msg[0] ? ": " : "", err.msg);
     goto out;
   }
@@ -317,15 +285,18 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
   apex_err rc = apex_backtest_run(st, s, &o, &res, &err);
   double engine_s = now_s(app) - t0;
   if (rc == APEX_ECANCELED) {
-    if (atomic_load(timed_out))
-      snprintf(failure, sizeof failure, "3002: the backtest took longer than %d s", app->settings.backtest_timeout_s);
+    if (atomic_load(timed_out)) {
+      fcode = APEX_E_BACKTEST_TIMEOUT;
+      snprintf(failure, sizeof failure, "the backtest took longer than %d s", app->settings.backtest_timeout_s);
+    }
     else if (atomic_load(&app->stopping)) /* shutting down: run again after the restart */
       (void)apex_store_backtest_set_status(app->store, id, "pending", 0, NULL, 0, &err);
     /* else cancelled by the user: the cancel already stored its status */
     if (!failure[0])
       goto out;
   } else if (rc == APEX_EDATA) {
-    snprintf(failure, sizeof failure, "3001: %s", err.msg);
+    fcode = APEX_E_BACKTEST_INSUFFICIENT_DATA;
+    snprintf(failure, sizeof failure, "%s", err.msg);
   } else if (rc) {
     snprintf(failure, sizeof failure, "%s", err.msg);
   }
@@ -349,11 +320,18 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
   for (size_t i = 0; i < res.n_equity; i++)
     eq_t[i] = s->time[res.first_bar + apex_backtest_equity_offset(&res, &o, i)];
   if (apex_store_backtest_finish(app->store, id, result_text, trades, res.n_trades, eq_t, res.equity, res.n_equity,
-                                 app->now_ms(), &err) == APEX_EIO)
-    snprintf(failure, sizeof failure, "storing the result: %s", err.msg);
+                                 app->now_ms(), &err) == APEX_EIO) {
+    apex_app_error se = {0};
+    apex_app_store_failed(&se, &err); /* logs the database's message; the row gets the generic one */
+    snprintf(failure, sizeof failure, "storing the result: %s", se.detail);
+  }
 out:
-  if (failure[0])
-    (void)apex_store_backtest_set_status(app->store, id, "failed", row.progress_pct, failure, app->now_ms(), &err);
+  if (failure[0]) {
+    char *why = apex_app_backtest_reason(fcode, failure);
+    (void)apex_store_backtest_set_status(app->store, id, "failed", row.progress_pct, why ? why : failure,
+                                         app->now_ms(), &err);
+    free(why);
+  }
   free(result_text);
   apex_json_free(rj);
   free(trades);

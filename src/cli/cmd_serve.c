@@ -28,8 +28,8 @@ static void scrape(apex_prom *p, void *ctx)
   apex_app *app = ctx;
   size_t queued = 0, running = 0;
   int in_use = 0, size = 0;
-  if (app->jobs)
-    apex_jobs_counts(app->jobs, &queued, &running);
+  if (app->queue)
+    apex_queue_counts(app->queue, &queued, &running);
   apex_prom_gauge_set(p, "apex_jobs", "Background jobs by state.", "state=\"queued\"", (double)queued);
   apex_prom_gauge_set(p, "apex_jobs", NULL, "state=\"running\"", (double)running);
   apex_store_pool_stats(app->store, &in_use, &size);

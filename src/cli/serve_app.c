@@ -87,6 +87,12 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
                                   issue_access, random_token, token_hash, ctx->keys};
   app->mail = cfg->smtp_url[0] ? smtp_mail : log_mail;
   app->mail_ctx = (void *)cfg;
+  if ((rc = apex_queue_inproc_new(cfg->backtest_workers, cfg->backtest_timeout_s, apex_app_backtest_job, app,
+                                  &ctx->queue))) {
+    apex_error_set(err, rc, "cannot start %d backtest workers", cfg->backtest_workers);
+    goto fail;
+  }
+  app->queue = &ctx->queue;
   if ((rc = apex_app_start(app, err)))
     goto fail;
   return APEX_OK;
@@ -97,8 +103,10 @@ fail:
 
 void apex_serve_app_close(apex_serve_ctx *ctx)
 {
-  if (ctx->app.jobs)
+  if (ctx->app.queue)
     apex_app_stop(&ctx->app);
+  apex_queue_free(&ctx->queue);
+  ctx->app.queue = NULL;
   apex_store_close(ctx->app.store);
   ctx->app.store = NULL;
   apex_jwt_keys_free(ctx->keys);

@@ -10,6 +10,7 @@
 
 typedef struct apex_serve_ctx {
   apex_app app;
+  apex_queue queue; /* app.queue points here */
   apex_jwt_keys *keys;
   apex_secrets secrets;
 } apex_serve_ctx;

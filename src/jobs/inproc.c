@@ -1,5 +1,5 @@
-/* inproc.c - the in-process job queue: a FIFO, a mutex, a condition variable, N worker threads and a
- * watchdog that raises the cancel flag of jobs past their time. */
+/* inproc.c - the in-process job queue (queue.h's port): a FIFO, a mutex, a condition variable, N
+ * worker threads and a watchdog that raises the cancel flag of jobs past their time. */
 #include "jobs/queue.h"
 
 #include <pthread.h>
@@ -18,17 +18,17 @@ typedef struct job {
   bool running;
 } job;
 
-struct apex_jobs {
+typedef struct inproc {
   pthread_mutex_t mu;
   pthread_cond_t cv, dog_cv;
   job *head, *tail;    /* queued */
   job **running;       /* one slot per worker */
   int workers, timeout_s;
   pthread_t *threads, dog;
-  bool stopping;
+  bool stopping, joined;
   apex_job_fn fn;
   void *ctx;
-};
+} inproc;
 
 static double elapsed_s(const struct timespec *t0)
 {
@@ -38,14 +38,14 @@ static double elapsed_s(const struct timespec *t0)
 }
 
 typedef struct worker_arg {
-  apex_jobs *q;
+  inproc *q;
   int slot;
 } worker_arg;
 
 static void *worker(void *p)
 {
   worker_arg *a = p;
-  apex_jobs *q = a->q;
+  inproc *q = a->q;
   int slot = a->slot;
   free(a);
   pthread_mutex_lock(&q->mu);
@@ -74,7 +74,7 @@ static void *worker(void *p)
 /* Once a second: raise the flags of jobs past their time. */
 static void *watchdog(void *p)
 {
-  apex_jobs *q = p;
+  inproc *q = p;
   pthread_mutex_lock(&q->mu);
   while (!q->stopping) {
     struct timespec until;
@@ -93,9 +93,9 @@ static void *watchdog(void *p)
   return NULL;
 }
 
-apex_err apex_jobs_start(int workers, int timeout_s, apex_job_fn fn, void *ctx, apex_jobs **out)
+static apex_err start(int workers, int timeout_s, apex_job_fn fn, void *ctx, inproc **out)
 {
-  apex_jobs *q = calloc(1, sizeof *q);
+  inproc *q = calloc(1, sizeof *q);
   *out = NULL;
   if (!q || workers < 1)
     goto fail;
@@ -142,17 +142,31 @@ fail:
   return APEX_ENOMEM;
 }
 
-apex_err apex_jobs_submit(apex_jobs *q, const char *id)
+/* With q->mu held: true when a job with this id is queued or running. */
+static bool known(inproc *q, const char *id)
 {
+  for (job *j = q->head; j; j = j->next)
+    if (!strcmp(j->id, id))
+      return true;
+  for (int i = 0; i < q->workers; i++)
+    if (q->running[i] && !strcmp(q->running[i]->id, id))
+      return true;
+  return false;
+}
+
+static apex_err submit(void *impl, const char *id)
+{
+  inproc *q = impl;
   job *j = calloc(1, sizeof *j);
   if (!j)
     return APEX_ENOMEM;
   snprintf(j->id, sizeof j->id, "%s", id);
   pthread_mutex_lock(&q->mu);
-  if (q->stopping) {
+  if (q->stopping || known(q, j->id)) {
+    apex_err rc = q->stopping ? APEX_ECANCELED : APEX_OK;
     pthread_mutex_unlock(&q->mu);
     free(j);
-    return APEX_ECANCELED;
+    return rc;
   }
   if (q->tail)
     q->tail->next = j;
@@ -164,8 +178,9 @@ apex_err apex_jobs_submit(apex_jobs *q, const char *id)
   return APEX_OK;
 }
 
-bool apex_jobs_cancel(apex_jobs *q, const char *id)
+static bool cancel(void *impl, const char *id)
 {
+  inproc *q = impl;
   bool found = false;
   pthread_mutex_lock(&q->mu);
   for (job **pp = &q->head; *pp; pp = &(*pp)->next) {
@@ -191,8 +206,9 @@ bool apex_jobs_cancel(apex_jobs *q, const char *id)
   return found;
 }
 
-void apex_jobs_counts(apex_jobs *q, size_t *queued, size_t *running)
+static void counts(void *impl, size_t *queued, size_t *running)
 {
+  inproc *q = impl;
   size_t a = 0, b = 0;
   pthread_mutex_lock(&q->mu);
   for (job *j = q->head; j; j = j->next)
@@ -204,11 +220,14 @@ void apex_jobs_counts(apex_jobs *q, size_t *queued, size_t *running)
   *running = b;
 }
 
-void apex_jobs_stop(apex_jobs *q, bool cancel_running)
+static void stop(void *impl, bool cancel_running)
 {
-  if (!q)
-    return;
+  inproc *q = impl;
   pthread_mutex_lock(&q->mu);
+  if (q->joined) {
+    pthread_mutex_unlock(&q->mu);
+    return;
+  }
   q->stopping = true;
   if (cancel_running)
     for (int i = 0; i < q->workers; i++)
@@ -220,15 +239,40 @@ void apex_jobs_stop(apex_jobs *q, bool cancel_running)
   for (int i = 0; i < q->workers; i++)
     pthread_join(q->threads[i], NULL);
   pthread_join(q->dog, NULL);
+  pthread_mutex_lock(&q->mu);
+  q->joined = true;
   while (q->head) {
     job *j = q->head;
     q->head = j->next;
     free(j);
   }
+  q->tail = NULL;
+  pthread_mutex_unlock(&q->mu);
+}
+
+static void destroy(void *impl)
+{
+  inproc *q = impl;
+  if (!q)
+    return;
+  stop(q, true);
   pthread_mutex_destroy(&q->mu);
   pthread_cond_destroy(&q->cv);
   pthread_cond_destroy(&q->dog_cv);
   free(q->running);
   free(q->threads);
   free(q);
+}
+
+static const apex_queue_ops INPROC_OPS = {"inproc", submit, cancel, counts, stop, destroy};
+
+apex_err apex_queue_inproc_new(int workers, int timeout_s, apex_job_fn fn, void *ctx, apex_queue *out)
+{
+  inproc *q = NULL;
+  *out = (apex_queue){0};
+  apex_err rc = start(workers, timeout_s, fn, ctx, &q);
+  if (rc)
+    return rc;
+  *out = (apex_queue){&INPROC_OPS, q};
+  return APEX_OK;
 }

@@ -1,6 +1,8 @@
-/* queue.h - background jobs (backtests) run by a fixed set of worker threads. The port has one
- * in-process implementation now (inproc.c); a Redis Streams one will sit behind the same calls.
- * A job is an id plus a function; the queue knows nothing of what it does. */
+/* queue.h - the job queue port: background jobs (backtests) run by workers. app/ sees only this
+ * ops table; the composition root picks the implementation (inproc.c today, a Redis Streams one
+ * later). A job is an id plus the function the queue was built with; the queue knows nothing of
+ * what it does. Delivery is at-least-once: the job itself claims its id in the store (with a
+ * lease), so a duplicate delivery, here or in another process, runs nothing twice. */
 #ifndef APEX_JOBS_QUEUE_H
 #define APEX_JOBS_QUEUE_H
 
@@ -10,24 +12,52 @@
 
 #include "base/err.h"
 
-typedef struct apex_jobs apex_jobs; /* opaque */
-
 /* Runs one job. cancel turns non-zero when the job is cancelled or its time is up: the function
  * should return soon after (the backtest engine checks it every 1 %). timed_out tells which. */
 typedef void (*apex_job_fn)(void *ctx, const char *id, const atomic_int *cancel, const atomic_int *timed_out);
 
-/* workers threads; each job gets at most timeout_s seconds before its cancel flag is raised. */
-apex_err apex_jobs_start(int workers, int timeout_s, apex_job_fn fn, void *ctx, apex_jobs **out);
-/* Queues job id (copied). APEX_ENOMEM; APEX_ECANCELED once stopping. */
-apex_err apex_jobs_submit(apex_jobs *q, const char *id);
-/* Raises the cancel flag of a queued or running job; true if it was known. A queued job is dropped
- * without running. */
-bool apex_jobs_cancel(apex_jobs *q, const char *id);
-/* Counts for /metrics. */
-void apex_jobs_counts(apex_jobs *q, size_t *queued, size_t *running);
-/* Stops taking jobs, raises every running job's cancel flag if cancel_running, waits for the workers
- * and frees q. Jobs still queued are left to the caller's store (they stay "pending" there and are
- * re-queued at the next start). NULL is a no-op. */
-void apex_jobs_stop(apex_jobs *q, bool cancel_running);
+typedef struct apex_queue_ops {
+  const char *name; /* "inproc" */
+  /* Queues job id (copied); an id already queued or running here is not queued twice.
+   * APEX_ENOMEM; APEX_ECANCELED once stopping. */
+  apex_err (*submit)(void *impl, const char *id);
+  /* Raises the cancel flag of a queued or running job; true if it was known. A queued job is
+   * dropped without running. */
+  bool (*cancel)(void *impl, const char *id);
+  /* Counts for /metrics. */
+  void (*counts)(void *impl, size_t *queued, size_t *running);
+  /* Stops taking jobs, raises every running job's cancel flag if cancel_running, and waits for
+   * the workers. Jobs still queued are dropped: they stay claimable in the store. Idempotent. */
+  void (*stop)(void *impl, bool cancel_running);
+  /* Stops (cancelling running jobs) if not yet stopped, and frees impl. */
+  void (*free)(void *impl);
+} apex_queue_ops;
+
+/* A queue: an implementation's ops and state, built by the composition root. */
+typedef struct apex_queue {
+  const apex_queue_ops *ops;
+  void *impl;
+} apex_queue;
+
+static inline apex_err apex_queue_submit(apex_queue *q, const char *id) { return q->ops->submit(q->impl, id); }
+static inline bool apex_queue_cancel(apex_queue *q, const char *id) { return q->ops->cancel(q->impl, id); }
+static inline void apex_queue_counts(apex_queue *q, size_t *queued, size_t *running)
+{
+  q->ops->counts(q->impl, queued, running);
+}
+static inline void apex_queue_stop(apex_queue *q, bool cancel_running) { q->ops->stop(q->impl, cancel_running); }
+/* Frees q's implementation and zeroes q; a zeroed q is a no-op. */
+static inline void apex_queue_free(apex_queue *q)
+{
+  if (q && q->ops)
+    q->ops->free(q->impl);
+  if (q)
+    *q = (apex_queue){0};
+}
+
+/* The in-process implementation (inproc.c): a FIFO, `workers` threads, and a watchdog that raises
+ * the cancel flag of a job running longer than timeout_s (0: never). fn(ctx, ...) runs each job.
+ * APEX_ENOMEM (threads or memory); q is zeroed on error. */
+apex_err apex_queue_inproc_new(int workers, int timeout_s, apex_job_fn fn, void *ctx, apex_queue *q);
 
 #endif

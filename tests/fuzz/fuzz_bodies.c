@@ -37,11 +37,13 @@ static void fake_token_hash(const char *t, char *out) { snprintf(out, 65, "h-%.6
 
 static char dir[] = "/tmp/apex-fuzz-bodies-XXXXXX";
 static apex_app app;
+static apex_queue queue;
 
 static void cleanup(void)
 {
   char path[128];
   apex_app_stop(&app);
+  apex_queue_free(&queue);
   apex_store_close(app.store);
   for (const char *const *sfx = (const char *const[]){"", "-wal", "-shm", NULL}; *sfx; sfx++) {
     snprintf(path, sizeof path, "%s/fuzz.db%s", dir, *sfx);
@@ -72,6 +74,9 @@ static apex_app *the_app(void)
     if (apex_store_user_insert(app.store, &u, &err))
       abort();
     app.settings = (apex_app_settings){1, 5, false};
+    if (apex_queue_inproc_new(1, 5, apex_app_backtest_job, &app, &queue))
+      abort();
+    app.queue = &queue;
     if (apex_app_start(&app, &err))
       abort();
     atexit(cleanup);

@@ -45,66 +45,90 @@ static void job(void *p, const char *id, const atomic_int *cancel, const atomic_
 Test(jobs, every_job_runs_once_within_the_worker_limit)
 {
   ctx c = {0};
-  apex_jobs *q;
-  cr_assert_eq(apex_jobs_start(3, 60, job, &c, &q), APEX_OK);
+  apex_queue q;
+  cr_assert_eq(apex_queue_inproc_new(3, 60, job, &c, &q), APEX_OK);
   for (int i = 0; i < 20; i++) {
     char id[16];
     snprintf(id, sizeof id, "job%d", i);
-    cr_assert_eq(apex_jobs_submit(q, id), APEX_OK);
+    cr_assert_eq(apex_queue_submit(&q, id), APEX_OK);
   }
   for (int i = 0; i < 300 && atomic_load(&c.ran) < 20; i++)
     sleep_ms(10);
   cr_expect_eq(atomic_load(&c.ran), 20);
   cr_expect_leq(atomic_load(&c.max_running), 3);
   cr_expect_geq(atomic_load(&c.max_running), 2, "workers ran in parallel");
-  apex_jobs_stop(q, false);
+  apex_queue_free(&q);
 }
 
 Test(jobs, cancel_drops_queued_and_flags_running)
 {
   ctx c = {0};
-  apex_jobs *q;
-  cr_assert_eq(apex_jobs_start(1, 60, job, &c, &q), APEX_OK);
-  apex_jobs_submit(q, "wait-1");
-  apex_jobs_submit(q, "queued");
+  apex_queue q;
+  cr_assert_eq(apex_queue_inproc_new(1, 60, job, &c, &q), APEX_OK);
+  apex_queue_submit(&q, "wait-1");
+  apex_queue_submit(&q, "queued");
   sleep_ms(50);
   size_t queued, running;
-  apex_jobs_counts(q, &queued, &running);
+  apex_queue_counts(&q, &queued, &running);
   cr_expect_eq(queued, 1);
   cr_expect_eq(running, 1);
-  cr_expect(apex_jobs_cancel(q, "queued"), "a queued job is known");
-  cr_expect(apex_jobs_cancel(q, "wait-1"), "a running job is known");
-  cr_expect_not(apex_jobs_cancel(q, "never"), "an unknown job is not");
+  cr_expect(apex_queue_cancel(&q, "queued"), "a queued job is known");
+  cr_expect(apex_queue_cancel(&q, "wait-1"), "a running job is known");
+  cr_expect_not(apex_queue_cancel(&q, "never"), "an unknown job is not");
   for (int i = 0; i < 200 && atomic_load(&c.ran) < 1; i++)
     sleep_ms(10);
   sleep_ms(50);
   cr_expect_eq(atomic_load(&c.ran), 1, "the dropped job never ran");
   cr_expect_eq(atomic_load(&c.saw_cancel), 1);
   cr_expect_eq(atomic_load(&c.saw_timeout), 0);
-  apex_jobs_stop(q, false);
+  apex_queue_free(&q);
 }
 
 Test(jobs, watchdog_times_out_a_long_job, .timeout = 10)
 {
   ctx c = {0};
-  apex_jobs *q;
-  cr_assert_eq(apex_jobs_start(1, 1, job, &c, &q), APEX_OK);
-  apex_jobs_submit(q, "wait-long");
+  apex_queue q;
+  cr_assert_eq(apex_queue_inproc_new(1, 1, job, &c, &q), APEX_OK);
+  apex_queue_submit(&q, "wait-long");
   for (int i = 0; i < 400 && atomic_load(&c.ran) < 1; i++)
     sleep_ms(10);
   cr_expect_eq(atomic_load(&c.saw_timeout), 1, "timed_out raised after the 1 s limit");
-  apex_jobs_stop(q, false);
+  apex_queue_free(&q);
 }
 
 Test(jobs, stop_cancels_running_jobs_and_waits_for_them)
 {
   ctx c = {0};
-  apex_jobs *q;
-  cr_assert_eq(apex_jobs_start(2, 60, job, &c, &q), APEX_OK);
-  apex_jobs_submit(q, "wait-a");
-  apex_jobs_submit(q, "wait-b");
+  apex_queue q;
+  cr_assert_eq(apex_queue_inproc_new(2, 60, job, &c, &q), APEX_OK);
+  apex_queue_submit(&q, "wait-a");
+  apex_queue_submit(&q, "wait-b");
   sleep_ms(50);
-  apex_jobs_stop(q, true); /* returns only once both workers have finished */
+  apex_queue_stop(&q, true); /* returns only once both workers have finished */
   cr_expect_eq(atomic_load(&c.ran), 2);
   cr_expect_eq(atomic_load(&c.saw_cancel), 2);
+  cr_expect_eq(apex_queue_submit(&q, "late"), APEX_ECANCELED, "a stopped queue takes no job");
+  apex_queue_free(&q);
+}
+
+Test(jobs, an_id_queued_or_running_is_not_queued_twice)
+{
+  ctx c = {0};
+  apex_queue q;
+  cr_assert_eq(apex_queue_inproc_new(1, 60, job, &c, &q), APEX_OK);
+  apex_queue_submit(&q, "wait-1");
+  sleep_ms(50);
+  cr_expect_eq(apex_queue_submit(&q, "wait-1"), APEX_OK, "running: accepted, not queued");
+  cr_expect_eq(apex_queue_submit(&q, "other"), APEX_OK);
+  cr_expect_eq(apex_queue_submit(&q, "other"), APEX_OK, "queued: accepted, not queued");
+  size_t queued, running;
+  apex_queue_counts(&q, &queued, &running);
+  cr_expect_eq(queued, 1);
+  cr_expect_eq(running, 1);
+  apex_queue_cancel(&q, "wait-1");
+  for (int i = 0; i < 200 && atomic_load(&c.ran) < 2; i++)
+    sleep_ms(10);
+  sleep_ms(50);
+  cr_expect_eq(atomic_load(&c.ran), 2, "each id ran once");
+  apex_queue_free(&q);
 }
