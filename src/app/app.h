@@ -13,6 +13,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "core/problems.h"
+#include "jobs/limiter.h"
 #include "jobs/queue.h"
 #include "store/store.h"
 #include "sys/secrets.h"
@@ -48,7 +49,7 @@ typedef struct apex_app {
   int64_t access_ttl_s, refresh_ttl_s;
   apex_app_mailer mail;
   void *mail_ctx;
-  struct apex_ratelimit *limits; /* login attempts (users.c) */
+  apex_limiter *limiter;   /* rate-limit port: login attempts (users.c); required for login */
   atomic_int stopping;     /* set by apex_app_stop: jobs cancelled by it go back to "pending" */
   unsigned char enc_key[APEX_SECRETS_KEY_LEN]; /* API_KEY_ENCRYPTION_KEY: broker secrets at rest (apikeys.c) */
 } apex_app;
@@ -67,9 +68,6 @@ typedef struct apex_app_error {
 /* Sets e from code's row in app/errors.def (status, code, title) with a printf-style detail, and
  * returns APEX_EINVAL (so `return apex_app_raise(...)` reads well). */
 apex_err apex_app_raise(apex_app_error *e, apex_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Deprecated (issue 8): the old form, kept until every caller uses apex_app_raise. */
-apex_err apex_app_fail(apex_app_error *e, int status, int code, const char *title, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
 
 /* 500 for a storage failure: the database's message goes to the log, not to the client. */
 apex_err apex_app_store_failed(apex_app_error *e, const apex_error *err);

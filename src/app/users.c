@@ -2,7 +2,6 @@
  * with reuse detection, logout, password reset by single-use token, profile. Tokens are stored
  * only as hashes; passwords only as argon2id strings. */
 #include <ctype.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,48 +15,15 @@
 #define LIMIT_WINDOW_S 60
 #define LIMIT_PER_IP 100   /* attempts a minute from one address (NAT and proxies share one) */
 #define LIMIT_PER_EMAIL 5  /* failed attempts a minute on one account: password guessing */
-#define LIMIT_SLOTS 1024
 
-/* Counters in a small hash table; a key's window opens at its first event and lasts
- * LIMIT_WINDOW_S, so bursts across a clock minute are counted together. Old entries are simply
- * overwritten. */
-typedef struct limit_slot {
-  char key[300];
-  int64_t since; /* first event of the window, seconds */
-  int count;
-} limit_slot;
-
-struct apex_ratelimit {
-  pthread_mutex_t mu;
-  limit_slot slot[LIMIT_SLOTS];
-};
-
-static pthread_once_t limits_once = PTHREAD_ONCE_INIT;
-static struct apex_ratelimit shared_limits; /* one per process: limits are about the host */
-static void limits_init(void) { pthread_mutex_init(&shared_limits.mu, NULL); }
-
-/* With count: counts one event under key. Returns seconds to wait when the key's events in this
- * window (the new one included) exceed max, else 0. */
+/* Seconds to wait before key may try again (0: go ahead); with count, counts this attempt. The
+ * limiter keeps exact keys, so traffic on other keys never resets this one's count. Without a
+ * limiter every attempt is refused (fail closed). */
 static int limit_hit(apex_app *app, const char *key, int max, bool count)
 {
-  pthread_once(&limits_once, limits_init);
-  struct apex_ratelimit *l = app->limits ? app->limits : &shared_limits;
-  int64_t now = app->now_ms() / 1000;
-  unsigned h = 2166136261u;
-  for (const char *p = key; *p; p++)
-    h = (h ^ (unsigned char)*p) * 16777619u;
-  pthread_mutex_lock(&l->mu);
-  limit_slot *s = &l->slot[h % LIMIT_SLOTS];
-  if (strcmp(s->key, key) || now - s->since >= LIMIT_WINDOW_S) {
-    snprintf(s->key, sizeof s->key, "%s", key);
-    s->since = now;
-    s->count = 0;
-  }
-  if (count)
-    s->count++;
-  int wait = s->count + (count ? 0 : 1) > max ? (int)(s->since + LIMIT_WINDOW_S - now) : 0;
-  pthread_mutex_unlock(&l->mu);
-  return wait;
+  if (!app->limiter)
+    return LIMIT_WINDOW_S;
+  return apex_limiter_hit(app->limiter, key, max, LIMIT_WINDOW_S, app->now_ms() / 1000, count);
 }
 
 static const char *str_field(const apex_json *body, const char *key) { return apex_json_string_value(apex_json_object_get(body, key)); }
@@ -81,7 +47,7 @@ static apex_err issue(apex_app *app, const apex_user *u, const char *family, ape
   int64_t now = app->now_ms();
   memset(out, 0, sizeof *out);
   if (app->auth.issue_access(app->auth.ctx, u->id, u->email, now / 1000, app->access_ttl_s, &out->access))
-    return apex_app_fail(e, 500, 500, "Token failure", "cannot sign an access token");
+    return apex_app_raise(e, APEX_E_INTERNAL, "cannot sign an access token");
   app->auth.random_token(out->refresh);
   app->auth.token_hash(out->refresh, t.hash);
   snprintf(t.user_id, sizeof t.user_id, "%s", u->id);
@@ -115,14 +81,14 @@ apex_err apex_app_register(apex_app *app, const apex_json *body, apex_user *out,
     apex_problems_add(&e->problems, first && strlen(first) > 100 ? "/first_name" : "/last_name",
                       "must be at most 100 characters");
   if (e->problems.total)
-    return apex_app_fail(e, 422, 422, "Validation error", "the registration has %zu problem%s", e->problems.total,
+    return apex_app_raise(e, APEX_E_VALIDATION, "the registration has %zu problem%s", e->problems.total,
                          e->problems.total == 1 ? "" : "s");
   if (apex_app_new_id(out->id))
-    return apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");
+    return apex_app_raise(e, APEX_E_INTERNAL, "cannot make an id");
   snprintf(out->email, sizeof out->email, "%s", email);
   lower(out->email);
   if (app->auth.hash_password(pw, out->password_hash))
-    return apex_app_fail(e, 500, 500, "Hashing failed", "cannot hash the password");
+    return apex_app_raise(e, APEX_E_INTERNAL, "cannot hash the password");
   snprintf(out->first_name, sizeof out->first_name, "%s", first ? first : "");
   snprintf(out->last_name, sizeof out->last_name, "%s", last ? last : "");
   snprintf(out->timezone, sizeof out->timezone, "Europe/Paris");
@@ -131,7 +97,7 @@ apex_err apex_app_register(apex_app *app, const apex_json *body, apex_user *out,
   out->created_at = out->updated_at = app->now_ms();
   apex_err rc = apex_store_user_insert(app->store, out, &err);
   if (rc == APEX_ECONFLICT)
-    return apex_app_fail(e, 409, 409, "Email already registered", "an account with this email exists");
+    return apex_app_raise(e, APEX_E_CONFLICT, "an account with this email exists");
   return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
@@ -150,7 +116,7 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
   memset(out, 0, sizeof *out);
   memset(user, 0, sizeof *user);
   if (!email || !pw)
-    return apex_app_fail(e, 422, 422, "Validation error", "email and password are required");
+    return apex_app_raise(e, APEX_E_VALIDATION, "email and password are required");
   snprintf(mail, sizeof mail, "%s", email);
   lower(mail);
   snprintf(key, sizeof key, "ip:%s", ip ? ip : "");
@@ -159,7 +125,7 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
   int wait2 = limit_hit(app, key, LIMIT_PER_EMAIL, false); /* failures are counted below */
   if (wait || wait2) {
     e->retry_after = wait > wait2 ? wait : wait2;
-    return apex_app_fail(e, 429, 429, "Too many login attempts", "try again in %d seconds", e->retry_after);
+    return apex_app_raise(e, APEX_E_TOO_MANY_REQUESTS, "try again in %d seconds", e->retry_after);
   }
   apex_err rc = apex_store_user_by_email(app->store, mail, user, &err);
   if (rc && rc != APEX_ENOTFOUND)
@@ -167,11 +133,11 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
   bool ok = app->auth.verify_password(rc ? DUMMY_HASH : user->password_hash, pw) && !rc && user->is_active;
   if (!ok) {
     (void)limit_hit(app, key, LIMIT_PER_EMAIL, true);
-    return apex_app_fail(e, 401, 1001, "Invalid credentials", "email or password incorrect");
+    return apex_app_raise(e, APEX_E_AUTH_INVALID_CREDENTIALS, "email or password incorrect");
   }
   apex_id family;
   if (apex_app_new_id(family))
-    return apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");
+    return apex_app_raise(e, APEX_E_INTERNAL, "cannot make an id");
   if (issue(app, user, family, out, e))
     return APEX_EINVAL;
   user->last_login_at = app->now_ms();
@@ -181,7 +147,7 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
 
 static apex_err refresh_invalid(apex_app_error *e)
 {
-  return apex_app_fail(e, 401, 1004, "Refresh token invalid", "the refresh token is invalid, expired or revoked");
+  return apex_app_raise(e, APEX_E_AUTH_REFRESH_INVALID, "the refresh token is invalid, expired or revoked");
 }
 
 apex_err apex_app_refresh(apex_app *app, const char *refresh_token, apex_tokens *out, apex_app_error *e)
@@ -235,7 +201,7 @@ apex_err apex_app_forgot(apex_app *app, const apex_json *body, apex_app_error *e
   apex_error err;
   if (!email || !app->auth.email_ok(email)) {
     apex_problems_add(&e->problems, "/email", "must be an email address");
-    return apex_app_fail(e, 422, 422, "Validation error", "email must be an email address");
+    return apex_app_raise(e, APEX_E_VALIDATION, "email must be an email address");
   }
   snprintf(mail, sizeof mail, "%s", email);
   lower(mail);
@@ -265,19 +231,19 @@ apex_err apex_app_reset(apex_app *app, const apex_json *body, apex_app_error *e)
   apex_user u;
   apex_error err;
   if (!token || !pw || strlen(token) > 64)
-    return apex_app_fail(e, 422, 422, "Validation error", "token and password are required");
+    return apex_app_raise(e, APEX_E_VALIDATION, "token and password are required");
   app->auth.token_hash(token, hash);
   if (apex_store_token_get(app->store, hash, &t, &err) || strcmp(t.kind, "reset") || t.used || t.revoked ||
       t.expires_at <= app->now_ms() || apex_store_user_by_id(app->store, t.user_id, &u, &err))
-    return apex_app_fail(e, 401, 1004, "Reset token invalid", "the reset token is invalid, used or expired");
+    return apex_app_raise(e, APEX_E_AUTH_REFRESH_INVALID, "the reset token is invalid, used or expired");
   if (!app->auth.password_ok(pw, u.email, why, sizeof why)) {
     apex_problems_add(&e->problems, "/password", "%s", why);
-    return apex_app_fail(e, 422, 422, "Validation error", "%s", why);
+    return apex_app_raise(e, APEX_E_VALIDATION, "%s", why);
   }
   if (apex_store_token_use(app->store, hash, &err))
-    return apex_app_fail(e, 401, 1004, "Reset token invalid", "the reset token was already used");
+    return apex_app_raise(e, APEX_E_AUTH_REFRESH_INVALID, "the reset token was already used");
   if (app->auth.hash_password(pw, u.password_hash))
-    return apex_app_fail(e, 500, 500, "Hashing failed", "cannot hash the password");
+    return apex_app_raise(e, APEX_E_INTERNAL, "cannot hash the password");
   u.updated_at = app->now_ms();
   if (apex_store_user_update(app->store, &u, &err))
     return apex_app_store_failed(e, &err);
@@ -292,7 +258,7 @@ apex_err apex_app_me(apex_app *app, const char *user_id, apex_user *out, apex_ap
   apex_error err;
   apex_err rc = apex_store_user_by_id(app->store, user_id, out, &err);
   if (rc == APEX_ENOTFOUND)
-    return apex_app_fail(e, 401, 1003, "Token invalid", "the account no longer exists");
+    return apex_app_raise(e, APEX_E_AUTH_TOKEN_INVALID, "the account no longer exists");
   return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
@@ -334,7 +300,7 @@ apex_err apex_app_me_update(apex_app *app, const char *user_id, const apex_json 
       snprintf((char *)out + FIELDS[i].off, FIELDS[i].cap, "%s", s);
   }
   if (e->problems.total)
-    return apex_app_fail(e, 422, 422, "Validation error", "the profile has %zu problem%s", e->problems.total,
+    return apex_app_raise(e, APEX_E_VALIDATION, "the profile has %zu problem%s", e->problems.total,
                          e->problems.total == 1 ? "" : "s");
   out->updated_at = app->now_ms();
   return apex_store_user_update(app->store, out, &err) ? apex_app_store_failed(e, &err) : APEX_OK;

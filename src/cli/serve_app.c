@@ -93,6 +93,12 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
     goto fail;
   }
   app->queue = &ctx->queue;
+  /* 100,000 keys (~40 MB at most): far more addresses and accounts than a minute of logins. */
+  if ((rc = apex_limiter_inproc_new(100000, &ctx->limiter))) {
+    apex_error_set(err, rc, "cannot create the rate limiter");
+    goto fail;
+  }
+  app->limiter = &ctx->limiter;
   if ((rc = apex_app_start(app, err)))
     goto fail;
   return APEX_OK;
@@ -107,6 +113,8 @@ void apex_serve_app_close(apex_serve_ctx *ctx)
     apex_app_stop(&ctx->app);
   apex_queue_free(&ctx->queue);
   ctx->app.queue = NULL;
+  apex_limiter_free(&ctx->limiter);
+  ctx->app.limiter = NULL;
   apex_store_close(ctx->app.store);
   ctx->app.store = NULL;
   apex_jwt_keys_free(ctx->keys);

@@ -10,7 +10,8 @@
 
 typedef struct apex_serve_ctx {
   apex_app app;
-  apex_queue queue; /* app.queue points here */
+  apex_queue queue;     /* app.queue points here */
+  apex_limiter limiter; /* app.limiter points here */
   apex_jwt_keys *keys;
   apex_secrets secrets;
 } apex_serve_ctx;
