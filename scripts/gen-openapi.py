@@ -78,7 +78,7 @@ paths = {
                                   req=body(ref("BacktestConfig")), codes=AUTHC + (400, 404, 415, 422))},
  "/api/v1/backtests/{id}": {"get": op("Status, progress and results", "backtests", ok(ref("Backtest")), ID, codes=AUTHC + (404,)),
                             "delete": op("Cancel a pending or running backtest (code 3003)", "backtests", ok(ref("Backtest")), ID, codes=AUTHC + (404, 409))},
- "/api/v1/backtests/{id}/trades": {"get": op("Trade log", "backtests", ok({"type": "object"}), ID + PAGE[:2], codes=AUTHC + (404, 422))},
+ "/api/v1/backtests/{id}/trades": {"get": op("Trade log", "backtests", ok(page_of("BacktestTrade")), ID + PAGE[:2], codes=AUTHC + (404, 422))},
  "/api/v1/backtests/{id}/equity": {"get": op("Equity curve", "backtests", ok({"type": "object"}), ID + PAGE[:2], codes=AUTHC + (404, 422))},
  "/api/v1/backtests/{id}/report": {"get": op("PDF report (not yet: 404 with a problem body)", "backtests",
                                              {"200": {"description": "PDF", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
@@ -116,7 +116,7 @@ S, N, I = {"type": "string"}, {"type": "number"}, {"type": "integer"}
 DEC = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,8})?$", "description": "exact decimal"}
 schemas = {
  "Problem": obj({"type": S, "title": S, "status": I, "detail": S, "instance": S, "code": I,
-                 "errors": {"type": "array", "items": obj({"field": S, "pointer": S, "message": S})}}, ("type", "title", "status")),
+                 "errors": {"type": "array", "items": obj({"field": S, "pointer": S, "message": S, "code": I})}}, ("type", "title", "status")),
  "Register": obj({"email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 10},
                   "first_name": S, "last_name": S}, ("email", "password")),
  "Login": obj({"email": S, "password": S}, ("email", "password")),
@@ -160,6 +160,10 @@ schemas = {
  "PortfolioPage": page_of("Portfolio"),
  "Position": obj({"id": S, "portfolio_id": S, "symbol": S, "quantity": DEC, "average_entry_price": DEC, "current_price": DEC,
                   "unrealized_pnl": DEC, "unrealized_pnl_pct": N, "is_open": {"type": "boolean"}, "opened_at": S, "closed_at": S, "updated_at": S}),
+ "BacktestTrade": obj({"entry_time": S, "exit_time": S, "side": S, "quantity": DEC, "entry_price": DEC, "exit_price": DEC,
+                       "gross_pnl": DEC, "commission": DEC, "net_pnl": DEC, "return_pct": N,
+                       "bars": {"type": ["integer", "null"], "description": "candles held; null for a stored trade"},
+                       "exit_reason": {"type": "string", "enum": ["signal", "stop_loss", "take_profit", "max_drawdown", "end_of_data"]}}),
  "PortfolioTrade": obj({"id": S, "portfolio_id": S, "strategy_id": S, "symbol": S, "side": {"type": "string", "enum": ["BUY", "SELL"]},
                         "order_type": S, "quantity": DEC, "price": DEC, "filled_quantity": DEC, "filled_price": DEC, "commission": DEC,
                         "slippage": DEC, "status": S, "broker_order_id": S, "realized_pnl": DEC, "is_paper": {"type": "boolean"},

@@ -25,7 +25,7 @@ int h_apikeys_create(apex_req *req, apex_res *res, void *app)
   apex_app_error e = {0};
   apex_api_key_row r = {0};
   if (!req->body || !req->body_len)
-    return apex_res_problem(res, 422, 0, NULL, "a JSON body is required", NULL);
+    return apex_res_error(res, APEX_E_VALIDATION, "a JSON body is required");
   if (apex_app_api_key_create(app, req->user_id, req->body, req->body_len, &r, &e))
     return apex_api_fail(res, &e);
   char loc[128];

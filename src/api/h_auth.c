@@ -148,7 +148,7 @@ int h_auth_me_update(apex_req *req, apex_res *res, void *app)
   if (!b)
     return 0;
   if (!apex_json_is_object(b))
-    return apex_res_problem(res, 422, 0, "Validation error", "the body must be a JSON object", NULL);
+    return apex_res_error(res, APEX_E_VALIDATION, "the body must be a JSON object");
   if (apex_app_me_update(app, req->user_id, b, &u, &e))
     return apex_api_fail(res, &e);
   return apex_res_json(res, 200, apex_app_user_json(&u));

@@ -4,8 +4,6 @@
 #include <string.h>
 
 #include "api/handlers.h"
-#include "core/timeframe.h"
-#include "app/ids.h"
 
 static int one(apex_res *res, int status, apex_backtest_row *r)
 {
@@ -16,26 +14,14 @@ static int one(apex_res *res, int status, apex_backtest_row *r)
 
 int h_backtests_list(apex_req *req, apex_res *res, void *app)
 {
-  apex_app *a = app;
+  apex_app_error e = {0};
   apex_page p;
-  apex_error err;
-  size_t n = 0;
+  apex_json *items = NULL;
   int64_t total = 0;
   if (!apex_api_page(req, res, &p))
     return 0;
-  apex_backtest_row *rows = calloc((size_t)p.limit, sizeof *rows);
-  if (!rows)
-    return -1;
-  if (apex_store_backtest_list(a->store, req->user_id, &p, rows, &n, &total, &err)) {
-    free(rows);
-    return apex_res_problem(res, 500, 0, "Storage failure", NULL, NULL);
-  }
-  apex_json *items = apex_json_new_array();
-  for (size_t i = 0; i < n; i++) {
-    apex_json_array_append(items, apex_app_backtest_json(&rows[i]));
-    apex_backtest_row_clear(&rows[i]);
-  }
-  free(rows);
+  if (apex_app_backtest_list(app, req->user_id, &p, &items, &total, &e))
+    return apex_api_fail(res, &e);
   return apex_api_list(res, items, total, &p);
 }
 
@@ -92,93 +78,30 @@ static bool sub_page(apex_req *req, apex_res *res, apex_page *p)
   return true;
 }
 
-int h_backtests_trades(apex_req *req, apex_res *res, void *app)
+/* A sub-resource page (trades, equity) from one app use case. */
+static int sub_list(apex_req *req, apex_res *res, void *app,
+                    apex_err (*fn)(apex_app *, const char *, const char *, const apex_page *, apex_json **, int64_t *,
+                                   apex_app_error *))
 {
-  apex_app *a = app;
   apex_app_error e = {0};
-  apex_backtest_row r = {0};
   apex_page p;
-  apex_error err;
-  size_t n = 0;
+  apex_json *items = NULL;
   int64_t total = 0;
-  const char *id = apex_req_param(req, "id");
   if (!sub_page(req, res, &p))
     return 0;
-  if (apex_app_backtest_get(app, req->user_id, id, &r, &e)) {
-    apex_backtest_row_clear(&r);
+  if (fn(app, req->user_id, apex_req_param(req, "id"), &p, &items, &total, &e))
     return apex_api_fail(res, &e);
-  }
-  apex_backtest_row_clear(&r);
-  apex_trade_row *rows = calloc((size_t)p.limit, sizeof *rows);
-  if (!rows)
-    return -1;
-  if (apex_store_backtest_trades(a->store, req->user_id, id, p.page, p.limit, rows, &n, &total, &err)) {
-    free(rows);
-    return apex_res_problem(res, 500, 0, "Storage failure", NULL, NULL);
-  }
-  apex_json *items = apex_json_new_array();
-  for (size_t i = 0; i < n; i++) {
-    apex_json *t = apex_json_new_object();
-    char tb[40];
-    apex_time_iso(rows[i].entry_time, tb, sizeof tb);
-    apex_json_object_set(t, "entry_time", apex_json_new_string(tb));
-    apex_time_iso(rows[i].exit_time, tb, sizeof tb);
-    apex_json_object_set(t, "exit_time", apex_json_new_string(tb));
-    apex_json_object_set(t, "side", apex_json_new_string("long"));
-    apex_json_object_set(t, "quantity", apex_json_new_decimal(rows[i].quantity));
-    apex_json_object_set(t, "entry_price", apex_json_new_decimal(rows[i].entry_price));
-    apex_json_object_set(t, "exit_price", apex_json_new_decimal(rows[i].exit_price));
-    apex_json_object_set(t, "gross_pnl", apex_json_new_decimal(rows[i].gross_pnl));
-    apex_json_object_set(t, "commission", apex_json_new_decimal(rows[i].commission));
-    apex_json_object_set(t, "net_pnl", apex_json_new_decimal(rows[i].net_pnl));
-    apex_json_object_set(t, "exit_reason", apex_json_new_string(rows[i].exit_reason));
-    apex_json_array_append(items, t);
-  }
-  free(rows);
   return apex_api_list(res, items, total, &p);
+}
+
+int h_backtests_trades(apex_req *req, apex_res *res, void *app)
+{
+  return sub_list(req, res, app, apex_app_backtest_trades);
 }
 
 int h_backtests_equity(apex_req *req, apex_res *res, void *app)
 {
-  apex_app *a = app;
-  apex_app_error e = {0};
-  apex_backtest_row r = {0};
-  apex_page p;
-  apex_error err;
-  size_t n = 0;
-  int64_t total = 0;
-  const char *id = apex_req_param(req, "id");
-  if (!sub_page(req, res, &p))
-    return 0;
-  if (apex_app_backtest_get(app, req->user_id, id, &r, &e)) {
-    apex_backtest_row_clear(&r);
-    return apex_api_fail(res, &e);
-  }
-  apex_backtest_row_clear(&r);
-  int64_t *times = calloc((size_t)p.limit, sizeof *times);
-  double *values = calloc((size_t)p.limit, sizeof *values);
-  if (!times || !values) {
-    free(times);
-    free(values);
-    return -1;
-  }
-  if (apex_store_backtest_equity(a->store, req->user_id, id, p.page, p.limit, times, values, &n, &total, &err)) {
-    free(times);
-    free(values);
-    return apex_res_problem(res, 500, 0, "Storage failure", NULL, NULL);
-  }
-  apex_json *items = apex_json_new_array();
-  for (size_t i = 0; i < n; i++) {
-    apex_json *pt = apex_json_new_object();
-    char tb[40];
-    apex_time_iso(times[i], tb, sizeof tb);
-    apex_json_object_set(pt, "time", apex_json_new_string(tb));
-    apex_json_object_set(pt, "equity", apex_json_new_number(values[i]));
-    apex_json_array_append(items, pt);
-  }
-  free(times);
-  free(values);
-  return apex_api_list(res, items, total, &p);
+  return sub_list(req, res, app, apex_app_backtest_equity);
 }
 
 int h_backtests_report(apex_req *req, apex_res *res, void *app)
@@ -190,6 +113,6 @@ int h_backtests_report(apex_req *req, apex_res *res, void *app)
     return apex_api_fail(res, &e);
   }
   apex_backtest_row_clear(&r);
-  return apex_res_problem(res, 404, 0, "Report not available",
-                          "PDF reports arrive with the reports feature; use /trades and /equity meanwhile", NULL);
+  return apex_res_error(res, APEX_E_NOT_FOUND,
+                        "PDF reports arrive with the reports feature; use /trades and /equity meanwhile");
 }

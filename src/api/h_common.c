@@ -12,17 +12,27 @@ int apex_api_authenticate(apex_req *req, apex_res *res, void *app)
   const char *h = apex_req_header(req, "Authorization");
   apex_jwt_claims c;
   if (!h || strncasecmp(h, "Bearer ", 7))
-    return apex_res_problem(res, 401, APEX_E_AUTH_TOKEN_INVALID, "Not Authenticated",
-                            "send an access token: Authorization: Bearer <token>", NULL), 1;
+    return apex_res_error(res, APEX_E_AUTH_TOKEN_INVALID, "send an access token: Authorization: Bearer <token>"), 1;
   apex_jwt_status st = apex_jwt_verify(a->auth.ctx, h + 7, a->now_ms() / 1000, "access", &c);
   if (st == APEX_JWT_EXPIRED)
-    return apex_res_problem(res, 401, APEX_E_AUTH_TOKEN_EXPIRED, NULL, "the access token has expired: refresh it",
-                            NULL), 1;
+    return apex_res_error(res, APEX_E_AUTH_TOKEN_EXPIRED, "the access token has expired: refresh it"), 1;
   if (st != APEX_JWT_OK)
-    return apex_res_problem(res, 401, APEX_E_AUTH_TOKEN_INVALID, NULL, "the access token is not valid", NULL), 1;
+    return apex_res_error(res, APEX_E_AUTH_TOKEN_INVALID, "the access token is not valid"), 1;
   snprintf(req->user_id, sizeof req->user_id, "%s", c.sub);
   snprintf(req->user_email, sizeof req->user_email, "%s", c.email);
   return 0;
+}
+
+/* One errors[] item: the field (pointer without its leading '/'), the pointer, the message, and
+ * the item's own code. */
+static apex_json *error_item(const char *pointer, const char *message, int code)
+{
+  apex_json *o = apex_json_new_object();
+  apex_json_object_set(o, "field", apex_json_new_string(pointer[0] == '/' ? pointer + 1 : pointer));
+  apex_json_object_set(o, "pointer", apex_json_new_string(pointer));
+  apex_json_object_set(o, "message", apex_json_new_string(message));
+  apex_json_object_set(o, "code", apex_json_new_integer(code));
+  return o;
 }
 
 int apex_api_fail(apex_res *res, const apex_app_error *e)
@@ -31,12 +41,8 @@ int apex_api_fail(apex_res *res, const apex_app_error *e)
   if (e->problems.n) {
     errors = apex_json_new_array();
     for (size_t i = 0; i < e->problems.n; i++) {
-      apex_json *o = apex_json_new_object();
-      const char *ptr = e->problems.item[i].pointer;
-      apex_json_object_set(o, "field", apex_json_new_string(ptr[0] == '/' ? ptr + 1 : ptr));
-      apex_json_object_set(o, "pointer", apex_json_new_string(ptr));
-      apex_json_object_set(o, "message", apex_json_new_string(e->problems.item[i].message));
-      apex_json_array_append(errors, o);
+      const apex_problem *p = &e->problems.item[i];
+      apex_json_array_append(errors, error_item(p->pointer, p->message, p->code ? p->code : e->code));
     }
   }
   if (e->status == 429 && e->retry_after > 0) {
@@ -44,7 +50,14 @@ int apex_api_fail(apex_res *res, const apex_app_error *e)
     snprintf(b, sizeof b, "%d", e->retry_after);
     apex_res_header(res, "Retry-After", b);
   }
-  return apex_res_problem(res, e->status, e->code == e->status ? 0 : e->code, e->title, e->detail, errors);
+  return apex_res_problem(res, e->status, e->code, e->title[0] ? e->title : NULL, e->detail, errors);
+}
+
+int apex_api_invalid(apex_res *res, const char *pointer, const char *message)
+{
+  apex_json *errs = apex_json_new_array();
+  apex_json_array_append(errs, error_item(pointer, message, APEX_E_VALIDATION));
+  return apex_res_problem(res, 422, APEX_E_VALIDATION, NULL, message, errs);
 }
 
 static bool int_param(apex_req *req, apex_res *res, const char *name, int lo, int hi, int *out)
@@ -55,13 +68,10 @@ static bool int_param(apex_req *req, apex_res *res, const char *name, int lo, in
     return true;
   long x = strtol(v, &end, 10);
   if (!*v || *end || x < lo || x > hi) {
-    char msg[128];
+    char ptr[64], msg[128];
+    snprintf(ptr, sizeof ptr, "/%s", name);
     snprintf(msg, sizeof msg, "%s must be an integer from %d to %d", name, lo, hi);
-    apex_json *errs = apex_json_new_array(), *o = apex_json_new_object();
-    apex_json_object_set(o, "field", apex_json_new_string(name));
-    apex_json_object_set(o, "message", apex_json_new_string(msg));
-    apex_json_array_append(errs, o);
-    apex_res_problem(res, 422, 0, "Validation error", msg, errs);
+    apex_api_invalid(res, ptr, msg);
     return false;
   }
   *out = (int)x;
@@ -75,7 +85,7 @@ bool apex_api_page(apex_req *req, apex_res *res, apex_page *p)
     return false;
   const char *sort = apex_req_query(req, "sort");
   if (sort && strcmp(sort, "-created_at") && strcmp(sort, "created_at")) {
-    apex_res_problem(res, 422, 0, "Validation error", "sort must be created_at or -created_at", NULL);
+    apex_api_invalid(res, "/sort", "sort must be created_at or -created_at");
     return false;
   }
   p->desc = !sort || sort[0] == '-';

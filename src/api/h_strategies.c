@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "api/handlers.h"
-#include "core/timeframe.h"
 
 static int one(apex_res *res, int status, apex_strategy_row *r)
 {
@@ -16,26 +15,14 @@ static int one(apex_res *res, int status, apex_strategy_row *r)
 
 int h_strategies_list(apex_req *req, apex_res *res, void *app)
 {
-  apex_app *a = app;
+  apex_app_error e = {0};
   apex_page p;
-  apex_error err;
-  size_t n = 0;
+  apex_json *items = NULL;
   int64_t total = 0;
   if (!apex_api_page(req, res, &p))
     return 0;
-  apex_strategy_row *rows = calloc((size_t)p.limit, sizeof *rows);
-  if (!rows)
-    return -1;
-  if (apex_store_strategy_list(a->store, req->user_id, &p, rows, &n, &total, &err)) {
-    free(rows);
-    return apex_res_problem(res, 500, 0, "Storage failure", NULL, NULL);
-  }
-  apex_json *items = apex_json_new_array();
-  for (size_t i = 0; i < n; i++) {
-    apex_json_array_append(items, apex_app_strategy_json(&rows[i], false));
-    apex_strategy_row_clear(&rows[i]);
-  }
-  free(rows);
+  if (apex_app_strategy_list(app, req->user_id, &p, &items, &total, &e))
+    return apex_api_fail(res, &e);
   return apex_api_list(res, items, total, &p);
 }
 
@@ -130,35 +117,13 @@ int h_strategies_deactivate(apex_req *req, apex_res *res, void *app)
 
 int h_strategies_versions(apex_req *req, apex_res *res, void *app)
 {
-  apex_app *a = app;
   apex_app_error e = {0};
-  apex_strategy_row cur = {0}, rows[100];
-  apex_error err;
-  size_t n = 0;
-  const char *id = apex_req_param(req, "id");
-  if (apex_app_strategy_get(app, req->user_id, id, &cur, &e)) {
-    apex_strategy_row_clear(&cur);
+  apex_json *items = NULL;
+  int64_t total = 0;
+  if (apex_app_strategy_versions(app, req->user_id, apex_req_param(req, "id"), &items, &total, &e))
     return apex_api_fail(res, &e);
-  }
-  apex_strategy_row_clear(&cur);
-  memset(rows, 0, sizeof rows);
-  if (apex_store_strategy_versions(a->store, req->user_id, id, rows, 100, &n, &err))
-    return apex_res_problem(res, 500, 0, "Storage failure", NULL, NULL);
-  apex_json *items = apex_json_new_array();
-  for (size_t i = 0; i < n; i++) {
-    apex_json *v = apex_json_new_object(), *doc = NULL;
-    char when[40];
-    apex_time_iso(rows[i].updated_at ? rows[i].updated_at : rows[i].created_at, when, sizeof when);
-    apex_json_object_set(v, "version", apex_json_new_integer(rows[i].version));
-    apex_json_object_set(v, "created_at", apex_json_new_string(when));
-    if (rows[i].definition &&
-        !apex_json_parse_strict(rows[i].definition, strlen(rows[i].definition), 1u << 20, &doc, &err))
-      apex_json_object_set(v, "definition", doc);
-    apex_json_array_append(items, v);
-    apex_strategy_row_clear(&rows[i]);
-  }
   apex_json *j = apex_json_new_object();
   apex_json_object_set(j, "items", items);
-  apex_json_object_set(j, "total", apex_json_new_integer((int64_t)n));
+  apex_json_object_set(j, "total", apex_json_new_integer(total));
   return apex_res_json(res, 200, j);
 }

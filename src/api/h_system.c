@@ -16,14 +16,14 @@ int h_health(apex_req *req, apex_res *res, void *app)
 
 int h_ready(apex_req *req, apex_res *res, void *app)
 {
-  apex_app *a = app;
-  apex_error err;
+  apex_app_error e = {0};
+  const char *backend = NULL;
   (void)req;
-  if (apex_store_ping(a->store, &err))
-    return apex_res_problem(res, 503, 0, "Not Ready", "the database is not reachable", NULL);
+  if (apex_app_ready(app, &backend, &e))
+    return apex_api_fail(res, &e);
   apex_json *j = apex_json_new_object();
   apex_json_object_set(j, "status", apex_json_new_string("ready"));
-  apex_json_object_set(j, "database", apex_json_new_string(apex_store_backend(a->store)));
+  apex_json_object_set(j, "database", apex_json_new_string(backend));
   return apex_res_json(res, 200, j);
 }
 

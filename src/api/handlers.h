@@ -14,6 +14,8 @@ extern const size_t apex_api_n_routes;
 int apex_api_authenticate(apex_req *req, apex_res *res, void *app);
 /* Writes an app error as a problem body (errors[] from its problems, Retry-After for 429). */
 int apex_api_fail(apex_res *res, const apex_app_error *e);
+/* 422 with one errors[] item for the field at pointer ("/limit"). Returns what apex_res_problem does. */
+int apex_api_invalid(apex_res *res, const char *pointer, const char *message);
 /* page/limit/sort/status/symbol from the query; 422 problem and false when malformed. */
 bool apex_api_page(apex_req *req, apex_res *res, apex_page *p);
 /* {"items": items, "total", "page", "limit"} */

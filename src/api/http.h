@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app/errors.h"
 #include "base/err.h"
 #include "base/json.h"
 
@@ -124,25 +125,9 @@ int apex_res_error(apex_res *res, int code, const char *detail);
 /* printf-style detail. */
 int apex_res_errorf(apex_res *res, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* The spec's error codes (Appendix B). apex_problem_status/title map a code or an HTTP status to
- * its HTTP status and title; 500 / "Internal Server Error" for unknown codes. */
-enum {
-  APEX_E_AUTH_INVALID_CREDENTIALS = 1001,
-  APEX_E_AUTH_TOKEN_EXPIRED = 1002,
-  APEX_E_AUTH_TOKEN_INVALID = 1003,
-  APEX_E_AUTH_REFRESH_INVALID = 1004,
-  APEX_E_STRATEGY_NOT_FOUND = 2001,
-  APEX_E_STRATEGY_INVALID_RULES = 2002,
-  APEX_E_STRATEGY_ALREADY_ACTIVE = 2003,
-  APEX_E_BACKTEST_INSUFFICIENT_DATA = 3001,
-  APEX_E_BACKTEST_TIMEOUT = 3002,
-  APEX_E_BACKTEST_CANCELLED = 3003,
-  APEX_E_EXECUTION_INSUFFICIENT_FUNDS = 4001,
-  APEX_E_EXECUTION_ORDER_REJECTED = 4002,
-  APEX_E_EXECUTION_BROKER_ERROR = 4003,
-  APEX_E_MARKET_SYMBOL_NOT_FOUND = 5001,
-  APEX_E_MARKET_RATE_LIMITED = 5002,
-};
+/* The error codes (app/errors.def: the spec's Appendix B and the plain HTTP statuses).
+ * apex_problem_status/title map a listed code, or any HTTP status, to its status and title;
+ * 500 / "Internal Server Error" for anything else. */
 int apex_problem_status(int code);
 const char *apex_problem_title(int code);
 /* The HTTP status for a library error (ENOTFOUND → 404, ECONFLICT → 409, EINVAL/EDATA/EPARSE →

@@ -83,33 +83,12 @@ int apex_res_header(apex_res *res, const char *name, const char *value)
   return 0;
 }
 
-/* --- codes --- */
-static const struct {
-  int code, status;
-  const char *title;
-} CODES[] = {
-    {1001, 401, "Invalid Credentials"},
-    {1002, 401, "Token Expired"},
-    {1003, 401, "Token Invalid"},
-    {1004, 401, "Refresh Token Invalid"},
-    {2001, 404, "Strategy Not Found"},
-    {2002, 422, "Invalid Strategy Rules"},
-    {2003, 409, "Strategy Already Active"},
-    {3001, 422, "Insufficient Data"},
-    {3002, 504, "Backtest Timeout"},
-    {3003, 200, "Backtest Cancelled"},
-    {4001, 422, "Insufficient Funds"},
-    {4002, 422, "Order Rejected"},
-    {4003, 502, "Broker Error"},
-    {5001, 404, "Symbol Not Found"},
-    {5002, 429, "Rate Limited"},
-};
-
+/* --- codes: app/errors.def is the one list --- */
 int apex_problem_status(int code)
 {
-  for (size_t i = 0; i < APEX_ARRAY_LEN(CODES); i++)
-    if (CODES[i].code == code)
-      return CODES[i].status;
+  int st = apex_code_status(code);
+  if (st)
+    return st;
   if (code >= 100 && code <= 599)
     return code;
   return 500;
@@ -117,11 +96,9 @@ int apex_problem_status(int code)
 
 const char *apex_problem_title(int code)
 {
-  for (size_t i = 0; i < APEX_ARRAY_LEN(CODES); i++)
-    if (CODES[i].code == code)
-      return CODES[i].title;
-  if (code == 422)
-    return "Validation Error"; /* the spec's own example (9.1) */
+  const char *t = apex_code_title(code);
+  if (t)
+    return t;
   if (code >= 100 && code <= 599 && strcmp(apex_http_reason(code), "Unknown"))
     return apex_http_reason(code);
   return "Internal Server Error";
@@ -219,20 +196,20 @@ const apex_json *apex_req_json(apex_req *req, apex_res *res)
   apex_json *doc = NULL;
   apex_error err = {0};
   if (!req->body || req->body_len == 0) {
-    apex_res_problem(res, 422, 422, NULL, "a JSON body is required", NULL);
+    apex_res_error(res, APEX_E_VALIDATION, "a JSON body is required");
     return NULL;
   }
   apex_err rc = apex_json_parse_strict(req->body, req->body_len, req->body_len, &doc, &err);
   if (rc == APEX_ENOMEM) {
-    apex_res_error(res, 500, NULL);
+    apex_res_error(res, APEX_E_INTERNAL, NULL);
     return NULL;
   }
   if (rc) {
-    apex_res_problem(res, 400, 400, "Malformed JSON", err.msg[0] ? err.msg : "the body is not valid JSON", NULL);
+    apex_res_error(res, APEX_E_BAD_REQUEST, err.msg[0] ? err.msg : "the body is not valid JSON");
     return NULL;
   }
   if (apex_req_defer(req, free_json, doc)) {
-    apex_res_error(res, 500, NULL);
+    apex_res_error(res, APEX_E_INTERNAL, NULL);
     return NULL;
   }
   return doc;

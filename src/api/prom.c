@@ -343,7 +343,7 @@ int apex_prom_handler(apex_req *req, apex_res *res, void *app)
 {
   (void)app;
   if (!req->prom)
-    return apex_res_error(res, 404, "metrics are disabled");
+    return apex_res_error(res, APEX_E_NOT_FOUND, "metrics are disabled");
   size_t len = 0;
   char *text = apex_prom_render(req->prom, &len);
   if (!text)

@@ -159,7 +159,7 @@ static enum MHD_Result send_res(apex_server *srv, struct MHD_Connection *c, req_
   apex_res *res = &x->res;
   if (res->status < 100 || res->status > 599) {
     apex_res_reset(res);
-    if (apex_res_error(res, 500, NULL))
+    if (apex_res_error(res, APEX_E_INTERNAL, NULL))
       res->status = 500;
   }
   struct MHD_Response *r =
@@ -203,10 +203,10 @@ static enum MHD_Result send_res(apex_server *srv, struct MHD_Connection *c, req_
   return ok;
 }
 
-static int problem(req_ctx *x, int status, const char *detail)
+static int problem(req_ctx *x, apex_code code, const char *detail)
 {
   apex_res_reset(&x->res);
-  return apex_res_problem(&x->res, status, status, NULL, detail, NULL);
+  return apex_res_error(&x->res, code, detail);
 }
 
 /* Everything between "the request is complete" and "the response is queued". */
@@ -219,13 +219,13 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
   if (x->too_big) {
     char d[96];
     snprintf(d, sizeof d, "the body is larger than %zu bytes", srv->body_max);
-    problem(x, 413, d);
+    problem(x, APEX_E_PAYLOAD_TOO_LARGE, d);
     goto send;
   }
   apex_match m = apex_router_match(srv->o.routes, srv->o.n_routes, (int)req->method, req->path, req, &route, &allow);
   if (req->method == APEX_HTTP_OPTIONS) {
     if (!allow) {
-      problem(x, 404, "no such endpoint");
+      problem(x, APEX_E_NOT_FOUND, "no such endpoint");
       goto send;
     }
     apex_res_reset(&x->res);
@@ -245,20 +245,20 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
     goto send;
   }
   if (m == APEX_MATCH_NOT_FOUND) {
-    problem(x, 404, "no such endpoint");
+    problem(x, APEX_E_NOT_FOUND, "no such endpoint");
     goto send;
   }
   if (m == APEX_MATCH_BAD_METHOD) {
     char d[160];
     snprintf(d, sizeof d, "%s is not allowed on this endpoint", req->method_name);
-    problem(x, 405, d);
+    problem(x, APEX_E_METHOD_NOT_ALLOWED, d);
     allow_hdr = allow;
     goto send;
   }
   req->route_name = route->name;
   if (req->body_len && !(route->flags & APEX_ROUTE_ANY_BODY) &&
       !is_json_type(apex_req_header(req, MHD_HTTP_HEADER_CONTENT_TYPE))) {
-    problem(x, 415, "the body must be JSON (Content-Type: application/json)");
+    problem(x, APEX_E_UNSUPPORTED_MEDIA_TYPE, "the body must be JSON (Content-Type: application/json)");
     goto send;
   }
   MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_iter, req);
@@ -267,7 +267,7 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
     int a = srv->o.authenticate ? srv->o.authenticate(req, &x->res, srv->o.app) : -1;
     if (a != 0 || !req->user_id[0]) {
       if (x->res.status < 400)
-        problem(x, 401, "authentication required");
+        problem(x, APEX_E_UNAUTHORIZED, "authentication required");
       goto send;
     }
     apex_res_reset(&x->res);
@@ -278,7 +278,7 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
       apex_log_fields(APEX_LOG_ERROR, "handler failed without a response",
                       (apex_log_field[]){APEX_LOG_S("request_id", req->request_id), APEX_LOG_S("route", route->name)},
                       2);
-      problem(x, 500, NULL);
+      problem(x, APEX_E_INTERNAL, NULL);
     }
   }
 send:

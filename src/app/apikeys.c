@@ -19,10 +19,10 @@ static const char *const EXCHANGES[] = {"binance", "kraken", "alpaca"};
 
 static apex_err not_found(apex_app_error *e, const char *id)
 {
-  return apex_app_fail(e, 404, 404, "API key not found", "no API key %.40s", id);
+  return apex_app_raise(e, APEX_E_NOT_FOUND, "no API key %.40s", id);
 }
 
-static apex_err oom(apex_app_error *e) { return apex_app_fail(e, 500, 500, "Out of memory", "out of memory"); }
+static apex_err oom(apex_app_error *e) { return apex_app_raise(e, APEX_E_INTERNAL, "out of memory"); }
 
 static size_t utf8_len(const char *s)
 {
@@ -121,14 +121,14 @@ apex_err apex_app_api_key_create(apex_app *app, const char *user_id, const char 
     /* jansson's message quotes the text near the error: give the position only. */
     int line = 0, col = 0;
     (void)sscanf(err.msg, "line %d, column %d", &line, &col);
-    return apex_app_fail(e, 400, 400, "Malformed JSON", "the body is not valid JSON (line %d, column %d)", line, col);
+    return apex_app_raise(e, APEX_E_BAD_REQUEST, "the body is not valid JSON (line %d, column %d)", line, col);
   }
   if (!apex_json_is_object(doc))
     apex_problems_add(&e->problems, "", "the body must be a JSON object");
   else
     read_body(doc, out, &in, &e->problems);
   if (e->problems.total) {
-    apex_app_fail(e, 422, 422, "Validation error", "the API key has %zu problem%s", e->problems.total,
+    apex_app_raise(e, APEX_E_VALIDATION, "the API key has %zu problem%s", e->problems.total,
                   e->problems.total == 1 ? "" : "s");
     goto out;
   }
@@ -139,11 +139,11 @@ apex_err apex_app_api_key_create(apex_app *app, const char *user_id, const char 
       apex_secrets_encrypt(app->enc_key, in.api_secret, strlen(in.api_secret), &out->api_secret_enc, &err) ||
       (in.passphrase &&
        apex_secrets_encrypt(app->enc_key, in.passphrase, strlen(in.passphrase), &out->passphrase_enc, &err))) {
-    apex_app_fail(e, 500, 500, "Encryption failure", "the credentials could not be encrypted");
+    apex_app_raise(e, APEX_E_INTERNAL, "the credentials could not be encrypted");
     goto out;
   }
   if (apex_app_new_id(out->id)) {
-    apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");
+    apex_app_raise(e, APEX_E_INTERNAL, "cannot make an id");
     goto out;
   }
   snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
@@ -245,8 +245,7 @@ apex_err apex_app_api_key_credentials(apex_app *app, const char *user_id, const 
       apex_secrets_decrypt(app->enc_key, r.api_secret_enc, &out->api_secret, &len, &err) ||
       (r.passphrase_enc && apex_secrets_decrypt(app->enc_key, r.passphrase_enc, &out->passphrase, &len, &err))) {
     apex_api_credentials_clear(out);
-    rc = apex_app_fail(e, 500, 500, "Decryption failure",
-                       "API key %s cannot be decrypted: was API_KEY_ENCRYPTION_KEY changed?", id);
+    rc = apex_app_raise(e, APEX_E_INTERNAL, "API key %s cannot be decrypted: was API_KEY_ENCRYPTION_KEY changed?", id);
     goto out;
   }
   snprintf(out->exchange, sizeof out->exchange, "%s", r.exchange);

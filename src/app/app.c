@@ -9,18 +9,6 @@
 #include "core/timeframe.h"
 #include "sys/log.h"
 
-apex_err apex_app_fail(apex_app_error *e, int status, int code, const char *title, const char *fmt, ...)
-{
-  va_list ap;
-  e->status = status;
-  e->code = code;
-  snprintf(e->title, sizeof e->title, "%s", title);
-  va_start(ap, fmt);
-  vsnprintf(e->detail, sizeof e->detail, fmt, ap);
-  va_end(ap);
-  return APEX_EINVAL;
-}
-
 apex_err apex_app_raise(apex_app_error *e, apex_code code, const char *fmt, ...)
 {
   va_list ap;

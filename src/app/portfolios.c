@@ -18,10 +18,10 @@
 
 static apex_err not_found(apex_app_error *e, const char *id)
 {
-  return apex_app_fail(e, 404, 404, "Portfolio not found", "no portfolio %.40s", id);
+  return apex_app_raise(e, APEX_E_NOT_FOUND, "no portfolio %.40s", id);
 }
 
-static apex_err oom(apex_app_error *e) { return apex_app_fail(e, 500, 500, "Out of memory", "out of memory"); }
+static apex_err oom(apex_app_error *e) { return apex_app_raise(e, APEX_E_INTERNAL, "out of memory"); }
 
 /* Characters of valid UTF-8 (jansson only hands out valid UTF-8): bytes that start one. */
 static size_t utf8_len(const char *s)
@@ -86,7 +86,7 @@ static apex_err read_fields(const char *body, size_t len, bool create, apex_port
   apex_err rc = APEX_EINVAL;
 
   if (apex_json_parse_strict(body, len, MAX_BODY, &doc, &perr))
-    return apex_app_fail(e, 400, 400, "Malformed JSON", "%s", perr.msg);
+    return apex_app_raise(e, APEX_E_BAD_REQUEST, "%s", perr.msg);
   if (!apex_json_is_object(doc)) {
     apex_problems_add(pr, "", "the body must be a JSON object");
     goto done;
@@ -164,7 +164,7 @@ static apex_err read_fields(const char *body, size_t len, bool create, apex_port
     apex_problems_add(pr, "/initial_balance", "is required");
 done:
   if (pr->total) {
-    apex_app_fail(e, 422, 422, "Validation error", "the portfolio has %zu problem%s", pr->total,
+    apex_app_raise(e, APEX_E_VALIDATION, "the portfolio has %zu problem%s", pr->total,
                   pr->total == 1 ? "" : "s");
     goto out;
   }
@@ -185,7 +185,7 @@ apex_err apex_app_portfolio_create(apex_app *app, const char *user_id, const cha
   if (read_fields(body, len, true, out, e))
     return APEX_EINVAL;
   if (apex_app_new_id(out->id))
-    return apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");
+    return apex_app_raise(e, APEX_E_INTERNAL, "cannot make an id");
   snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
   out->created_at = out->updated_at = app->now_ms();
   if (apex_store_portfolio_insert(app->store, out, &err))

@@ -14,7 +14,7 @@
 
 static apex_err not_found(apex_app_error *e, const char *id)
 {
-  return apex_app_fail(e, 404, 2001, "Strategy not found", "no strategy %s", id);
+  return apex_app_raise(e, APEX_E_STRATEGY_NOT_FOUND, "no strategy %s", id);
 }
 
 static apex_dec pct_or_none(double x)
@@ -31,15 +31,15 @@ static apex_err read_document(const char *body, size_t len, apex_strategy_row *r
   apex_error perr;
   apex_err rc = apex_json_parse_strict(body, len, MAX_BODY, &doc, &perr);
   if (rc)
-    return apex_app_fail(e, 400, 400, "Malformed JSON", "%s", perr.msg);
+    return apex_app_raise(e, APEX_E_BAD_REQUEST, "%s", perr.msg);
   rc = apex_strategy_from_json(doc, &st, &e->problems);
   if (rc == APEX_ENOMEM) {
     apex_json_free(doc);
-    return apex_app_fail(e, 500, 500, "Out of memory", "out of memory");
+    return apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
   }
   if (rc) {
     apex_json_free(doc);
-    return apex_app_fail(e, 422, 2002, "Invalid strategy rules", "the strategy has %zu problem%s",
+    return apex_app_raise(e, APEX_E_STRATEGY_INVALID_RULES, "the strategy has %zu problem%s",
                          e->problems.total, e->problems.total == 1 ? "" : "s");
   }
   snprintf(r->name, sizeof r->name, "%s", st->name);
@@ -57,7 +57,7 @@ static apex_err read_document(const char *body, size_t len, apex_strategy_row *r
   apex_strategy_free(st);
   apex_json_free(doc);
   if (!r->definition || (desc && !r->description))
-    return apex_app_fail(e, 500, 500, "Out of memory", "out of memory");
+    return apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
   return APEX_OK;
 }
 
@@ -69,7 +69,7 @@ apex_err apex_app_strategy_create(apex_app *app, const char *user_id, const char
   if (read_document(body, len, out, e))
     return APEX_EINVAL;
   if (apex_app_new_id(out->id))
-    return apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");
+    return apex_app_raise(e, APEX_E_INTERNAL, "cannot make an id");
   snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
   out->version = 1;
   snprintf(out->status, sizeof out->status, "draft");
@@ -131,7 +131,7 @@ apex_err apex_app_strategy_clone(apex_app *app, const char *user_id, const char 
   snprintf(name, sizeof name, "%.120s (copy)", out->name);
   memcpy(out->name, name, sizeof name);
   if (apex_app_new_id(out->id))
-    return apex_app_fail(e, 500, 500, "No randomness", "cannot make an id");
+    return apex_app_raise(e, APEX_E_INTERNAL, "cannot make an id");
   out->version = 1;
   snprintf(out->status, sizeof out->status, "draft");
   out->trading_mode[0] = '\0';
@@ -148,17 +148,16 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
   *out = (apex_strategy_row){0};
   apex_error err;
   if (!mode || (strcmp(mode, "paper") && strcmp(mode, "live"))) {
-    apex_app_fail(e, 422, 422, "Validation error", "mode must be \"paper\" or \"live\"");
+    apex_app_raise(e, APEX_E_VALIDATION, "mode must be \"paper\" or \"live\"");
     apex_problems_add(&e->problems, "/mode", "must be \"paper\" or \"live\"");
     return APEX_EINVAL;
   }
   if (!strcmp(mode, "live") && !app->settings.live_trading)
-    return apex_app_fail(e, 403, 403, "Live trading disabled",
-                         "live trading is off on this server (FEATURE_LIVE_TRADING=true enables it)");
+    return apex_app_raise(e, APEX_E_FORBIDDEN, "live trading is off on this server (FEATURE_LIVE_TRADING=true enables it)");
   if (apex_app_strategy_get(app, user_id, id, out, e))
     return APEX_EINVAL;
   if (!strcmp(out->status, "active"))
-    return apex_app_fail(e, 409, 2003, "Strategy already active", "strategy %s is already active (%s)", id,
+    return apex_app_raise(e, APEX_E_STRATEGY_ALREADY_ACTIVE, "strategy %s is already active (%s)", id,
                          out->trading_mode);
   snprintf(out->status, sizeof out->status, "active");
   snprintf(out->trading_mode, sizeof out->trading_mode, "%s", mode);
@@ -175,11 +174,70 @@ apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const 
   if (apex_app_strategy_get(app, user_id, id, out, e))
     return APEX_EINVAL;
   if (strcmp(out->status, "active"))
-    return apex_app_fail(e, 409, 409, "Strategy not active", "strategy %s is %s, not active", id, out->status);
+    return apex_app_raise(e, APEX_E_CONFLICT, "strategy %s is %s, not active", id, out->status);
   snprintf(out->status, sizeof out->status, "paused");
   out->updated_at = app->now_ms();
   apex_err rc = apex_store_strategy_update(app->store, out, &err);
   return rc ? apex_app_store_failed(e, &err) : APEX_OK;
+}
+
+apex_err apex_app_strategy_list(apex_app *app, const char *user_id, const apex_page *p, apex_json **items,
+                                int64_t *total, apex_app_error *e)
+{
+  apex_error err;
+  size_t n = 0;
+  *items = NULL;
+  *total = 0;
+  apex_strategy_row *rows = calloc((size_t)p->limit, sizeof *rows);
+  if (!rows)
+    return apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
+  if (apex_store_strategy_list(app->store, user_id, p, rows, &n, total, &err)) {
+    free(rows);
+    return apex_app_store_failed(e, &err);
+  }
+  *items = apex_json_new_array();
+  for (size_t i = 0; i < n; i++) {
+    apex_json_array_append(*items, apex_app_strategy_json(&rows[i], false));
+    apex_strategy_row_clear(&rows[i]);
+  }
+  free(rows);
+  return *items ? APEX_OK : apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
+}
+
+#define MAX_VERSIONS 100
+
+apex_err apex_app_strategy_versions(apex_app *app, const char *user_id, const char *id, apex_json **items,
+                                    int64_t *total, apex_app_error *e)
+{
+  apex_strategy_row cur = {0};
+  apex_error err;
+  size_t n = 0;
+  *items = NULL;
+  *total = 0;
+  if (apex_app_strategy_get(app, user_id, id, &cur, e))
+    return APEX_EINVAL;
+  apex_strategy_row_clear(&cur);
+  apex_strategy_row *rows = calloc(MAX_VERSIONS, sizeof *rows);
+  if (!rows)
+    return apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
+  if (apex_store_strategy_versions(app->store, user_id, id, rows, MAX_VERSIONS, &n, &err)) {
+    free(rows);
+    return apex_app_store_failed(e, &err);
+  }
+  *items = apex_json_new_array();
+  for (size_t i = 0; i < n; i++) {
+    apex_json *v = apex_json_new_object(), *doc = NULL;
+    apex_json_object_set(v, "version", apex_json_new_integer(rows[i].version));
+    apex_json_object_set(v, "created_at", apex_app_json_time(rows[i].updated_at ? rows[i].updated_at : rows[i].created_at));
+    if (rows[i].definition &&
+        !apex_json_parse_strict(rows[i].definition, strlen(rows[i].definition), MAX_BODY, &doc, &err))
+      apex_json_object_set(v, "definition", doc);
+    apex_json_array_append(*items, v);
+    apex_strategy_row_clear(&rows[i]);
+  }
+  free(rows);
+  *total = (int64_t)n;
+  return *items ? APEX_OK : apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
 }
 
 static apex_json *pct(apex_dec d) { return d < 0 ? apex_json_new_null() : apex_json_new_number(apex_dec_to_double(d)); }

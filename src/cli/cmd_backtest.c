@@ -238,26 +238,8 @@ static apex_json *result_json(const apex_strategy *st, const apex_series *s, con
   }
 
   a = apex_json_new_array();
-  for (size_t i = 0; i < r->n_trades; i++) {
-    const apex_bt_trade *t = &r->trades[i];
-    apex_json *e = apex_json_new_object();
-    apex_time_iso(t->entry_time, tb, sizeof tb);
-    apex_json_object_set(e, "entry_time", apex_json_new_string(tb));
-    apex_time_iso(t->exit_time, tb, sizeof tb);
-    apex_json_object_set(e, "exit_time", apex_json_new_string(tb));
-    apex_json_object_set(e, "side", apex_json_new_string("long"));
-    apex_json_object_set(e, "quantity", apex_json_new_decimal(t->qty));
-    apex_json_object_set(e, "entry_price", apex_json_new_decimal(t->entry_price));
-    apex_json_object_set(e, "exit_price", apex_json_new_decimal(t->exit_price));
-    apex_json_object_set(e, "gross_pnl", apex_json_new_decimal(t->gross_pnl));
-    apex_json_object_set(e, "commission", apex_json_new_decimal(t->entry_commission + t->exit_commission));
-    apex_json_object_set(e, "net_pnl", apex_json_new_decimal(t->net_pnl));
-    double notional = apex_dec_to_double(t->qty) * apex_dec_to_double(t->entry_price);
-    apex_json_object_set(e, "return_pct", num(notional > 0 ? apex_dec_to_double(t->net_pnl) / notional * 100 : 0));
-    apex_json_object_set(e, "bars", apex_json_new_integer((int64_t)(t->exit_bar - t->entry_bar)));
-    apex_json_object_set(e, "exit_reason", apex_json_new_string(apex_exit_reason_name(t->reason)));
-    apex_json_array_append(a, e);
-  }
+  for (size_t i = 0; i < r->n_trades; i++)
+    apex_json_array_append(a, apex_backtest_trade_json(&r->trades[i]));
   apex_json_object_set(j, "trades", a);
 
   a = apex_json_new_array();

@@ -5,6 +5,38 @@
 
 #include "core/timeframe.h"
 
+apex_json *apex_backtest_trade_json(const apex_bt_trade *t)
+{
+  apex_json *e = apex_json_new_object();
+  char tb[40];
+  apex_err rc = APEX_OK;
+  if (!e)
+    return NULL;
+#define TSET(key, val) (rc = rc ? rc : apex_json_object_set(e, key, val))
+  apex_time_iso(t->entry_time, tb, sizeof tb);
+  TSET("entry_time", apex_json_new_string(tb));
+  apex_time_iso(t->exit_time, tb, sizeof tb);
+  TSET("exit_time", apex_json_new_string(tb));
+  TSET("side", apex_json_new_string("long"));
+  TSET("quantity", apex_json_new_decimal(t->qty));
+  TSET("entry_price", apex_json_new_decimal(t->entry_price));
+  TSET("exit_price", apex_json_new_decimal(t->exit_price));
+  TSET("gross_pnl", apex_json_new_decimal(t->gross_pnl));
+  TSET("commission", apex_json_new_decimal(t->entry_commission + t->exit_commission));
+  TSET("net_pnl", apex_json_new_decimal(t->net_pnl));
+  double notional = apex_dec_to_double(t->qty) * apex_dec_to_double(t->entry_price);
+  TSET("return_pct", apex_json_new_number(notional > 0 ? apex_dec_to_double(t->net_pnl) / notional * 100 : 0));
+  TSET("bars", t->exit_bar >= t->entry_bar ? apex_json_new_integer((int64_t)(t->exit_bar - t->entry_bar))
+                                           : apex_json_new_null());
+  TSET("exit_reason", apex_json_new_string(apex_exit_reason_name(t->reason)));
+#undef TSET
+  if (rc) {
+    apex_json_free(e);
+    return NULL;
+  }
+  return e;
+}
+
 apex_err apex_backtest_json_fill(apex_json *obj, const apex_backtest_result *r, const apex_series *s,
                                  const apex_backtest_opts *o, size_t max_points)
 {

@@ -15,4 +15,11 @@
 apex_err apex_backtest_json_fill(apex_json *obj, const apex_backtest_result *r, const apex_series *s,
                                  const apex_backtest_opts *o, size_t max_points);
 
+/* One trade of the trade log, the one form for `backtest --json` and GET /backtests/{id}/trades:
+ * entry_time, exit_time (ISO 8601), side, quantity, entry_price, exit_price, gross_pnl,
+ * commission (both fills), net_pnl (decimal strings), return_pct (net P&L over the entry notional),
+ * bars (candles held; null when t->exit_bar < t->entry_bar, i.e. unknown, as for a stored trade)
+ * and exit_reason. NULL on OOM. */
+apex_json *apex_backtest_trade_json(const apex_bt_trade *t);
+
 #endif

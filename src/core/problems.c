@@ -10,6 +10,7 @@ void apex_problems_add(apex_problems *p, const char *pointer, const char *fmt, .
   if (p->n == APEX_PROBLEMS_MAX)
     return;
   apex_problem *it = &p->item[p->n++];
+  it->code = 0;
   snprintf(it->pointer, sizeof it->pointer, "%s", pointer);
   va_list ap;
   va_start(ap, fmt);

@@ -11,6 +11,7 @@
 typedef struct apex_problem {
   char pointer[256]; /* JSON Pointer (RFC 6901), "" for the document itself */
   char message[256];
+  int code; /* an error code of its own (app/errors.def), 0: the enclosing error's */
 } apex_problem;
 
 typedef struct apex_problems {
