@@ -1,14 +1,16 @@
-/* backtest.c - the backtest loop (see backtest.h for the semantics). Indicators are computed once in
- * batch form; the loop itself does decimal work only when an order fills. */
+/* backtest.c - the backtest: a driver over the streaming engine (core/engine) and the simulated
+ * broker (core/simbroker); see backtest.h for the semantics. Indicators are computed once in batch
+ * form and handed to the engine as columns (faster), or, with opts.streaming, by the engine candle
+ * by candle as paper and live trading do; tests/unit/test_engine.c shows both give equal results. */
 #include "core/backtest.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/fill.h"
+#include "core/engine.h"
 #include "core/ind/ind.h"
-#include "core/ledger.h"
+#include "core/simbroker.h"
 
 const char *apex_exit_reason_name(apex_exit_reason r)
 {
@@ -43,7 +45,8 @@ typedef struct run {
   const apex_backtest_opts *o;
   apex_backtest_result *res;
   apex_error *err;
-  apex_ledger *led;
+  apex_engine *eng;
+  apex_sim_broker broker;
   apex_metrics_acc *acc;
   const double **slots;
   void *(*alloc)(size_t bytes);
@@ -51,15 +54,6 @@ typedef struct run {
   double **owned; /* slot arrays this run allocated, owned_bytes each */
   size_t n_owned, owned_bytes;
   size_t cap_trades;
-  apex_fill_costs costs;
-  apex_dec fraction;
-  apex_dec sl_pct, tp_pct;
-  /* the open position's protective orders and the trade being built */
-  apex_order stop, target;
-  bool has_stop, has_target;
-  double stop_d, target_d; /* the same prices as doubles, to skip quiet candles cheaply */
-  apex_bt_trade open;
-  uint64_t next_order_id;
 } run;
 
 static apex_err fail(run *r, apex_err code, const char *what)
@@ -105,8 +99,10 @@ static apex_err compute_slots(run *r, size_t n)
   return APEX_OK;
 }
 
-static apex_err push_trade(run *r, const apex_bt_trade *t)
+/* Each trade the engine closes: into the log and the metrics. */
+static apex_err push_trade(void *ctx, const apex_bt_trade *t)
 {
+  run *r = ctx;
   apex_backtest_result *res = r->res;
   if (res->n_trades == r->cap_trades) {
     size_t cap = r->cap_trades ? r->cap_trades * 2 : 64;
@@ -123,142 +119,13 @@ static apex_err push_trade(run *r, const apex_bt_trade *t)
   return apex_metrics_acc_trade(r->acc, &mt);
 }
 
-static apex_err book(run *r, const apex_fill *f)
-{
-  apex_err rc = apex_ledger_apply(r->led, f);
-  if (!rc)
-    r->res->fills++;
-  return rc;
-}
-
-/* Sets the stop and target of a position entered at price on the bar after `signal_bar`. */
-static apex_err arm_exits(run *r, apex_dec price, apex_dec qty, size_t signal_bar)
-{
-  apex_dec off;
-  apex_err rc;
-  r->has_stop = r->has_target = false;
-  if (r->sl_pct > 0) {
-    if ((rc = apex_dec_pct(price, r->sl_pct, &off)))
-      return rc;
-    r->stop = (apex_order){r->next_order_id++, APEX_SIDE_SELL, APEX_ORDER_STOP_LOSS, qty, price - off, signal_bar};
-    r->has_stop = r->stop.price > 0;
-    r->stop_d = apex_dec_to_double(r->stop.price);
-  }
-  if (r->tp_pct > 0) {
-    if ((rc = apex_dec_pct(price, r->tp_pct, &off)) || (rc = apex_dec_add(price, off, &off)))
-      return rc;
-    r->target = (apex_order){r->next_order_id++, APEX_SIDE_SELL, APEX_ORDER_TAKE_PROFIT, qty, off, signal_bar};
-    r->has_target = true;
-    r->target_d = apex_dec_to_double(r->target.price);
-  }
-  return APEX_OK;
-}
-
-/* Buys at bar t's open: qty was sized at the signal; the cash cap may shrink it. */
-static apex_err enter(run *r, size_t t, apex_dec qty)
-{
-  apex_bar bar = apex_series_bar(r->s, t);
-  apex_order o = {r->next_order_id++, APEX_SIDE_BUY, APEX_ORDER_MARKET, qty, 0, t - 1};
-  apex_fill f;
-  bool filled;
-  apex_dec cap;
-  apex_err rc = apex_fill_eval(&o, &bar, t, &r->costs, &filled, &f);
-  if (rc || !filled)
-    return rc;
-  if ((rc = apex_ledger_max_buy_qty(apex_ledger_cash(r->led), f.price, r->costs.commission_pct, &cap)))
-    return rc;
-  if (cap < f.qty) {
-    if (cap <= 0)
-      return APEX_OK; /* nothing affordable: no trade */
-    o.qty = cap;
-    if ((rc = apex_fill_at(&o, f.price, &r->costs, &f)))
-      return rc;
-    f.bar_index = t;
-    f.time = bar.time;
-  }
-  if ((rc = book(r, &f)))
-    return rc;
-  r->open = (apex_bt_trade){.entry_bar = t, .entry_time = bar.time, .qty = f.qty, .entry_price = f.price,
-                            .entry_commission = f.commission};
-  return arm_exits(r, f.price, f.qty, t - 1);
-}
-
-static apex_err close_trade(run *r, const apex_fill *f, size_t t, apex_exit_reason why)
-{
-  apex_err rc = book(r, f);
-  if (rc)
-    return rc;
-  apex_bt_trade *tr = &r->open;
-  apex_dec in_notional, out_notional;
-  if ((rc = apex_dec_mul(tr->qty, tr->entry_price, &in_notional)) || (rc = apex_dec_mul(f->qty, f->price, &out_notional)))
-    return rc;
-  tr->exit_bar = t;
-  tr->exit_time = r->s->time[t];
-  tr->exit_price = f->price;
-  tr->exit_commission = f->commission;
-  tr->gross_pnl = out_notional - in_notional;
-  tr->net_pnl = tr->gross_pnl - tr->entry_commission - tr->exit_commission;
-  tr->reason = why;
-  r->has_stop = r->has_target = false;
-  return push_trade(r, tr);
-}
-
-/* Sells the whole position at bar t's open (market order from the previous close). */
-static apex_err exit_at_open(run *r, size_t t, apex_exit_reason why)
-{
-  apex_bar bar = apex_series_bar(r->s, t);
-  apex_order o = {r->next_order_id++, APEX_SIDE_SELL, APEX_ORDER_MARKET, apex_ledger_position(r->led), 0, t - 1};
-  apex_fill f;
-  bool filled;
-  apex_err rc = apex_fill_eval(&o, &bar, t, &r->costs, &filled, &f);
-  if (rc || !filled)
-    return rc;
-  return close_trade(r, &f, t, why);
-}
-
-/* Stop-loss and take-profit against bar t. */
-static apex_err check_exits(run *r, size_t t)
-{
-  /* Quiet candle: nowhere near either level (rounding to 8 places moves prices by <= 5e-9). */
-  if ((!r->has_stop || r->s->low[t] - r->stop_d > 1e-8) && (!r->has_target || r->target_d - r->s->high[t] > 1e-8))
-    return APEX_OK;
-  apex_bar bar = apex_series_bar(r->s, t);
-  const apex_order *which = NULL;
-  apex_fill f;
-  apex_err rc = apex_fill_exit(r->has_stop ? &r->stop : NULL, r->has_target ? &r->target : NULL, &bar, t,
-                               &r->costs, &which, &f);
-  if (rc || !which)
-    return rc;
-  return close_trade(r, &f, t, which->type == APEX_ORDER_STOP_LOSS ? APEX_EXIT_STOP_LOSS : APEX_EXIT_TAKE_PROFIT);
-}
-
-static apex_err close_at_end(run *r, size_t t)
-{
-  apex_order o = {r->next_order_id++, APEX_SIDE_SELL, APEX_ORDER_MARKET, apex_ledger_position(r->led), 0, t};
-  apex_dec px;
-  apex_fill f;
-  apex_err rc = apex_dec_from_double(r->s->close[t], &px);
-  if (rc || (rc = apex_fill_at(&o, px, &r->costs, &f)))
-    return rc;
-  f.bar_index = t;
-  f.time = r->s->time[t];
-  return close_trade(r, &f, t, APEX_EXIT_END_OF_DATA);
-}
-
-static bool any_rule(const run *r, const int *idx, size_t n, size_t t)
-{
-  for (size_t i = 0; i < n; i++)
-    if (apex_ruleset_eval(r->st->rules, (size_t)idx[i], r->slots, t))
-      return true;
-  return false;
-}
-
 static apex_err setup(run *r, size_t *b0, size_t *b1)
 {
   const apex_backtest_config *c = &r->o->cfg;
   const apex_series *s = r->s;
+  apex_fill_costs costs;
   apex_err rc;
-  apex_dec cap, x;
+  apex_dec cap;
 
   size_t lo = 0, hi = s->n;
   while (lo < s->n && s->time[lo] < c->start_ms)
@@ -270,20 +137,18 @@ static apex_err setup(run *r, size_t *b0, size_t *b1)
   *b0 = lo;
   *b1 = hi;
   if (!(c->initial_capital > 0) || apex_dec_from_double(c->initial_capital, &cap) ||
-      apex_dec_from_double(c->commission_pct, &r->costs.commission_pct) ||
-      apex_dec_from_double(c->slippage_pct, &r->costs.slippage_pct) || apex_fill_costs_check(&r->costs))
+      apex_dec_from_double(c->commission_pct, &costs.commission_pct) ||
+      apex_dec_from_double(c->slippage_pct, &costs.slippage_pct) || apex_sim_broker_init(&r->broker, &costs))
     return apex_error_set(r->err, APEX_EINVAL, "backtest: capital, commission or slippage out of range");
-  if (apex_dec_from_double(r->st->risk.max_position_size, &r->fraction) ||
-      apex_dec_from_double(r->st->risk.stop_loss_pct, &r->sl_pct) ||
-      apex_dec_from_double(r->st->risk.take_profit_pct, &r->tp_pct) || r->fraction <= 0)
+  if (apex_engine_new(r->st, cap, &r->eng, r->err))
     return apex_error_set(r->err, APEX_EINVAL, "backtest: risk_management values out of range");
-  (void)x;
-  if ((rc = apex_ledger_new(cap, &r->led)))
-    return fail(r, rc, "ledger");
   if (!(r->acc = apex_metrics_acc_new(c->initial_capital, r->o->periods_per_year ? r->o->periods_per_year : 252)))
     return fail(r, APEX_ENOMEM, "metrics");
-  if ((rc = compute_slots(r, hi)))
-    return fail(r, rc, "indicators");
+  if (!r->o->streaming) {
+    if ((rc = compute_slots(r, hi)))
+      return fail(r, rc, "indicators");
+    apex_engine_use_columns(r->eng, r->slots);
+  }
   size_t k = r->o->equity_every;
   if (k) {
     r->res->n_equity = (hi - lo - 1) / k + 1 + ((hi - lo - 1) % k != 0);
@@ -297,27 +162,29 @@ static apex_err setup(run *r, size_t *b0, size_t *b1)
   return APEX_OK;
 }
 
+/* The backtest is a driver: candles to the engine, its orders to the simulated broker, the
+ * broker's fills back to the engine; the driver keeps the metrics, the equity curve and the log. */
 apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const apex_backtest_opts *o,
                            apex_backtest_result *out, apex_error *err)
 {
-  run r = {.st = st, .s = s, .o = o, .res = out, .err = err, .next_order_id = 1,
+  run r = {.st = st, .s = s, .o = o, .res = out, .err = err,
            .alloc = o->alloc ? o->alloc : plain_alloc, .free = o->free ? o->free : plain_free};
   size_t b0, b1;
   apex_err rc;
+  apex_engine_out eo;
 
   memset(out, 0, sizeof *out);
   if ((rc = setup(&r, &b0, &b1)))
     goto out;
 
-  const double max_dd = st->risk.max_drawdown_pct;
-  const size_t warm = out->warmup, last = b1 - 1;
+  const size_t last = b1 - 1;
   const size_t chunk = (b1 - b0) / 100 ? (b1 - b0) / 100 : 1;
-  double peak = o->cfg.initial_capital, cash_d = apex_dec_to_double(apex_ledger_cash(r.led)), qty_d = 0;
-  bool pending_entry = false, pending_exit = false, halted = false;
-  apex_exit_reason exit_why = APEX_EXIT_SIGNAL;
-  apex_dec entry_qty = 0;
   size_t next_sample = b0, n_sampled = 0;
 
+  for (size_t t = 0; t < b0; t++) { /* earlier candles warm the indicators up */
+    apex_bar bar = apex_series_bar(s, t);
+    apex_engine_warm(r.eng, &bar);
+  }
   for (size_t t0 = b0; t0 < b1; t0 += chunk) {
     if (o->cancel && atomic_load_explicit(o->cancel, memory_order_relaxed)) {
       rc = apex_error_set(err, APEX_ECANCELED, "backtest: cancelled");
@@ -327,60 +194,21 @@ apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const 
       o->progress(o->progress_ctx, 100.0 * (double)(t0 - b0) / (double)(b1 - b0), s->time[t0]);
     size_t t1 = t0 + chunk < b1 ? t0 + chunk : b1;
     for (size_t t = t0; t < t1; t++) {
-      bool changed = pending_entry || pending_exit;
-      if (pending_entry) {
-        pending_entry = false;
-        if ((rc = enter(&r, t, entry_qty)))
-          goto fill_fail;
-      } else if (pending_exit) {
-        pending_exit = false;
-        if ((rc = exit_at_open(&r, t, exit_why)))
-          goto fill_fail;
-      }
-      if (r.has_stop || r.has_target) {
-        size_t before = out->fills;
-        if ((rc = check_exits(&r, t)))
-          goto fill_fail;
-        changed |= out->fills != before;
-      }
-      if (t == last && apex_ledger_position(r.led) > 0) {
-        if ((rc = close_at_end(&r, t)))
-          goto fill_fail;
-        changed = true;
-      }
-      if (changed) {
-        cash_d = apex_dec_to_double(apex_ledger_cash(r.led));
-        qty_d = apex_dec_to_double(apex_ledger_position(r.led));
-      }
-      double equity = cash_d + qty_d * s->close[t];
-      if (equity > peak)
-        peak = equity;
-      if (max_dd > 0 && !halted && (peak - equity) / peak * 100 > max_dd) {
-        halted = true;
-        out->halted = true;
-        out->halted_time = s->time[t];
-        if (qty_d > 0 && t < last) {
-          pending_exit = true;
-          exit_why = APEX_EXIT_MAX_DRAWDOWN;
-        }
-      }
-      if (!halted && t >= warm && t < last && !pending_exit) {
-        if (qty_d == 0) {
-          if (any_rule(&r, st->entry, st->n_entry, t)) {
-            apex_dec close_px;
-            if ((rc = apex_dec_from_double(s->close[t], &close_px)) ||
-                (rc = apex_ledger_target_qty(r.fraction, apex_ledger_cash(r.led), close_px, &entry_qty)))
-              goto fill_fail;
-            pending_entry = entry_qty > 0;
-          }
-        } else if (any_rule(&r, st->exit, st->n_exit, t)) {
-          pending_exit = true;
-          exit_why = APEX_EXIT_SIGNAL;
-        }
-      }
+      apex_bar bar = apex_series_bar(s, t);
+      if ((rc = apex_sim_broker_bar(&r.broker, r.eng, &bar, t, push_trade, &r)))
+        goto fill_fail;
+      if (t == last &&
+          (rc = apex_sim_broker_close(&r.broker, r.eng, APEX_EXIT_END_OF_DATA, s->close[t], t, s->time[t], push_trade, &r)))
+        goto fill_fail;
+      if ((rc = apex_engine_on_bar(r.eng, &bar, &eo)))
+        goto fill_fail;
+      if (t < last) /* a signal on the last candle is not acted on */
+        apex_sim_broker_take(&r.broker, &eo);
+      double equity = apex_engine_equity(r.eng);
+      apex_dec pos = apex_engine_position(r.eng);
       if (o->on_bar)
-        o->on_bar(o->on_bar_ctx, t, apex_ledger_cash(r.led), apex_ledger_position(r.led), equity);
-      if ((rc = apex_metrics_acc_bar(r.acc, s->time[t], equity, qty_d > 0)))
+        o->on_bar(o->on_bar_ctx, t, apex_engine_cash(r.eng), pos, equity);
+      if ((rc = apex_metrics_acc_bar(r.acc, s->time[t], equity, pos > 0)))
         goto fill_fail;
       if (out->equity && (t == next_sample || t == last)) {
         out->equity[n_sampled++] = equity;
@@ -390,8 +218,10 @@ apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const 
   }
   if (o->progress)
     o->progress(o->progress_ctx, 100.0, s->time[last]);
-  out->final_cash = apex_ledger_cash(r.led);
-  out->total_commission = apex_ledger_commission(r.led);
+  out->halted = apex_engine_halted(r.eng, &out->halted_time);
+  out->final_cash = apex_engine_cash(r.eng);
+  out->total_commission = apex_engine_commission(r.eng);
+  out->fills = apex_engine_fills(r.eng);
   if ((rc = apex_metrics_acc_finish(r.acc, &out->metrics)))
     rc = fail(&r, rc, "metrics");
   goto out;
@@ -402,7 +232,7 @@ out:
     r.free(r.owned[k], r.owned_bytes);
   free(r.owned);
   free((void *)r.slots);
-  apex_ledger_free(r.led);
+  apex_engine_free(r.eng);
   apex_metrics_acc_free(r.acc);
   if (rc)
     apex_backtest_result_clear(out);

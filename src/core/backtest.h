@@ -69,6 +69,9 @@ typedef struct apex_backtest_opts {
   void *on_bar_ctx;
   /* Checked as often as progress is reported; non-zero stops the run with APEX_ECANCELED. */
   const atomic_int *cancel;
+  /* Indicators computed candle by candle inside the engine (the paper/live path) instead of in
+   * batch before the run; the results are equal, batch is faster. */
+  bool streaming;
 } apex_backtest_opts;
 
 typedef struct apex_backtest_result {

@@ -178,3 +178,23 @@ apex_err apex_ledger_target_qty(apex_dec fraction, apex_dec equity, apex_dec pri
   /* In units: (f/1e8)(e/1e8)/(p/1e8) * 1e8 = f*e/p. */
   return apex_dec_muldiv(fraction, equity, price, out);
 }
+
+void apex_ledger_save(const apex_ledger *l, apex_ledger_state *out)
+{
+  *out = (apex_ledger_state){l->start_cash, l->cash, l->position, l->basis, l->realized, l->commission, l->fills};
+}
+
+apex_err apex_ledger_load(apex_ledger *l, const apex_ledger_state *s)
+{
+  if (s->start_cash < 0 || s->cash < 0 || s->commission < 0 || s->position < 0 || (s->position == 0 && s->basis != 0) ||
+      s->basis < 0)
+    return APEX_EINVAL;
+  l->start_cash = s->start_cash;
+  l->cash = s->cash;
+  l->position = s->position;
+  l->basis = s->basis;
+  l->realized = s->realized;
+  l->commission = s->commission;
+  l->fills = (size_t)s->fills;
+  return APEX_OK;
+}

@@ -4,6 +4,8 @@
 #ifndef APEX_CORE_LEDGER_H
 #define APEX_CORE_LEDGER_H
 
+#include <stdint.h>
+
 #include "base/decimal.h"
 #include "base/err.h"
 #include "core/fill.h"
@@ -49,6 +51,16 @@ apex_dec apex_ledger_realized_net(const apex_ledger *l);
 apex_dec apex_ledger_commission(const apex_ledger *l);
 /* Number of fills booked. */
 size_t apex_ledger_fills(const apex_ledger *l);
+
+/* Everything a ledger holds, to snapshot and restore it (a runner surviving a restart). */
+typedef struct apex_ledger_state {
+  apex_dec start_cash, cash, position, basis, realized, commission;
+  uint64_t fills;
+} apex_ledger_state;
+void apex_ledger_save(const apex_ledger *l, apex_ledger_state *out);
+/* Replaces l's contents. APEX_EINVAL (l unchanged) if cash or start_cash < 0, commission < 0, a
+ * short position, or a basis whose sign differs from the position's. */
+apex_err apex_ledger_load(apex_ledger *l, const apex_ledger_state *s);
 
 /* cash + position x mark (the product rounded as apex_dec_mul). APEX_EOVERFLOW. */
 apex_err apex_ledger_equity(const apex_ledger *l, apex_dec mark, apex_dec *out);

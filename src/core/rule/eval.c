@@ -34,12 +34,17 @@ static inline bool leaf_holds(const rule_leaf *l, const double *const *s, size_t
 
 bool apex_ruleset_eval(const apex_ruleset *rs, size_t r, const double *const *slots, size_t t)
 {
+  return apex_ruleset_eval_at(rs, r, slots, t, t);
+}
+
+bool apex_ruleset_eval_at(const apex_ruleset *rs, size_t r, const double *const *slots, size_t t, size_t bar)
+{
   if (r >= rs->nrules)
     return false;
   const rule_entry *e = &rs->rule[r];
   /* Past the warm-up every read (offset, and one more for crosses) lands at or after candle 0;
    * before it, NOT of a warming-up comparison would be true, so the rule is false outright. */
-  if (t < e->warmup)
+  if (bar < e->warmup)
     return false;
   const rule_leaf *code = rs->code + e->start;
   int32_t pc = 0;

@@ -81,9 +81,17 @@ size_t apex_ruleset_warmup(const apex_ruleset *rs);
 /* The same for rule r alone (0 if r is out of range). */
 size_t apex_ruleset_rule_warmup(const apex_ruleset *rs, size_t r);
 
+/* Candles any rule reads back from the current one, the current one included: max over leaves of
+ * offset + 1, plus 1 for crosses. A streaming caller keeps this many values per slot. */
+size_t apex_ruleset_depth(const apex_ruleset *rs);
+
 /* True when rule r holds at candle t. slots[k][i] is slot k's value at candle i for every i <= t
  * (NaN during warm-up). A comparison involving NaN, or reading before candle 0, is false.
  * Never allocates; reads nothing after t. */
 bool apex_ruleset_eval(const apex_ruleset *rs, size_t r, const double *const *slots, size_t t);
+/* The same over windows instead of whole columns: slots[k][t - j] is slot k's value j candles back
+ * for j < apex_ruleset_depth, and `bar` is the current candle's number in the whole history (the
+ * warm-up is judged on it). The streaming engine's ring buffers use this. */
+bool apex_ruleset_eval_at(const apex_ruleset *rs, size_t r, const double *const *slots, size_t t, size_t bar);
 
 #endif

@@ -95,3 +95,16 @@ size_t apex_ruleset_rule_warmup(const apex_ruleset *rs, size_t r)
 {
   return r < rs->nrules ? rs->rule[r].warmup : 0;
 }
+
+size_t apex_ruleset_depth(const apex_ruleset *rs)
+{
+  size_t d = 1;
+  for (size_t i = 0; i < rs->ncode; i++) {
+    const rule_leaf *l = &rs->code[i];
+    bool cross = l->code == RC_XABOVE_K || l->code == RC_XBELOW_K || l->code == RC_XABOVE_S || l->code == RC_XBELOW_S;
+    size_t k = (size_t)(l->a_off > l->b_off ? l->a_off : l->b_off) + 1 + cross;
+    if (k > d)
+      d = k;
+  }
+  return d;
+}

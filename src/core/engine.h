@@ -1,0 +1,95 @@
+/* engine.h - one strategy fed one closed candle at a time: indicators update in O(1) per candle
+ * (streaming forms, each output kept in a ring as deep as the rules read back), rules are judged at
+ * the close, and the engine answers with order intents; a broker reports fills (or rejections)
+ * back. The engine owns the strategy's account (core/ledger) and its trade log entry in progress;
+ * its whole state can be snapshotted and restored. The backtest, paper and live runners drive it:
+ * only the feed and the broker differ. Pure: no I/O, no clock, no threads.
+ *
+ * The order flow is the backtest's (backtest.h):
+ * - on_bar at candle t's close: a flat engine whose entry rule holds submits a market BUY of
+ *   max_position_size x cash / close (created_bar t: it may fill from candle t+1 on); a long one
+ *   whose exit rule holds submits a market SELL of the whole position. Past max_drawdown_pct below
+ *   the equity peak the engine halts (no new entries ever) and sells an open position.
+ * - on_fill of the entry: books it, opens the trade, and submits the protective STOP_LOSS and
+ *   TAKE_PROFIT orders (created_bar = the signal candle, so they are live on the entry candle).
+ * - on_fill of an exit: books it, closes the trade (out->closed, out->trade) and cancels whichever
+ *   protective orders remain. Partial fills are not supported yet: an exit must sell the position.
+ * - close_all: a market SELL of the position, with the reason given (end of data, user request).
+ * Order ids are the engine's (1, 2, ...); a broker maps them to its own. */
+#ifndef APEX_CORE_ENGINE_H
+#define APEX_CORE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/decimal.h"
+#include "base/err.h"
+#include "core/backtest.h" /* apex_bt_trade, apex_exit_reason */
+#include "core/fill.h"
+#include "core/series.h"
+#include "core/strategy.h"
+
+typedef struct apex_engine apex_engine; /* opaque */
+
+typedef enum apex_intent_kind { APEX_INTENT_SUBMIT = 1, APEX_INTENT_CANCEL = 2 } apex_intent_kind;
+
+typedef struct apex_intent {
+  apex_intent_kind kind;
+  apex_order order;        /* SUBMIT: the whole order; CANCEL: order.id names the order */
+  apex_exit_reason reason; /* for a SELL: why the position is being closed */
+} apex_intent;
+
+#define APEX_ENGINE_MAX_INTENTS 4
+
+/* What one call asks of the broker, and the trade it closed if any. Cleared by every call. */
+typedef struct apex_engine_out {
+  apex_intent intent[APEX_ENGINE_MAX_INTENTS];
+  size_t n;
+  bool closed;
+  apex_bt_trade trade;
+} apex_engine_out;
+
+/* An engine for st (borrowed: it must outlive the engine) with `capital` (> 0) in cash and no
+ * candle seen. APEX_EINVAL (bad capital or risk values), APEX_ENOMEM; err says which. */
+apex_err apex_engine_new(const apex_strategy *st, apex_dec capital, apex_engine **out, apex_error *err);
+void apex_engine_free(apex_engine *e); /* NULL is a no-op */
+
+/* Batch mode: the rules read cols[k][i] (slot k at candle number i, as apex_ruleset_eval takes
+ * them, precomputed by the indicators' batch forms for every candle that will be fed) instead of
+ * the engine's own streaming indicators. The caller keeps cols alive. A snapshot of an engine in
+ * batch mode holds no indicator state. Equal results either way (tests/unit/test_engine.c). */
+void apex_engine_use_columns(apex_engine *e, const double *const *cols);
+
+/* Feeds history: indicators only, no trading, no drawdown peak. */
+void apex_engine_warm(apex_engine *e, const apex_bar *bar);
+/* Candle number bars_seen() closed: updates indicators, equity and the drawdown guard, judges the
+ * rules. APEX_EOVERFLOW (sizing beyond the decimal range); the engine is usable afterwards. */
+apex_err apex_engine_on_bar(apex_engine *e, const apex_bar *bar, apex_engine_out *out);
+/* A fill of one of the engine's orders. APEX_EINVAL for an unknown order id or an exit that is not
+ * the whole position; ledger errors (APEX_ENOFUNDS, APEX_EOVERFLOW) leave the engine unchanged. */
+apex_err apex_engine_on_fill(apex_engine *e, const apex_fill *f, apex_engine_out *out);
+/* The broker refused order id (nothing affordable, venue error): the engine forgets it. */
+void apex_engine_on_reject(apex_engine *e, uint64_t id);
+/* Asks to close the position: a market SELL with this reason (created_bar = the last candle
+ * seen), unless flat or an exit is already pending (then out->n == 0). */
+void apex_engine_close_all(apex_engine *e, apex_exit_reason why, apex_engine_out *out);
+
+size_t apex_engine_bars_seen(const apex_engine *e);
+apex_dec apex_engine_cash(const apex_engine *e);
+apex_dec apex_engine_position(const apex_engine *e);
+apex_dec apex_engine_commission(const apex_engine *e);
+size_t apex_engine_fills(const apex_engine *e);
+/* Equity at the last close (cash + position x close, in doubles, as the metrics take it). */
+double apex_engine_equity(const apex_engine *e);
+bool apex_engine_halted(const apex_engine *e, int64_t *when);
+
+/* Snapshot: a byte image of the whole state (account, orders, trade in progress, indicator states
+ * and rings) for this build and this strategy. apex_engine_snapshot_size gives the bytes; the
+ * caller allocates. Restore into an engine made from the same strategy: APEX_EINVAL if the image is
+ * for another build, strategy shape or size, or holds an impossible account (e unchanged then). */
+size_t apex_engine_snapshot_size(const apex_engine *e);
+void apex_engine_snapshot(const apex_engine *e, void *buf);
+apex_err apex_engine_restore(apex_engine *e, const void *buf, size_t len);
+
+#endif
