@@ -32,8 +32,8 @@ struct apex_server {
   size_t body_max;
   uint16_t port;
   atomic_uint in_flight;
+  atomic_bool stopping; /* set by apex_server_stop: refuse new connections, close kept-alive ones */
   bool stopped;
-  MHD_socket quiesced_fd;
 };
 
 /* Per request: lives from MHD's first call to its completion callback. */
@@ -197,6 +197,8 @@ static enum MHD_Result send_res(apex_server *srv, struct MHD_Connection *c, req_
   }
   if (srv->o.cors_origins && srv->o.cors_origins[0])
     MHD_add_response_header(r, "Vary", "Origin");
+  if (atomic_load_explicit(&srv->stopping, memory_order_relaxed))
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close"); /* draining: no next request here */
   x->status_sent = res->status;
   enum MHD_Result ok = MHD_queue_response(c, (unsigned)res->status, r);
   MHD_destroy_response(r);
@@ -397,6 +399,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
   atomic_fetch_sub(&srv->in_flight, 1);
 }
 
+/* Called by the worker that accepted a connection: once stopping, MHD closes it at once. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+  (void)addr;
+  (void)addrlen;
+  const apex_server *srv = cls;
+  return atomic_load_explicit(&srv->stopping, memory_order_relaxed) ? MHD_NO : MHD_YES;
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
   (void)cls;
@@ -446,7 +457,6 @@ apex_err apex_server_start(const apex_server_opts *opts, apex_server **out, apex
   srv->o.extra_routes = NULL;
   srv->o.n_extra_routes = 0;
   srv->body_max = opts->body_max ? opts->body_max : APEX_HTTP_BODY_MAX;
-  srv->quiesced_fd = MHD_INVALID_SOCKET;
   const char *host = opts->host && opts->host[0] ? opts->host : "127.0.0.1";
   memset(&sin, 0, sizeof sin);
   memset(&sin6, 0, sizeof sin6);
@@ -467,7 +477,7 @@ apex_err apex_server_start(const apex_server_opts *opts, apex_server **out, apex
   unsigned threads = opts->threads ? opts->threads : (cores > 0 ? (unsigned)cores : 1);
   unsigned limit = opts->conn_limit ? opts->conn_limit : 10000;
   raise_fd_limit(limit);
-  srv->d = MHD_start_daemon(flags, opts->port, NULL, NULL, on_request, srv,
+  srv->d = MHD_start_daemon(flags, opts->port, accept_policy, srv, on_request, srv,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, or MHD prints itself */
                             MHD_OPTION_SOCK_ADDR, sa,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -498,7 +508,12 @@ unsigned apex_server_stop(apex_server *srv, unsigned timeout_ms)
   if (!srv || srv->stopped)
     return 0;
   srv->stopped = true;
-  srv->quiesced_fd = MHD_quiesce_daemon(srv->d);
+  /* No MHD_quiesce_daemon(): with epoll worker threads it races the workers over removing the
+   * listen socket from their epoll sets and aborts the process when it loses ("Failed to remove
+   * listen FD from epoll set", libmicrohttpd 0.9.75, seen under load at SIGINT). Instead the
+   * listen socket stays where it is and accept_policy() closes every new connection at once,
+   * while send_res() marks answers Connection: close, so kept-alive clients leave too. */
+  atomic_store(&srv->stopping, true);
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   while (atomic_load(&srv->in_flight) > 0 && ms_since(&t0) < (double)timeout_ms) {
@@ -508,8 +523,6 @@ unsigned apex_server_stop(apex_server *srv, unsigned timeout_ms)
   unsigned left = atomic_load(&srv->in_flight);
   MHD_stop_daemon(srv->d);
   srv->d = NULL;
-  if (srv->quiesced_fd != MHD_INVALID_SOCKET)
-    close(srv->quiesced_fd);
   return left;
 }
 
