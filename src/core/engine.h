@@ -87,7 +87,9 @@ bool apex_engine_halted(const apex_engine *e, int64_t *when);
 /* Snapshot: a byte image of the whole state (account, orders, trade in progress, indicator states
  * and rings) for this build and this strategy. apex_engine_snapshot_size gives the bytes; the
  * caller allocates. Restore into an engine made from the same strategy: APEX_EINVAL if the image is
- * for another build, strategy shape or size, or holds an impossible account (e unchanged then). */
+ * for another build, strategy shape or size, or holds an impossible account (e unchanged then).
+ * An image is trusted data (the runner's own, persisted by it): its shape is checked, not every
+ * indicator's internal indices, so never restore bytes that came from a client. */
 size_t apex_engine_snapshot_size(const apex_engine *e);
 void apex_engine_snapshot(const apex_engine *e, void *buf);
 apex_err apex_engine_restore(apex_engine *e, const void *buf, size_t len);
