@@ -177,6 +177,89 @@ static PGconn *conn(apex_store *s)
 }
 #define DONE(s, c) apex_store__pool_release(&(s)->pool, (c))
 
+/* --- the SQL driver (store_impl.h) under the entity functions written once --- */
+
+/* A result is libpq's own: apex_sql_res is never defined here, only a name for PGresult. */
+#define RES(r) ((const PGresult *)(const void *)(r))
+
+static apex_err pd_query(void *cn, const char *sql, const apex_sql_arg *a, int n, apex_sql_res **out,
+                         apex_error *err)
+{
+  char buf[MAXP][APEX_DEC_STR_MAX + 8];
+  const char *v[MAXP];
+  PGresult *r = NULL;
+  apex_err rc;
+
+  *out = NULL;
+  if (n > MAXP)
+    return apex_error_set(err, APEX_EINVAL, "pg: %d parameters (at most %d)", n, MAXP);
+  for (int i = 0; i < n; i++) {
+    v[i] = NULL;
+    switch (a[i].t) {
+    case APEX_SQL_TEXT:
+      v[i] = a[i].s;
+      break;
+    case APEX_SQL_I64:
+      snprintf(buf[i], sizeof buf[i], "%lld", (long long)a[i].i);
+      v[i] = buf[i];
+      break;
+    case APEX_SQL_DEC: /* exact decimal text for NUMERIC */
+      apex_dec_format(a[i].i, buf[i], sizeof buf[i]);
+      v[i] = buf[i];
+      break;
+    case APEX_SQL_F64:
+      snprintf(buf[i], sizeof buf[i], "%.17g", a[i].f);
+      v[i] = buf[i];
+      break;
+    case APEX_SQL_BOOL:
+      v[i] = a[i].i ? "t" : "f";
+      break;
+    default:
+      break;
+    }
+  }
+  r = PQexecParams(cn, sql, n, NULL, v, NULL, NULL, 0);
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    rc = fail_res(cn, r, "query", err);
+    PQclear(r);
+    return rc;
+  }
+  *out = (apex_sql_res *)(void *)r;
+  return APEX_OK;
+}
+
+static int pd_rows(const apex_sql_res *r) { return PQntuples(RES(r)); }
+static int64_t pd_changed(const apex_sql_res *r) { return atoll(PQcmdTuples((PGresult *)(void *)r)); }
+static bool pd_is_null(const apex_sql_res *r, int row, int col) { return PQgetisnull(RES(r), row, col); }
+static const char *pd_text(const apex_sql_res *r, int row, int col) { return g_str(RES(r), row, col); }
+static int64_t pd_i64(const apex_sql_res *r, int row, int col) { return g_i64(RES(r), row, col); }
+static apex_dec pd_dec(const apex_sql_res *r, int row, int col)
+{
+  const char *t = g_str(RES(r), row, col);
+  apex_dec d;
+  return t && !apex_dec_from_str(t, &d) ? d : APEX_DEC_NONE;
+}
+static double pd_f64(const apex_sql_res *r, int row, int col)
+{
+  const char *t = g_str(RES(r), row, col);
+  return t ? strtod(t, NULL) : 0;
+}
+static bool pd_bool(const apex_sql_res *r, int row, int col) { return g_bool(RES(r), row, col); }
+static void pd_revive(void *cn)
+{
+  if (PQstatus(cn) != CONNECTION_OK) /* the server restarted or the link dropped */
+    PQreset(cn);
+}
+static void pd_free(apex_sql_res *r) { PQclear((PGresult *)(void *)r); }
+
+static const apex_sql_driver PG_SQL = {
+    .query = pd_query, .rows = pd_rows, .changed = pd_changed, .is_null = pd_is_null, .text = pd_text,
+    .i64 = pd_i64, .dec = pd_dec, .f64 = pd_f64, .boolean = pd_bool, .res_free = pd_free,
+    .begin_write = "BEGIN",
+    .revive = pd_revive,
+};
+
 /* --- open, close, migrations --- */
 
 static void pg_close(apex_store *s)
@@ -223,6 +306,7 @@ apex_err apex_store__pg_open(const char *url, int pool, apex_store **out, apex_e
   }
   pthread_mutex_init(&im->mu, NULL);
   s->ops = &PG_OPS;
+  s->sql = &PG_SQL;
   s->impl = im;
   if ((rc = apex_store__pool_init(&s->pool, conns, pool))) {
     apex_error_set(err, rc, "pg: out of memory");

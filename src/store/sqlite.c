@@ -122,6 +122,135 @@ static apex_err changed_one(sqlite3 *db, sqlite3_stmt *st, const char *what, ape
   return rc;
 }
 
+/* --- the SQL driver (store_impl.h) under the entity functions written once --- */
+
+struct apex_sql_res {
+  int nrows, ncols, cap;
+  sqlite3_value **v; /* nrows * ncols protected copies */
+  int64_t changed;
+};
+
+static void sd_free(apex_sql_res *r)
+{
+  if (!r)
+    return;
+  for (int i = 0; i < r->nrows * r->ncols; i++)
+    sqlite3_value_free(r->v[i]);
+  free(r->v);
+  free(r);
+}
+
+static void sd_bind(sqlite3_stmt *q, int k, const apex_sql_arg *a)
+{
+  switch (a->t) {
+  case APEX_SQL_TEXT:
+    if (a->s)
+      sqlite3_bind_text(q, k, a->s, -1, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(q, k);
+    break;
+  case APEX_SQL_I64:
+  case APEX_SQL_DEC: /* INTEGER units of 1e-8 */
+  case APEX_SQL_BOOL:
+    sqlite3_bind_int64(q, k, a->i);
+    break;
+  case APEX_SQL_F64:
+    sqlite3_bind_double(q, k, a->f);
+    break;
+  default:
+    sqlite3_bind_null(q, k);
+  }
+}
+
+static apex_err sd_query(void *conn, const char *sql, const apex_sql_arg *a, int n, apex_sql_res **out,
+                         apex_error *err)
+{
+  sqlite3 *db = conn;
+  sqlite3_stmt *q = NULL;
+  apex_sql_res *r = calloc(1, sizeof *r);
+  apex_err rc = APEX_OK;
+  int st;
+
+  *out = NULL;
+  if (!r)
+    return apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+  if ((rc = prep(db, sql, &q, err)))
+    goto out;
+  /* SQLite numbers "$1", "$2" by first appearance: bind by name. */
+  for (int i = 0; i < n; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "$%d", i + 1);
+    int k = sqlite3_bind_parameter_index(q, name);
+    if (k)
+      sd_bind(q, k, &a[i]);
+  }
+  r->ncols = sqlite3_column_count(q);
+  while ((st = sqlite3_step(q)) == SQLITE_ROW) {
+    if ((r->nrows + 1) * r->ncols > r->cap) {
+      int nc = r->cap ? r->cap * 2 : 16 * (r->ncols ? r->ncols : 1);
+      sqlite3_value **nv = realloc(r->v, (size_t)nc * sizeof *nv);
+      if (!nv) {
+        rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+        goto out;
+      }
+      r->v = nv;
+      r->cap = nc;
+    }
+    for (int c = 0; c < r->ncols; c++)
+      if (!(r->v[r->nrows * r->ncols + c] = sqlite3_value_dup(sqlite3_column_value(q, c)))) {
+        for (int j = 0; j < c; j++)
+          sqlite3_value_free(r->v[r->nrows * r->ncols + j]);
+        rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+        goto out;
+      }
+    r->nrows++;
+  }
+  if (st != SQLITE_DONE) {
+    rc = fail(db, st, "query", err);
+    goto out;
+  }
+  r->changed = sqlite3_changes(db);
+out:
+  sqlite3_finalize(q);
+  if (rc)
+    sd_free(r);
+  else
+    *out = r;
+  return rc;
+}
+
+static sqlite3_value *sd_v(const apex_sql_res *r, int row, int col) { return r->v[row * r->ncols + col]; }
+static int sd_rows(const apex_sql_res *r) { return r->nrows; }
+static int64_t sd_changed(const apex_sql_res *r) { return r->changed; }
+static bool sd_is_null(const apex_sql_res *r, int row, int col)
+{
+  return sqlite3_value_type(sd_v(r, row, col)) == SQLITE_NULL;
+}
+static const char *sd_text(const apex_sql_res *r, int row, int col)
+{
+  return (const char *)sqlite3_value_text(sd_v(r, row, col));
+}
+static int64_t sd_i64(const apex_sql_res *r, int row, int col) { return sqlite3_value_int64(sd_v(r, row, col)); }
+static apex_dec sd_dec(const apex_sql_res *r, int row, int col)
+{
+  return sd_is_null(r, row, col) ? APEX_DEC_NONE : sqlite3_value_int64(sd_v(r, row, col));
+}
+static double sd_f64(const apex_sql_res *r, int row, int col) { return sqlite3_value_double(sd_v(r, row, col)); }
+static bool sd_bool(const apex_sql_res *r, int row, int col) { return sqlite3_value_int64(sd_v(r, row, col)) != 0; }
+
+static const apex_sql_driver SQLITE_SQL = {
+    .query = sd_query, .rows = sd_rows, .changed = sd_changed, .is_null = sd_is_null, .text = sd_text,
+    .i64 = sd_i64, .dec = sd_dec, .f64 = sd_f64, .boolean = sd_bool, .res_free = sd_free,
+    .begin_write = "BEGIN IMMEDIATE", /* take the write lock first: no deadlock upgrading a reader */
+};
+
+/* Times are INTEGER ms here, so the SQL texts' apex_ts()/apex_ms() conversions are the identity. */
+static void sd_identity(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  (void)argc;
+  sqlite3_result_value(ctx, argv[0]);
+}
+
 /* --- open, close, migrations --- */
 
 static void sq_close(apex_store *s)
@@ -144,6 +273,13 @@ static apex_err open_one(const char *path, sqlite3 **out, apex_error *err)
     goto out;
   }
   sqlite3_busy_timeout(db, BUSY_MS);
+  for (int i = 0; i < 2; i++)
+    if (sqlite3_create_function(db, i ? "apex_ms" : "apex_ts", 1,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sd_identity, NULL,
+                                NULL) != SQLITE_OK) {
+      rc = fail(db, SQLITE_ERROR, "apex_ts/apex_ms", err);
+      goto out;
+    }
   /* synchronous=NORMAL is crash-safe in WAL (a power cut may lose the last commits, never corrupts). */
   if ((rc = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err)))
     goto out;
@@ -172,6 +308,7 @@ apex_err apex_store__sqlite_open(const char *path, apex_store **out, apex_error 
     if ((rc = open_one(path, (sqlite3 **)&conns[i], err)))
       goto out;
   s->ops = &SQLITE_OPS;
+  s->sql = &SQLITE_SQL;
   if ((rc = apex_store__pool_init(&s->pool, conns, n))) {
     apex_error_set(err, rc, "sqlite: out of memory");
     goto out;

@@ -145,8 +145,49 @@ apex_err apex_store_backtest_trades(apex_store *s, const char *user_id, const ch
                                     apex_trade_row *rows, size_t *n, int64_t *total, apex_error *err);
 apex_err apex_store_backtest_equity(apex_store *s, const char *user_id, const char *id, int page, int limit,
                                     int64_t *times, double *values, size_t *n, int64_t *total, apex_error *err);
-/* Ids of backtests left pending or running (re-queued at start). *ids is malloc'd (caller frees). */
+/* Ids of backtests left pending or running (re-queued at start). *ids is malloc'd (caller frees).
+ * Superseded by apex_store_backtest_claimable (kept until every caller has switched). */
 apex_err apex_store_backtest_unfinished(apex_store *s, apex_id **ids, size_t *n, apex_error *err);
+
+/* --- job leases (backtests.lease_owner, lease_until) --- */
+/* Claims backtest id for owner (a worker identity such as "host:pid:thread") until lease_until (ms):
+ * moves pending -> running (sets started_at = now), or takes over a running one whose lease expired
+ * before now (or that has no lease: left running by a process without leases). One atomic
+ * UPDATE ... WHERE ... RETURNING. The owner already holding a live lease gets it again (extended).
+ * APEX_ECONFLICT when another owner holds a live lease or the backtest is finished/cancelled;
+ * APEX_ENOTFOUND when there is no such backtest. */
+apex_err apex_store_backtest_claim(apex_store *s, const char *id, const char *owner, int64_t now, int64_t lease_until,
+                                   apex_error *err);
+/* Extends owner's lease of a running backtest; APEX_ECONFLICT when owner no longer holds it,
+ * APEX_ENOTFOUND when there is no such backtest. */
+apex_err apex_store_backtest_renew(apex_store *s, const char *id, const char *owner, int64_t lease_until,
+                                   apex_error *err);
+/* Ids of backtests pending, or running with lease_until < now or no lease (what a starting process
+ * re-queues), oldest first. *ids malloc'd, caller frees (NULL when *n is 0). */
+apex_err apex_store_backtest_claimable(apex_store *s, int64_t now, apex_id **ids, size_t *n, apex_error *err);
+
+/* --- rule library (spec 3.2.1/3.2.2: a user's named rules that strategies reference by id) --- */
+typedef struct apex_rule_row {
+  apex_id id, user_id;
+  char name[128];
+  char *description; /* owned, may be NULL */
+  char *definition;  /* owned: the rule as JSON text (one rule object as the rule engine parses it) */
+  int version;       /* 1 on create, +1 per update (the store counts) */
+  int64_t created_at, updated_at;
+} apex_rule_row;
+void apex_rule_row_clear(apex_rule_row *r); /* frees the owned strings; NULL is a no-op */
+/* Inserts r as version 1 (r->version is ignored). ENOTFOUND: no such user; EINVAL: id not a UUID. */
+apex_err apex_store_rule_insert(apex_store *s, const apex_rule_row *r, apex_error *err);
+/* ENOTFOUND for another user's. */
+apex_err apex_store_rule_get(apex_store *s, const char *user_id, const char *id, apex_rule_row *out,
+                             apex_error *err);
+/* Newest first unless !p->desc; p->status and p->symbol are ignored. rows: caller array of p->limit. */
+apex_err apex_store_rule_list(apex_store *s, const char *user_id, const apex_page *p, apex_rule_row *rows, size_t *n,
+                              int64_t *total, apex_error *err);
+/* Writes name, description, definition and updated_at of the user's rule r->id (r->user_id) and
+ * adds one to its version (r->version is ignored). */
+apex_err apex_store_rule_update(apex_store *s, const apex_rule_row *r, apex_error *err);
+apex_err apex_store_rule_delete(apex_store *s, const char *user_id, const char *id, apex_error *err);
 
 /* --- candles --- */
 /* Upserts every candle of s on (time, symbol, timeframe), in one transaction (COPY on PostgreSQL). */

@@ -99,8 +99,40 @@ typedef struct apex_store_pool {
   int size, in_use;
 } apex_store_pool;
 
+/* The SQL driver: the small seam under the entity functions written once (sql_*.c), as SQLite's VFS
+ * is a small table under its engine. One SQL text serves both databases: parameters are $1..$n
+ * (SQLite binds them by name), times go through apex_ts($n) / apex_ms(col) (identity functions
+ * registered on SQLite, ms <-> TIMESTAMPTZ in PostgreSQL), exact decimals bind as INTEGER units of
+ * 1e-8 (SQLite) or NUMERIC text (PostgreSQL). conn is one pooled connection. */
+typedef enum apex_sql_type { APEX_SQL_NULL, APEX_SQL_TEXT, APEX_SQL_I64, APEX_SQL_DEC, APEX_SQL_F64, APEX_SQL_BOOL } apex_sql_type;
+typedef struct apex_sql_arg {
+  apex_sql_type t;
+  const char *s; /* TEXT (NULL binds NULL) */
+  int64_t i;     /* I64, DEC (units of 1e-8), BOOL */
+  double f;      /* F64 */
+} apex_sql_arg;
+typedef struct apex_sql_res apex_sql_res; /* the rows a statement returned, and how many it changed */
+typedef struct apex_sql_driver {
+  /* Runs one statement with args; *out (caller frees with res_free) on success. Failures map as
+   * everywhere in the store: unique key ECONFLICT, missing parent ENOTFOUND, else EIO. */
+  apex_err (*query)(void *conn, const char *sql, const apex_sql_arg *args, int n, apex_sql_res **out,
+                    apex_error *err);
+  int (*rows)(const apex_sql_res *r);
+  int64_t (*changed)(const apex_sql_res *r);
+  bool (*is_null)(const apex_sql_res *r, int row, int col);
+  const char *(*text)(const apex_sql_res *r, int row, int col); /* NULL for SQL NULL */
+  int64_t (*i64)(const apex_sql_res *r, int row, int col);      /* NULL: 0 */
+  apex_dec (*dec)(const apex_sql_res *r, int row, int col);     /* NULL: APEX_DEC_NONE */
+  double (*f64)(const apex_sql_res *r, int row, int col);
+  bool (*boolean)(const apex_sql_res *r, int row, int col);
+  void (*res_free)(apex_sql_res *r); /* NULL is a no-op */
+  const char *begin_write;           /* opens a transaction that will write */
+  void (*revive)(void *conn);        /* reconnects a dropped connection (may be NULL) */
+} apex_sql_driver;
+
 struct apex_store {
-  const apex_store_ops *ops;
+  const apex_store_ops *ops; /* what is not yet written once over sql (below) */
+  const apex_sql_driver *sql;
   apex_store_pool pool;
   void *impl; /* backend state beyond the pool (may be NULL) */
 };

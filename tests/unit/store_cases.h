@@ -631,6 +631,216 @@ static void case_ohlcv(apex_store *st)
   apex_series_free(s);
 }
 
+/* A pending backtest of a's strategy r (inserted). */
+static void make_backtest(apex_store *s, const char *user_id, const char *strategy_id, int64_t created, apex_id id)
+{
+  apex_error err = {0};
+  apex_backtest_row b = {0};
+  new_id(b.id);
+  strcpy(b.user_id, user_id);
+  strcpy(b.strategy_id, strategy_id);
+  b.initial_capital = 10000 * APEX_DEC_SCALE;
+  strcpy(b.status, "pending");
+  b.created_at = created;
+  cr_assert_eq(apex_store_backtest_insert(s, &b, &err), APEX_OK, "%s", err.msg);
+  strcpy(id, b.id);
+}
+
+static bool ids_have(const apex_id *ids, size_t n, const char *id)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(ids[i], id))
+      return true;
+  return false;
+}
+
+typedef struct {
+  apex_store *s;
+  const char *id;
+  char owner[32];
+  apex_err rc;
+} claim_arg;
+
+static void *claim_body(void *p)
+{
+  claim_arg *a = p;
+  apex_error err = {0};
+  a->rc = apex_store_backtest_claim(a->s, a->id, a->owner, 1000, 61000, &err);
+  return NULL;
+}
+
+static void case_leases(apex_store *s)
+{
+  apex_error err = {0};
+  apex_user a;
+  apex_strategy_row r;
+  apex_id b1, b2, b3, missing;
+  make_user(s, &a);
+  make_strategy(&r, a.id, "BTC/USDT", "draft", 1700000000000);
+  OK(apex_store_strategy_insert(s, &r, &err));
+  make_backtest(s, a.id, r.id, 1700000000001, b1);
+  make_backtest(s, a.id, r.id, 1700000000002, b2);
+  make_backtest(s, a.id, r.id, 1700000000003, b3);
+  new_id(missing);
+
+  /* Eight workers race for b1: exactly one wins, the others see a live lease. */
+  claim_arg args[8];
+  pthread_t th[8];
+  for (int i = 0; i < 8; i++) {
+    args[i] = (claim_arg){.s = s, .id = b1};
+    snprintf(args[i].owner, sizeof args[i].owner, "host:%d:0", i);
+    cr_assert_eq(pthread_create(&th[i], NULL, claim_body, &args[i]), 0);
+  }
+  int won = -1, wins = 0;
+  for (int i = 0; i < 8; i++) {
+    pthread_join(th[i], NULL);
+    if (args[i].rc == APEX_OK) {
+      wins++;
+      won = i;
+    } else
+      cr_assert_eq(args[i].rc, APEX_ECONFLICT, "worker %d: %s", i, apex_err_name(args[i].rc));
+  }
+  cr_assert_eq(wins, 1);
+  apex_backtest_row got;
+  OK(apex_store_backtest_get(s, NULL, b1, &got, &err));
+  cr_assert_str_eq(got.status, "running");
+  cr_assert_eq(got.started_at, 1000);
+  apex_backtest_row_clear(&got);
+
+  /* The holder renews; another owner cannot, nor claim while the lease lives (until 61000). */
+  const char *holder = args[won].owner, *other = args[(won + 1) % 8].owner;
+  OK(apex_store_backtest_renew(s, b1, holder, 90000, &err));
+  ERR(APEX_ECONFLICT, apex_store_backtest_renew(s, b1, other, 90000, &err));
+  ERR(APEX_ECONFLICT, apex_store_backtest_claim(s, b1, other, 89999, 150000, &err));
+  ERR(APEX_ENOTFOUND, apex_store_backtest_claim(s, missing, other, 1000, 2000, &err));
+  ERR(APEX_ENOTFOUND, apex_store_backtest_renew(s, missing, other, 2000, &err));
+  ERR(APEX_ENOTFOUND, apex_store_backtest_claim(s, "not-a-uuid", other, 1000, 2000, &err));
+
+  /* claimable at 80000: b1's lease (90000) lives, so only the pending b2 and b3, oldest first. */
+  apex_id *ids = NULL;
+  size_t n = 9;
+  OK(apex_store_backtest_claimable(s, 80000, &ids, &n, &err));
+  cr_assert(!ids_have(ids, n, b1));
+  cr_assert(ids_have(ids, n, b2) && ids_have(ids, n, b3));
+  free(ids);
+
+  /* After 90000 the lease has expired: b1 is claimable and another owner takes it over, keeping
+   * the first start time; the old holder can no longer renew. */
+  OK(apex_store_backtest_claimable(s, 90001, &ids, &n, &err));
+  cr_assert(ids_have(ids, n, b1));
+  free(ids);
+  OK(apex_store_backtest_claim(s, b1, other, 90001, 150000, &err));
+  ERR(APEX_ECONFLICT, apex_store_backtest_renew(s, b1, holder, 200000, &err));
+  OK(apex_store_backtest_get(s, NULL, b1, &got, &err));
+  cr_assert_eq(got.started_at, 1000);
+  apex_backtest_row_clear(&got);
+
+  /* Finished and cancelled backtests are never claimable. */
+  OK(apex_store_backtest_set_status(s, b1, "completed", 100, NULL, 100000, &err));
+  OK(apex_store_backtest_set_status(s, b2, "cancelled", 0, NULL, 100000, &err));
+  ERR(APEX_ECONFLICT, apex_store_backtest_claim(s, b1, other, 10000000, 10060000, &err));
+  ERR(APEX_ECONFLICT, apex_store_backtest_claim(s, b2, other, 10000000, 10060000, &err));
+  OK(apex_store_backtest_claimable(s, 10000000, &ids, &n, &err));
+  cr_assert(!ids_have(ids, n, b1) && !ids_have(ids, n, b2) && ids_have(ids, n, b3));
+  free(ids);
+}
+
+static void case_rules(apex_store *s)
+{
+  apex_error err = {0};
+  apex_user a, b;
+  make_user(s, &a);
+  make_user(s, &b);
+  apex_rule_row r[3];
+  for (int i = 0; i < 3; i++) {
+    memset(&r[i], 0, sizeof r[i]);
+    new_id(r[i].id);
+    strcpy(r[i].user_id, a.id);
+    snprintf(r[i].name, sizeof r[i].name, "rsi oversold %d", i);
+    r[i].description = i ? NULL : (char *)"buy the dip";
+    /* JSONB prints {"a": 1} back exactly like this, so the text compares equal on both backends. */
+    r[i].definition = (char *)"{\"id\": \"rsi_oversold\", \"signal\": \"BUY\"}";
+    r[i].created_at = r[i].updated_at = 1700000000000 + i;
+    OK(apex_store_rule_insert(s, &r[i], &err));
+  }
+  ERR(APEX_ECONFLICT, apex_store_rule_insert(s, &r[0], &err));
+  apex_rule_row x = r[0];
+  new_id(x.id);
+  new_id(x.user_id); /* no such user */
+  ERR(APEX_ENOTFOUND, apex_store_rule_insert(s, &x, &err));
+  strcpy(x.id, "nope");
+  ERR(APEX_EINVAL, apex_store_rule_insert(s, &x, &err));
+
+  apex_rule_row got;
+  OK(apex_store_rule_get(s, a.id, r[0].id, &got, &err));
+  cr_assert_str_eq(got.name, "rsi oversold 0");
+  cr_assert_str_eq(got.description, "buy the dip");
+  cr_assert_str_eq(got.definition, r[0].definition);
+  cr_assert_eq(got.version, 1);
+  cr_assert_eq(got.created_at, 1700000000000);
+  apex_rule_row_clear(&got);
+  OK(apex_store_rule_get(s, a.id, r[1].id, &got, &err));
+  cr_assert_null(got.description);
+  apex_rule_row_clear(&got);
+  /* another user's rule does not exist for b, whatever the call */
+  ERR(APEX_ENOTFOUND, apex_store_rule_get(s, b.id, r[0].id, &got, &err));
+  cr_assert_null(got.definition);
+  ERR(APEX_ENOTFOUND, apex_store_rule_get(s, a.id, "not-a-uuid", &got, &err));
+  apex_rule_row upd = r[0];
+  strcpy(upd.user_id, b.id);
+  ERR(APEX_ENOTFOUND, apex_store_rule_update(s, &upd, &err));
+  ERR(APEX_ENOTFOUND, apex_store_rule_delete(s, b.id, r[0].id, &err));
+
+  /* update: version counts up, created_at stays */
+  upd = r[0];
+  strcpy(upd.name, "renamed");
+  upd.description = NULL;
+  upd.definition = (char *)"{\"id\": \"rsi_oversold\", \"signal\": \"SELL\"}";
+  upd.updated_at = 1800000000000;
+  OK(apex_store_rule_update(s, &upd, &err));
+  OK(apex_store_rule_update(s, &upd, &err));
+  OK(apex_store_rule_get(s, a.id, r[0].id, &got, &err));
+  cr_assert_eq(got.version, 3);
+  cr_assert_str_eq(got.name, "renamed");
+  cr_assert_null(got.description);
+  cr_assert_str_eq(got.definition, upd.definition);
+  cr_assert_eq(got.created_at, 1700000000000);
+  cr_assert_eq(got.updated_at, 1800000000000);
+  apex_rule_row_clear(&got);
+
+  /* list: newest first, paged, total across pages; b sees none */
+  apex_rule_row rows[2];
+  size_t n;
+  int64_t total;
+  apex_page p = {.page = 1, .limit = 2, .desc = true};
+  OK(apex_store_rule_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(n, 2);
+  cr_assert_eq(total, 3);
+  cr_assert_str_eq(rows[0].id, r[2].id);
+  cr_assert_str_eq(rows[1].id, r[1].id);
+  for (size_t i = 0; i < n; i++)
+    apex_rule_row_clear(&rows[i]);
+  p.page = 2;
+  OK(apex_store_rule_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(n, 1);
+  cr_assert_eq(total, 3);
+  cr_assert_str_eq(rows[0].id, r[0].id);
+  apex_rule_row_clear(&rows[0]);
+  p.page = 1;
+  p.desc = false;
+  OK(apex_store_rule_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_str_eq(rows[0].id, r[0].id);
+  for (size_t i = 0; i < n; i++)
+    apex_rule_row_clear(&rows[i]);
+  OK(apex_store_rule_list(s, b.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(n, 0);
+  cr_assert_eq(total, 0);
+
+  OK(apex_store_rule_delete(s, a.id, r[0].id, &err));
+  ERR(APEX_ENOTFOUND, apex_store_rule_delete(s, a.id, r[0].id, &err));
+  ERR(APEX_ENOTFOUND, apex_store_rule_get(s, a.id, r[0].id, &got, &err));
+}
+
 /* Two threads write and read at once through one handle. */
 typedef struct {
   apex_store *s;

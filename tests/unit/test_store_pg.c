@@ -33,6 +33,8 @@ Test(store_pg, ohlcv) { case_ohlcv(st); }
 Test(store_pg, threads) { case_threads(st); }
 Test(store_pg, portfolios) { case_portfolios(st); }
 Test(store_pg, api_keys) { case_api_keys(st); }
+Test(store_pg, leases) { case_leases(st); }
+Test(store_pg, rules) { case_rules(st); }
 
 Test(store_pg, pool_size_and_bad_url)
 {

@@ -39,6 +39,8 @@ Test(store_sqlite, ohlcv) { case_ohlcv(st); }
 Test(store_sqlite, threads) { case_threads(st); }
 Test(store_sqlite, portfolios) { case_portfolios(st); }
 Test(store_sqlite, api_keys) { case_api_keys(st); }
+Test(store_sqlite, leases) { case_leases(st); }
+Test(store_sqlite, rules) { case_rules(st); }
 
 Test(store_sqlite, status_before_migrating_is_pending)
 {
@@ -48,7 +50,7 @@ Test(store_sqlite, status_before_migrating_is_pending)
   snprintf(path, sizeof path, "sqlite:%s.fresh", db_path);
   cr_assert_eq(apex_store_open(path, 0, &s2, &err), APEX_OK, "%s", err.msg);
   cr_assert_eq(apex_store_migration_status(s2, buf, sizeof buf, &err), APEX_OK, "%s", err.msg);
-  cr_assert_str_eq(buf, "0001_init pending\n0002_api_key_secrets pending\n");
+  cr_assert_str_eq(buf, "0001_init pending\n0002_api_key_secrets pending\n0003_leases_rules_catalog pending\n");
   apex_store_close(s2);
   unlink(path + 7);
 }
