@@ -33,6 +33,14 @@ const apex_route apex_api_routes[] = {
     {POST, "/api/v1/strategies/{id}/clone", h_strategies_clone, true, "strategies.clone", 0},
     {GET, "/api/v1/strategies/{id}/versions", h_strategies_versions, true, "strategies.versions", 0},
 
+    {GET, "/api/v1/rules", h_rules_list, true, "rules.list", 0},
+    {POST, "/api/v1/rules", h_rules_create, true, "rules.create", 0},
+    {POST, "/api/v1/rules/validate", h_rules_validate, true, "rules.validate", 0},
+    {GET, "/api/v1/rules/{id}", h_rules_get, true, "rules.get", 0},
+    {PUT, "/api/v1/rules/{id}", h_rules_update, true, "rules.update", 0},
+    {DEL, "/api/v1/rules/{id}", h_rules_delete, true, "rules.delete", 0},
+    {GET, "/api/v1/rules/{id}/dependencies", h_rules_dependencies, true, "rules.dependencies", 0},
+
     {GET, "/api/v1/backtests", h_backtests_list, true, "backtests.list", 0},
     {POST, "/api/v1/backtests", h_backtests_create, true, "backtests.create", 0},
     {GET, "/api/v1/backtests/{id}", h_backtests_get, true, "backtests.get", 0},

@@ -133,6 +133,28 @@ apex_err apex_app_strategy_versions(apex_app *app, const char *user_id, const ch
  * document as written), which lists leave out to stay fast. NULL on OOM. */
 apex_json *apex_app_strategy_json(const apex_strategy_row *r, bool full);
 
+/* --- the rule library (rules.c; spec 3.2.1). Bodies are a rule object as in a strategy's "rules"
+ * (name required, "description" optional, "id" assigned by the library); invalid: 422, 2002. --- */
+apex_err apex_app_rule_create(apex_app *app, const char *user_id, const char *body, size_t len, apex_rule_row *out,
+                              apex_app_error *e);
+apex_err apex_app_rule_get(apex_app *app, const char *user_id, const char *id, apex_rule_row *out, apex_app_error *e);
+apex_err apex_app_rule_list(apex_app *app, const char *user_id, const apex_page *p, apex_json **items, int64_t *total,
+                            apex_app_error *e);
+/* Replaces the rule (its version goes up by one); strategy versions saved before keep the old text. */
+apex_err apex_app_rule_update(apex_app *app, const char *user_id, const char *id, const char *body, size_t len,
+                              apex_rule_row *out, apex_app_error *e);
+apex_err apex_app_rule_delete(apex_app *app, const char *user_id, const char *id, apex_app_error *e);
+/* {"valid", "error_count", "errors": [{field, pointer, message, code}]}, nothing stored. */
+apex_err apex_app_rule_validate(apex_app *app, const char *body, size_t len, apex_json **out, apex_app_error *e);
+/* {"rule_id", "version", "dependencies": [{indicator, title, params, outputs, lookback}], "warmup_bars"}. */
+apex_err apex_app_rule_dependencies(apex_app *app, const char *user_id, const char *id, apex_json **out,
+                                    apex_app_error *e);
+apex_json *apex_app_rule_json(const apex_rule_row *r);
+/* Appends to doc's "rules" the library rules that its entry_rules/exit_rules name by id (and that
+ * are not inline), under their library ids. An id not in the user's library (another user's
+ * included) is a problem at its pointer: 422, 2002. */
+apex_err apex_app_rules_resolve(apex_app *app, const char *user_id, apex_json *doc, apex_app_error *e);
+
 /* --- backtests (backtests.c) --- */
 /* body: {"strategy_id", "start_date", "end_date", "initial_capital", "commission_pct", "slippage_pct"}:
  * validates, stores it pending and queues it. 404/2001 unknown strategy; 422 with problems. */

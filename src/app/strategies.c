@@ -23,21 +23,105 @@ static apex_dec pct_or_none(double x)
   return x > 0 && apex_dec_from_double(x, &d) == APEX_OK ? d : -1;
 }
 
-/* Validates body and fills the row's derived fields; on problems e carries every one of them. */
-static apex_err read_document(const char *body, size_t len, apex_strategy_row *r, apex_app_error *e)
+/* A copy of object o without the keys in skip (NULL-terminated). NULL on OOM. */
+static apex_json *without(const apex_json *o, const char *const *skip)
+{
+  apex_json *c = apex_json_new_object();
+  apex_json_iter it = apex_json_object_iter(o);
+  const char *k;
+  const apex_json *v;
+  while (c && apex_json_object_next(&it, &k, &v)) {
+    bool drop = false;
+    for (size_t i = 0; skip[i]; i++)
+      drop |= !strcmp(k, skip[i]);
+    if (!drop && apex_json_object_set(c, k, apex_json_copy(v))) {
+      apex_json_free(c);
+      c = NULL;
+    }
+  }
+  return c;
+}
+
+/* Spec 7.5's request shape: "asset_symbol" for "asset", and "stop_loss_pct"/"take_profit_pct" at
+ * the top level for those of "risk_management". *doc is replaced by the document in the engine's
+ * shape (*changed set) when any alias was used; giving both names of one field is a problem. */
+static apex_err apply_aliases(apex_json **doc, bool *changed, apex_problems *probs)
+{
+  static const char *const ALIASES[] = {"asset_symbol", "stop_loss_pct", "take_profit_pct", NULL};
+  apex_json *d = *doc;
+  bool any = false;
+  if (!apex_json_is_object(d))
+    return APEX_OK;
+  for (size_t i = 0; ALIASES[i]; i++)
+    any |= apex_json_object_get(d, ALIASES[i]) != NULL;
+  if (!any)
+    return APEX_OK;
+  apex_json *n = without(d, ALIASES);
+  if (!n)
+    return APEX_ENOMEM;
+  apex_err rc = APEX_OK;
+  const apex_json *sym = apex_json_object_get(d, "asset_symbol");
+  if (sym && apex_json_object_get(d, "asset"))
+    apex_problems_add(probs, "/asset_symbol", "give asset or asset_symbol, not both");
+  else if (sym)
+    rc = apex_json_object_set(n, "asset", apex_json_copy(sym));
+  const apex_json *risk = apex_json_object_get(d, "risk_management");
+  apex_json *nrisk = risk && apex_json_is_object(risk) ? apex_json_copy(risk) : risk ? NULL : apex_json_new_object();
+  for (size_t i = 1; !rc && nrisk && ALIASES[i]; i++) {
+    const apex_json *v = apex_json_object_get(d, ALIASES[i]);
+    char ptr[32];
+    snprintf(ptr, sizeof ptr, "/%s", ALIASES[i]);
+    if (!v)
+      continue;
+    if (apex_json_object_get(nrisk, ALIASES[i]))
+      apex_problems_add(probs, ptr, "given twice: here and in /risk_management");
+    else
+      rc = apex_json_object_set(nrisk, ALIASES[i], apex_json_copy(v));
+  }
+  if (!rc && nrisk)
+    rc = apex_json_object_set(n, "risk_management", nrisk);
+  else
+    apex_json_free(nrisk);
+  if (rc) {
+    apex_json_free(n);
+    return APEX_ENOMEM;
+  }
+  apex_json_free(d);
+  *doc = n;
+  *changed = true;
+  return APEX_OK;
+}
+
+/* Validates body and fills the row's derived fields; on problems e carries every one of them.
+ * Rules named by library id are resolved (apex_app_rules_resolve) and their text kept in the
+ * stored definition, so this version keeps them as they are now. */
+static apex_err read_document(apex_app *app, const char *user_id, const char *body, size_t len,
+                              apex_strategy_row *r, apex_app_error *e)
 {
   apex_json *doc = NULL;
   apex_strategy *st = NULL;
   apex_error perr;
+  bool changed = false;
   apex_err rc = apex_json_parse_strict(body, len, MAX_BODY, &doc, &perr);
   if (rc)
     return apex_app_raise(e, APEX_E_BAD_REQUEST, "%s", perr.msg);
+  size_t rules_before = apex_json_array_size(apex_json_object_get(doc, "rules"));
+  if (apply_aliases(&doc, &changed, &e->problems)) {
+    apex_json_free(doc);
+    return apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
+  }
+  if (apex_app_rules_resolve(app, user_id, doc, e)) {
+    apex_json_free(doc);
+    return APEX_EINVAL;
+  }
+  changed |= apex_json_array_size(apex_json_object_get(doc, "rules")) != rules_before;
   rc = apex_strategy_from_json(doc, &st, &e->problems);
   if (rc == APEX_ENOMEM) {
     apex_json_free(doc);
     return apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
   }
-  if (rc) {
+  if (rc || e->problems.total) {
+    apex_strategy_free(st);
     apex_json_free(doc);
     return apex_app_raise(e, APEX_E_STRATEGY_INVALID_RULES, "the strategy has %zu problem%s",
                          e->problems.total, e->problems.total == 1 ? "" : "s");
@@ -49,7 +133,7 @@ static apex_err read_document(const char *body, size_t len, apex_strategy_row *r
   free(r->description);
   r->description = desc ? strdup(desc) : NULL;
   free(r->definition);
-  r->definition = strndup(body, len);
+  r->definition = changed ? apex_json_dump(doc, false) : strndup(body, len);
   r->stop_loss_pct = pct_or_none(st->risk.stop_loss_pct);
   r->take_profit_pct = pct_or_none(st->risk.take_profit_pct);
   r->max_position_size_pct = pct_or_none(st->risk.max_position_size * 100);
@@ -66,7 +150,7 @@ apex_err apex_app_strategy_create(apex_app *app, const char *user_id, const char
 {
   apex_error err;
   memset(out, 0, sizeof *out);
-  if (read_document(body, len, out, e))
+  if (read_document(app, user_id, body, len, out, e))
     return APEX_EINVAL;
   if (apex_app_new_id(out->id))
     return apex_app_raise(e, APEX_E_INTERNAL, "cannot make an id");
@@ -99,7 +183,7 @@ apex_err apex_app_strategy_update(apex_app *app, const char *user_id, const char
   apex_error err;
   if (apex_app_strategy_get(app, user_id, id, out, e))
     return APEX_EINVAL;
-  if (read_document(body, len, out, e))
+  if (read_document(app, user_id, body, len, out, e))
     return APEX_EINVAL;
   out->version++;
   out->updated_at = app->now_ms();
