@@ -106,7 +106,10 @@ static int serve_candles(apex_req *req, apex_res *res, apex_app *a, const char *
   bool same = have.n == want.n && have.unit == want.unit;
   /* Resampling needs whole buckets: read from the bucket start, and everything when limited. */
   int64_t from = same || start == INT64_MIN ? start : apex_timeframe_floor(want, start);
-  if (apex_store_ohlcv_get(a->store, symbol, src, from, end, same ? 0 : 0, &s, &err))
+  /* Same timeframe: only the newest `limit` rows are read (ORDER BY time DESC LIMIT in SQL). */
+  apex_err grc = same && limit ? apex_store_ohlcv_last(a->store, symbol, src, start, end, limit, &s, &err)
+                               : apex_store_ohlcv_get(a->store, symbol, src, from, end, 0, &s, &err);
+  if (grc)
     return apex_res_problem(res, 500, 0, "Storage failure", NULL, NULL);
   if (!same) {
     apex_series *r = NULL;

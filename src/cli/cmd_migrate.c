@@ -10,7 +10,8 @@ static const char USAGE[] =
     "\n"
     "Applies every pending schema migration to the database `apextrade serve` uses, in order, each\n"
     "in one transaction (running it again does nothing). The database is DATABASE_URL when set\n"
-    "(postgresql://... or sqlite:PATH), otherwise $APEX_DATA_DIR/apextrade.db (APEX_DATA_DIR\n"
+    "(postgresql://..., postgresql+DRIVER://..., sqlite:///PATH or sqlite:PATH; other schemes are\n"
+    "refused), otherwise $APEX_DATA_DIR/apextrade.db (APEX_DATA_DIR\n"
     "defaults to ./var).\n"
     "\n"
     "  --status  list each migration as applied (with its time) or pending; change nothing\n";

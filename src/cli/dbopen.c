@@ -57,7 +57,9 @@ int apex_cli_open_store(const char *cmd, apex_store **out, char *where, size_t w
              !strncmp(url, "postgres", 8) ? "postgresql" : "sqlite");
   }
   if (apex_store_open(url, 2, out, &err)) {
-    fprintf(stderr, "apextrade %s: %s\n", cmd, err.msg);
+    /* A bad URL is the variable's fault: say which one. */
+    fprintf(stderr, "apextrade %s: %s%s\n", cmd, err.code == APEX_EINVAL && getenv("DATABASE_URL") ? "DATABASE_URL: " : "",
+            err.msg);
     return err.code == APEX_EINVAL ? APEX_EXIT_USAGE : APEX_EXIT_FAIL;
   }
   return APEX_EXIT_OK;

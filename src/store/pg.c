@@ -1543,9 +1543,13 @@ static apex_err pg_ohlcv_put(apex_store *st, const char *symbol, const char *tim
   apex_err rc;
   bool in_tx = false;
 
+  int64_t before, after;
+  const int64_t t0 = s->time[0], t1 = s->time[s->n - 1];
   if ((rc = ensure_partitions(st, c, s, err)) || (rc = run(c, "BEGIN", NULL, err)))
     goto out;
   in_tx = true;
+  if ((rc = apex_store__catalog_count(st, c, symbol, timeframe, t0, t1, &before, err)))
+    goto out;
   /* A range with no stored candle takes the fast path: COPY straight into ohlcv. A row that
    * appears meanwhile (another import) fails it with a unique violation; the savepoint lets the
    * upsert path take over. */
@@ -1588,7 +1592,9 @@ static apex_err pg_ohlcv_put(apex_store *st, const char *symbol, const char *tim
                 NULL, err)))
     goto out;
 commit:
-  if ((rc = run(c, "COMMIT", NULL, err)))
+  if ((rc = apex_store__catalog_count(st, c, symbol, timeframe, t0, t1, &after, err)) ||
+      (rc = apex_store__catalog_add(st, c, symbol, timeframe, t0, t1, after - before, err)) ||
+      (rc = run(c, "COMMIT", NULL, err)))
     goto out;
   in_tx = false;
 out:
@@ -1647,37 +1653,6 @@ out:
   return rc;
 }
 
-static apex_err pg_ohlcv_symbols(apex_store *st, apex_symbol_info **rows, size_t *n, apex_error *err)
-{
-  PGconn *c = conn(st);
-  PGresult *r = NULL;
-  apex_err rc;
-  apex_symbol_info *v = NULL;
-  if ((rc = q(c,
-              "SELECT symbol, timeframe, apex_ms(min(time)), apex_ms(max(time)), count(*) FROM ohlcv "
-              "GROUP BY symbol, timeframe ORDER BY symbol, timeframe",
-              NULL, &r, err)))
-    goto out;
-  int nt = PQntuples(r);
-  v = calloc((size_t)(nt ? nt : 1), sizeof *v);
-  if (!v) {
-    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
-    goto out;
-  }
-  for (int i = 0; i < nt; i++) {
-    g_copy(r, i, 0, v[i].symbol, sizeof v[i].symbol);
-    g_copy(r, i, 1, v[i].timeframe, sizeof v[i].timeframe);
-    v[i].first = g_i64(r, i, 2);
-    v[i].last = g_i64(r, i, 3);
-    v[i].count = g_i64(r, i, 4);
-  }
-  *n = (size_t)nt;
-out:
-  *rows = v;
-  PQclear(r);
-  DONE(st, c);
-  return rc;
-}
 
 /* --- portfolios, positions, trades, equity history --- */
 
@@ -2318,7 +2293,6 @@ static const apex_store_ops PG_OPS = {
     .backtest_unfinished = pg_backtest_unfinished,
     .ohlcv_put = pg_ohlcv_put,
     .ohlcv_get = pg_ohlcv_get,
-    .ohlcv_symbols = pg_ohlcv_symbols,
     .portfolio_insert = pg_portfolio_insert,
     .portfolio_get = pg_portfolio_get,
     .portfolio_list = pg_portfolio_list,

@@ -1306,6 +1306,10 @@ static apex_err sq_ohlcv_put(apex_store *st, const char *symbol, const char *tim
       (rc = exec(db, "BEGIN IMMEDIATE", err)))
     goto out;
   in_tx = true;
+  int64_t before, after;
+  const int64_t t0 = s->time[0], t1 = s->time[s->n - 1];
+  if ((rc = apex_store__catalog_count(st, db, symbol, timeframe, t0, t1, &before, err)))
+    goto out;
   /* Bindings survive sqlite3_reset: the constant ones are bound once. */
   sqlite3_bind_text(q, 2, symbol, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 3, timeframe, -1, SQLITE_STATIC);
@@ -1321,7 +1325,9 @@ static apex_err sq_ohlcv_put(apex_store *st, const char *symbol, const char *tim
       goto out;
     sqlite3_reset(q);
   }
-  if ((rc = exec(db, "COMMIT", err)))
+  if ((rc = apex_store__catalog_count(st, db, symbol, timeframe, t0, t1, &after, err)) ||
+      (rc = apex_store__catalog_add(st, db, symbol, timeframe, t0, t1, after - before, err)) ||
+      (rc = exec(db, "COMMIT", err)))
     goto out;
   in_tx = false;
 out:
@@ -1376,50 +1382,6 @@ out:
   return rc;
 }
 
-static apex_err sq_ohlcv_symbols(apex_store *st, apex_symbol_info **rows, size_t *n, apex_error *err)
-{
-  sqlite3 *db = CONN(st);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  apex_symbol_info *v = NULL;
-  size_t cap = 0;
-  int r;
-  if ((rc = prep(db,
-                 "SELECT symbol, timeframe, min(time), max(time), count(*) FROM ohlcv GROUP BY symbol, timeframe "
-                 "ORDER BY symbol, timeframe",
-                 &q, err)))
-    goto out;
-  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-    if (*n == cap) {
-      size_t nc = cap ? cap * 2 : 16;
-      apex_symbol_info *nv = realloc(v, nc * sizeof *nv);
-      if (!nv) {
-        rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
-        goto out;
-      }
-      v = nv;
-      cap = nc;
-    }
-    apex_symbol_info *x = &v[(*n)++];
-    col_copy(q, 0, x->symbol, sizeof x->symbol);
-    col_copy(q, 1, x->timeframe, sizeof x->timeframe);
-    x->first = sqlite3_column_int64(q, 2);
-    x->last = sqlite3_column_int64(q, 3);
-    x->count = sqlite3_column_int64(q, 4);
-  }
-  if (r != SQLITE_DONE)
-    rc = fail(db, r, "ohlcv", err);
-out:
-  if (rc) {
-    free(v);
-    v = NULL;
-    *n = 0;
-  }
-  *rows = v;
-  sqlite3_finalize(q);
-  DONE(st, db);
-  return rc;
-}
 
 /* --- portfolios, positions, trades, equity history --- */
 
@@ -2019,7 +1981,6 @@ static const apex_store_ops SQLITE_OPS = {
     .backtest_unfinished = sq_backtest_unfinished,
     .ohlcv_put = sq_ohlcv_put,
     .ohlcv_get = sq_ohlcv_get,
-    .ohlcv_symbols = sq_ohlcv_symbols,
     .portfolio_insert = sq_portfolio_insert,
     .portfolio_get = sq_portfolio_get,
     .portfolio_list = sq_portfolio_list,

@@ -82,15 +82,43 @@ apex_err apex_store__status_line(char *buf, size_t cap, size_t *k, const char *n
   return APEX_OK;
 }
 
+/* The URL forms of store.h: PostgreSQL under any SQLAlchemy-style driver suffix (the spec's
+ * postgresql+asyncpg://), SQLite as sqlite:///PATH (SQLAlchemy: relative, or absolute with a fourth
+ * slash), sqlite:PATH or a plain path; any other scheme is refused rather than taken as a file name. */
 apex_err apex_store_open(const char *url, int pool, apex_store **out, apex_error *err)
 {
+  static const char ACCEPTED[] = "postgresql://, postgres://, postgresql+DRIVER://, sqlite:///PATH, sqlite:PATH "
+                                 "or a file path";
   *out = NULL;
   if (!url || !*url)
     return apex_error_set(err, APEX_EINVAL, "store: empty database URL");
   if (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11))
     return apex_store__pg_open(url, pool > 0 ? pool : 10, out, err);
-  if (!strncmp(url, "sqlite:", 7))
+  if (!strncmp(url, "postgresql+", 11)) {
+    const char *rest = strstr(url, "://");
+    char *pg = NULL;
+    if (!rest || rest == url + 11 || strcspn(url + 11, ":/") != (size_t)(rest - url - 11))
+      return apex_error_set(err, APEX_EINVAL, "store: malformed database URL (accepted: %s)", ACCEPTED);
+    /* libpq knows no driver suffix: the same URL without it. */
+    if (!(pg = malloc(strlen("postgresql") + strlen(rest) + 1)))
+      return apex_error_set(err, APEX_ENOMEM, "store: out of memory");
+    strcpy(pg, "postgresql");
+    strcat(pg, rest);
+    apex_err rc = apex_store__pg_open(pg, pool > 0 ? pool : 10, out, err);
+    free(pg);
+    return rc;
+  }
+  if (!strncmp(url, "sqlite:///", 10))
+    url += 10;
+  else if (!strncmp(url, "sqlite:", 7))
     url += 7;
+  else {
+    /* A scheme is letters, digits, + - . before the first ':'; a path has a '/' first or none. */
+    size_t k = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+    if (k && url[k] == ':' && strcmp(url, ":memory:"))
+      return apex_error_set(err, APEX_EINVAL, "store: unsupported database URL scheme '%.*s' (accepted: %s)",
+                            (int)(k < 32 ? k : 32), url, ACCEPTED);
+  }
   if (!*url)
     return apex_error_set(err, APEX_EINVAL, "store: empty SQLite path");
   return apex_store__sqlite_open(url, out, err);
@@ -369,13 +397,6 @@ apex_err apex_store_ohlcv_get(apex_store *st, const char *symbol, const char *ti
   return st->ops->ohlcv_get(st, symbol, timeframe, start, end, limit, out, err);
 }
 
-apex_err apex_store_ohlcv_symbols(apex_store *st, apex_symbol_info **rows, size_t *n, apex_error *err)
-{
-  NEED(rows && n, "outputs required");
-  *rows = NULL;
-  *n = 0;
-  return st->ops->ohlcv_symbols(st, rows, n, err);
-}
 
 void apex_portfolio_row_clear(apex_portfolio_row *r)
 {

@@ -22,8 +22,10 @@ typedef char apex_id[APEX_ID_LEN];
 
 typedef struct apex_store apex_store; /* opaque */
 
-/* url: "postgresql://..." / "postgres://..." for PostgreSQL, anything else is a SQLite file path
- * ("sqlite:" prefix optional). pool: connections for PostgreSQL (ignored for SQLite). */
+/* url: "postgresql://...", "postgres://..." or "postgresql+DRIVER://..." (SQLAlchemy's form, e.g. the
+ * spec's postgresql+asyncpg://; the driver part is dropped) for PostgreSQL; "sqlite:///PATH",
+ * "sqlite:PATH" or a plain file path for SQLite. Any other scheme ("mysql://", "redis://", "foo:")
+ * is APEX_EINVAL naming the accepted ones. pool: connections for PostgreSQL (ignored for SQLite). */
 apex_err apex_store_open(const char *url, int pool, apex_store **out, apex_error *err);
 void apex_store_close(apex_store *s); /* NULL is a no-op */
 const char *apex_store_backend(const apex_store *s); /* "sqlite" or "postgresql" */
@@ -201,7 +203,11 @@ typedef struct apex_symbol_info {
   char symbol[33], timeframe[8];
   int64_t first, last, count;
 } apex_symbol_info;
-/* Every (symbol, timeframe) stored. *rows is malloc'd (caller frees). */
+/* The newest limit (> 0) candles with start <= time < end, oldest first: reads only those rows. */
+apex_err apex_store_ohlcv_last(apex_store *st, const char *symbol, const char *timeframe, int64_t start, int64_t end,
+                               size_t limit, apex_series **out, apex_error *err);
+/* Every (symbol, timeframe) stored, from the candle catalog that imports keep (no scan of the
+ * candles). *rows is malloc'd (caller frees). */
 apex_err apex_store_ohlcv_symbols(apex_store *st, apex_symbol_info **rows, size_t *n, apex_error *err);
 
 /* --- portfolios and what paper/live trading writes into them --- */

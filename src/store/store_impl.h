@@ -64,7 +64,6 @@ typedef struct apex_store_ops {
                         const char *source, apex_error *err);
   apex_err (*ohlcv_get)(apex_store *st, const char *symbol, const char *timeframe, int64_t start, int64_t end,
                         size_t limit, apex_series **out, apex_error *err);
-  apex_err (*ohlcv_symbols)(apex_store *st, apex_symbol_info **rows, size_t *n, apex_error *err);
   apex_err (*portfolio_insert)(apex_store *s, const apex_portfolio_row *r, apex_error *err);
   apex_err (*portfolio_get)(apex_store *s, const char *user_id, const char *id, apex_portfolio_row *out,
                             apex_error *err);
@@ -147,6 +146,13 @@ void apex_store__pool_destroy(apex_store_pool *p);
 /* Backend constructors (sqlite.c, pg.c). */
 apex_err apex_store__sqlite_open(const char *path, apex_store **out, apex_error *err);
 apex_err apex_store__pg_open(const char *url, int pool, apex_store **out, apex_error *err);
+
+/* The candle catalog (sql_candles.c), kept by each backend's import inside its transaction:
+ * count candles in [t0, t1] before and after loading, then add the difference. c: a pooled conn. */
+apex_err apex_store__catalog_count(apex_store *s, void *c, const char *symbol, const char *timeframe, int64_t t0,
+                                   int64_t t1, int64_t *n, apex_error *err);
+apex_err apex_store__catalog_add(apex_store *s, void *c, const char *symbol, const char *timeframe, int64_t t0,
+                                 int64_t t1, int64_t added, apex_error *err);
 
 /* Bounded copy that always NUL-terminates (cap > 0). */
 void apex_store__copy(char *dst, size_t cap, const char *src);

@@ -623,6 +623,44 @@ static void case_ohlcv(apex_store *st)
   cr_assert_eq(found, 2);
   free(info);
 
+  /* The catalog after more imports, by hand: 110 candles t0..t0+109h; then t0-2h..t0+2h (2 new,
+   * 3 replaced) = 112 from t0-2h; then t0+200h..t0+202h (3 new, after a gap) = 115 to t0+202h;
+   * the same three again change nothing. */
+  apex_series *s3 = candles(5, t0 - 2 * 3600000LL, 3600000, 100), *s4 = candles(3, t0 + 200 * 3600000LL, 3600000, 7);
+  OK(apex_store_ohlcv_put(st, sym, "1h", s3, "test3", &err));
+  OK(apex_store_ohlcv_put(st, sym, "1h", s4, "test4", &err));
+  OK(apex_store_ohlcv_put(st, sym, "1h", s4, "test4", &err));
+  OK(apex_store_ohlcv_symbols(st, &info, &n, &err));
+  found = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(info[i].symbol, sym)) {
+      found++;
+      cr_assert_eq(info[i].count, 115);
+      cr_assert_eq(info[i].first, t0 - 2 * 3600000LL);
+      cr_assert_eq(info[i].last, t0 + 202 * 3600000LL);
+    }
+  cr_assert_eq(found, 1);
+  free(info);
+
+  /* The newest N, oldest first: the last three are the s4 candles; before t0+50h, t0+48h and 49h. */
+  OK(apex_store_ohlcv_last(st, sym, "1h", INT64_MIN, INT64_MAX, 3, &got, &err));
+  cr_assert_eq(got->n, 3);
+  cr_assert_eq(got->time[0], t0 + 200 * 3600000LL);
+  cr_assert_eq(got->time[2], t0 + 202 * 3600000LL);
+  cr_assert_eq(got->open[2], 7.5);
+  apex_series_free(got);
+  OK(apex_store_ohlcv_last(st, sym, "1h", t0, t0 + 50 * 3600000LL, 2, &got, &err));
+  cr_assert_eq(got->n, 2);
+  cr_assert_eq(got->time[0], t0 + 48 * 3600000LL);
+  cr_assert_eq(got->time[1], t0 + 49 * 3600000LL);
+  cr_assert_eq(got->close[1], s->close[49]);
+  apex_series_free(got);
+  OK(apex_store_ohlcv_last(st, sym, "4h", INT64_MIN, INT64_MAX, 3, &got, &err));
+  cr_assert_eq(got->n, 0);
+  apex_series_free(got);
+  apex_series_free(s3);
+  apex_series_free(s4);
+
   /* times must increase; nothing is stored from a rejected series */
   apex_series *bad = candles(3, t0, 0, 1);
   ERR(APEX_EINVAL, apex_store_ohlcv_put(st, sym, "5m", bad, "x", &err));

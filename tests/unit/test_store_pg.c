@@ -47,4 +47,13 @@ Test(store_pg, pool_size_and_bad_url)
   cr_assert_eq(apex_store_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", 1, &s2, &err), APEX_EIO);
   cr_assert_null(s2);
   cr_assert(strstr(err.msg, "cannot connect"), "%s", err.msg);
+  /* the spec's DATABASE_URL form, postgresql+asyncpg://, opens the same database */
+  const char *url = getenv("APEX_TEST_PG_URL");
+  char sa[600];
+  cr_assert(!strncmp(url, "postgresql://", 13), "%s", url);
+  snprintf(sa, sizeof sa, "postgresql+asyncpg://%s", url + 13);
+  cr_assert_eq(apex_store_open(sa, 1, &s2, &err), APEX_OK, "%s", err.msg);
+  cr_assert_str_eq(apex_store_backend(s2), "postgresql");
+  cr_assert_eq(apex_store_ping(s2, &err), APEX_OK, "%s", err.msg);
+  apex_store_close(s2);
 }

@@ -63,5 +63,37 @@ Test(store_sqlite, bad_urls)
   cr_assert_eq(apex_store_open("sqlite:", 0, &s2, &err), APEX_EINVAL);
   cr_assert_eq(apex_store_open("/nonexistent-dir/x/y.db", 0, &s2, &err), APEX_EIO);
   cr_assert_null(s2);
+  /* other schemes are refused, naming what is accepted, never taken as a file name */
+  const char *bad[] = {"mysql://u:p@db/x", "redis://localhost:6379", "foo:", "postgresql+://h/db", "sqlite3:x.db"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    cr_assert_eq(apex_store_open(bad[i], 0, &s2, &err), APEX_EINVAL, "%s", bad[i]);
+    cr_assert_null(s2);
+    cr_assert(strstr(err.msg, "postgresql") && strstr(err.msg, "sqlite"), "%s: %s", bad[i], err.msg);
+  }
+  /* postgresql+DRIVER:// goes to PostgreSQL (here: nothing listens, so it cannot connect) */
+  cr_assert_eq(apex_store_open("postgresql+asyncpg://nobody@127.0.0.1:1/none?connect_timeout=2", 1, &s2, &err),
+               APEX_EIO);
+  cr_assert(strstr(err.msg, "pg: cannot connect"), "%s", err.msg);
   apex_store_close(NULL);
+}
+
+Test(store_sqlite, sqlalchemy_url)
+{
+  apex_error err = {0};
+  apex_store *s2 = NULL;
+  char url[400];
+  /* sqlite:////abs/path: SQLAlchemy's absolute form (three slashes, then the path's own) */
+  snprintf(url, sizeof url, "sqlite:///%s.sa", db_path);
+  cr_assert_eq(db_path[0], '/');
+  cr_assert_eq(apex_store_open(url, 0, &s2, &err), APEX_OK, "%s", err.msg);
+  cr_assert_str_eq(apex_store_backend(s2), "sqlite");
+  cr_assert_eq(apex_store_migrate(s2, &err), APEX_OK, "%s", err.msg);
+  apex_store_close(s2);
+  cr_assert_eq(access(url + 10, F_OK), 0, "%s was not created", url + 10);
+  char p[420];
+  unlink(url + 10);
+  snprintf(p, sizeof p, "%s-wal", url + 10);
+  unlink(p);
+  snprintf(p, sizeof p, "%s-shm", url + 10);
+  unlink(p);
 }

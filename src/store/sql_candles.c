@@ -1,0 +1,112 @@
+/* sql_candles.c - the candle catalog (symbol, timeframe, first, last, count) and the candle reads
+ * written once over the SQL driver. Each backend's bulk import calls catalog_count before and after
+ * loading (inside its transaction) and catalog_add with the difference, so the catalog stays exact
+ * across re-imports of overlapping ranges while counting only the imported range, never the table. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sql.h"
+
+apex_err apex_store__catalog_count(apex_store *s, void *c, const char *symbol, const char *timeframe, int64_t t0,
+                                   int64_t t1, int64_t *n, apex_error *err)
+{
+  apex_sql_res *r = NULL;
+  apex_err rc = SQL(s, c,
+                    "SELECT count(*) FROM ohlcv WHERE symbol = $1 AND timeframe = $2 AND time >= apex_ts($3) "
+                    "AND time <= apex_ts($4)",
+                    &r, err, A_TEXT(symbol), A_TEXT(timeframe), A_I64(t0), A_I64(t1));
+  *n = rc ? 0 : s->sql->i64(r, 0, 0);
+  s->sql->res_free(r);
+  return rc;
+}
+
+apex_err apex_store__catalog_add(apex_store *s, void *c, const char *symbol, const char *timeframe, int64_t t0,
+                                 int64_t t1, int64_t added, apex_error *err)
+{
+  return SQL(s, c,
+             "INSERT INTO candle_catalog (symbol, timeframe, first_time, last_time, count) VALUES ($1, $2, $3, $4, $5) "
+             "ON CONFLICT (symbol, timeframe) DO UPDATE SET "
+             "first_time = CASE WHEN excluded.first_time < candle_catalog.first_time THEN excluded.first_time "
+             "ELSE candle_catalog.first_time END, "
+             "last_time = CASE WHEN excluded.last_time > candle_catalog.last_time THEN excluded.last_time "
+             "ELSE candle_catalog.last_time END, "
+             "count = candle_catalog.count + excluded.count",
+             NULL, err, A_TEXT(symbol), A_TEXT(timeframe), A_I64(t0), A_I64(t1), A_I64(added));
+}
+
+apex_err apex_store_ohlcv_symbols(apex_store *st, apex_symbol_info **rows, size_t *n, apex_error *err)
+{
+  if (!rows || !n)
+    return apex_error_set(err, APEX_EINVAL, "store: outputs required");
+  *rows = NULL;
+  *n = 0;
+  void *c = apex_sql__acquire(st);
+  apex_sql_res *r = NULL;
+  apex_err rc = SQL(st, c,
+                    "SELECT symbol, timeframe, first_time, last_time, count FROM candle_catalog WHERE count > $1 "
+                    "ORDER BY symbol, timeframe",
+                    &r, err, A_I64(0));
+  if (rc)
+    goto out;
+  int nr = st->sql->rows(r);
+  apex_symbol_info *v = calloc((size_t)(nr ? nr : 1), sizeof *v);
+  if (!v) {
+    rc = apex_error_set(err, APEX_ENOMEM, "store: out of memory");
+    goto out;
+  }
+  for (int i = 0; i < nr; i++) {
+    apex_store__copy(v[i].symbol, sizeof v[i].symbol, st->sql->text(r, i, 0));
+    apex_store__copy(v[i].timeframe, sizeof v[i].timeframe, st->sql->text(r, i, 1));
+    v[i].first = st->sql->i64(r, i, 2);
+    v[i].last = st->sql->i64(r, i, 3);
+    v[i].count = st->sql->i64(r, i, 4);
+  }
+  *rows = v;
+  *n = (size_t)nr;
+out:
+  st->sql->res_free(r);
+  apex_sql__release(st, c);
+  return rc;
+}
+
+/* What TIMESTAMPTZ holds (years 1-9999): beyond it means open. */
+#define TS_MIN INT64_C(-62135596800000)
+#define TS_MAX INT64_C(253402300800000)
+
+apex_err apex_store_ohlcv_last(apex_store *st, const char *symbol, const char *timeframe, int64_t start, int64_t end,
+                               size_t limit, apex_series **out, apex_error *err)
+{
+  if (!out)
+    return apex_error_set(err, APEX_EINVAL, "store: output required");
+  *out = NULL;
+  if (!symbol || !timeframe || !limit)
+    return apex_error_set(err, APEX_EINVAL, "store: symbol, timeframe and a limit required");
+  if (limit > INT32_MAX)
+    limit = INT32_MAX;
+  void *c = apex_sql__acquire(st);
+  apex_sql_res *r = NULL;
+  apex_series *s = NULL;
+  /* Newest first from the key's end, so only the rows returned are read. */
+  apex_err rc = SQL(st, c,
+                    "SELECT apex_ms(time), open, high, low, close, volume FROM ohlcv WHERE symbol = $1 AND "
+                    "timeframe = $2 AND time >= apex_ts($3) AND time < apex_ts($4) ORDER BY time DESC LIMIT $5",
+                    &r, err, A_TEXT(symbol), A_TEXT(timeframe), A_I64(start > TS_MIN ? start : TS_MIN),
+                    A_I64(end < TS_MAX ? end : TS_MAX), A_I64((int64_t)limit));
+  if (rc)
+    goto out;
+  int nr = st->sql->rows(r);
+  if (!(s = apex_series_new((size_t)(nr ? nr : 1)))) {
+    rc = apex_error_set(err, APEX_ENOMEM, "store: out of memory");
+    goto out;
+  }
+  for (int i = nr - 1; i >= 0; i--) {
+    apex_bar b = {st->sql->i64(r, i, 0), st->sql->f64(r, i, 1), st->sql->f64(r, i, 2), st->sql->f64(r, i, 3),
+                  st->sql->f64(r, i, 4), st->sql->f64(r, i, 5)};
+    apex_series_append(s, &b); /* within the reserved capacity: cannot fail */
+  }
+out:
+  *out = s;
+  st->sql->res_free(r);
+  apex_sql__release(st, c);
+  return rc;
+}
