@@ -44,6 +44,8 @@ paths = {
  "/metrics": {"get": op("Prometheus metrics (text format)", "system",
                         {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}, auth=False)},
  "/api/v1/openapi.json": {"get": op("This document", "system", ok({"type": "object"}), auth=False)},
+ "/api/v1/ws": {"get": op("WebSocket events (spec 5.7): not implemented yet", "system",
+                          {"101": {"description": "Switching Protocols"}}, auth=False, codes=(501,))},
  "/api/v1/auth/register": {"post": op("Create an account", "auth", ok(ref("User"), "201", "Created"),
                                       req=body(ref("Register")), auth=False, codes=(400, 409, 415, 422))},
  "/api/v1/auth/login": {"post": op("Log in: access token + refresh token (also as HttpOnly cookie)", "auth",

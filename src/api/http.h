@@ -141,7 +141,18 @@ typedef int (*apex_handler)(apex_req *req, apex_res *res, void *app);
 
 enum {
   APEX_ROUTE_ANY_BODY = 1u << 0, /* accept any Content-Type (default: bodies must be JSON → 415) */
+  /* Route kinds the server handles itself (fn is NULL): */
+  APEX_ROUTE_STATIC = 1u << 1,  /* files under apex_server_opts.static_root; the pattern ends in {path*} */
+  APEX_ROUTE_UPGRADE = 1u << 2, /* a WebSocket upgrade: 501 until the WebSocket hub exists */
 };
+
+/* Answers with the file rel (percent-decoded, relative) under root: 200 with its content type,
+ * index.html for an empty path or one without an extension that names no file (single-page app
+ * routes), 404 for anything else, including "..", "." and hidden segments. Returns what the
+ * apex_res_* helpers return. */
+int apex_static_serve(const char *root, const char *rel, apex_res *res);
+/* "text/html; charset=utf-8" for "x.html"; application/octet-stream for unknown extensions. */
+const char *apex_static_content_type(const char *path);
 
 /* A route: pattern segments are literal or {name}; a last segment {name*} takes the rest of the
  * path (slashes included). Literal segments win over parameters, whatever the table order.
@@ -175,6 +186,7 @@ typedef struct apex_server_opts {
   apex_authenticate_fn authenticate; /* NULL: auth routes answer 401 */
   void *app;                 /* passed to handlers and authenticate */
   struct apex_prom *prom;    /* request metrics go here; NULL = none */
+  const char *static_root;   /* directory of APEX_ROUTE_STATIC routes (the web UI); NULL: they answer 404 */
   const apex_route *extra_routes; /* a second table appended to routes (e.g. test-only routes) */
   size_t n_extra_routes;
 } apex_server_opts;

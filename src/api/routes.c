@@ -13,6 +13,8 @@ const apex_route apex_api_routes[] = {
     {GET, "/readyz", h_ready, false, "readyz", 0},
     {GET, "/metrics", h_metrics, false, "metrics", 0},
     {GET, "/api/v1/openapi.json", h_openapi, false, "openapi", 0},
+    /* Live events (spec 5.7): a route kind the server answers itself (501 until the hub exists). */
+    {GET, "/api/v1/ws", NULL, false, "ws", APEX_ROUTE_UPGRADE},
 
     {POST, "/api/v1/auth/register", h_auth_register, false, "auth.register", 0},
     {POST, "/api/v1/auth/login", h_auth_login, false, "auth.login", 0},

@@ -274,6 +274,15 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
     }
     apex_res_reset(&x->res);
   }
+  if (route->flags & APEX_ROUTE_UPGRADE) {
+    problem(x, APEX_E_NOT_IMPLEMENTED, "WebSocket connections arrive with the live events feature");
+    goto send;
+  }
+  if (route->flags & APEX_ROUTE_STATIC) {
+    if (apex_static_serve(srv->o.static_root, apex_req_param(req, "path"), &x->res))
+      problem(x, APEX_E_INTERNAL, NULL);
+    goto send;
+  }
   if (route->fn(req, &x->res, srv->o.app) != 0 || x->res.status == 0) {
     /* The handler failed without saying how: do not leak its state. */
     if (x->res.status == 0 || x->res.status < 400) {

@@ -53,3 +53,11 @@ def test_framework_errors_use_the_table(client):
                                       headers={"Content-Type": "text/plain"}), 415)["title"] == "Unsupported Media Type"
     assert assert_problem(client.post("/api/v1/auth/login", content=b"{", headers={"Content-Type": "application/json"}),
                           400)["title"] == "Bad Request"
+
+
+def test_websocket_route_kind_answers_501_until_the_hub_exists(client):
+    for headers in ({}, {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}):
+        body = assert_problem(client.get("/api/v1/ws", headers=headers), 501)
+        assert body["title"] == "Not Implemented"
+    assert_problem(client.post("/api/v1/ws", json={}), 405)
