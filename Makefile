@@ -35,15 +35,16 @@ test: check-layers test-unit test-asan
 	@echo "make test: all suites passed"
 
 # The store tests also run on PostgreSQL: a throwaway cluster under the build directory, stopped
-# and removed afterwards even when a test fails (scripts/with-pg.sh).
+# and removed afterwards even when a test fails (scripts/with-pg.sh). APEX_REQUIRE_PG=1 turns the
+# PostgreSQL suites' skip (no APEX_TEST_PG_URL) into a failure: make test never passes without them.
 PG_TEST_PORT ?= 55439
 test-unit: build
 	@sh scripts/with-pg.sh $(CURDIR)/$(BUILD)/pgtest $(PG_TEST_PORT) \
-	  sh -c 'cd $(BUILD) && ctest --output-on-failure -j $(JOBS)'
+	  sh -c 'cd $(BUILD) && APEX_REQUIRE_PG=1 ctest --output-on-failure -j $(JOBS)'
 
 test-asan: build-asan
 	@sh scripts/with-pg.sh $(CURDIR)/$(ASAN_BUILD)/pgtest $$(($(PG_TEST_PORT) + 1)) \
-	  sh -c 'cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  sh -c 'cd $(ASAN_BUILD) && APEX_REQUIRE_PG=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)'
 
 check-layers:

@@ -1,5 +1,6 @@
 /* The PostgreSQL backend of store.h: the same checks as test_store_sqlite.c (store_cases.h) against
- * the database in APEX_TEST_PG_URL (`make test` starts a throwaway cluster); skipped when unset. */
+ * the database in APEX_TEST_PG_URL (`make test` starts a throwaway cluster); skipped when unset,
+ * failed when unset but APEX_REQUIRE_PG is (as `make test` runs it). */
 #include "store_cases.h"
 
 static apex_store *st;
@@ -8,8 +9,12 @@ static void setup(void)
 {
   apex_error err = {0};
   const char *url = getenv("APEX_TEST_PG_URL");
-  if (!url || !*url)
+  if (!url || !*url) {
+    /* make test sets APEX_REQUIRE_PG: there a missing PostgreSQL fails instead of passing silently. */
+    const char *req = getenv("APEX_REQUIRE_PG");
+    cr_assert(!req || !*req, "APEX_TEST_PG_URL is not set but APEX_REQUIRE_PG is");
     cr_skip_test("APEX_TEST_PG_URL is not set");
+  }
   cr_assert_eq(apex_store_open(url, 3, &st, &err), APEX_OK, "%s", err.msg);
   cr_assert_str_eq(apex_store_backend(st), "postgresql");
   cr_assert_eq(apex_store_migrate(st, &err), APEX_OK, "%s", err.msg);
