@@ -184,7 +184,8 @@ apex_err apex_app_backtest_cancel(apex_app *app, const char *user_id, const char
   char *why = apex_app_backtest_reason(APEX_E_BACKTEST_CANCELLED, "cancelled by the user");
   if (!why)
     return apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
-  apex_err rc = apex_store_backtest_set_status(app->store, id, "cancelled", out->progress_pct, why, app->now_ms(), &err);
+  apex_err rc =
+      apex_store_backtest_set_status(app->store, id, "cancelled", out->progress_pct, why, app->now_ms(), &err);
   free(why);
   if (rc == APEX_ECONFLICT)
     return apex_app_raise(e, APEX_E_CONFLICT, "backtest %s is already %s", id, out->status);

@@ -237,7 +237,8 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
     return APEX_EINVAL;
   }
   if (!strcmp(mode, "live") && !app->settings.live_trading)
-    return apex_app_raise(e, APEX_E_FORBIDDEN, "live trading is off on this server (FEATURE_LIVE_TRADING=true enables it)");
+    return apex_app_raise(e, APEX_E_FORBIDDEN,
+                          "live trading is off on this server (FEATURE_LIVE_TRADING=true enables it)");
   if (apex_app_strategy_get(app, user_id, id, out, e))
     return APEX_EINVAL;
   if (!strcmp(out->status, "active"))
@@ -312,7 +313,8 @@ apex_err apex_app_strategy_versions(apex_app *app, const char *user_id, const ch
   for (size_t i = 0; i < n; i++) {
     apex_json *v = apex_json_new_object(), *doc = NULL;
     apex_json_object_set(v, "version", apex_json_new_integer(rows[i].version));
-    apex_json_object_set(v, "created_at", apex_app_json_time(rows[i].updated_at ? rows[i].updated_at : rows[i].created_at));
+    int64_t when = rows[i].updated_at ? rows[i].updated_at : rows[i].created_at;
+    apex_json_object_set(v, "created_at", apex_app_json_time(when));
     if (rows[i].definition &&
         !apex_json_parse_strict(rows[i].definition, strlen(rows[i].definition), MAX_BODY, &doc, &err))
       apex_json_object_set(v, "definition", doc);
