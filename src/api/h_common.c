@@ -57,7 +57,7 @@ int apex_api_invalid(apex_res *res, const char *pointer, const char *message)
 {
   apex_json *errs = apex_json_new_array();
   apex_json_array_append(errs, error_item(pointer, message, APEX_E_VALIDATION));
-  return apex_res_problem(res, 422, APEX_E_VALIDATION, NULL, message, errs);
+  return apex_res_problem(res, apex_code_status(APEX_E_VALIDATION), APEX_E_VALIDATION, NULL, message, errs);
 }
 
 static bool int_param(apex_req *req, apex_res *res, const char *name, int lo, int hi, int *out)

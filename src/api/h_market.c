@@ -142,9 +142,10 @@ int h_market_ohlcv(apex_req *req, apex_res *res, void *app)
   long limit = 500;
   char *e = NULL;
   if ((st && apex_parse_date_ms(st, &start)) || (en && apex_parse_date_ms(en, &end)))
-    return apex_res_problem(res, 422, 0, "Validation error", "start and end must be dates like 2024-01-31", NULL);
+    return apex_api_invalid(res, st && apex_parse_date_ms(st, &start) ? "/start" : "/end",
+                            "start and end must be dates like 2024-01-31");
   if (lim && ((limit = strtol(lim, &e, 10)) < 1 || limit > 10000 || *e))
-    return apex_res_problem(res, 422, 0, "Validation error", "limit must be an integer from 1 to 10000", NULL);
+    return apex_api_invalid(res, "/limit", "limit must be an integer from 1 to 10000");
   return serve_candles(req, res, app, symbol, tf ? tf : "1d", start, end, (size_t)limit);
 }
 

@@ -61,3 +61,11 @@ def test_websocket_route_kind_answers_501_until_the_hub_exists(client):
         body = assert_problem(client.get("/api/v1/ws", headers=headers), 501)
         assert body["title"] == "Not Implemented"
     assert_problem(client.post("/api/v1/ws", json={}), 405)
+
+
+def test_market_query_errors_name_their_field(client):
+    h = login(client)
+    body = assert_problem(client.get("/api/v1/market/ohlcv/BTC/USDT", params={"limit": 0}, headers=h), 422)
+    assert [(e["pointer"], e["code"]) for e in body["errors"]] == [("/limit", 422)]
+    body = assert_problem(client.get("/api/v1/market/ohlcv/BTC/USDT", params={"end": "soon"}, headers=h), 422)
+    assert [e["pointer"] for e in body["errors"]] == ["/end"]
