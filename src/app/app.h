@@ -234,3 +234,19 @@ apex_err apex_app_api_key_credentials(apex_app *app, const char *user_id, const 
 
 
 #endif
+/* --- market data (market.c) --- */
+/* Every stored (symbol, timeframe) with its first/last time and count; *rows malloc'd, caller frees. */
+apex_err apex_app_market_symbols(apex_app *app, apex_symbol_info **rows, size_t *n, apex_app_error *e);
+/* symbol's candles at tf (resampled from the finest stored timeframe dividing it) in [start, end),
+ * the last limit (0: all) of them: (*out)->[*first ..n). *out new (caller frees), NULL on error.
+ * 5001 when nothing is stored for symbol; 422 for a bad tf or one no stored timeframe builds. */
+apex_err apex_app_market_candles(apex_app *app, const char *symbol, const char *tf, int64_t start, int64_t end,
+                                 size_t limit, apex_series **out, size_t *first, apex_app_error *e);
+/* The last stored candle of symbol (at its most recently updated timeframe) as a price. */
+typedef struct apex_market_tick {
+  double price;
+  int64_t time;
+  char timeframe[8];
+} apex_market_tick;
+apex_err apex_app_market_ticker(apex_app *app, const char *symbol, apex_market_tick *out, apex_app_error *e);
+
