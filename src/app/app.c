@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/timeframe.h"
 #include "sys/log.h"
@@ -50,30 +53,96 @@ apex_json *apex_app_json_time(int64_t t)
   return apex_json_new_string(b);
 }
 
-apex_err apex_app_start(apex_app *app, apex_error *err)
+int apex_app_lease_s(const apex_app *app) { return app->settings.lease_s > 0 ? app->settings.lease_s : 60; }
+
+/* Queues what the store says is claimable; the job's claim decides who runs it. */
+static apex_err requeue(apex_app *app, apex_error *err)
 {
   apex_id *ids = NULL;
   size_t n = 0;
-  apex_err rc;
-  atomic_store(&app->stopping, 0);
-  if (!app->queue)
-    return apex_error_set(err, APEX_EINVAL, "no job queue");
-  /* Backtests an earlier process left behind run again from the start. */
-  if ((rc = apex_store_backtest_unfinished(app->store, &ids, &n, err)))
-    return rc;
-  for (size_t i = 0; i < n && !rc; i++) {
-    if ((rc = apex_store_backtest_set_status(app->store, ids[i], "pending", 0, NULL, app->now_ms(), err)) == APEX_OK)
-      rc = apex_queue_submit(app->queue, ids[i]);
-    if (rc == APEX_ECONFLICT)
-      rc = APEX_OK; /* finished meanwhile */
-  }
+  apex_err rc = apex_store_backtest_claimable(app->store, app->now_ms(), &ids, &n, err);
+  for (size_t i = 0; i < n && !rc; i++)
+    if ((rc = apex_queue_submit(app->queue, ids[i])))
+      apex_error_set(err, rc, "cannot queue backtest %s", ids[i]);
   free(ids);
   return rc;
 }
 
+struct apex_app_sweeper {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool stop;
+};
+
+static void *sweep_loop(void *p)
+{
+  apex_app *app = p;
+  struct apex_app_sweeper *w = app->sweeper;
+  int every = apex_app_lease_s(app) / 2 > 0 ? apex_app_lease_s(app) / 2 : 1;
+  pthread_mutex_lock(&w->mu);
+  while (!w->stop) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += every;
+    pthread_cond_timedwait(&w->cv, &w->mu, &until);
+    if (w->stop)
+      break;
+    pthread_mutex_unlock(&w->mu);
+    apex_error err = {0};
+    apex_err rc = requeue(app, &err);
+    if (rc && rc != APEX_ECANCELED) {
+      apex_log_field f[] = {APEX_LOG_S("error", err.msg)};
+      apex_log_fields(APEX_LOG_WARN, "re-queueing expired backtests failed", f, 1);
+    }
+    pthread_mutex_lock(&w->mu);
+  }
+  pthread_mutex_unlock(&w->mu);
+  return NULL;
+}
+
+apex_err apex_app_start(apex_app *app, apex_error *err)
+{
+  char host[40] = "host";
+  apex_err rc;
+  atomic_store(&app->stopping, 0);
+  if (!app->queue)
+    return apex_error_set(err, APEX_EINVAL, "no job queue");
+  (void)gethostname(host, sizeof host - 1);
+  snprintf(app->instance, sizeof app->instance, "%s:%ld", host, (long)getpid());
+  if ((rc = requeue(app, err)))
+    return rc;
+  struct apex_app_sweeper *w = calloc(1, sizeof *w);
+  if (!w)
+    return apex_error_set(err, APEX_ENOMEM, "out of memory");
+  pthread_mutex_init(&w->mu, NULL);
+  pthread_cond_init(&w->cv, NULL);
+  app->sweeper = w;
+  if (pthread_create(&w->thread, NULL, sweep_loop, app)) {
+    app->sweeper = NULL;
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
+    return apex_error_set(err, APEX_ENOMEM, "cannot start the lease sweeper");
+  }
+  return APEX_OK;
+}
+
 void apex_app_stop(apex_app *app)
 {
+  struct apex_app_sweeper *w = app->sweeper;
   atomic_store(&app->stopping, 1);
+  if (w) {
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
+    app->sweeper = NULL;
+  }
   if (app->queue)
     apex_queue_stop(app->queue, true);
 }

@@ -22,6 +22,8 @@ typedef struct apex_app_settings {
   int backtest_workers;      /* 4 */
   int backtest_timeout_s;    /* 600 */
   bool live_trading;         /* FEATURE_LIVE_TRADING */
+  int lease_s;               /* BACKTEST_LEASE_SECONDS (60; 0 = 60): a job's claim lasts this long, renewed
+                              * while it runs; a crashed worker's job is re-queued once it expires */
 } apex_app_settings;
 
 /* Password and token functions, given by the api layer (api/auth.c holds the crypto libraries). */
@@ -51,6 +53,9 @@ typedef struct apex_app {
   void *mail_ctx;
   apex_limiter *limiter;   /* rate-limit port: login attempts (users.c); required for login */
   atomic_int stopping;     /* set by apex_app_stop: jobs cancelled by it go back to "pending" */
+  char instance[64];       /* lease owner prefix ("host:pid"), set by apex_app_start */
+  atomic_ulong runs;       /* makes each run's lease owner unique */
+  struct apex_app_sweeper *sweeper; /* re-queues expired leases (app.c) */
   unsigned char enc_key[APEX_SECRETS_KEY_LEN]; /* API_KEY_ENCRYPTION_KEY: broker secrets at rest (apikeys.c) */
 } apex_app;
 
@@ -78,10 +83,12 @@ apex_err apex_app_ready(apex_app *app, const char **backend, apex_app_error *e);
 apex_json *apex_app_json_time(int64_t t);
 
 /* Queues the backtests the store says are claimable (pending, or running under an expired lease:
- * left behind by a crashed process). app->queue must be set. */
+ * left behind by a crashed process), and starts a thread that does so again every half lease, so
+ * a job whose worker died (here or in another process) runs again once its lease expires.
+ * app->queue must be set. */
 apex_err apex_app_start(apex_app *app, apex_error *err);
-/* Stops the queue's workers: running backtests are cancelled and left "pending" for the next
- * start. The queue itself belongs to the composition root, which frees it. */
+/* Stops that thread and the queue's workers: running backtests are cancelled and left "pending"
+ * for the next start. The queue itself belongs to the composition root, which frees it. */
 void apex_app_stop(apex_app *app);
 
 /* --- accounts (users.c) --- */
@@ -178,8 +185,12 @@ apex_json *apex_app_backtest_json(const apex_backtest_row *r);
 /* The stored error_message of a failed or cancelled backtest: {"code": code, "message": message}
  * as JSON text (malloc'd; NULL on OOM), so the code is kept as a number, not parsed from prose. */
 char *apex_app_backtest_reason(apex_code code, const char *message);
-/* The job body the queue runs (exposed for tests). */
+/* The job body the queue runs (exposed for tests): claims the backtest in the store with a lease
+ * (skips it when someone else holds it or it is finished), renews the lease while it runs (at
+ * progress updates, every sixth of the lease), and stops without writing if the lease was lost. */
 void apex_app_backtest_job(void *app, const char *id, const atomic_int *cancel, const atomic_int *timed_out);
+/* settings.lease_s, or its default (60). */
+int apex_app_lease_s(const apex_app *app);
 
 /* --- portfolios (portfolios.c). Paper only for now: live portfolios arrive with live trading. --- */
 /* body: {"name", "description"?, "base_currency"? (EUR | USD, default EUR), "is_paper"? (true),
@@ -232,8 +243,6 @@ void apex_api_credentials_clear(apex_api_credentials *c);
 apex_err apex_app_api_key_credentials(apex_app *app, const char *user_id, const char *id, apex_api_credentials *out,
                                       apex_app_error *e);
 
-
-#endif
 /* --- market data (market.c) --- */
 /* Every stored (symbol, timeframe) with its first/last time and count; *rows malloc'd, caller frees. */
 apex_err apex_app_market_symbols(apex_app *app, apex_symbol_info **rows, size_t *n, apex_app_error *e);
@@ -250,3 +259,5 @@ typedef struct apex_market_tick {
 } apex_market_tick;
 apex_err apex_app_market_ticker(apex_app *app, const char *symbol, apex_market_tick *out, apex_app_error *e);
 
+
+#endif

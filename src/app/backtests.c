@@ -199,9 +199,30 @@ apex_err apex_app_backtest_cancel(apex_app *app, const char *user_id, const char
 /* --- the job --- */
 typedef struct progress_ctx {
   apex_app *app;
-  const char *id;
+  const char *id, *owner;
   int last;
+  int64_t renewed_ms;         /* last lease renewal */
+  const atomic_int *cancel;   /* the queue's flag */
+  atomic_int stop;            /* what the engine checks: the queue's flag, or the lease lost */
+  bool lost;
 } progress_ctx;
+
+/* Extends the lease when a sixth of it has passed (or when forced); false once it is lost. */
+static bool renew(progress_ctx *p, bool force)
+{
+  apex_error err;
+  int64_t now = p->app->now_ms(), lease_ms = (int64_t)apex_app_lease_s(p->app) * 1000;
+  if (p->lost)
+    return false;
+  if (!force && now - p->renewed_ms < lease_ms / 6)
+    return true;
+  apex_err rc = apex_store_backtest_renew(p->app->store, p->id, p->owner, now + lease_ms, &err);
+  if (rc == APEX_ECONFLICT || rc == APEX_ENOTFOUND)
+    p->lost = true; /* expired and taken over, cancelled, or gone: another run owns the outcome */
+  else if (!rc)
+    p->renewed_ms = now;
+  return !p->lost;
+}
 
 static void on_progress(void *ctx, double pct, int64_t t)
 {
@@ -213,6 +234,8 @@ static void on_progress(void *ctx, double pct, int64_t t)
     p->last = now;
     (void)apex_store_backtest_set_status(p->app->store, p->id, "running", now, NULL, 0, &err);
   }
+  if (!renew(p, false) || atomic_load(p->cancel))
+    atomic_store(&p->stop, 1);
 }
 
 /* The result object stored with the backtest: the spec's Backtest Result fields without the trades
@@ -250,10 +273,17 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
   char failure[600] = "";
   apex_code fcode = APEX_E_INTERNAL; /* the failure's code, stored with it (apex_app_backtest_reason) */
 
-  if (apex_store_backtest_get(app->store, NULL, id, &row, &err) || strcmp(row.status, "pending"))
-    goto out; /* gone, cancelled before it started, or already taken */
-  if (apex_store_backtest_set_status(app->store, id, "running", 0, NULL, app->now_ms(), &err))
+  char owner[96];
+  snprintf(owner, sizeof owner, "%s/%lu", app->instance, (unsigned long)atomic_fetch_add(&app->runs, 1));
+  int64_t t_claim = app->now_ms();
+  progress_ctx pc = {app, id, owner, 0, t_claim, cancel, 0, false};
+  /* Atomic in the store: of two workers (or processes) given this id, exactly one gets it. */
+  if (apex_store_backtest_claim(app->store, id, owner, t_claim, t_claim + (int64_t)apex_app_lease_s(app) * 1000,
+                                &err) ||
+      apex_store_backtest_get(app->store, NULL, id, &row, &err)) {
+    pc.lost = true; /* held elsewhere, finished, cancelled or gone: nothing of ours to write */
     goto out;
+  }
   apex_problems probs = {0};
   if (apex_store_strategy_get(app->store, NULL, row.strategy_id, &srow, &err) ||
       apex_strategy_parse(srow.definition, strlen(srow.definition), &st, &probs)) {
@@ -278,14 +308,15 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
   o.cfg.commission_pct = apex_dec_to_double(row.commission_pct);
   o.cfg.slippage_pct = apex_dec_to_double(row.slippage_pct);
   o.equity_every = s->n > MAX_STORED ? (s->n + MAX_STORED - 1) / MAX_STORED : 1;
-  progress_ctx pc = {app, id, 0};
   o.progress = on_progress;
   o.progress_ctx = &pc;
-  o.cancel = cancel;
+  o.cancel = &pc.stop;
   double t0 = now_s(app);
   apex_err rc = apex_backtest_run(st, s, &o, &res, &err);
   double engine_s = now_s(app) - t0;
   if (rc == APEX_ECANCELED) {
+    if (pc.lost)
+      goto out;
     if (atomic_load(timed_out)) {
       fcode = APEX_E_BACKTEST_TIMEOUT;
       snprintf(failure, sizeof failure, "the backtest took longer than %d s", app->settings.backtest_timeout_s);
@@ -320,6 +351,8 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
   }
   for (size_t i = 0; i < res.n_equity; i++)
     eq_t[i] = s->time[res.first_bar + apex_backtest_equity_offset(&res, &o, i)];
+  if (!renew(&pc, true)) /* lost meanwhile: the run holding the lease stores its own result */
+    goto out;
   if (apex_store_backtest_finish(app->store, id, result_text, trades, res.n_trades, eq_t, res.equity, res.n_equity,
                                  app->now_ms(), &err) == APEX_EIO) {
     apex_app_error se = {0};
@@ -327,7 +360,7 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
     snprintf(failure, sizeof failure, "storing the result: %s", se.detail);
   }
 out:
-  if (failure[0]) {
+  if (failure[0] && !pc.lost) {
     char *why = apex_app_backtest_reason(fcode, failure);
     (void)apex_store_backtest_set_status(app->store, id, "failed", row.progress_pct, why ? why : failure,
                                          app->now_ms(), &err);

@@ -79,7 +79,8 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
                               ctx->secrets.jwt_public_len, &ctx->keys, err)))
     goto fail;
   memcpy(app->enc_key, ctx->secrets.enc_key, sizeof app->enc_key); /* broker API keys at rest */
-  app->settings = (apex_app_settings){cfg->backtest_workers, cfg->backtest_timeout_s, cfg->feature_live_trading};
+  app->settings = (apex_app_settings){cfg->backtest_workers, cfg->backtest_timeout_s, cfg->feature_live_trading,
+                                      cfg->backtest_lease_s};
   app->now_ms = wall_ms;
   app->access_ttl_s = (int64_t)cfg->jwt_access_minutes * 60;
   app->refresh_ttl_s = (int64_t)cfg->jwt_refresh_days * 86400;

@@ -66,6 +66,8 @@ static const opt OPTS[] = {
     {"BACKTEST_WORKERS", NULL, T_INT, F(backtest_workers), "4", 1, 256, false, "backtests run at once"},
     {"BACKTEST_TIMEOUT_SECONDS", NULL, T_INT, F(backtest_timeout_s), "600", 1, 86400, false,
      "a backtest running longer fails with 3002"},
+    {"BACKTEST_LEASE_SECONDS", NULL, T_INT, F(backtest_lease_s), "60", 2, 3600, false,
+     "a worker's claim on a backtest, renewed while it runs; a crashed worker's backtest runs again once it expires"},
     {"SMTP_URL", NULL, T_STR, F(smtp_url), "", 0, 0, true, "smtp(s)://user:pass@host:port (empty: mails go to the log)"},
     {"SMTP_FROM", NULL, T_STR, F(smtp_from), "ApexTrade <noreply@localhost>", 0, 0, false, "sender of mails"},
     {"BINANCE_API_KEY", NULL, T_STR, F(binance_api_key), "", 0, 0, true, "Binance API key"},

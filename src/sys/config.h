@@ -40,6 +40,7 @@ typedef struct apex_config {
   /* jobs */
   int backtest_workers;     /* BACKTEST_WORKERS (4) */
   int backtest_timeout_s;   /* BACKTEST_TIMEOUT_SECONDS (600) */
+  int backtest_lease_s;     /* BACKTEST_LEASE_SECONDS (60): a worker's claim on a job, renewed while it runs */
   /* mail */
   char smtp_url[512];       /* SMTP_URL; empty = mails go to the log */
   char smtp_from[256];      /* SMTP_FROM (ApexTrade <noreply@localhost>) */

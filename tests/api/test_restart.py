@@ -29,7 +29,8 @@ def start(env):
 
 @pytest.mark.skipif(bool(os.environ.get("APEX_TEST_PG_URL")), reason="edits the SQLite file directly")
 def test_unfinished_backtest_runs_again_after_restart(tmp_path):
-    env = dict(os.environ, APEX_DATA_DIR=str(tmp_path))
+    # A short lease: the crashed run's claim expires within seconds, then the backtest runs again.
+    env = dict(os.environ, APEX_DATA_DIR=str(tmp_path), BACKTEST_LEASE_SECONDS="2")
     subprocess.run([BIN, "data", "import", os.path.join(ROOT, "data", "orcl-1995-2014.csv"), "--symbol", "ORCL",
                     "--timeframe", "1d"], env=env, check=True, capture_output=True)
     proc, api = start(env)
