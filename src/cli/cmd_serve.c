@@ -88,6 +88,8 @@ static void usage(FILE *f)
              "Each option can also be set by the environment variable shown under it; flags win.\n\n"
              "  --demo-account  create demo@apextrade.local (password printed once) if it does not exist\n"
              "  --routes        print the route table (METHOD PATTERN auth|public) and exit\n\n"
+             "Settings marked [does nothing yet] are the spec's and are accepted, but no code uses them\n"
+             "yet; the server warns at start when one is set.\n\n"
              "options:\n");
   apex_config_usage(f);
 }
@@ -173,6 +175,16 @@ int apex_cmd_serve(int argc, char **argv)
                   (apex_log_field[]){APEX_LOG_S("host", cfg.host), APEX_LOG_I("port", apex_server_port(srv)),
                                      APEX_LOG_S("env", cfg.app_env), APEX_LOG_S("data_dir", cfg.data_dir)},
                   4);
+  /* The spec's variables that are read but do nothing yet: say so, by name (never a value). */
+  const char *unused[16];
+  size_t n_unused = apex_config_unused_set(&cfg, unused, APEX_ARRAY_LEN(unused));
+  if (n_unused) {
+    char names[512] = "";
+    for (size_t k = 0; k < n_unused && k < APEX_ARRAY_LEN(unused); k++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? "," : "", unused[k]);
+    apex_log_fields(APEX_LOG_WARN, "settings that do nothing yet are set; they are ignored",
+                    (apex_log_field[]){APEX_LOG_S("variables", names)}, 1);
+  }
 
   int sig = 0;
   while (!(sig = apex_signals_wait(-1)))

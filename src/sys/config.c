@@ -47,12 +47,15 @@ static const opt OPTS[] = {
     {"APEX_WEB_DIR", "--web-dir", T_STR, F(web_dir), "", 0, 0, false, "built web UI to serve at /"},
     {"DATABASE_URL", NULL, T_STR, F(database_url), "", 0, 0, true,
      "postgresql://... (empty: SQLite in the data dir)"},
-    {"TIMESCALE_URL", NULL, T_STR, F(timescale_url), "", 0, 0, true, "accepted for compatibility; unused"},
+    {"TIMESCALE_URL", NULL, T_STR, F(timescale_url), "", 0, 0, true,
+     "TimescaleDB URL (spec)"},
     {"DB_POOL_SIZE", NULL, T_INT, F(db_pool_size), "10", 1, 1000, false, "database connections per process"},
-    {"REDIS_URL", NULL, T_STR, F(redis_url), "", 0, 0, true, "redis://... (empty: in-process jobs)"},
-    {"CELERY_BROKER_URL", NULL, T_STR, F(celery_broker_url), "", 0, 0, true, "accepted for compatibility; unused"},
+    {"REDIS_URL", NULL, T_STR, F(redis_url), "", 0, 0, true,
+     "redis://... (empty: in-process jobs and events)"},
+    {"CELERY_BROKER_URL", NULL, T_STR, F(celery_broker_url), "", 0, 0, true,
+     "Celery broker (spec)"},
     {"JWT_SECRET_KEY", NULL, T_STR, F(jwt_secret_key), "", 0, 0, true,
-     "accepted for compatibility; tokens are RS256 with keys in the data dir"},
+     "HS256 token secret (spec)"},
     {"JWT_ACCESS_TOKEN_EXPIRE_MINUTES", "--jwt-access-minutes", T_INT, F(jwt_access_minutes), "15", 1, 1440,
      false, "access token lifetime in minutes"},
     {"JWT_REFRESH_TOKEN_EXPIRE_DAYS", "--jwt-refresh-days", T_INT, F(jwt_refresh_days), "7", 1, 365, false,
@@ -70,14 +73,21 @@ static const opt OPTS[] = {
      "a worker's claim on a backtest, renewed while it runs; a crashed worker's backtest runs again once it expires"},
     {"SMTP_URL", NULL, T_STR, F(smtp_url), "", 0, 0, true, "smtp(s)://user:pass@host:port (empty: mails go to the log)"},
     {"SMTP_FROM", NULL, T_STR, F(smtp_from), "ApexTrade <noreply@localhost>", 0, 0, false, "sender of mails"},
-    {"BINANCE_API_KEY", NULL, T_STR, F(binance_api_key), "", 0, 0, true, "Binance API key"},
-    {"BINANCE_API_SECRET", NULL, T_STR, F(binance_api_secret), "", 0, 0, true, "Binance API secret"},
-    {"BINANCE_TESTNET", NULL, T_BOOL, F(binance_testnet), "true", 0, 0, false, "use Binance's testnet"},
-    {"ALPACA_API_KEY", NULL, T_STR, F(alpaca_api_key), "", 0, 0, true, "Alpaca API key"},
-    {"ALPACA_API_SECRET", NULL, T_STR, F(alpaca_api_secret), "", 0, 0, true, "Alpaca API secret"},
-    {"ALPACA_PAPER", NULL, T_BOOL, F(alpaca_paper), "true", 0, 0, false, "use Alpaca's paper endpoint"},
+    {"BINANCE_API_KEY", NULL, T_STR, F(binance_api_key), "", 0, 0, true,
+     "Binance API key"},
+    {"BINANCE_API_SECRET", NULL, T_STR, F(binance_api_secret), "", 0, 0, true,
+     "Binance API secret"},
+    {"BINANCE_TESTNET", NULL, T_BOOL, F(binance_testnet), "true", 0, 0, false,
+     "use Binance's testnet"},
+    {"ALPACA_API_KEY", NULL, T_STR, F(alpaca_api_key), "", 0, 0, true,
+     "Alpaca API key"},
+    {"ALPACA_API_SECRET", NULL, T_STR, F(alpaca_api_secret), "", 0, 0, true,
+     "Alpaca API secret"},
+    {"ALPACA_PAPER", NULL, T_BOOL, F(alpaca_paper), "true", 0, 0, false,
+     "use Alpaca's paper endpoint"},
     {"PROMETHEUS_ENABLED", NULL, T_BOOL, F(prometheus_enabled), "true", 0, 0, false, "serve /metrics"},
-    {"SENTRY_DSN", NULL, T_STR, F(sentry_dsn), "", 0, 0, true, "accepted for compatibility; unused"},
+    {"SENTRY_DSN", NULL, T_STR, F(sentry_dsn), "", 0, 0, true,
+     "Sentry DSN (spec)"},
     {"FEATURE_LIVE_TRADING", NULL, T_BOOL, F(feature_live_trading), "false", 0, 0, false,
      "allow strategies to be activated in live mode"},
     {"FEATURE_MULTI_EXCHANGE", NULL, T_BOOL, F(feature_multi_exchange), "false", 0, 0, false,
@@ -86,7 +96,34 @@ static const opt OPTS[] = {
      "extra routes used by tests/api (never in production)"},
 };
 
+/* The spec's variables that are read but do nothing yet, and what will use them: --help and the
+ * start-up warning say so until that lands. */
+static const struct {
+  const char *env, *until;
+} UNUSED[] = {
+    {"TIMESCALE_URL", "the store uses DATABASE_URL"},
+    {"REDIS_URL", "the scale-out issue"},
+    {"CELERY_BROKER_URL", "jobs will use REDIS_URL"},
+    {"JWT_SECRET_KEY", "tokens are RS256 with JWT_PRIVATE_KEY_FILE"},
+    {"BINANCE_API_KEY", "the markets and live trading issues"},
+    {"BINANCE_API_SECRET", "the markets and live trading issues"},
+    {"BINANCE_TESTNET", "the markets and live trading issues"},
+    {"ALPACA_API_KEY", "the markets and live trading issues"},
+    {"ALPACA_API_SECRET", "the markets and live trading issues"},
+    {"ALPACA_PAPER", "the markets and live trading issues"},
+    {"SENTRY_DSN", "errors go to the JSON log"},
+    {"FEATURE_MULTI_EXCHANGE", "the live trading issue"},
+};
+
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
+
+static const char *unused_until(const char *env)
+{
+  for (size_t i = 0; i < sizeof UNUSED / sizeof UNUSED[0]; i++)
+    if (!strcmp(UNUSED[i].env, env))
+      return UNUSED[i].until;
+  return NULL;
+}
 
 /* --database-url from DATABASE_URL */
 static void flag_name(const opt *o, char *out, size_t len)
@@ -234,6 +271,17 @@ static bool weak_secret(const char *s)
   return strstr(s, "your-secret-key") || strstr(s, "changeme") || strstr(s, "your-32-byte-key");
 }
 
+/* The forms store/store.c opens: PostgreSQL URLs (also the spec's postgresql+asyncpg://), sqlite: URLs
+ * and plain paths; anything else with a scheme (mysql://, redis://, foo:) is refused here, at start. */
+static bool database_url_ok(const char *u)
+{
+  size_t k = strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
+  if (k == 0 || u[k] != ':')
+    return true; /* a path */
+  return !strncmp(u, "postgresql://", 13) || !strncmp(u, "postgres://", 11) || !strncmp(u, "postgresql+", 11) ||
+         !strncmp(u, "sqlite:", 7);
+}
+
 apex_err apex_config_validate(const apex_config *cfg, apex_error *err)
 {
   if (strcmp(cfg->app_env, "development") && strcmp(cfg->app_env, "staging") && strcmp(cfg->app_env, "production"))
@@ -248,10 +296,9 @@ apex_err apex_config_validate(const apex_config *cfg, apex_error *err)
     return apex_error_set(err, APEX_EINVAL, "HOST: must not be empty");
   if (!cfg->data_dir[0])
     return apex_error_set(err, APEX_EINVAL, "APEX_DATA_DIR: must not be empty");
-  if (cfg->database_url[0] && strncmp(cfg->database_url, "postgresql://", 13) &&
-      strncmp(cfg->database_url, "postgres://", 11) && strncmp(cfg->database_url, "postgresql+asyncpg://", 21) &&
-      strncmp(cfg->database_url, "sqlite:", 7))
-    return apex_error_set(err, APEX_EINVAL, "DATABASE_URL: expected postgresql://... or sqlite:PATH");
+  if (cfg->database_url[0] && !database_url_ok(cfg->database_url))
+    return apex_error_set(err, APEX_EINVAL, "DATABASE_URL: expected postgresql://..., postgres://..., "
+                                            "postgresql+DRIVER://..., sqlite:///PATH or a file path");
   if (cfg->redis_url[0] && strncmp(cfg->redis_url, "redis://", 8))
     return apex_error_set(err, APEX_EINVAL, "REDIS_URL: expected redis://...");
   if (cfg->smtp_url[0] && strncmp(cfg->smtp_url, "smtp://", 7) && strncmp(cfg->smtp_url, "smtps://", 8))
@@ -386,6 +433,23 @@ void apex_config_usage(FILE *f)
     fprintf(f, "  %-40s %s", arg, o->help);
     if (o->def[0] && !o->secret)
       fprintf(f, " (default %s)", o->def);
+    const char *until = unused_until(o->env);
+    if (until)
+      fprintf(f, " [does nothing yet: %s]", until);
     fprintf(f, "\n  %-40s env %s\n", "", o->env);
   }
+}
+
+size_t apex_config_unused_set(const apex_config *cfg, const char **names, size_t cap)
+{
+  apex_config def;
+  size_t n = 0;
+  apex_config_defaults(&def);
+  for (size_t i = 0; i < N_OPTS; i++)
+    if (unused_until(OPTS[i].env) && memcmp((const char *)cfg + OPTS[i].off, (const char *)&def + OPTS[i].off, OPTS[i].size)) {
+      if (n < cap)
+        names[n] = OPTS[i].env;
+      n++;
+    }
+  return n;
 }

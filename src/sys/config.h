@@ -87,6 +87,11 @@ apex_err apex_config_load(apex_config *cfg, int argc, char **argv, bool *help, a
 /* Writes the options table: flag, variable, default, help; one per line. */
 void apex_config_usage(FILE *f);
 
+/* Settings of the spec that are read but do nothing yet (REDIS_URL, BINANCE_*, ALPACA_*, ...) and
+ * were set to something other than their default: their variable names into names[0..cap), the
+ * count returned. The server warns about them at start (names only, never values). */
+size_t apex_config_unused_set(const apex_config *cfg, const char **names, size_t cap);
+
 /* True for APP_ENV=production. */
 bool apex_config_is_production(const apex_config *cfg);
 

@@ -238,3 +238,39 @@ def test_sigint_also_stops_cleanly(start_server):
     import signal
     srv = start_server()
     srv.stop(signal.SIGINT)
+
+
+def test_settings_that_do_nothing_yet_say_so(start_server, tmp_path):
+    import json
+    import subprocess
+    from conftest import BIN
+    p = subprocess.run([BIN, "serve", "--help"], capture_output=True, text=True, timeout=10)
+    help_lines = p.stdout.splitlines()
+    for name in ("REDIS_URL", "BINANCE_API_KEY", "ALPACA_API_SECRET", "SENTRY_DSN"):
+        flag = help_lines[[i for i, l in enumerate(help_lines) if l.strip() == "env " + name][0] - 1]
+        assert "does nothing yet" in flag, (name, flag)
+    for name in ("DATABASE_URL", "SMTP_URL", "FEATURE_LIVE_TRADING"):
+        flag = help_lines[[i for i, l in enumerate(help_lines) if l.strip() == "env " + name][0] - 1]
+        assert "does nothing yet" not in flag, (name, flag)
+
+    secret = "redis://:hunter2-do-not-log@127.0.0.1:6399/0"
+    srv = start_server(env={"REDIS_URL": secret, "BINANCE_API_KEY": "key-do-not-log", "ALPACA_PAPER": "false"})
+    assert srv.client.get("/healthz").status_code == 200
+    log = srv.log_text()
+    warnings = [json.loads(l) for l in log.splitlines() if l.startswith("{") and "do nothing yet" in l]
+    assert len(warnings) == 1 and warnings[0]["level"] == "warn", log
+    assert set(warnings[0]["variables"].split(",")) == {"REDIS_URL", "BINANCE_API_KEY", "ALPACA_PAPER"}
+    assert "hunter2" not in log and "key-do-not-log" not in log
+
+    quiet = start_server()
+    assert "do nothing yet" not in quiet.log_text()
+
+
+def test_database_url_schemes(tmp_path):
+    import subprocess
+    from conftest import BIN
+    for url in ("mysql://u@127.0.0.1/db", "redis://127.0.0.1", "foo:bar"):
+        p = subprocess.run([BIN, "serve"], env={"PATH": "/usr/bin:/bin", "APEX_DATA_DIR": str(tmp_path),
+                                                "DATABASE_URL": url}, capture_output=True, text=True, timeout=10)
+        assert p.returncode == 2 and "DATABASE_URL" in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+        assert url not in p.stderr  # the URL may hold a password
