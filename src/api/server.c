@@ -19,6 +19,7 @@
 #include "api/http.h"
 #include "api/prom.h"
 #include "api/router.h"
+#include "base/utf8.h"
 #include "sys/log.h"
 
 /* Bodies over the limit are read and dropped up to this multiple, so the client gets its 413
@@ -44,6 +45,7 @@ typedef struct req_ctx {
   char *body;
   size_t body_len, body_cap, seen;
   bool too_big, dispatched;
+  const char *bad; /* why the request is refused with 400 before routing (framing, encoding) */
   int status_sent;
   const char *origin_ok; /* the request's Origin when it is allowed */
 } req_ctx;
@@ -124,6 +126,51 @@ static double ms_since(const struct timespec *t0)
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* RFC 9112 section 6.3: a body's length must be unambiguous, or a proxy and this server could
+ * split the bytes into different requests (smuggling). libmicrohttpd takes the first of several
+ * Content-Length headers and lets Transfer-Encoding win over one; we refuse both cases, and any
+ * transfer coding but chunked alone. Invalid Content-Length values never reach us: libmicrohttpd
+ * answers 400 and closes itself. */
+typedef struct framing {
+  int n_length, n_coding;
+  bool coding_ok;
+} framing;
+
+static enum MHD_Result framing_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  (void)kind;
+  framing *f = cls;
+  if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+    f->n_length++;
+  else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+    f->n_coding++;
+    f->coding_ok = value && !strcasecmp(value, "chunked");
+  }
+  return MHD_YES;
+}
+
+static const char *framing_problem(struct MHD_Connection *c)
+{
+  framing f = {0};
+  MHD_get_connection_values(c, MHD_HEADER_KIND, framing_iter, &f);
+  if (f.n_length > 1)
+    return "more than one Content-Length header";
+  if (f.n_coding && f.n_length)
+    return "Content-Length and Transfer-Encoding together";
+  if (f.n_coding > 1 || (f.n_coding && !f.coding_ok))
+    return "unsupported Transfer-Encoding (only chunked)";
+  return NULL;
+}
+
+/* Query names and values arrive percent-decoded: they may hold any bytes. */
+static bool query_utf8(const apex_req *req)
+{
+  for (size_t i = 0; i < req->n_query; i++)
+    if (!apex_utf8_valid(req->query[i].name) || !apex_utf8_valid(req->query[i].value))
+      return false;
+  return true;
 }
 
 /* application/json, application/problem+json, with or without "; charset=utf-8". */
@@ -218,6 +265,10 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
   const apex_route *route = NULL;
   unsigned allow = 0, allow_hdr = 0;
 
+  if (x->bad) {
+    problem(x, APEX_E_BAD_REQUEST, x->bad);
+    goto send;
+  }
   if (x->too_big) {
     char d[96];
     snprintf(d, sizeof d, "the body is larger than %zu bytes", srv->body_max);
@@ -265,6 +316,10 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
   }
   MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_iter, req);
   req->query_parsed = true;
+  if (!query_utf8(req)) {
+    problem(x, APEX_E_BAD_REQUEST, "the query string is not valid UTF-8");
+    goto send;
+  }
   if (route->auth) {
     int a = srv->o.authenticate ? srv->o.authenticate(req, &x->res, srv->o.app) : -1;
     if (a != 0 || !req->user_id[0]) {
@@ -332,6 +387,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
     if (origin && apex_http_origin_allowed(srv->o.cors_origins, origin) && !strpbrk(origin, "\r\n"))
       x->origin_ok = origin;
+    /* Refused before any body byte is read; answering now also closes the connection, which
+     * is what an ambiguous framing needs. The path is echoed in problem bodies and the log. */
+    if (!apex_utf8_valid(url)) {
+      x->res.instance = NULL;
+      x->bad = "the path is not valid UTF-8";
+    } else {
+      x->bad = framing_problem(c);
+    }
+    if (x->bad)
+      return dispatch(srv, c, x);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
       unsigned long long n = strtoull(cl, NULL, 10);
@@ -352,6 +417,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (x->seen > srv->body_max)
       x->too_big = true;
     if (x->too_big) {
+      /* A chunked body has no length to refuse up front: it is drained and answered 413 at its
+       * end. libmicrohttpd 0.9.75 cannot queue an answer in the middle of a body, so past the
+       * drain limit the connection is closed without one. */
       if (x->seen > srv->body_max * DISCARD_FACTOR)
         return MHD_NO;
       return MHD_YES;

@@ -2,6 +2,8 @@
  * write() so concurrent threads never interleave within a line; no allocation on the hot path. */
 #include "sys/log.h"
 
+#include "base/utf8.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdbool.h>
@@ -66,7 +68,15 @@ static void puts_esc(line *l, const char *s)
       char e[6] = {'\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15]};
       put(l, e, 6);
     } else {
-      put(l, (const char *)c, 1);
+      /* Whatever a client sent (a path, a header), the line stays valid JSON: a byte that does
+       * not start a well-formed UTF-8 sequence is written as U+FFFD. */
+      size_t k = apex_utf8_seq(c, 4);
+      if (k) {
+        put(l, (const char *)c, k);
+        c += k - 1;
+      } else {
+        put(l, "\\ufffd", 6);
+      }
     }
   }
   put(l, "\"", 1);
