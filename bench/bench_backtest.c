@@ -4,8 +4,10 @@
  * `candles_per_second N` and `bytes_per_candle N` (peak memory beyond the input series / candles),
  * then `candles_per_second_streaming N`: the same run with indicators computed candle by candle in
  * the engine, as paper and live trading do (it must make the same trades).
- * Usage: bench_backtest [CANDLES] */
+ * Usage: bench_backtest [CANDLES [batch|streaming]] (the second argument times one path alone, for
+ * profiling). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,8 @@ static double unit(unsigned long long *st)
 int main(int argc, char **argv)
 {
   size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 10000000;
+  const char *only = argc > 2 ? argv[2] : "";
+  bool do_batch = strcmp(only, "streaming") != 0, do_streaming = strcmp(only, "batch") != 0;
   apex_series *s = apex_series_new(n);
   unsigned long long seed = 42;
   double price = 30000;
@@ -79,7 +83,7 @@ int main(int argc, char **argv)
   double best = INFINITY;
   size_t trades = 0;
   long peak_delta = 0;
-  for (int r = 0; r < 5; r++) {
+  for (int r = 0; r < 5 && do_batch; r++) {
     apex_backtest_result res;
     apex_error err;
     double t0 = now_s();
@@ -93,14 +97,16 @@ int main(int argc, char **argv)
     trades = res.n_trades;
     apex_backtest_result_clear(&res);
   }
-  printf("# %zu candles, %zu trades, best of 5: %.4f s\n", n, trades, best);
-  printf("candles_per_second %.0f\n", (double)n / best);
-  printf("bytes_per_candle %.1f\n", (double)peak_delta * 1024.0 / (double)n);
+  if (do_batch) {
+    printf("# %zu candles, %zu trades, best of 5: %.4f s\n", n, trades, best);
+    printf("candles_per_second %.0f\n", (double)n / best);
+    printf("bytes_per_candle %.1f\n", (double)peak_delta * 1024.0 / (double)n);
+  }
 
   /* The same run with the engine computing indicators candle by candle (paper and live's path). */
   o.streaming = true;
   best = INFINITY;
-  for (int r = 0; r < 5; r++) {
+  for (int r = 0; r < 5 && do_streaming; r++) {
     apex_backtest_result res;
     apex_error err;
     double t0 = now_s();
@@ -109,13 +115,14 @@ int main(int argc, char **argv)
       return 1;
     }
     best = fmin(best, now_s() - t0);
-    if (res.n_trades != trades) {
+    if (do_batch && res.n_trades != trades) {
       fprintf(stderr, "bench_backtest: streaming made %zu trades, batch %zu\n", res.n_trades, trades);
       return 1;
     }
     apex_backtest_result_clear(&res);
   }
-  printf("candles_per_second_streaming %.0f\n", (double)n / best);
+  if (do_streaming)
+    printf("candles_per_second_streaming %.0f\n", (double)n / best);
   apex_strategy_free(st);
   apex_series_free(s);
   return 0;
