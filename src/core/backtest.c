@@ -194,21 +194,30 @@ apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const 
       o->progress(o->progress_ctx, 100.0 * (double)(t0 - b0) / (double)(b1 - b0), s->time[t0]);
     size_t t1 = t0 + chunk < b1 ? t0 + chunk : b1;
     for (size_t t = t0; t < t1; t++) {
-      apex_bar bar = apex_series_bar(s, t);
-      if ((rc = apex_sim_broker_bar(&r.broker, r.eng, &bar, t, push_trade, &r)))
-        goto fill_fail;
+      /* Most candles fill nothing and, with batch columns, need only their close and time: the
+       * whole candle is read only when the broker or the streaming indicators need it. */
+      if (!apex_sim_broker_idle(&r.broker, s->low + t, s->high + t)) {
+        apex_bar bar = apex_series_bar(s, t);
+        if ((rc = apex_sim_broker_bar(&r.broker, r.eng, &bar, t, push_trade, &r)))
+          goto fill_fail;
+      }
       if (t == last &&
           (rc = apex_sim_broker_close(&r.broker, r.eng, APEX_EXIT_END_OF_DATA, s->close[t], t, s->time[t], push_trade, &r)))
         goto fill_fail;
-      if ((rc = apex_engine_on_bar(r.eng, &bar, &eo)))
+      if (o->streaming) {
+        apex_bar bar = apex_series_bar(s, t);
+        rc = apex_engine_on_bar(r.eng, &bar, &eo);
+      } else {
+        rc = apex_engine_on_close(r.eng, s->time[t], s->close[t], &eo);
+      }
+      if (rc)
         goto fill_fail;
-      if (t < last) /* a signal on the last candle is not acted on */
+      if (eo.n && t < last) /* a signal on the last candle is not acted on */
         apex_sim_broker_take(&r.broker, &eo);
       double equity = apex_engine_equity(r.eng);
-      apex_dec pos = apex_engine_position(r.eng);
       if (o->on_bar)
-        o->on_bar(o->on_bar_ctx, t, apex_engine_cash(r.eng), pos, equity);
-      if ((rc = apex_metrics_acc_bar(r.acc, s->time[t], equity, pos > 0)))
+        o->on_bar(o->on_bar_ctx, t, apex_engine_cash(r.eng), apex_engine_position(r.eng), equity);
+      if ((rc = apex_metrics_acc_bar(r.acc, s->time[t], equity, apex_engine_in_market(r.eng))))
         goto fill_fail;
       if (out->equity && (t == next_sample || t == last)) {
         out->equity[n_sampled++] = equity;

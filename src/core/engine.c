@@ -1,6 +1,7 @@
 /* engine.c - the streaming strategy engine (engine.h). Each indicator output is written twice into
  * a ring of 2 x depth doubles (at i and i + depth), so the newest `depth` values are always one
- * contiguous run and the rule evaluator reads them with plain offsets. */
+ * contiguous run and the rule evaluator reads them with plain offsets from fixed ring bases: only
+ * the index moves, so a candle costs no pointer updates and no division. */
 #include "core/engine.h"
 
 #include <math.h>
@@ -31,8 +32,9 @@ struct apex_engine {
   void **ind_state;      /* per dependency, 16-byte aligned */
   size_t *ind_size;      /* bytes, rounded up to 16 */
   double *ring;          /* nslots x 2 x depth */
-  const double **view;   /* per slot: ring + pos + 1, read at index depth - 1 */
+  const double **view;   /* per slot: its ring's base, read at index pos + depth */
   const double *const *cols; /* batch mode: whole columns indexed by candle number, else NULL */
+  size_t pos;            /* ring index of the newest candle: (bars - 1) mod depth, kept, not divided */
   eng_state s;
 };
 
@@ -74,7 +76,8 @@ static void init_indicators(apex_engine *e)
   for (size_t i = 0; i < e->nslots * 2 * e->depth; i++)
     e->ring[i] = NAN;
   for (size_t k = 0; k < e->nslots; k++)
-    e->view[k] = e->ring + k * 2 * e->depth + 1;
+    e->view[k] = e->ring + k * 2 * e->depth;
+  e->pos = e->depth - 1; /* the first candle goes to 0 */
 }
 
 apex_err apex_engine_new(const apex_strategy *st, apex_dec capital, apex_engine **out, apex_error *err)
@@ -134,28 +137,28 @@ static void update_indicators(apex_engine *e, const apex_bar *bar)
     e->s.bars++;
     return;
   }
-  size_t pos = (size_t)(e->s.bars % e->depth), w = e->depth;
+  size_t w = e->depth, pos = e->pos + 1 == w ? 0 : e->pos + 1;
   for (size_t k = 0; k < e->ndeps; k++) {
     const apex_rule_dep *d = apex_ruleset_dep(e->st->rules, k);
     double v[APEX_IND_MAX_OUTPUTS];
     d->ind->update(e->ind_state[k], bar, v);
-    for (int o = 0; o < d->ind->n_outputs; o++) {
-      double *r = e->ring + (d->first_slot + (size_t)o) * 2 * w;
-      r[pos] = r[pos + w] = v[o];
-    }
+    double *r = e->ring + d->first_slot * 2 * w + pos;
+    for (int o = 0; o < d->ind->n_outputs; o++, r += 2 * w)
+      r[0] = r[w] = v[o];
   }
-  for (size_t k = 0; k < e->nslots; k++)
-    e->view[k] = e->ring + k * 2 * w + pos + 1;
+  e->pos = pos;
   e->s.bars++;
 }
 
 void apex_engine_warm(apex_engine *e, const apex_bar *bar) { update_indicators(e, bar); }
 
+/* Rules judged at candle `bar`: on the batch columns at that candle, or on the rings at the newest. */
 static bool any_rule(const apex_engine *e, const int *idx, size_t n, size_t bar)
 {
+  const double *const *slots = e->cols ? e->cols : e->view;
+  size_t at = e->cols ? bar : e->pos + e->depth;
   for (size_t i = 0; i < n; i++)
-    if (e->cols ? apex_ruleset_eval(e->st->rules, (size_t)idx[i], e->cols, bar)
-                : apex_ruleset_eval_at(e->st->rules, (size_t)idx[i], e->view, e->depth - 1, bar))
+    if (apex_ruleset_eval_at(e->st->rules, (size_t)idx[i], slots, at, bar))
       return true;
   return false;
 }
@@ -188,21 +191,20 @@ static void sell_all(apex_engine *e, apex_exit_reason why, apex_engine_out *out)
   submit(out, &e->s.exit, why);
 }
 
-apex_err apex_engine_on_bar(apex_engine *e, const apex_bar *bar, apex_engine_out *out)
+/* Every decision at candle t's close, once the indicators have it: one function for both modes. */
+static apex_err decide(apex_engine *e, size_t t, int64_t time, double close, apex_engine_out *out)
 {
-  const size_t t = (size_t)e->s.bars;
   const double max_dd = e->st->risk.max_drawdown_pct;
   apex_err rc;
 
   clear_out(out);
-  update_indicators(e, bar);
-  double equity = e->s.cash_d + e->s.qty_d * bar->close;
+  double equity = e->s.cash_d + e->s.qty_d * close;
   e->s.equity = equity;
   if (equity > e->s.peak)
     e->s.peak = equity;
   if (max_dd > 0 && !e->s.halted && (e->s.peak - equity) / e->s.peak * 100 > max_dd) {
     e->s.halted = true;
-    e->s.halted_time = bar->time;
+    e->s.halted_time = time;
     sell_all(e, APEX_EXIT_MAX_DRAWDOWN, out);
   }
   if (e->s.halted || t < e->warm || e->s.exit.id)
@@ -211,7 +213,7 @@ apex_err apex_engine_on_bar(apex_engine *e, const apex_bar *bar, apex_engine_out
     if (e->s.entry.id || !any_rule(e, e->st->entry, e->st->n_entry, t))
       return APEX_OK;
     apex_dec close_px, size;
-    if ((rc = apex_dec_from_double(bar->close, &close_px)) ||
+    if ((rc = apex_dec_from_double(close, &close_px)) ||
         (rc = apex_ledger_target_qty(e->fraction, apex_ledger_cash(e->led), close_px, &size)))
       return rc;
     if (size <= 0)
@@ -222,6 +224,22 @@ apex_err apex_engine_on_bar(apex_engine *e, const apex_bar *bar, apex_engine_out
     sell_all(e, APEX_EXIT_SIGNAL, out);
   }
   return APEX_OK;
+}
+
+apex_err apex_engine_on_bar(apex_engine *e, const apex_bar *bar, apex_engine_out *out)
+{
+  const size_t t = (size_t)e->s.bars;
+  update_indicators(e, bar);
+  return decide(e, t, bar->time, bar->close, out);
+}
+
+apex_err apex_engine_on_close(apex_engine *e, int64_t time, double close, apex_engine_out *out)
+{
+  if (!e->cols) {
+    clear_out(out);
+    return APEX_EINVAL;
+  }
+  return decide(e, (size_t)e->s.bars++, time, close, out);
 }
 
 /* The stop and target of a position entered at price, live from the entry candle on. */
@@ -326,6 +344,7 @@ apex_dec apex_engine_position(const apex_engine *e) { return apex_ledger_positio
 apex_dec apex_engine_commission(const apex_engine *e) { return apex_ledger_commission(e->led); }
 size_t apex_engine_fills(const apex_engine *e) { return apex_ledger_fills(e->led); }
 double apex_engine_equity(const apex_engine *e) { return e->s.equity; }
+bool apex_engine_in_market(const apex_engine *e) { return e->s.qty_d > 0; }
 
 bool apex_engine_halted(const apex_engine *e, int64_t *when)
 {
@@ -412,8 +431,6 @@ apex_err apex_engine_restore(apex_engine *e, const void *buf, size_t len)
     p += e->ind_size[k];
   }
   memcpy(e->ring, p, e->nslots * 2 * e->depth * sizeof(double));
-  size_t pos = (size_t)((e->s.bars + e->depth - 1) % e->depth);
-  for (size_t k = 0; k < e->nslots; k++)
-    e->view[k] = e->ring + k * 2 * e->depth + pos + 1;
+  e->pos = (size_t)((e->s.bars + e->depth - 1) % e->depth);
   return APEX_OK;
 }

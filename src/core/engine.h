@@ -66,6 +66,10 @@ void apex_engine_warm(apex_engine *e, const apex_bar *bar);
 /* Candle number bars_seen() closed: updates indicators, equity and the drawdown guard, judges the
  * rules. APEX_EOVERFLOW (sizing beyond the decimal range); the engine is usable afterwards. */
 apex_err apex_engine_on_bar(apex_engine *e, const apex_bar *bar, apex_engine_out *out);
+/* Batch mode only: on_bar for a candle whose indicator values are already in the columns, so the
+ * decisions need only its time and close (the backtest's fast loop reads no other field).
+ * APEX_EINVAL without columns. */
+apex_err apex_engine_on_close(apex_engine *e, int64_t time, double close, apex_engine_out *out);
 /* A fill of one of the engine's orders. APEX_EINVAL for an unknown order id or an exit that is not
  * the whole position; ledger errors (APEX_ENOFUNDS, APEX_EOVERFLOW) leave the engine unchanged. */
 apex_err apex_engine_on_fill(apex_engine *e, const apex_fill *f, apex_engine_out *out);
@@ -82,6 +86,7 @@ apex_dec apex_engine_commission(const apex_engine *e);
 size_t apex_engine_fills(const apex_engine *e);
 /* Equity at the last close (cash + position x close, in doubles, as the metrics take it). */
 double apex_engine_equity(const apex_engine *e);
+bool apex_engine_in_market(const apex_engine *e); /* position > 0 */
 bool apex_engine_halted(const apex_engine *e, int64_t *when);
 
 /* Snapshot: a byte image of the whole state (account, orders, trade in progress, indicator states

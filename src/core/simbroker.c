@@ -92,10 +92,7 @@ apex_err apex_sim_broker_bar(apex_sim_broker *b, apex_engine *e, const apex_bar 
     if ((rc = fill_market(b, e, o, bar, t, fn, ctx)))
       return rc;
   }
-  if (!b->has_stop && !b->has_target)
-    return APEX_OK;
-  /* Quiet candle: nowhere near either level (rounding to 8 places moves prices by <= 5e-9). */
-  if ((!b->has_stop || bar->low - b->stop_d > 1e-8) && (!b->has_target || b->target_d - bar->high > 1e-8))
+  if ((!b->has_stop && !b->has_target) || apex_sim_broker_idle(b, &bar->low, &bar->high))
     return APEX_OK;
   const apex_order *which = NULL;
   apex_fill f;

@@ -24,6 +24,16 @@ typedef struct apex_sim_broker {
 /* Called with every trade a fill closes; a non-zero return stops the step with that error. */
 typedef apex_err (*apex_sim_trade_fn)(void *ctx, const apex_bt_trade *t);
 
+/* True when a candle can fill nothing: no market order waits and its range [*low, *high] stays
+ * clear of the stop and the target (rounding to 8 places moves prices by <= 5e-9). Inline so the
+ * backtest passes a quiet candle without building it; apex_sim_broker_bar asks the same. Pointers,
+ * so a flat account reads neither column: most candles cost no memory traffic here. */
+static inline bool apex_sim_broker_idle(const apex_sim_broker *b, const double *low, const double *high)
+{
+  return b->n_market == 0 && (!b->has_stop || *low - b->stop_d > 1e-8) &&
+         (!b->has_target || b->target_d - *high > 1e-8);
+}
+
 /* APEX_EINVAL for costs apex_fill_costs_check refuses. */
 apex_err apex_sim_broker_init(apex_sim_broker *b, const apex_fill_costs *c);
 /* Takes the engine's intents: submissions wait, cancellations remove. */
