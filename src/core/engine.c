@@ -24,13 +24,21 @@ typedef struct eng_state {
   apex_bt_trade open;       /* the trade being built */
 } eng_state;
 
+/* One indicator instance, with what a candle needs at hand (no walk through the ruleset). */
+typedef struct eng_dep {
+  void (*update)(void *st, const apex_bar *b, double *out);
+  void *state;     /* 16-byte aligned */
+  size_t size;     /* bytes, rounded up to 16 */
+  double *ring;    /* output 0's ring; output o's is o x 2 x depth further */
+  int n_outputs;
+} eng_dep;
+
 struct apex_engine {
   const apex_strategy *st;
   apex_ledger *led;
   apex_dec fraction, sl_pct, tp_pct;
   size_t ndeps, nslots, depth, warm;
-  void **ind_state;      /* per dependency, 16-byte aligned */
-  size_t *ind_size;      /* bytes, rounded up to 16 */
+  eng_dep *dep;          /* ndeps */
   double *ring;          /* nslots x 2 x depth */
   const double **view;   /* per slot: its ring's base, read at index pos + depth */
   const double *const *cols; /* batch mode: whole columns indexed by candle number, else NULL */
@@ -57,10 +65,9 @@ void apex_engine_free(apex_engine *e)
 {
   if (!e)
     return;
-  for (size_t k = 0; e->ind_state && k < e->ndeps; k++)
-    free(e->ind_state[k]);
-  free(e->ind_state);
-  free(e->ind_size);
+  for (size_t k = 0; e->dep && k < e->ndeps; k++)
+    free(e->dep[k].state);
+  free(e->dep);
   free(e->ring);
   free((void *)e->view);
   apex_ledger_free(e->led);
@@ -71,7 +78,7 @@ static void init_indicators(apex_engine *e)
 {
   for (size_t k = 0; k < e->ndeps; k++) {
     const apex_rule_dep *d = apex_ruleset_dep(e->st->rules, k);
-    d->ind->init(e->ind_state[k], d->params);
+    d->ind->init(e->dep[k].state, d->params);
   }
   for (size_t i = 0; i < e->nslots * 2 * e->depth; i++)
     e->ring[i] = NAN;
@@ -106,18 +113,21 @@ apex_err apex_engine_new(const apex_strategy *st, apex_dec capital, apex_engine 
     goto fail;
   refresh(e);
   rc = APEX_ENOMEM;
-  e->ind_state = calloc(e->ndeps ? e->ndeps : 1, sizeof *e->ind_state);
-  e->ind_size = calloc(e->ndeps ? e->ndeps : 1, sizeof *e->ind_size);
+  e->dep = calloc(e->ndeps ? e->ndeps : 1, sizeof *e->dep);
   e->ring = malloc((e->nslots ? e->nslots : 1) * 2 * e->depth * sizeof *e->ring);
   e->view = calloc(e->nslots ? e->nslots : 1, sizeof *e->view);
-  if (!e->ind_state || !e->ind_size || !e->ring || !e->view)
+  if (!e->dep || !e->ring || !e->view)
     goto fail;
   for (size_t k = 0; k < e->ndeps; k++) {
     const apex_rule_dep *d = apex_ruleset_dep(st->rules, k);
-    e->ind_size[k] = round16(d->ind->state_size(d->params));
-    if (!(e->ind_state[k] = aligned_alloc(16, e->ind_size[k])))
+    eng_dep *ed = &e->dep[k];
+    ed->update = d->ind->update;
+    ed->size = round16(d->ind->state_size(d->params));
+    ed->ring = e->ring + d->first_slot * 2 * e->depth;
+    ed->n_outputs = d->ind->n_outputs;
+    if (!(ed->state = aligned_alloc(16, ed->size)))
       goto fail;
-    memset(e->ind_state[k], 0, e->ind_size[k]);
+    memset(ed->state, 0, ed->size);
   }
   init_indicators(e);
   *out = e;
@@ -138,12 +148,11 @@ static void update_indicators(apex_engine *e, const apex_bar *bar)
     return;
   }
   size_t w = e->depth, pos = e->pos + 1 == w ? 0 : e->pos + 1;
-  for (size_t k = 0; k < e->ndeps; k++) {
-    const apex_rule_dep *d = apex_ruleset_dep(e->st->rules, k);
+  for (const eng_dep *d = e->dep, *end = d + e->ndeps; d < end; d++) {
     double v[APEX_IND_MAX_OUTPUTS];
-    d->ind->update(e->ind_state[k], bar, v);
-    double *r = e->ring + d->first_slot * 2 * w + pos;
-    for (int o = 0; o < d->ind->n_outputs; o++, r += 2 * w)
+    d->update(d->state, bar, v);
+    double *r = d->ring + pos;
+    for (int o = 0; o < d->n_outputs; o++, r += 2 * w)
       r[0] = r[w] = v[o];
   }
   e->pos = pos;
@@ -357,7 +366,7 @@ static size_t state_bytes(const apex_engine *e)
 {
   size_t n = 0;
   for (size_t k = 0; k < e->ndeps; k++)
-    n += e->ind_size[k];
+    n += e->dep[k].size;
   return n;
 }
 
@@ -381,8 +390,8 @@ void apex_engine_snapshot(const apex_engine *e, void *buf)
   memcpy(p, &ls, sizeof ls);
   p += sizeof ls;
   for (size_t k = 0; k < e->ndeps; k++) {
-    memcpy(p, e->ind_state[k], e->ind_size[k]);
-    p += e->ind_size[k];
+    memcpy(p, e->dep[k].state, e->dep[k].size);
+    p += e->dep[k].size;
   }
   memcpy(p, e->ring, e->nslots * 2 * e->depth * sizeof(double));
 }
@@ -427,8 +436,8 @@ apex_err apex_engine_restore(apex_engine *e, const void *buf, size_t len)
   refresh(e);
   init_indicators(e);
   for (size_t k = 0; k < e->ndeps; k++) {
-    restore_state(e->ind_state[k], p, e->ind_size[k]);
-    p += e->ind_size[k];
+    restore_state(e->dep[k].state, p, e->dep[k].size);
+    p += e->dep[k].size;
   }
   memcpy(e->ring, p, e->nslots * 2 * e->depth * sizeof(double));
   e->pos = (size_t)((e->s.bars + e->depth - 1) % e->depth);
