@@ -13,6 +13,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "core/problems.h"
+#include "jobs/events.h"
 #include "jobs/limiter.h"
 #include "jobs/queue.h"
 #include "store/store.h"
@@ -52,6 +53,8 @@ typedef struct apex_app {
   apex_app_mailer mail;
   void *mail_ctx;
   apex_limiter *limiter;   /* rate-limit port: login attempts (users.c); required for login */
+  apex_events *events;     /* events port: backtest progress, completion and failure, each with its
+                            * owner's user id (backtests.c); NULL publishes nothing */
   atomic_int stopping;     /* set by apex_app_stop: jobs cancelled by it go back to "pending" */
   char instance[64];       /* lease owner prefix ("host:pid"), set by apex_app_start */
   atomic_ulong runs;       /* makes each run's lease owner unique */

@@ -197,9 +197,31 @@ apex_err apex_app_backtest_cancel(apex_app *app, const char *user_id, const char
 }
 
 /* --- the job --- */
+
+/* An event about backtest id of user_id, stamped now; app->events NULL publishes nothing. */
+static void publish(apex_app *app, apex_event *ev, const char *id, const char *user_id, const char *status)
+{
+  if (!app->events)
+    return;
+  ev->time_ms = app->now_ms();
+  snprintf(ev->user_id, sizeof ev->user_id, "%s", user_id);
+  snprintf(ev->u.backtest.backtest_id, sizeof ev->u.backtest.backtest_id, "%s", id);
+  snprintf(ev->u.backtest.status, sizeof ev->u.backtest.status, "%s", status);
+  apex_events_publish(app->events, ev);
+}
+
+static void publish_progress(apex_app *app, const char *id, const char *user_id, int pct, int64_t t)
+{
+  apex_event ev = {.kind = APEX_EVENT_BACKTEST_PROGRESS};
+  ev.u.backtest.progress_pct = pct;
+  ev.u.backtest.current_ms = t;
+  publish(app, &ev, id, user_id, "running");
+}
+
 typedef struct progress_ctx {
   apex_app *app;
   const char *id, *owner;
+  const char *user_id;        /* the backtest's owner, whom its events are for */
   int last;
   int64_t renewed_ms;         /* last lease renewal */
   const atomic_int *cancel;   /* the queue's flag */
@@ -228,11 +250,11 @@ static void on_progress(void *ctx, double pct, int64_t t)
 {
   progress_ctx *p = ctx;
   apex_error err;
-  (void)t;
   int now = (int)pct;
-  if (now > p->last && now < 100) { /* at most one write per percent */
+  if (now > p->last && now < 100) { /* at most one write (and one event) per percent */
     p->last = now;
-    (void)apex_store_backtest_set_status(p->app->store, p->id, "running", now, NULL, 0, &err);
+    if (apex_store_backtest_set_status(p->app->store, p->id, "running", now, NULL, 0, &err) == APEX_OK)
+      publish_progress(p->app, p->id, p->user_id, now, t);
   }
   if (!renew(p, false) || atomic_load(p->cancel))
     atomic_store(&p->stop, 1);
@@ -276,7 +298,7 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
   char owner[96];
   snprintf(owner, sizeof owner, "%s/%lu", app->instance, (unsigned long)atomic_fetch_add(&app->runs, 1));
   int64_t t_claim = app->now_ms();
-  progress_ctx pc = {app, id, owner, 0, t_claim, cancel, 0, false};
+  progress_ctx pc = {app, id, owner, "", 0, t_claim, cancel, 0, false};
   /* Atomic in the store: of two workers (or processes) given this id, exactly one gets it. */
   if (apex_store_backtest_claim(app->store, id, owner, t_claim, t_claim + (int64_t)apex_app_lease_s(app) * 1000,
                                 &err) ||
@@ -284,6 +306,8 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
     pc.lost = true; /* held elsewhere, finished, cancelled or gone: nothing of ours to write */
     goto out;
   }
+  pc.user_id = row.user_id;
+  publish_progress(app, id, row.user_id, 0, 0); /* claimed: the run starts (again) from 0 */
   apex_problems probs = {0};
   if (apex_store_strategy_get(app->store, NULL, row.strategy_id, &srow, &err) ||
       apex_strategy_parse(srow.definition, strlen(srow.definition), &st, &probs)) {
@@ -353,17 +377,37 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
     eq_t[i] = s->time[res.first_bar + apex_backtest_equity_offset(&res, &o, i)];
   if (!renew(&pc, true)) /* lost meanwhile: the run holding the lease stores its own result */
     goto out;
-  if (apex_store_backtest_finish(app->store, id, result_text, trades, res.n_trades, eq_t, res.equity, res.n_equity,
-                                 app->now_ms(), &err) == APEX_EIO) {
+  apex_err frc = apex_store_backtest_finish(app->store, id, result_text, trades, res.n_trades, eq_t, res.equity,
+                                           res.n_equity, app->now_ms(), &err);
+  if (frc == APEX_EIO) {
     apex_app_error se = {0};
     apex_app_store_failed(&se, &err); /* logs the database's message; the row gets the generic one */
     snprintf(failure, sizeof failure, "storing the result: %s", se.detail);
+  } else if (frc == APEX_OK) {
+    apex_event ev = {.kind = APEX_EVENT_BACKTEST_COMPLETED};
+    const apex_metrics *m = &res.metrics;
+    ev.u.backtest.progress_pct = 100;
+    ev.u.backtest.current_ms = s->n ? s->time[s->n - 1] : 0;
+    ev.u.backtest.total_return_pct = m->total_return_pct;
+    ev.u.backtest.sharpe_ratio = m->sharpe_ratio;
+    ev.u.backtest.max_drawdown_pct = m->max_drawdown_pct;
+    ev.u.backtest.win_rate_pct = m->win_rate_pct;
+    ev.u.backtest.profit_factor = m->profit_factor;
+    ev.u.backtest.total_trades = (int64_t)m->total_trades;
+    publish(app, &ev, id, row.user_id, "completed");
   }
 out:
   if (failure[0] && !pc.lost) {
     char *why = apex_app_backtest_reason(fcode, failure);
-    (void)apex_store_backtest_set_status(app->store, id, "failed", row.progress_pct, why ? why : failure,
-                                         app->now_ms(), &err);
+    /* Only a failure that was stored is announced: a cancel that won the race keeps its status. */
+    if (apex_store_backtest_set_status(app->store, id, "failed", row.progress_pct, why ? why : failure,
+                                       app->now_ms(), &err) == APEX_OK) {
+      apex_event ev = {.kind = APEX_EVENT_BACKTEST_FAILED};
+      ev.u.backtest.progress_pct = pc.last;
+      ev.u.backtest.error_code = (int)fcode;
+      snprintf(ev.u.backtest.error_message, sizeof ev.u.backtest.error_message, "%s", failure);
+      publish(app, &ev, id, row.user_id, "failed");
+    }
     free(why);
   }
   free(result_text);

@@ -100,6 +100,11 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
     goto fail;
   }
   app->limiter = &ctx->limiter;
+  if ((rc = apex_events_inproc_new(&ctx->events))) {
+    apex_error_set(err, rc, "cannot create the events hub");
+    goto fail;
+  }
+  app->events = &ctx->events;
   if ((rc = apex_app_start(app, err)))
     goto fail;
   return APEX_OK;
@@ -116,6 +121,8 @@ void apex_serve_app_close(apex_serve_ctx *ctx)
   ctx->app.queue = NULL;
   apex_limiter_free(&ctx->limiter);
   ctx->app.limiter = NULL;
+  apex_events_free(&ctx->events); /* after the queue: no job publishes any more */
+  ctx->app.events = NULL;
   apex_store_close(ctx->app.store);
   ctx->app.store = NULL;
   apex_jwt_keys_free(ctx->keys);

@@ -12,6 +12,7 @@ typedef struct apex_serve_ctx {
   apex_app app;
   apex_queue queue;     /* app.queue points here */
   apex_limiter limiter; /* app.limiter points here */
+  apex_events events;   /* app.events points here */
   apex_jwt_keys *keys;
   apex_secrets secrets;
 } apex_serve_ctx;

@@ -30,6 +30,13 @@ typedef struct apex_event {
       int progress_pct;
       int64_t current_ms; /* the candle the run has reached (spec: current_date); 0 when unknown */
       char status[16];    /* running, completed, failed */
+      /* completed: the summary of the spec's Backtest Result (3.2.3); zeros otherwise */
+      double total_return_pct, sharpe_ratio, max_drawdown_pct, win_rate_pct, profit_factor;
+      int64_t total_trades;
+      /* failed: the spec's code (3001 insufficient data, 3002 timeout, ...) and a message for
+       * the user (never a database's own text); 0 and "" otherwise */
+      int error_code;
+      char error_message[200];
     } backtest;
   } u;
 } apex_event;

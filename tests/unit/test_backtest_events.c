@@ -1,0 +1,189 @@
+/* Events of a backtest job (app/backtests.c through jobs/events.h's in-process hub): a real job
+ * over candles in a SQLite store publishes progress from 0 up to 100, then exactly one
+ * "completed" with the result's summary, and nothing after it; a backtest with no candles in its
+ * range publishes exactly one "failed" with the spec's code 3001. Every event names the owner. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "app/ids.h"
+#include "jobs/events.h"
+
+#define DAY INT64_C(86400000)
+#define T0 INT64_C(1577836800000) /* 2020-01-01 */
+#define N_CANDLES 400
+
+static char db_path[256];
+static apex_app app;
+static apex_events hub;
+static apex_subscription *sub;
+static apex_user user;
+static apex_strategy_row strat;
+static int64_t clock_ms = 1700000000000;
+
+static int64_t now(void) { return clock_ms; }
+
+/* Entry when 10.5 < close < 11.2, exit above 12: the closes below swing through both. */
+static const char DOC[] = "{\"name\": \"t\", \"asset\": \"TEST\", \"timeframe\": \"1d\","
+                          " \"entry_rules\": [{\"signal\": \"BUY\", \"conditions\": ["
+                          "   {\"indicator\": \"close\", \"operator\": \"between\", \"value\": [10.5, 11.2]}]}],"
+                          " \"exit_rules\": [{\"signal\": \"SELL\", \"conditions\": ["
+                          "   {\"indicator\": \"close\", \"operator\": \"greater_than\", \"value\": 12}]}]}";
+
+static void setup(void)
+{
+  apex_error err = {0};
+  memset(&app, 0, sizeof app);
+  snprintf(db_path, sizeof db_path, "%s/backtest-events-test-%d.db", APEX_BINARY_DIR, (int)getpid());
+  unlink(db_path);
+  cr_assert_eq(apex_store_open(db_path, 0, &app.store, &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(apex_store_migrate(app.store, &err), APEX_OK, "%s", err.msg);
+  app.now_ms = now;
+  app.settings.lease_s = 60;
+  snprintf(app.instance, sizeof app.instance, "test:%d", (int)getpid());
+  cr_assert_eq(apex_events_inproc_new(&hub), APEX_OK);
+  app.events = &hub;
+  cr_assert_eq(apex_events_subscribe(&hub, APEX_EVENT_ALL, 1024, &sub), APEX_OK);
+
+  user = (apex_user){.email = "owner@example.com", .password_hash = "x", .timezone = "UTC",
+                     .preferred_currency = "EUR", .is_active = true, .created_at = 1, .updated_at = 1};
+  cr_assert_eq(apex_app_new_id(user.id), APEX_OK);
+  cr_assert_eq(apex_store_user_insert(app.store, &user, &err), APEX_OK, "%s", err.msg);
+  strat = (apex_strategy_row){.name = "t", .symbol = "TEST", .timeframe = "1d", .definition = (char *)DOC,
+                              .stop_loss_pct = -1, .take_profit_pct = -1, .max_position_size_pct = -1,
+                              .max_drawdown_pct = -1, .version = 1, .status = "draft", .created_at = 1,
+                              .updated_at = 1};
+  cr_assert_eq(apex_app_new_id(strat.id), APEX_OK);
+  snprintf(strat.user_id, sizeof strat.user_id, "%s", user.id);
+  cr_assert_eq(apex_store_strategy_insert(app.store, &strat, &err), APEX_OK, "%s", err.msg);
+
+  apex_series *s = apex_series_new(N_CANDLES);
+  cr_assert(s);
+  for (int i = 0; i < N_CANDLES; i++) {
+    double c = 11.5 + 1.2 * sin(i / 6.0); /* 10.3 .. 12.7 */
+    apex_bar b = {T0 + i * DAY, c, c + 0.1, c - 0.1, c, 1000};
+    cr_assert_eq(apex_series_append(s, &b), APEX_OK);
+  }
+  cr_assert_eq(apex_store_ohlcv_put(app.store, "TEST", "1d", s, "test", &err), APEX_OK, "%s", err.msg);
+  apex_series_free(s);
+}
+
+static void teardown(void)
+{
+  apex_events_unsubscribe(&hub, sub);
+  apex_events_free(&hub);
+  apex_store_close(app.store);
+  unlink(db_path);
+}
+
+/* A pending backtest of the strategy over [start, end) (0: open); its id in id. */
+static void insert_backtest(apex_id id, int64_t start, int64_t end)
+{
+  apex_error err = {0};
+  apex_backtest_row r = {.start_date = start, .end_date = end, .initial_capital = 10000 * APEX_DEC_SCALE,
+                         .commission_pct = APEX_DEC_SCALE / 10, .status = "pending", .created_at = clock_ms};
+  cr_assert_eq(apex_app_new_id(r.id), APEX_OK);
+  snprintf(r.user_id, sizeof r.user_id, "%s", user.id);
+  snprintf(r.strategy_id, sizeof r.strategy_id, "%s", strat.id);
+  cr_assert_eq(apex_store_backtest_insert(app.store, &r, &err), APEX_OK, "%s", err.msg);
+  memcpy(id, r.id, sizeof r.id);
+}
+
+static void run_job(const char *id)
+{
+  atomic_int cancel = 0, timed_out = 0;
+  apex_app_backtest_job(&app, id, &cancel, &timed_out);
+}
+
+TestSuite(backtest_events, .init = setup, .fini = teardown);
+
+Test(backtest_events, progress_rises_to_one_completed_for_the_owner)
+{
+  apex_id id;
+  apex_event ev;
+  uint64_t dropped = 0;
+  insert_backtest(id, 0, 0);
+  run_job(id);
+
+  apex_backtest_row row = {0};
+  apex_error err = {0};
+  cr_assert_eq(apex_store_backtest_get(app.store, NULL, id, &row, &err), APEX_OK, "%s", err.msg);
+  cr_assert_str_eq(row.status, "completed", "%s", row.error_message ? row.error_message : "");
+
+  int last = -1, n_progress = 0, n_completed = 0;
+  bool first = true;
+  while (apex_events_next(&hub, sub, 0, &ev, &dropped)) {
+    cr_assert_eq(dropped, 0);
+    cr_assert_eq(n_completed, 0, "nothing after completed (got kind %d)", ev.kind);
+    cr_expect_str_eq(ev.user_id, user.id, "every event names the owner");
+    cr_expect_str_eq(ev.u.backtest.backtest_id, id);
+    cr_expect_str_eq(apex_event_channel(ev.kind), "backtest_progress");
+    if (first)
+      cr_expect_eq(ev.u.backtest.progress_pct, 0, "the first event says 0 %%");
+    first = false;
+    cr_expect_geq(ev.u.backtest.progress_pct, last, "progress never goes back (%d after %d)",
+                  ev.u.backtest.progress_pct, last);
+    last = ev.u.backtest.progress_pct;
+    if (ev.kind == APEX_EVENT_BACKTEST_PROGRESS) {
+      n_progress++;
+      cr_expect_str_eq(ev.u.backtest.status, "running");
+      cr_expect_lt(ev.u.backtest.progress_pct, 100);
+    } else {
+      cr_assert_eq(ev.kind, APEX_EVENT_BACKTEST_COMPLETED, "no failure");
+      n_completed++;
+      cr_expect_str_eq(ev.u.backtest.status, "completed");
+      cr_expect_eq(ev.u.backtest.progress_pct, 100);
+      /* The summary is the stored result's: independent of the event, read back from the store. */
+      apex_json *r = NULL;
+      cr_assert_eq(apex_json_parse_strict(row.result, strlen(row.result), 1u << 24, &r, &err), APEX_OK);
+      cr_expect_eq((double)ev.u.backtest.total_trades, apex_json_number_value(apex_json_object_get(r, "total_trades")));
+      cr_expect_gt(ev.u.backtest.total_trades, 0, "the closes cross both levels: trades happen");
+      cr_expect_float_eq(ev.u.backtest.total_return_pct,
+                         apex_json_number_value(apex_json_object_get(r, "total_return_pct")), 1e-9);
+      cr_expect_float_eq(ev.u.backtest.win_rate_pct,
+                         apex_json_number_value(apex_json_object_get(r, "win_rate_pct")), 1e-9);
+      apex_json_free(r);
+    }
+  }
+  cr_expect_gt(n_progress, 10, "a percent-by-percent run, got %d progress events", n_progress);
+  cr_expect_eq(n_completed, 1);
+  apex_backtest_row_clear(&row);
+}
+
+Test(backtest_events, no_candles_in_range_is_one_failed_3001)
+{
+  apex_id id;
+  apex_event ev;
+  int n_failed = 0;
+  insert_backtest(id, T0 + 1000 * DAY, T0 + 1100 * DAY); /* after the last candle */
+  run_job(id);
+  while (apex_events_next(&hub, sub, 0, &ev, NULL)) {
+    cr_assert_eq(n_failed, 0, "nothing after failed");
+    cr_expect_str_eq(ev.user_id, user.id);
+    cr_expect_str_eq(ev.u.backtest.backtest_id, id);
+    cr_expect_neq(ev.kind, APEX_EVENT_BACKTEST_COMPLETED);
+    if (ev.kind == APEX_EVENT_BACKTEST_FAILED) {
+      n_failed++;
+      cr_expect_eq(ev.u.backtest.error_code, 3001);
+      cr_expect_str_eq(ev.u.backtest.status, "failed");
+      cr_expect_neq(ev.u.backtest.error_message[0], '\0', "a message for the user");
+    }
+  }
+  cr_expect_eq(n_failed, 1);
+}
+
+Test(backtest_events, a_job_without_an_events_port_still_completes)
+{
+  apex_id id;
+  apex_backtest_row row = {0};
+  apex_error err = {0};
+  app.events = NULL;
+  insert_backtest(id, 0, 0);
+  run_job(id);
+  cr_assert_eq(apex_store_backtest_get(app.store, NULL, id, &row, &err), APEX_OK, "%s", err.msg);
+  cr_expect_str_eq(row.status, "completed");
+  apex_backtest_row_clear(&row);
+}
