@@ -177,7 +177,12 @@ typedef struct apex_server_opts {
   const char *host;          /* "127.0.0.1"; numeric IPv4 or IPv6 */
   uint16_t port;             /* 0 = any free port (see apex_server_port) */
   unsigned threads;          /* worker threads; 0 = number of cores */
-  unsigned conn_limit;       /* 0 = 10000 */
+  unsigned conn_limit;       /* 0 = 10000; new connections are refused above 95 % of it */
+  unsigned client_limit;     /* 0 = 128: connections per peer address (trusted proxies exempt), and
+                              * requests in flight per client (behind a trusted proxy too) */
+  unsigned request_timeout_s; /* 0 = 10: idle limit while a connection's first request arrives */
+  unsigned idle_timeout_s;   /* 0 = 60: idle limit after an answer (keep-alive) */
+  const char *trusted_proxies; /* TRUSTED_PROXIES text (apex_proxies_parse); NULL/"": none */
   size_t body_max;           /* 0 = APEX_HTTP_BODY_MAX */
   const char *cors_origins;  /* comma list of allowed origins, "*" for any; NULL/"" = no CORS */
   bool access_log;           /* one JSON line per request through sys/log */

@@ -3,6 +3,7 @@
  * metrics and graceful shutdown. Handlers only ever see apex_req / apex_res. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -17,7 +18,9 @@
 #include <unistd.h>
 
 #include "api/http.h"
+#include "api/peers.h"
 #include "api/prom.h"
+#include "api/proxies.h"
 #include "api/router.h"
 #include "base/utf8.h"
 #include "sys/log.h"
@@ -31,6 +34,10 @@ struct apex_server {
   apex_server_opts o; /* o.routes points at routes below: both tables, copied */
   apex_route *routes;
   size_t body_max;
+  unsigned conn_limit, per_client, request_timeout_s, idle_timeout_s;
+  apex_peers *conns;       /* open connections per peer address */
+  apex_peers *clients;     /* requests in flight per client (the real one behind a trusted proxy) */
+  apex_proxies *proxies;   /* TRUSTED_PROXIES */
   uint16_t port;
   atomic_uint in_flight;
   atomic_bool stopping; /* set by apex_server_stop: refuse new connections, close kept-alive ones */
@@ -46,6 +53,8 @@ typedef struct req_ctx {
   size_t body_len, body_cap, seen;
   bool too_big, dispatched;
   const char *bad; /* why the request is refused with 400 before routing (framing, encoding) */
+  bool busy;       /* the client has too many requests in flight: 429 */
+  bool counted;    /* req.client_ip holds one count in srv->clients */
   int status_sent;
   const char *origin_ok; /* the request's Origin when it is allowed */
 } req_ctx;
@@ -108,17 +117,25 @@ static enum MHD_Result query_iter(void *cls, enum MHD_ValueKind kind, const char
   return MHD_YES;
 }
 
-static void client_ip(struct MHD_Connection *c, char *out, size_t len)
+static void addr_text(const struct sockaddr *sa, char *out, size_t len)
 {
-  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   out[0] = 0;
-  if (!ci || !ci->client_addr)
+  if (!sa)
     return;
-  const struct sockaddr *sa = ci->client_addr;
   if (sa->sa_family == AF_INET)
     inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)len);
   else if (sa->sa_family == AF_INET6)
     inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)len);
+}
+
+/* The peer, or the client a trusted proxy forwards for (X-Forwarded-For). */
+static void client_ip(const apex_server *srv, struct MHD_Connection *c, char *out, size_t len)
+{
+  char peer[64];
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  addr_text(ci ? ci->client_addr : NULL, peer, sizeof peer);
+  apex_proxies_client(srv->proxies, peer,
+                      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"), out, len);
 }
 
 static double ms_since(const struct timespec *t0)
@@ -247,6 +264,7 @@ static enum MHD_Result send_res(apex_server *srv, struct MHD_Connection *c, req_
   if (atomic_load_explicit(&srv->stopping, memory_order_relaxed))
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close"); /* draining: no next request here */
   x->status_sent = res->status;
+  MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, srv->idle_timeout_s);
   enum MHD_Result ok = MHD_queue_response(c, (unsigned)res->status, r);
   MHD_destroy_response(r);
   return ok;
@@ -267,6 +285,11 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
 
   if (x->bad) {
     problem(x, APEX_E_BAD_REQUEST, x->bad);
+    goto send;
+  }
+  if (x->busy) {
+    problem(x, APEX_E_TOO_MANY_REQUESTS, "too many requests in flight from this client");
+    apex_res_header(&x->res, "Retry-After", "1");
     goto send;
   }
   if (x->too_big) {
@@ -378,7 +401,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     req->hctx = c;
     req->prom = srv->o.prom;
     x->res.instance = url;
-    client_ip(c, req->client_ip, sizeof req->client_ip);
+    client_ip(srv, c, req->client_ip, sizeof req->client_ip);
     const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-ID");
     if (apex_http_request_id_ok(rid))
       snprintf(req->request_id, sizeof req->request_id, "%s", rid);
@@ -397,6 +420,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (x->bad)
       return dispatch(srv, c, x);
+    /* A direct client is held to its connections; one behind a proxy shares the proxy's, so its
+     * requests in flight are what is counted. */
+    if (!(x->counted = apex_peers_enter(srv->clients, req->client_ip, srv->per_client))) {
+      x->busy = true;
+      return dispatch(srv, c, x);
+    }
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
       unsigned long long n = strtoull(cl, NULL, 10);
@@ -469,6 +498,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     };
     apex_log_fields(APEX_LOG_INFO, "request", f, APEX_ARRAY_LEN(f));
   }
+  if (x->counted)
+    apex_peers_leave(srv->clients, x->req.client_ip);
   apex_req_end(&x->req);
   apex_res_reset(&x->res);
   free(x->body);
@@ -479,10 +510,44 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 /* Called by the worker that accepted a connection: once stopping, MHD closes it at once. */
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
-  (void)addr;
   (void)addrlen;
-  const apex_server *srv = cls;
-  return atomic_load_explicit(&srv->stopping, memory_order_relaxed) ? MHD_NO : MHD_YES;
+  apex_server *srv = cls;
+  if (atomic_load_explicit(&srv->stopping, memory_order_relaxed))
+    return MHD_NO;
+  /* Refused connections are closed at once: a client learns now, instead of waiting in the
+   * listen backlog behind connections that will never finish (one address holding thousands). */
+  char peer[64];
+  addr_text(addr, peer, sizeof peer);
+  if (apex_peers_total(srv->conns) >= srv->conn_limit - srv->conn_limit / 20)
+    return MHD_NO;
+  if (!apex_proxies_trusted(srv->proxies, peer) && apex_peers_count(srv->conns, peer) >= srv->per_client)
+    return MHD_NO;
+  return MHD_YES;
+}
+
+/* Counts connections per peer (the socket context holds the key until the close), and gives a new
+ * connection the short timeout for its request; send_res() gives it the idle one after. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+  apex_server *srv = cls;
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    char *peer = malloc(64);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!peer)
+      return;
+    addr_text(ci ? ci->client_addr : NULL, peer, 64);
+    if (!apex_peers_enter(srv->conns, peer, UINT_MAX)) {
+      free(peer);
+      return;
+    }
+    *socket_context = peer;
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, srv->request_timeout_s);
+  } else if (*socket_context) {
+    apex_peers_leave(srv->conns, *socket_context);
+    free(*socket_context);
+    *socket_context = NULL;
+  }
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -553,14 +618,22 @@ apex_err apex_server_start(const apex_server_opts *opts, apex_server **out, apex
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   unsigned threads = opts->threads ? opts->threads : (cores > 0 ? (unsigned)cores : 1);
   unsigned limit = opts->conn_limit ? opts->conn_limit : 10000;
+  srv->conn_limit = limit;
+  srv->per_client = opts->client_limit ? opts->client_limit : 128;
+  srv->request_timeout_s = opts->request_timeout_s ? opts->request_timeout_s : 10;
+  srv->idle_timeout_s = opts->idle_timeout_s ? opts->idle_timeout_s : 60;
+  if ((rc = apex_peers_new(&srv->conns, err)) || (rc = apex_peers_new(&srv->clients, err)) ||
+      (rc = apex_proxies_parse(opts->trusted_proxies, &srv->proxies, err)))
+    goto out;
   raise_fd_limit(limit);
   srv->d = MHD_start_daemon(flags, opts->port, accept_policy, srv, on_request, srv,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, or MHD prints itself */
                             MHD_OPTION_SOCK_ADDR, sa,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_CONNECTION_LIMIT, limit,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                            MHD_OPTION_CONNECTION_TIMEOUT, srv->idle_timeout_s,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
                             MHD_OPTION_END);
   if (!srv->d) {
     rc = apex_error_set(err, APEX_EIO, "cannot listen on %s:%u: %s", host, (unsigned)opts->port,
@@ -572,8 +645,12 @@ apex_err apex_server_start(const apex_server_opts *opts, apex_server **out, apex
   *out = srv;
   srv = NULL;
 out:
-  if (srv)
+  if (srv) {
     free(srv->routes);
+    apex_peers_free(srv->conns);
+    apex_peers_free(srv->clients);
+    apex_proxies_free(srv->proxies);
+  }
   free(srv);
   return rc;
 }
@@ -609,5 +686,8 @@ void apex_server_free(apex_server *srv)
     return;
   apex_server_stop(srv, 0);
   free(srv->routes);
+  apex_peers_free(srv->conns);
+  apex_peers_free(srv->clients);
+  apex_proxies_free(srv->proxies);
   free(srv);
 }

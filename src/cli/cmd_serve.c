@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "api/http.h"
+#include "api/proxies.h"
 #include "api/handlers.h"
 #include "api/prom.h"
 #include "cli/serve_app.h"
@@ -128,6 +129,12 @@ int apex_cmd_serve(int argc, char **argv)
     usage(stdout);
     return APEX_EXIT_OK;
   }
+  apex_proxies *proxies = NULL; /* checked here so a typo is a usage error, not a failed start */
+  if (apex_proxies_parse(cfg.trusted_proxies, &proxies, &err)) {
+    fprintf(stderr, "apextrade serve: %s\n", err.msg);
+    return APEX_EXIT_USAGE;
+  }
+  apex_proxies_free(proxies);
   apex_log_set_level((apex_log_level)apex_log_level_parse(cfg.log_level));
   if (cfg.debug && apex_log_get_level() > APEX_LOG_DEBUG)
     apex_log_set_level(APEX_LOG_DEBUG);
@@ -141,6 +148,8 @@ int apex_cmd_serve(int argc, char **argv)
   }
   if (apex_serve_app_open(&cfg, &ctx, &err)) {
     fprintf(stderr, "apextrade serve: %s\n", err.msg);
+    if (err.code == APEX_EINVAL) /* refused input (a key file, a production secret): like a bad flag */
+      code = APEX_EXIT_USAGE;
     goto out;
   }
   opened = true;
@@ -156,6 +165,11 @@ int apex_cmd_serve(int argc, char **argv)
       .port = cfg.port,
       .threads = cfg.http_threads,
       .cors_origins = cfg.cors_origins,
+      .conn_limit = cfg.http_max_connections,
+      .client_limit = cfg.http_client_connections,
+      .request_timeout_s = cfg.http_request_timeout_s,
+      .idle_timeout_s = cfg.http_idle_timeout_s,
+      .trusted_proxies = cfg.trusted_proxies,
       .access_log = cfg.access_log,
       .routes = apex_api_routes,
       .n_routes = apex_api_n_routes,

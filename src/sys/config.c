@@ -44,6 +44,18 @@ static const opt OPTS[] = {
     {"HTTP_THREADS", NULL, T_UINT, F(http_threads), "0", 0, 1024, false, "HTTP worker threads (0 = cores)"},
     {"CORS_ORIGINS", NULL, T_STR, F(cors_origins), "", 0, 0, false,
      "comma-separated origins allowed by CORS (empty: none)"},
+    {"HTTP_MAX_CONNECTIONS", NULL, T_UINT, F(http_max_connections), "10000", 16, 1000000, false,
+     "open connections in all; new ones are refused at once above 95 % of it"},
+    {"HTTP_MAX_CONNECTIONS_PER_CLIENT", NULL, T_UINT, F(http_client_connections), "128", 1, 1000000, false,
+     "open connections per client address, and requests in flight per client behind TRUSTED_PROXIES"},
+    {"HTTP_REQUEST_TIMEOUT_SECONDS", NULL, T_UINT, F(http_request_timeout_s), "10", 1, 3600, false,
+     "a new connection that sends nothing for this long while its request's headers and body "
+     "arrive is closed"},
+    {"HTTP_IDLE_TIMEOUT_SECONDS", NULL, T_UINT, F(http_idle_timeout_s), "60", 1, 86400, false,
+     "a kept-alive connection idle this long between requests is closed"},
+    {"TRUSTED_PROXIES", NULL, T_STR, F(trusted_proxies), "", 0, 0, false,
+     "addresses and CIDR blocks of proxies in front (nginx) whose X-Forwarded-For names the client "
+     "(empty: none, the header is ignored)"},
     {"APEX_WEB_DIR", "--web-dir", T_STR, F(web_dir), "", 0, 0, false, "built web UI to serve at /"},
     {"DATABASE_URL", NULL, T_STR, F(database_url), "", 0, 0, true,
      "postgresql://... (empty: SQLite in the data dir)"},

@@ -22,6 +22,11 @@ typedef struct apex_config {
   uint16_t port;            /* PORT / --port (8000) */
   unsigned http_threads;    /* HTTP_THREADS (0 = number of cores) */
   char cors_origins[1024];  /* CORS_ORIGINS: comma list; empty = no CORS */
+  unsigned http_max_connections;   /* HTTP_MAX_CONNECTIONS (10000) */
+  unsigned http_client_connections; /* HTTP_MAX_CONNECTIONS_PER_CLIENT (128) */
+  unsigned http_request_timeout_s; /* HTTP_REQUEST_TIMEOUT_SECONDS (10): headers and body */
+  unsigned http_idle_timeout_s;    /* HTTP_IDLE_TIMEOUT_SECONDS (60): kept-alive, between requests */
+  char trusted_proxies[1024];      /* TRUSTED_PROXIES: addresses/CIDR blocks whose X-Forwarded-For counts */
   char data_dir[1024];      /* APEX_DATA_DIR (./var) */
   char web_dir[1024];       /* APEX_WEB_DIR: built UI to serve; empty = none */
   /* storage and queues */

@@ -8,6 +8,7 @@ _spec = importlib.util.spec_from_file_location(
 _api = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_api)
 
+BIN = _api.BIN
 Server = _api.Server
 assert_problem = _api.assert_problem
 start_server = _api.start_server
