@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "core/backtest.h"
+#include "core/engine.h"
+#include "core/simbroker.h"
 #include "core/strategy.h"
 #include "support/ref.h"
 
@@ -235,6 +237,83 @@ Test(backtest_properties, streaming_indicators_equal_batch_columns)
     total_trades += a.n_trades;
     apex_backtest_result_clear(&a);
     apex_backtest_result_clear(&b);
+    apex_strategy_free(st);
+  }
+  cr_expect_gt(total_trades, 100, "random strategies should trade: %zu trades", total_trades);
+  apex_series_free(s);
+}
+
+/* The backtest's batch loop skips quiet candles without building them and hands the engine only
+ * each close and time; here the engine (streaming indicators) and the simulated broker are driven
+ * through their public API with every candle built and offered to the broker. Both must make the
+ * same trades, fills, final cash and equity at every candle: no shortcut changes a decision. */
+typedef struct trade_log {
+  apex_bt_trade t[4096];
+  size_t n;
+} trade_log;
+
+static apex_err keep_trade(void *ctx, const apex_bt_trade *t)
+{
+  trade_log *l = ctx;
+  cr_assert_lt(l->n, APEX_ARRAY_LEN(l->t));
+  l->t[l->n++] = *t;
+  return APEX_OK;
+}
+
+Test(backtest_properties, batch_loop_equals_engine_and_broker_driven_by_hand)
+{
+  apex_series *s = ref_random_series(2000, 313);
+  static trade_log l; /* large: not on the stack */
+  size_t total_trades = 0;
+  for (int iter = 0; iter < 60; iter++) {
+    apex_strategy *st = random_strategy();
+    apex_backtest_opts o;
+    apex_backtest_opts_init(&o, st);
+    o.equity_every = 1;
+    if (iter % 2)
+      o.cfg.start_ms = s->time[100 + rnd(1000)];
+    apex_backtest_result a;
+    apex_error err = {0};
+    cr_assert_eq(apex_backtest_run(st, s, &o, &a, &err), APEX_OK, "%s", err.msg);
+
+    apex_engine *e = NULL;
+    apex_sim_broker b;
+    apex_fill_costs c;
+    apex_dec cap;
+    apex_engine_out out;
+    cr_assert_eq(apex_dec_from_double(o.cfg.initial_capital, &cap), APEX_OK);
+    cr_assert_eq(apex_dec_from_double(o.cfg.commission_pct, &c.commission_pct), APEX_OK);
+    cr_assert_eq(apex_dec_from_double(o.cfg.slippage_pct, &c.slippage_pct), APEX_OK);
+    cr_assert_eq(apex_sim_broker_init(&b, &c), APEX_OK);
+    cr_assert_eq(apex_engine_new(st, cap, &e, NULL), APEX_OK);
+    l.n = 0;
+    size_t b0 = a.first_bar, last = s->n - 1, bad_equity = 0;
+    for (size_t t = 0; t < b0; t++) {
+      apex_bar bar = apex_series_bar(s, t);
+      apex_engine_warm(e, &bar);
+    }
+    for (size_t t = b0; t <= last; t++) {
+      apex_bar bar = apex_series_bar(s, t);
+      cr_assert_eq(apex_sim_broker_bar(&b, e, &bar, t, keep_trade, &l), APEX_OK);
+      if (t == last)
+        cr_assert_eq(apex_sim_broker_close(&b, e, APEX_EXIT_END_OF_DATA, s->close[t], t, s->time[t], keep_trade, &l),
+                     APEX_OK);
+      cr_assert_eq(apex_engine_on_bar(e, &bar, &out), APEX_OK);
+      if (t < last)
+        apex_sim_broker_take(&b, &out);
+      if (apex_engine_equity(e) != a.equity[t - b0])
+        bad_equity++;
+    }
+    cr_expect_eq(bad_equity, 0, "iteration %d: equity differs at %zu candles", iter, bad_equity);
+    cr_expect_eq(l.n, a.n_trades, "iteration %d: %zu trades by hand, %zu by the backtest", iter, l.n, a.n_trades);
+    for (size_t i = 0; i < l.n && i < a.n_trades; i++)
+      cr_expect(trade_eq(&l.t[i], &a.trades[i]), "iteration %d: trade %zu differs", iter, i);
+    cr_expect_eq(apex_engine_cash(e), a.final_cash, "iteration %d", iter);
+    cr_expect_eq(apex_engine_fills(e), a.fills, "iteration %d", iter);
+    cr_expect_eq(apex_engine_halted(e, NULL), a.halted, "iteration %d", iter);
+    total_trades += a.n_trades;
+    apex_engine_free(e);
+    apex_backtest_result_clear(&a);
     apex_strategy_free(st);
   }
   cr_expect_gt(total_trades, 100, "random strategies should trade: %zu trades", total_trades);
