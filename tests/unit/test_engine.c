@@ -240,3 +240,29 @@ Test(engine, restore_refuses_foreign_or_short_images)
   apex_strategy_free(a);
   apex_strategy_free(b);
 }
+
+/* on_close is the batch columns' form of on_bar: refused without columns, the same intents with. */
+Test(engine, on_close_needs_columns_and_acts_as_on_bar)
+{
+  apex_strategy *st = parse(BAND);
+  apex_engine *e = NULL;
+  apex_engine_out out;
+  cr_assert_eq(apex_engine_new(st, D("1000"), &e, NULL), APEX_OK);
+  cr_expect_eq(apex_engine_on_close(e, T0, 11, &out), APEX_EINVAL, "no columns to read the rules from");
+  cr_expect_eq(out.n, 0);
+  cr_expect_eq(apex_engine_bars_seen(e), 0, "a refused candle is not counted");
+
+  const double close[] = {10, 11, 11};
+  const double *const cols[] = {close};
+  apex_engine_use_columns(e, cols);
+  cr_assert_eq(apex_engine_on_close(e, T0, 10, &out), APEX_OK);
+  cr_expect_eq(out.n, 0, "close 10 is outside the band");
+  cr_assert_eq(apex_engine_on_close(e, T0 + DAY, 11, &out), APEX_OK);
+  cr_assert_eq(out.n, 1);
+  cr_expect_eq(out.intent[0].order.side, APEX_SIDE_BUY);
+  cr_expect_eq(out.intent[0].order.qty, D("45.45454545"), "0.5 x 1000 / 11, as on_bar sizes it");
+  cr_expect_eq(out.intent[0].order.created_bar, 1);
+  cr_expect_eq(apex_engine_bars_seen(e), 2);
+  apex_engine_free(e);
+  apex_strategy_free(st);
+}
