@@ -8,7 +8,6 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <pthread.h>
 #include <string.h>
 
 #define PEM_MAX (64 * 1024)
@@ -156,64 +155,18 @@ bool apex_auth_email_ok(const char *email)
 
 /* --- JWT --- */
 
-/* Tokens that passed full verification, by exact text. libjwt parses the PEM key again on every
- * decode, and OpenSSL 3's decoder lookups serialise threads on a lock: an API that verifies the
- * same 15-minute token on every request ran at 2,200 requests/s. A hit compares the whole token
- * text, then re-checks the time claims and the type, so it accepts exactly what a full check
- * would (the signature cannot change without the text changing). */
-#define VCACHE_SLOTS 4096
-typedef struct vcache_slot {
-  char *token;
-  apex_jwt_claims claims;
-} vcache_slot;
-typedef struct vcache {
-  pthread_mutex_t mu;
-  vcache_slot slot[VCACHE_SLOTS];
-} vcache;
-
 struct apex_jwt_keys {
   unsigned char *priv;   /* NULL for a verify-only holder */
   int priv_len;
   unsigned char *pub;
   int pub_len;
-  vcache *cache;
+  /* Tokens that passed full verification (jobs/tokencache.h, given by the composition root).
+   * libjwt parses the PEM key again on every decode, and OpenSSL 3's decoder lookups serialise
+   * threads on a lock: an API that verified the same 15-minute token on every request ran at
+   * 2,200 requests/s. NULL: every verify is a full check. */
+  apex_tokencache *cache;
+  char fp[17];           /* the public key's fingerprint: prefixes cache keys (below) */
 };
-
-static size_t vcache_index(const char *token, size_t n)
-{
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ (unsigned char)token[i]) * 1099511628211ull;
-  return (size_t)(h % VCACHE_SLOTS);
-}
-
-/* True and *c filled when token passed a full check before. */
-static bool vcache_get(vcache *vc, const char *token, size_t n, apex_jwt_claims *c)
-{
-  bool hit = false;
-  vcache_slot *s = &vc->slot[vcache_index(token, n)];
-  pthread_mutex_lock(&vc->mu);
-  if (s->token && !strcmp(s->token, token)) {
-    *c = s->claims;
-    hit = true;
-  }
-  pthread_mutex_unlock(&vc->mu);
-  return hit;
-}
-
-static void vcache_put(vcache *vc, const char *token, size_t n, const apex_jwt_claims *c)
-{
-  char *copy = strndup(token, n);
-  if (!copy)
-    return;
-  vcache_slot *s = &vc->slot[vcache_index(token, n)];
-  pthread_mutex_lock(&vc->mu);
-  char *old = s->token;
-  s->token = copy;
-  s->claims = *c;
-  pthread_mutex_unlock(&vc->mu);
-  free(old);
-}
 
 static unsigned char *pem_dup(const char *pem, size_t len, int *out_len)
 {
@@ -235,12 +188,6 @@ void apex_jwt_keys_free(apex_jwt_keys *keys)
     free(keys->priv);
   }
   free(keys->pub);
-  if (keys->cache) {
-    for (size_t i = 0; i < VCACHE_SLOTS; i++)
-      free(keys->cache->slot[i].token);
-    pthread_mutex_destroy(&keys->cache->mu);
-    free(keys->cache);
-  }
   free(keys);
 }
 
@@ -259,9 +206,7 @@ apex_err apex_jwt_keys_new(const char *priv_pem, size_t priv_len, const char *pu
   if (!auth_init())
     return apex_error_set(err, APEX_EIO, "jwt keys: libsodium could not initialise");
   k = calloc(1, sizeof *k);
-  if (k && (k->cache = calloc(1, sizeof *k->cache)))
-    pthread_mutex_init(&k->cache->mu, NULL);
-  if (!k || !k->cache || !(k->pub = pem_dup(pub_pem, pub_len, &k->pub_len)) ||
+  if (!k || !(k->pub = pem_dup(pub_pem, pub_len, &k->pub_len)) ||
       (priv_pem && !(k->priv = pem_dup(priv_pem, priv_len, &k->priv_len)))) {
     rc = apex_error_set(err, APEX_ENOMEM, "jwt keys: out of memory");
     goto out;
@@ -283,12 +228,35 @@ apex_err apex_jwt_keys_new(const char *priv_pem, size_t priv_len, const char *pu
       goto out;
     }
   }
+  unsigned char h[8];
+  crypto_generichash(h, sizeof h, k->pub, (unsigned long long)k->pub_len, NULL, 0);
+  sodium_bin2hex(k->fp, sizeof k->fp, h, sizeof h);
   *out = k;
   k = NULL;
 out:
   free(token);
   apex_jwt_keys_free(k);
   return rc;
+}
+
+void apex_jwt_keys_use_cache(apex_jwt_keys *keys, apex_tokencache *cache)
+{
+  if (keys)
+    keys->cache = cache;
+}
+
+/* The cache key of a token: the public key's fingerprint, then the whole token text. A hit thus
+ * means this exact text passed a full check under this key (the signature cannot change without
+ * the text changing), also in a cache shared by nodes or kept across a key rotation. */
+static bool cache_key(const apex_jwt_keys *keys, const char *token, size_t n, char *out, size_t cap)
+{
+  if (sizeof keys->fp + n + 1 > cap)
+    return false;
+  memcpy(out, keys->fp, sizeof keys->fp - 1);
+  out[sizeof keys->fp - 1] = ':';
+  memcpy(out + sizeof keys->fp, token, n);
+  out[sizeof keys->fp + n] = '\0';
+  return true;
 }
 
 static bool is_token_type(const char *t)
@@ -441,7 +409,10 @@ apex_jwt_status apex_jwt_verify(const apex_jwt_keys *keys, const char *token, in
   size_t n = strnlen(token, APEX_JWT_MAX_TOKEN + 1);
   if (n > APEX_JWT_MAX_TOKEN || !token_shape_ok(token, n))
     return APEX_JWT_INVALID;
-  if (vcache_get(keys->cache, token, n, &c)) {
+  char key[APEX_JWT_MAX_TOKEN + 32];
+  bool keyed = keys->cache && cache_key(keys, token, n, key, sizeof key);
+  if (keyed && apex_tokencache_get(keys->cache, key, now_s, &c, sizeof c)) {
+    /* Exactly what a full check of this text would conclude now: the claims are the token's. */
     if (strcmp(c.type, expected_type) || c.iat > now_s + APEX_JWT_SKEW_S)
       return APEX_JWT_INVALID;
     if (c.exp <= now_s)
@@ -480,7 +451,8 @@ apex_jwt_status apex_jwt_verify(const apex_jwt_keys *keys, const char *token, in
     goto out;
   }
   st = APEX_JWT_OK;
-  vcache_put(keys->cache, token, n, &c);
+  if (keyed) /* until the token's own expiry; a failed put only costs the next full check */
+    (void)apex_tokencache_put(keys->cache, key, c.exp, now_s, &c, sizeof c);
   if (out)
     *out = c;
 out:

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "jobs/tokencache.h"
 
 /* --- passwords --- */
 
@@ -45,6 +46,9 @@ typedef struct apex_jwt_keys apex_jwt_keys;   /* opaque, immutable once loaded *
 apex_err apex_jwt_keys_new(const char *priv_pem, size_t priv_len, const char *pub_pem,
                            size_t pub_len, apex_jwt_keys **out, apex_error *err);
 void apex_jwt_keys_free(apex_jwt_keys *keys);  /* NULL is a no-op */
+/* Remembers verified tokens in cache (borrowed: it must outlive keys; NULL: none), so a token
+ * seen before is not decoded again. Call before keys are shared between threads. */
+void apex_jwt_keys_use_cache(apex_jwt_keys *keys, apex_tokencache *cache);
 
 #define APEX_JWT_MAX_TOKEN 8192       /* longer tokens are refused before decoding */
 #define APEX_JWT_SKEW_S 60            /* iat may be this far in the future (clock skew) */

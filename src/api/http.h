@@ -173,6 +173,10 @@ typedef int (*apex_authenticate_fn)(apex_req *req, apex_res *res, void *app);
 /* Called by /readyz-style handlers or anyone; not used by the server itself. */
 typedef bool (*apex_ready_fn)(void *app, char *why, size_t why_len);
 
+/* Which requests get an access log line: none, answers 400 and above (and aborted ones), those
+ * and 1 in access_log_sample of the rest, or every one. */
+enum { APEX_ACCESS_LOG_OFF, APEX_ACCESS_LOG_ERRORS, APEX_ACCESS_LOG_SAMPLED, APEX_ACCESS_LOG_ALL };
+
 typedef struct apex_server_opts {
   const char *host;          /* "127.0.0.1"; numeric IPv4 or IPv6 */
   uint16_t port;             /* 0 = any free port (see apex_server_port) */
@@ -185,7 +189,8 @@ typedef struct apex_server_opts {
   const char *trusted_proxies; /* TRUSTED_PROXIES text (apex_proxies_parse); NULL/"": none */
   size_t body_max;           /* 0 = APEX_HTTP_BODY_MAX */
   const char *cors_origins;  /* comma list of allowed origins, "*" for any; NULL/"" = no CORS */
-  bool access_log;           /* one JSON line per request through sys/log */
+  int access_log;            /* JSON lines through sys/log: APEX_ACCESS_LOG_* */
+  unsigned access_log_sample; /* APEX_ACCESS_LOG_SAMPLED: 1 in N answers below 400 (0 = 100) */
   const apex_route *routes;  /* copied by reference: must outlive the server */
   size_t n_routes;
   apex_authenticate_fn authenticate; /* NULL: auth routes answer 401 */

@@ -40,6 +40,8 @@ struct apex_server {
   apex_proxies *proxies;   /* TRUSTED_PROXIES */
   uint16_t port;
   atomic_uint in_flight;
+  atomic_uint sampled; /* answers below 400 seen by the sampled access log */
+  unsigned access_log_sample;
   atomic_bool stopping; /* set by apex_server_stop: refuse new connections, close kept-alive ones */
   bool stopped;
 };
@@ -475,6 +477,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   return dispatch(srv, c, x);
 }
 
+/* Errors are always worth a line; successes, under load, are most of the disk a log takes. */
+static bool logged(apex_server *srv, int status)
+{
+  switch (srv->o.access_log) {
+  case APEX_ACCESS_LOG_ALL:
+    return true;
+  case APEX_ACCESS_LOG_SAMPLED:
+    if (status < 400)
+      return atomic_fetch_add_explicit(&srv->sampled, 1, memory_order_relaxed) % srv->access_log_sample == 0;
+    return true;
+  case APEX_ACCESS_LOG_ERRORS:
+    return status >= 400;
+  default:
+    return false;
+  }
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
   (void)c;
@@ -489,7 +508,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
   int status = x->status_sent ? x->status_sent : 499;
   const char *route = x->req.route_name ? x->req.route_name : "unmatched";
   apex_prom_observe_request(srv->o.prom, route, x->req.method_name ? x->req.method_name : "?", status, ms / 1e3);
-  if (srv->o.access_log) {
+  if (logged(srv, status)) {
     apex_log_field f[] = {
         APEX_LOG_S("request_id", x->req.request_id), APEX_LOG_S("method", x->req.method_name),
         APEX_LOG_S("route", route),                  APEX_LOG_S("path", x->req.path),
@@ -621,6 +640,7 @@ apex_err apex_server_start(const apex_server_opts *opts, apex_server **out, apex
   srv->conn_limit = limit;
   srv->per_client = opts->client_limit ? opts->client_limit : 128;
   srv->request_timeout_s = opts->request_timeout_s ? opts->request_timeout_s : 10;
+  srv->access_log_sample = opts->access_log_sample ? opts->access_log_sample : 100;
   srv->idle_timeout_s = opts->idle_timeout_s ? opts->idle_timeout_s : 60;
   if ((rc = apex_peers_new(&srv->conns, err)) || (rc = apex_peers_new(&srv->clients, err)) ||
       (rc = apex_proxies_parse(opts->trusted_proxies, &srv->proxies, err)))

@@ -82,6 +82,8 @@ static const apex_route TEST_ROUTES[] = {
 
 /* ========================================================================================= */
 
+_Static_assert(APEX_ACCESS_LOG_OFF == 0 && APEX_ACCESS_LOG_ALL == 3, "ACCESS_LOG modes as config numbers them");
+
 static void usage(FILE *f)
 {
   fprintf(f, "usage: apextrade serve [OPTIONS]\n\n"
@@ -135,6 +137,11 @@ int apex_cmd_serve(int argc, char **argv)
     return APEX_EXIT_USAGE;
   }
   apex_proxies_free(proxies);
+  int log_rc = cfg.log_file[0] ? apex_log_open_file(cfg.log_file, (size_t)cfg.log_file_max_kb * 1024, (int)cfg.log_files) : 0;
+  if (log_rc) {
+    fprintf(stderr, "apextrade serve: LOG_FILE: cannot open %s: %s\n", cfg.log_file, strerror(log_rc));
+    return APEX_EXIT_USAGE;
+  }
   apex_log_set_level((apex_log_level)apex_log_level_parse(cfg.log_level));
   if (cfg.debug && apex_log_get_level() > APEX_LOG_DEBUG)
     apex_log_set_level(APEX_LOG_DEBUG);
@@ -170,7 +177,8 @@ int apex_cmd_serve(int argc, char **argv)
       .request_timeout_s = cfg.http_request_timeout_s,
       .idle_timeout_s = cfg.http_idle_timeout_s,
       .trusted_proxies = cfg.trusted_proxies,
-      .access_log = cfg.access_log,
+      .access_log = apex_config_access_log(&cfg), /* 0 off .. 3 all, as APEX_ACCESS_LOG_* */
+      .access_log_sample = cfg.access_log_sample,
       .routes = apex_api_routes,
       .n_routes = apex_api_n_routes,
       .extra_routes = cfg.test_routes ? TEST_ROUTES : NULL,

@@ -78,6 +78,12 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
   if ((rc = apex_jwt_keys_new(ctx->secrets.jwt_private_pem, ctx->secrets.jwt_private_len, ctx->secrets.jwt_public_pem,
                               ctx->secrets.jwt_public_len, &ctx->keys, err)))
     goto fail;
+  /* 8,192 tokens (~8 MB at most): every user active within an access token's lifetime, many times over. */
+  if ((rc = apex_tokencache_inproc_new(8192, &ctx->tokens))) {
+    apex_error_set(err, rc, "cannot create the token cache");
+    goto fail;
+  }
+  apex_jwt_keys_use_cache(ctx->keys, &ctx->tokens);
   memcpy(app->enc_key, ctx->secrets.enc_key, sizeof app->enc_key); /* broker API keys at rest */
   app->settings = (apex_app_settings){cfg->backtest_workers, cfg->backtest_timeout_s, cfg->feature_live_trading,
                                       cfg->backtest_lease_s};
@@ -127,6 +133,7 @@ void apex_serve_app_close(apex_serve_ctx *ctx)
   ctx->app.store = NULL;
   apex_jwt_keys_free(ctx->keys);
   ctx->keys = NULL;
+  apex_tokencache_free(&ctx->tokens); /* after the keys that use it */
   apex_secrets_free(&ctx->secrets);
   explicit_bzero(ctx->app.enc_key, sizeof ctx->app.enc_key);
 }

@@ -13,7 +13,8 @@ typedef struct apex_serve_ctx {
   apex_queue queue;     /* app.queue points here */
   apex_limiter limiter; /* app.limiter points here */
   apex_events events;   /* app.events points here */
-  apex_jwt_keys *keys;
+  apex_jwt_keys *keys;  /* verifies through tokens */
+  apex_tokencache tokens; /* verified-token cache */
   apex_secrets secrets;
 } apex_serve_ctx;
 

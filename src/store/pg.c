@@ -1331,31 +1331,6 @@ out:
   return rc;
 }
 
-static apex_err pg_backtest_unfinished(apex_store *s, apex_id **ids, size_t *n, apex_error *err)
-{
-  PGconn *c = conn(s);
-  PGresult *r = NULL;
-  apex_err rc;
-  apex_id *v = NULL;
-  if ((rc = q(c, "SELECT id FROM backtests WHERE status IN ('pending', 'running') ORDER BY created_at, id", NULL, &r,
-              err)))
-    goto out;
-  int nt = PQntuples(r);
-  v = malloc((size_t)(nt ? nt : 1) * sizeof *v);
-  if (!v) {
-    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
-    goto out;
-  }
-  for (int i = 0; i < nt; i++)
-    g_copy(r, i, 0, v[i], sizeof(apex_id));
-  *n = (size_t)nt;
-out:
-  *ids = v;
-  PQclear(r);
-  DONE(s, c);
-  return rc;
-}
-
 /* --- candles --- */
 
 /* Civil year and month of a ms time, as year * 12 + month - 1. */
@@ -2290,7 +2265,6 @@ static const apex_store_ops PG_OPS = {
     .backtest_finish = pg_backtest_finish,
     .backtest_trades = pg_backtest_trades,
     .backtest_equity = pg_backtest_equity,
-    .backtest_unfinished = pg_backtest_unfinished,
     .ohlcv_put = pg_ohlcv_put,
     .ohlcv_get = pg_ohlcv_get,
     .portfolio_insert = pg_portfolio_insert,

@@ -1249,44 +1249,6 @@ out:
   return rc;
 }
 
-static apex_err sq_backtest_unfinished(apex_store *s, apex_id **ids, size_t *n, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  apex_id *v = NULL;
-  size_t cap = 0;
-  int r;
-  if ((rc = prep(db, "SELECT id FROM backtests WHERE status IN ('pending', 'running') ORDER BY created_at, id", &q,
-                 err)))
-    goto out;
-  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-    if (*n == cap) {
-      size_t nc = cap ? cap * 2 : 16;
-      apex_id *nv = realloc(v, nc * sizeof *nv);
-      if (!nv) {
-        rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
-        goto out;
-      }
-      v = nv;
-      cap = nc;
-    }
-    col_copy(q, 0, v[(*n)++], sizeof(apex_id));
-  }
-  if (r != SQLITE_DONE)
-    rc = fail(db, r, "backtests", err);
-out:
-  if (rc) {
-    free(v);
-    v = NULL;
-    *n = 0;
-  }
-  *ids = v;
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
 /* --- candles --- */
 
 static apex_err sq_ohlcv_put(apex_store *st, const char *symbol, const char *timeframe, const apex_series *s,
@@ -1978,7 +1940,6 @@ static const apex_store_ops SQLITE_OPS = {
     .backtest_finish = sq_backtest_finish,
     .backtest_trades = sq_backtest_trades,
     .backtest_equity = sq_backtest_equity,
-    .backtest_unfinished = sq_backtest_unfinished,
     .ohlcv_put = sq_ohlcv_put,
     .ohlcv_get = sq_ohlcv_get,
     .portfolio_insert = sq_portfolio_insert,

@@ -366,14 +366,6 @@ apex_err apex_store_backtest_equity(apex_store *s, const char *user_id, const ch
   return s->ops->backtest_equity(s, user_id, id, page, limit, times, values, n, total, err);
 }
 
-apex_err apex_store_backtest_unfinished(apex_store *s, apex_id **ids, size_t *n, apex_error *err)
-{
-  NEED(ids && n, "outputs required");
-  *ids = NULL;
-  *n = 0;
-  return s->ops->backtest_unfinished(s, ids, n, err);
-}
-
 apex_err apex_store_ohlcv_put(apex_store *st, const char *symbol, const char *timeframe, const apex_series *s,
                               const char *source, apex_error *err)
 {

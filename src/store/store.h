@@ -147,9 +147,6 @@ apex_err apex_store_backtest_trades(apex_store *s, const char *user_id, const ch
                                     apex_trade_row *rows, size_t *n, int64_t *total, apex_error *err);
 apex_err apex_store_backtest_equity(apex_store *s, const char *user_id, const char *id, int page, int limit,
                                     int64_t *times, double *values, size_t *n, int64_t *total, apex_error *err);
-/* Ids of backtests left pending or running (re-queued at start). *ids is malloc'd (caller frees).
- * Superseded by apex_store_backtest_claimable (kept until every caller has switched). */
-apex_err apex_store_backtest_unfinished(apex_store *s, apex_id **ids, size_t *n, apex_error *err);
 
 /* --- job leases (backtests.lease_owner, lease_until) --- */
 /* Claims backtest id for owner (a worker identity such as "host:pid:thread") until lease_until (ms):

@@ -59,7 +59,6 @@ typedef struct apex_store_ops {
                               apex_trade_row *rows, size_t *n, int64_t *total, apex_error *err);
   apex_err (*backtest_equity)(apex_store *s, const char *user_id, const char *id, int page, int limit,
                               int64_t *times, double *values, size_t *n, int64_t *total, apex_error *err);
-  apex_err (*backtest_unfinished)(apex_store *s, apex_id **ids, size_t *n, apex_error *err);
   apex_err (*ohlcv_put)(apex_store *st, const char *symbol, const char *timeframe, const apex_series *s,
                         const char *source, apex_error *err);
   apex_err (*ohlcv_get)(apex_store *st, const char *symbol, const char *timeframe, int64_t start, int64_t end,

@@ -38,7 +38,17 @@ static const opt OPTS[] = {
     {"APP_NAME", NULL, T_STR, F(app_name), "apextrade", 0, 0, false, "application name"},
     {"DEBUG", NULL, T_BOOL, F(debug), "false", 0, 0, false, "debug mode (more logging)"},
     {"LOG_LEVEL", NULL, T_STR, F(log_level), "info", 0, 0, false, "debug, info, warn, error or off"},
-    {"ACCESS_LOG", NULL, T_BOOL, F(access_log), "true", 0, 0, false, "one JSON log line per request"},
+    {"ACCESS_LOG", NULL, T_STR, F(access_log), "sampled", 0, 0, false,
+     "JSON log lines for requests: off, errors (status 400 and above), sampled (errors and 1 in "
+     "ACCESS_LOG_SAMPLE of the rest) or all"},
+    {"ACCESS_LOG_SAMPLE", NULL, T_UINT, F(access_log_sample), "100", 1, 1000000, false,
+     "with ACCESS_LOG=sampled, 1 in this many answers below 400 is logged"},
+    {"LOG_FILE", NULL, T_STR, F(log_file), "", 0, 0, false,
+     "write log lines to this file instead of stderr, rotated by size (FILE.1 ... FILE.N)"},
+    {"LOG_FILE_MAX_KB", NULL, T_UINT, F(log_file_max_kb), "102400", 16, 100000000, false,
+     "size at which LOG_FILE is rotated"},
+    {"LOG_FILES", NULL, T_UINT, F(log_files), "5", 0, 1000, false,
+     "rotated files kept besides LOG_FILE (the logs never take more than (LOG_FILES + 1) x LOG_FILE_MAX_KB)"},
     {"SECRET_KEY", NULL, T_STR, F(secret_key), "", 0, 0, true,
      "application secret, 32+ characters (generated in the data dir when unset, except in production)"},
     {"HTTP_THREADS", NULL, T_UINT, F(http_threads), "0", 0, 1024, false, "HTTP worker threads (0 = cores)"},
@@ -283,6 +293,16 @@ static bool weak_secret(const char *s)
   return strstr(s, "your-secret-key") || strstr(s, "changeme") || strstr(s, "your-32-byte-key");
 }
 
+int apex_config_access_log(const apex_config *cfg)
+{
+  static const char *const MODES[] = {"off", "errors", "sampled", "all"};
+  for (int i = 0; i < (int)APEX_ARRAY_LEN(MODES); i++)
+    if (!strcasecmp(cfg->access_log, MODES[i]))
+      return i;
+  int b = parse_bool(cfg->access_log); /* ACCESS_LOG was a boolean before: true is all */
+  return b < 0 ? -1 : b ? 3 : 0;
+}
+
 /* The forms store/store.c opens: PostgreSQL URLs (also the spec's postgresql+asyncpg://), sqlite: URLs
  * and plain paths; anything else with a scheme (mysql://, redis://, foo:) is refused here, at start. */
 static bool database_url_ok(const char *u)
@@ -304,6 +324,9 @@ apex_err apex_config_validate(const apex_config *cfg, apex_error *err)
                                       strcasecmp(cfg->log_level, "error") && strcasecmp(cfg->log_level, "off")))
     return apex_error_set(err, APEX_EINVAL, "LOG_LEVEL: expected debug, info, warn, error or off, got '%s'",
                           cfg->log_level);
+  if (apex_config_access_log(cfg) < 0)
+    return apex_error_set(err, APEX_EINVAL, "ACCESS_LOG: expected off, errors, sampled or all, got '%s'",
+                          cfg->access_log);
   if (!cfg->host[0])
     return apex_error_set(err, APEX_EINVAL, "HOST: must not be empty");
   if (!cfg->data_dir[0])

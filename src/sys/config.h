@@ -57,7 +57,11 @@ typedef struct apex_config {
   /* monitoring, features */
   bool prometheus_enabled;  /* PROMETHEUS_ENABLED (true): serve /metrics */
   char sentry_dsn[512];     /* SENTRY_DSN (accepted; unused) */
-  bool access_log;          /* ACCESS_LOG (true): one JSON line per request */
+  char access_log[16];      /* ACCESS_LOG: off | errors | sampled | all (sampled) */
+  unsigned access_log_sample; /* ACCESS_LOG_SAMPLE (100): sampled writes 1 in N answers below 400 */
+  char log_file[1024];      /* LOG_FILE: empty = stderr; else a file rotated by size */
+  unsigned log_file_max_kb; /* LOG_FILE_MAX_KB (102400) */
+  unsigned log_files;       /* LOG_FILES (5): rotated files kept besides LOG_FILE */
   bool feature_live_trading;   /* FEATURE_LIVE_TRADING (false) */
   bool feature_multi_exchange; /* FEATURE_MULTI_EXCHANGE (false) */
   bool test_routes;         /* APEX_TEST_ROUTES (false): extra routes for tests/api only */
@@ -79,6 +83,9 @@ apex_err apex_config_from_args(apex_config *cfg, int argc, char **argv, bool *he
 /* Checks ranges and combinations; in production refuses a missing or weak SECRET_KEY (< 32
  * characters, or the spec's example value) and a missing API_KEY_ENCRYPTION_KEY. */
 apex_err apex_config_validate(const apex_config *cfg, apex_error *err);
+/* ACCESS_LOG as 0 off, 1 errors, 2 sampled, 3 all (true and false, its old boolean values, are
+ * all and off); -1 when it is none of them. */
+int apex_config_access_log(const apex_config *cfg);
 
 /* Creates data_dir (0700) and fills an empty secret_key from data_dir/secret_key (64 hex
  * characters, mode 0600), created from the system's random source on first start. Not done in

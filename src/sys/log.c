@@ -5,6 +5,9 @@
 #include "base/utf8.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,11 +24,70 @@
 static _Atomic int g_level = APEX_LOG_INFO;
 static _Atomic int g_fd = 2;
 
+/* LOG_FILE: lines are appended to a file that is rotated by size (file -> file.1 -> ... ->
+ * file.keep), so the logs can never take more than (keep + 1) * max_bytes of disk. */
+static struct {
+  pthread_mutex_t mu; /* rotation only: writers never take it */
+  char path[1024];
+  size_t max_bytes;
+  int keep;
+  _Atomic size_t size;
+} g_file = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
 static const char *const LEVEL_NAMES[] = {"debug", "info", "warn", "error", "off"};
 
 void apex_log_set_level(apex_log_level lvl) { atomic_store(&g_level, (int)lvl); }
 apex_log_level apex_log_get_level(void) { return (apex_log_level)atomic_load(&g_level); }
 void apex_log_set_fd(int fd) { atomic_store(&g_fd, fd); }
+
+int apex_log_open_file(const char *path, size_t max_bytes, int keep)
+{
+  if (!path || !*path || strlen(path) >= sizeof g_file.path - 8 || max_bytes == 0 || keep < 0)
+    return EINVAL;
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return errno;
+  struct stat st;
+  size_t size = fstat(fd, &st) == 0 ? (size_t)st.st_size : 0;
+  pthread_mutex_lock(&g_file.mu);
+  snprintf(g_file.path, sizeof g_file.path, "%s", path);
+  g_file.max_bytes = max_bytes;
+  g_file.keep = keep;
+  atomic_store(&g_file.size, size);
+  atomic_store(&g_fd, fd);
+  pthread_mutex_unlock(&g_file.mu);
+  return 0;
+}
+
+/* Renames file.(k-1) to file.k down to file to file.1, then points the log's descriptor at a
+ * fresh file with dup2(), which swaps it atomically under concurrent writers (each write lands
+ * whole in the old file or the new one; none goes to a closed descriptor). */
+static void rotate(void)
+{
+  pthread_mutex_lock(&g_file.mu);
+  if (atomic_load(&g_file.size) < g_file.max_bytes) { /* another thread rotated first */
+    pthread_mutex_unlock(&g_file.mu);
+    return;
+  }
+  char from[1100], to[1100];
+  for (int k = g_file.keep; k >= 1; k--) {
+    if (k == 1)
+      snprintf(from, sizeof from, "%s", g_file.path);
+    else
+      snprintf(from, sizeof from, "%s.%d", g_file.path, k - 1);
+    snprintf(to, sizeof to, "%s.%d", g_file.path, k);
+    rename(from, to); /* a missing one is fine */
+  }
+  if (g_file.keep == 0)
+    unlink(g_file.path);
+  int fd = open(g_file.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    dup2(fd, atomic_load(&g_fd));
+    close(fd);
+  }
+  atomic_store(&g_file.size, 0);
+  pthread_mutex_unlock(&g_file.mu);
+}
 
 int apex_log_level_parse(const char *s)
 {
@@ -158,6 +221,8 @@ void apex_log_fields(apex_log_level lvl, const char *msg, const apex_log_field *
   put(&l, "}\n", 2);
   ssize_t w = write(atomic_load(&g_fd), buf, l.len);
   (void)w; /* nowhere to report a failed log write */
+  if (g_file.max_bytes && atomic_fetch_add(&g_file.size, l.len) + l.len >= g_file.max_bytes)
+    rotate();
 }
 
 void apex_log(apex_log_level lvl, const char *fmt, ...)

@@ -1,4 +1,5 @@
-/* log.h - structured logs: one JSON object per line on stderr, with a level threshold.
+/* log.h - structured logs: one JSON object per line on stderr (or a size-rotated file), with a
+ * level threshold.
  * Fields whose key names a secret (password, token, secret, authorization, cookie, key) are
  * written as "[redacted]" whatever the caller passes. Thread-safe: each line is one write(). */
 #ifndef APEX_SYS_LOG_H
@@ -37,6 +38,9 @@ apex_log_level apex_log_get_level(void);
 int apex_log_level_parse(const char *s);
 /* Redirects output to fd (default 2); for tests. */
 void apex_log_set_fd(int fd);
+/* Appends to path (created 0600) instead, rotated when it reaches max_bytes: path.1 .. path.keep
+ * hold the older lines and the oldest is dropped. 0, or an errno value (EINVAL: bad arguments). */
+int apex_log_open_file(const char *path, size_t max_bytes, int keep);
 
 /* {"time":"2024-01-01T00:00:00.123Z","level":"info","msg":msg, fields...} */
 void apex_log_fields(apex_log_level lvl, const char *msg, const apex_log_field *fields, size_t n);

@@ -29,10 +29,12 @@ class Server:
         self.data_dir = str(data_dir)
         self.log_path = os.path.join(self.data_dir, "server.log")
         full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        full_env.update(APEX_DATA_DIR=self.data_dir, APP_ENV="development")
+        # Every request's line: tests read them (the default, sampled, has its own test).
+        full_env.update(APEX_DATA_DIR=self.data_dir, APP_ENV="development", ACCESS_LOG="all")
         if os.environ.get("APEX_TEST_PG_URL"):
             full_env["DATABASE_URL"] = os.environ["APEX_TEST_PG_URL"]
         full_env.update(env or {})
+        full_env = {k: v for k, v in full_env.items() if v is not None}  # None: leave the variable unset
         self.log = open(self.log_path, "w")
         # Port 0: the server binds a free port itself and prints it, so no race with other tests.
         self.proc = subprocess.Popen([BIN, "serve", "--host", "127.0.0.1", "--port", "0", *args],
