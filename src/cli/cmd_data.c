@@ -53,7 +53,9 @@ static const char IMPORT_USAGE[] =
     "  --symbol SYM    market symbol as the API shows it (e.g. BTC/USDT), 1-32 characters\n"
     "  --timeframe TF  the file's candle timeframe (1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M)\n"
     "  --source NAME   where the candles came from (stored with each row; default: file)\n"
-    "  --lenient       drop bad rows (counted on stderr) instead of stopping at the first\n";
+    "  --lenient       drop bad rows (counted on stderr) instead of stopping at the first\n"
+    "  --database-url U  the database, instead of DATABASE_URL\n"
+    "  --data-dir DIR    the data directory, instead of APEX_DATA_DIR\n";
 
 static const char DATA_USAGE[] = "usage: apextrade data inspect FILE [--lenient] [--timeframe TF]\n"
                                  "       apextrade data resample FILE --timeframe TF [--lenient]\n"
@@ -63,6 +65,8 @@ static const char DATA_USAGE[] = "usage: apextrade data inspect FILE [--lenient]
 typedef struct {
   const char *file, *tf_text, *symbol, *source;
   bool lenient, help;
+  char *store_flags[4]; /* import: --database-url / --data-dir and their values, for sys/config */
+  int n_store_flags;
 } data_args;
 
 /* Parses FILE and options after the subcommand; prints a usage error and returns false on bad input. */
@@ -89,6 +93,11 @@ static bool parse_args(int argc, char **argv, const char *sub, data_args *a)
       }
       *(argv[i][3] == 'y' ? &a->symbol : &a->source) = argv[i + 1];
       i++;
+    } else if (!strcmp(sub, "import") && apex_cli_is_store_flag(argv[i]) &&
+               a->n_store_flags + 2 <= (int)APEX_ARRAY_LEN(a->store_flags)) {
+      a->store_flags[a->n_store_flags++] = argv[i];
+      if (!strchr(argv[i], '=') && i + 1 < argc)
+        a->store_flags[a->n_store_flags++] = argv[++i]; /* its value; a missing one is the config's message */
     } else if (argv[i][0] == '-' && argv[i][1]) {
       fprintf(stderr, "apextrade data %s: unknown option '%s' (see --help)\n", sub, argv[i]);
       return false;
@@ -294,6 +303,7 @@ static int import(const data_args *a)
   apex_store *st = NULL;
   apex_error err = {0};
   apex_timeframe tf;
+  apex_config cfg;
   char tfs[8], where[1300];
   struct timespec t0;
   int rc;
@@ -318,7 +328,8 @@ static int import(const data_args *a)
   if (rep.dropped)
     fprintf(stderr, "apextrade data import: dropped %zu bad row%s (first: %s)\n", rep.dropped,
             rep.dropped == 1 ? "" : "s", rep.first_problem);
-  if ((rc = apex_cli_open_store("data import", &st, where, sizeof where)))
+  if ((rc = apex_cli_store_config("data import", a->n_store_flags, a->store_flags, &cfg)) ||
+      (rc = apex_cli_open_store("data import", &cfg, &st, where, sizeof where)))
     goto out;
   if (apex_store_migrate(st, &err)) {
     fprintf(stderr, "apextrade data import: %s\n", err.msg);

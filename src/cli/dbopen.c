@@ -1,8 +1,8 @@
 /* dbopen.c - the database the CLI commands share with `apextrade serve`: DATABASE_URL when set,
- * otherwise $APEX_DATA_DIR/apextrade.db (APEX_DATA_DIR defaults to ./var, created 0700). */
+ * otherwise $APEX_DATA_DIR/apextrade.db (APEX_DATA_DIR defaults to ./var, created 0700), both
+ * read through sys/config (the environment, then --database-url / --data-dir). */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -34,21 +34,47 @@ static int make_dirs(const char *dir, char *why, size_t cap)
   return 0;
 }
 
-int apex_cli_open_store(const char *cmd, apex_store **out, char *where, size_t where_cap)
+int apex_cli_store_config(const char *cmd, int nflags, char *const *flags, apex_config *cfg)
 {
-  const char *url = getenv("DATABASE_URL");
+  apex_error err = {0};
+  char *argv[8] = {(char *)cmd};
+  if (nflags < 0 || nflags >= (int)APEX_ARRAY_LEN(argv)) {
+    fprintf(stderr, "apextrade %s: too many options\n", cmd);
+    return APEX_EXIT_USAGE;
+  }
+  memcpy(argv + 1, flags, (size_t)nflags * sizeof *flags);
+  apex_config_defaults(cfg);
+  if (apex_config_from_env(cfg, NULL, &err) || apex_config_from_args(cfg, nflags + 1, argv, NULL, &err) ||
+      apex_config_validate_store(cfg, &err)) {
+    fprintf(stderr, "apextrade %s: %s\n", cmd, err.msg);
+    return APEX_EXIT_USAGE;
+  }
+  return APEX_EXIT_OK;
+}
+
+bool apex_cli_is_store_flag(const char *arg)
+{
+  static const char *const F[] = {"--database-url", "--data-dir"};
+  for (size_t i = 0; i < APEX_ARRAY_LEN(F); i++) {
+    size_t n = strlen(F[i]);
+    if (!strncmp(arg, F[i], n) && (arg[n] == '\0' || arg[n] == '='))
+      return true;
+  }
+  return false;
+}
+
+int apex_cli_open_store(const char *cmd, const apex_config *cfg, apex_store **out, char *where, size_t where_cap)
+{
+  const char *url = cfg->database_url;
   char path[1200], why[1200];
   apex_error err = {0};
 
-  if (!url || !*url) {
-    const char *dir = getenv("APEX_DATA_DIR");
-    if (!dir || !*dir)
-      dir = "./var";
-    if (make_dirs(dir, why, sizeof why)) {
+  if (!*url) {
+    if (make_dirs(cfg->data_dir, why, sizeof why)) {
       fprintf(stderr, "apextrade %s: %s\n", cmd, why);
       return APEX_EXIT_FAIL;
     }
-    snprintf(path, sizeof path, "%s/apextrade.db", dir);
+    snprintf(path, sizeof path, "%s/apextrade.db", cfg->data_dir);
     url = path;
     snprintf(where, where_cap, "sqlite %s", path);
   } else {
@@ -57,8 +83,8 @@ int apex_cli_open_store(const char *cmd, apex_store **out, char *where, size_t w
              !strncmp(url, "postgres", 8) ? "postgresql" : "sqlite");
   }
   if (apex_store_open(url, 2, out, &err)) {
-    /* A bad URL is the variable's fault: say which one. */
-    fprintf(stderr, "apextrade %s: %s%s\n", cmd, err.code == APEX_EINVAL && getenv("DATABASE_URL") ? "DATABASE_URL: " : "",
+    /* A bad URL is the setting's fault: say which one. */
+    fprintf(stderr, "apextrade %s: %s%s\n", cmd, err.code == APEX_EINVAL && cfg->database_url[0] ? "DATABASE_URL: " : "",
             err.msg);
     return err.code == APEX_EINVAL ? APEX_EXIT_USAGE : APEX_EXIT_FAIL;
   }

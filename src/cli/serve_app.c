@@ -60,19 +60,9 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
   }
   if ((rc = apex_store_open(url, cfg->db_pool_size, &app->store, err)) || (rc = apex_store_migrate(app->store, err)))
     goto fail;
-  apex_secrets_cfg_from_env(&scfg);
-  scfg.app_env = cfg->app_env;
-  scfg.secret_key = cfg->secret_key;
-  scfg.api_key_encryption_key = cfg->api_key_encryption_key[0] ? cfg->api_key_encryption_key : NULL;
-  /* Before ensure, which would otherwise generate what production must be given. */
-  char problems[1024];
-  size_t nprob = 0;
-  if (apex_secrets_check_production(&scfg, problems, sizeof problems, &nprob) || nprob) {
-    for (char *p = problems; (p = strchr(p, '\n'));)
-      *p = p[1] ? ';' : '\0'; /* one line on stderr */
-    rc = apex_error_set(err, APEX_EINVAL, "refusing to start in production: %s", problems);
-    goto fail;
-  }
+  apex_config_secrets(cfg, &scfg); /* the flags and the environment, read once by sys/config */
+  /* cfg passed apex_config_validate, whose production policy runs before ensure would generate
+   * what production must be given. */
   if ((rc = apex_secrets_ensure(cfg->data_dir, &scfg, &ctx->secrets, err)))
     goto fail;
   if ((rc = apex_jwt_keys_new(ctx->secrets.jwt_private_pem, ctx->secrets.jwt_private_len, ctx->secrets.jwt_public_pem,

@@ -50,7 +50,8 @@ static const opt OPTS[] = {
     {"LOG_FILES", NULL, T_UINT, F(log_files), "5", 0, 1000, false,
      "rotated files kept besides LOG_FILE (the logs never take more than (LOG_FILES + 1) x LOG_FILE_MAX_KB)"},
     {"SECRET_KEY", NULL, T_STR, F(secret_key), "", 0, 0, true,
-     "application secret, 32+ characters (generated in the data dir when unset, except in production)"},
+     "application secret: 32+ characters; " APEX_SECRETS_PRODUCTION_RULE
+     " (generated in the data dir when unset, except in production)"},
     {"HTTP_THREADS", NULL, T_UINT, F(http_threads), "0", 0, 1024, false, "HTTP worker threads (0 = cores)"},
     {"CORS_ORIGINS", NULL, T_STR, F(cors_origins), "", 0, 0, false,
      "comma-separated origins allowed by CORS (empty: none)"},
@@ -83,9 +84,11 @@ static const opt OPTS[] = {
     {"JWT_REFRESH_TOKEN_EXPIRE_DAYS", "--jwt-refresh-days", T_INT, F(jwt_refresh_days), "7", 1, 365, false,
      "refresh token lifetime in days"},
     {"API_KEY_ENCRYPTION_KEY", NULL, T_STR, F(api_key_encryption_key), "", 0, 0, true,
-     "key for broker API secrets at rest (generated in the data dir when unset, except in production)"},
+     "key for broker API secrets at rest: 64 hex digits (the key) or a passphrase; " APEX_SECRETS_PRODUCTION_RULE
+     " (generated in the data dir when unset, except in production)"},
     {"JWT_PRIVATE_KEY_FILE", NULL, T_STR, F(jwt_private_key_file), "", 0, 0, false,
-     "RSA private key PEM for tokens (empty: generated in the data dir)"},
+     "RSA private key PEM (2048+ bits, unencrypted, mode 0600 or stricter, at most 64 KiB) for tokens "
+     "(empty: generated in the data dir)"},
     {"JWT_PUBLIC_KEY_FILE", NULL, T_STR, F(jwt_public_key_file), "", 0, 0, false,
      "RSA public key PEM, checked against the private key"},
     {"BACKTEST_WORKERS", NULL, T_INT, F(backtest_workers), "4", 1, 256, false, "backtests run at once"},
@@ -285,14 +288,6 @@ apex_err apex_config_from_args(apex_config *cfg, int argc, char **argv, bool *he
 
 bool apex_config_is_production(const apex_config *cfg) { return !strcmp(cfg->app_env, "production"); }
 
-/* The spec's placeholder values are the first thing a careless deployment keeps. */
-static bool weak_secret(const char *s)
-{
-  if (strlen(s) < 32)
-    return true;
-  return strstr(s, "your-secret-key") || strstr(s, "changeme") || strstr(s, "your-32-byte-key");
-}
-
 int apex_config_access_log(const apex_config *cfg)
 {
   static const char *const MODES[] = {"off", "errors", "sampled", "all"};
@@ -314,8 +309,19 @@ static bool database_url_ok(const char *u)
          !strncmp(u, "sqlite:", 7);
 }
 
+apex_err apex_config_validate_store(const apex_config *cfg, apex_error *err)
+{
+  if (!cfg->data_dir[0])
+    return apex_error_set(err, APEX_EINVAL, "APEX_DATA_DIR: must not be empty");
+  if (cfg->database_url[0] && !database_url_ok(cfg->database_url))
+    return apex_error_set(err, APEX_EINVAL, "DATABASE_URL: expected postgresql://..., postgres://..., "
+                                            "postgresql+DRIVER://..., sqlite:///PATH or a file path");
+  return APEX_OK;
+}
+
 apex_err apex_config_validate(const apex_config *cfg, apex_error *err)
 {
+  apex_err rc;
   if (strcmp(cfg->app_env, "development") && strcmp(cfg->app_env, "staging") && strcmp(cfg->app_env, "production"))
     return apex_error_set(err, APEX_EINVAL, "APP_ENV: expected development, staging or production, got '%s'",
                           cfg->app_env);
@@ -329,26 +335,23 @@ apex_err apex_config_validate(const apex_config *cfg, apex_error *err)
                           cfg->access_log);
   if (!cfg->host[0])
     return apex_error_set(err, APEX_EINVAL, "HOST: must not be empty");
-  if (!cfg->data_dir[0])
-    return apex_error_set(err, APEX_EINVAL, "APEX_DATA_DIR: must not be empty");
-  if (cfg->database_url[0] && !database_url_ok(cfg->database_url))
-    return apex_error_set(err, APEX_EINVAL, "DATABASE_URL: expected postgresql://..., postgres://..., "
-                                            "postgresql+DRIVER://..., sqlite:///PATH or a file path");
+  if ((rc = apex_config_validate_store(cfg, err)))
+    return rc;
   if (cfg->redis_url[0] && strncmp(cfg->redis_url, "redis://", 8))
     return apex_error_set(err, APEX_EINVAL, "REDIS_URL: expected redis://...");
   if (cfg->smtp_url[0] && strncmp(cfg->smtp_url, "smtp://", 7) && strncmp(cfg->smtp_url, "smtps://", 8))
     return apex_error_set(err, APEX_EINVAL, "SMTP_URL: expected smtp://... or smtps://...");
   if (apex_config_is_production(cfg)) {
-    if (!cfg->secret_key[0])
-      return apex_error_set(err, APEX_EINVAL, "SECRET_KEY: required when APP_ENV=production");
-    if (weak_secret(cfg->secret_key))
-      return apex_error_set(err, APEX_EINVAL,
-                            "SECRET_KEY: too weak for production (32+ characters, not the example value)");
-    if (!cfg->api_key_encryption_key[0])
-      return apex_error_set(err, APEX_EINVAL, "API_KEY_ENCRYPTION_KEY: required when APP_ENV=production");
-    if (weak_secret(cfg->api_key_encryption_key))
-      return apex_error_set(err, APEX_EINVAL,
-                            "API_KEY_ENCRYPTION_KEY: too weak for production (32+ characters, not the example value)");
+    /* The one secret policy (sys/secrets.c); every problem on one line, names only. */
+    apex_secrets_cfg scfg;
+    char problems[1024];
+    size_t n = 0;
+    apex_config_secrets(cfg, &scfg);
+    if (apex_secrets_check_production(&scfg, problems, sizeof problems, &n) || n) {
+      for (char *p = problems; (p = strchr(p, '\n'));)
+        *p = p[1] ? ';' : '\0';
+      return apex_error_set(err, APEX_EINVAL, "refusing to start in production: %s", problems);
+    }
     if (cfg->test_routes)
       return apex_error_set(err, APEX_EINVAL, "APEX_TEST_ROUTES: not allowed when APP_ENV=production");
   } else if (cfg->secret_key[0] && strlen(cfg->secret_key) < 32) {
@@ -445,6 +448,12 @@ apex_err apex_config_prepare_data_dir(apex_config *cfg, apex_error *err)
       (rc = load_or_make_secret(cfg->data_dir, "secret_key", cfg->secret_key, sizeof cfg->secret_key, err)))
     return rc;
   return APEX_OK;
+}
+
+void apex_config_secrets(const apex_config *cfg, apex_secrets_cfg *out)
+{
+  *out = (apex_secrets_cfg){cfg->app_env, cfg->secret_key, cfg->jwt_private_key_file, cfg->jwt_public_key_file,
+                            cfg->api_key_encryption_key};
 }
 
 apex_err apex_config_load(apex_config *cfg, int argc, char **argv, bool *help, apex_error *err)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "base/err.h"
+#include "sys/secrets.h"
 
 typedef struct apex_config {
   /* application */
@@ -87,11 +88,18 @@ apex_err apex_config_validate(const apex_config *cfg, apex_error *err);
  * all and off); -1 when it is none of them. */
 int apex_config_access_log(const apex_config *cfg);
 
+/* The part of validate that the commands opening the store need: APEX_DATA_DIR not empty and a
+ * DATABASE_URL of a form the store opens (the message never quotes the URL). */
+apex_err apex_config_validate_store(const apex_config *cfg, apex_error *err);
+
 /* Creates data_dir (0700) and fills an empty secret_key from data_dir/secret_key (64 hex
  * characters, mode 0600), created from the system's random source on first start. Not done in
  * production (validate refuses an empty one). The JWT keys and the encryption key are
  * sys/secrets.h's job (apex_secrets_ensure). */
 apex_err apex_config_prepare_data_dir(apex_config *cfg, apex_error *err);
+
+/* The secrets' settings of cfg for sys/secrets (pointers into cfg: it must outlive out). */
+void apex_config_secrets(const apex_config *cfg, apex_secrets_cfg *out);
 
 /* defaults + env + args + validate, the usual sequence. */
 apex_err apex_config_load(apex_config *cfg, int argc, char **argv, bool *help, apex_error *err);

@@ -43,47 +43,34 @@ static bool ascii_ieq(const char *a, const char *b)
   return *a == *b;
 }
 
-void apex_secrets_cfg_from_env(apex_secrets_cfg *cfg)
-{
-  cfg->app_env = getenv("APP_ENV");
-  cfg->secret_key = getenv("SECRET_KEY");
-  cfg->jwt_private_key_file = getenv("JWT_PRIVATE_KEY_FILE");
-  cfg->jwt_public_key_file = getenv("JWT_PUBLIC_KEY_FILE");
-  cfg->api_key_encryption_key = getenv("API_KEY_ENCRYPTION_KEY");
-}
+/* --- production checks: the one policy for every secret given in production --- */
 
-/* --- production checks --- */
-
-/* Lowercase fragments of the values people copy from examples (the spec's Appendix A among them). */
-static const char *const PLACEHOLDERS[] = {
-  "your-", "your_", "changeme", "change-me", "change_me", "change-this", "placeholder",
-  "replace-me", "replaceme", "example", "insecure",
+/* Lowercase fragments of values people copy from examples: the spec's Appendix A
+ * ("your-secret-key-min-32-chars", "your-32-byte-key", "your-jwt-secret"), placeholders and the
+ * words of "Password123"-style values. Six characters or more with letters, or punctuation, so
+ * that random key material contains one by chance about once in millions of keys. */
+static const char *const EXAMPLES[] = {
+  "your-", "your_", "changeme", "change-me", "change_me", "change-this", "placeholder", "replace-me",
+  "replaceme", "example", "insecure", "password", "passw0rd", "secret-key", "secret_key", "secretkey",
+  "qwerty", "letmein", "123456", "abcdef",
 };
 
-static bool looks_placeholder(const char *s)
+static bool has_example(const char *s)
 {
   char low[257];
   size_t n = strnlen(s, sizeof low - 1);
   for (size_t i = 0; i < n; i++)
     low[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
   low[n] = '\0';
-  for (size_t i = 0; i < APEX_ARRAY_LEN(PLACEHOLDERS); i++)
-    if (strstr(low, PLACEHOLDERS[i]))
+  for (size_t i = 0; i < APEX_ARRAY_LEN(EXAMPLES); i++)
+    if (strstr(low, EXAMPLES[i]))
       return true;
   return false;
 }
 
-/* "aaaa...", "0000...", "abababab...": long but guessable. */
-static bool too_few_distinct(const char *s)
+static bool is_hex_char(char c)
 {
-  bool seen[256] = {false};
-  int distinct = 0;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    if (!seen[*p]) {
-      seen[*p] = true;
-      distinct++;
-    }
-  return distinct < 8;
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static bool is_hex64(const char *s)
@@ -91,12 +78,75 @@ static bool is_hex64(const char *s)
   size_t n = strnlen(s, 65);
   if (n != 64)
     return false;
-  for (size_t i = 0; i < 64; i++) {
-    char c = s[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+  for (size_t i = 0; i < 64; i++)
+    if (!is_hex_char(s[i]))
       return false;
-  }
   return true;
+}
+
+static bool is_b64_char(char c)
+{
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+         c == '-' || c == '_';
+}
+
+/* Key material in bits, counting each character at what its alphabet can carry: hex 4 bits,
+ * base64 (either flavour, '=' padding not counted) 6, anything else 6.5 (printable ASCII has
+ * 94 characters). Times 2 to stay in integers. */
+static size_t half_bits(const char *s)
+{
+  size_t n = 0, pad = 0;
+  bool hex = true, b64 = true;
+  for (; s[n]; n++) {
+    hex = hex && is_hex_char(s[n]);
+    if (s[n] == '=' && b64 && !s[n + 1 + (s[n + 1] == '=')])
+      pad++; /* at most two, at the end */
+    else
+      b64 = b64 && is_b64_char(s[n]);
+  }
+  if (hex)
+    return n * 8;
+  return b64 ? (n - pad) * 12 : n * 13;
+}
+
+/* What random key material never looks like: fewer than 10 distinct characters; 4-character
+ * pieces repeated (more than a tenth of them seen before: "Password123Password123...",
+ * "abab..."); a run of neighbours in the character set for a quarter of the pairs ("abcdef",
+ * "0123456789"). */
+static bool looks_patterned(const char *s)
+{
+  bool seen[256] = {false};
+  size_t n = strlen(s), distinct = 0, steps = 0, repeats = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    distinct += !seen[c];
+    seen[c] = true;
+    if (i && (c == (unsigned char)s[i - 1] + 1 || c + 1 == (unsigned char)s[i - 1]))
+      steps++;
+    for (size_t j = 0; i + 4 <= n && j < i; j++)
+      if (!memcmp(s + j, s + i, 4)) {
+        repeats++;
+        break;
+      }
+  }
+  return distinct < 10 || (n >= 4 && repeats * 10 > n - 3) || (n > 1 && steps * 4 > n - 1);
+}
+
+/* Why s is not a production secret ("" when it is one), after the variable's name. */
+static const char *weakness(const char *s)
+{
+  if (!is_set(s))
+    return " is not set: give 256 bits of random key material (openssl rand -base64 32)";
+  if (has_example(s))
+    return " is an example or placeholder value (the spec's, 'changeme', a common password...); "
+           "generate one (openssl rand -base64 32)";
+  if (half_bits(s) < 2 * APEX_SECRETS_MIN_BITS)
+    return " holds less than 256 bits of key material: give 64+ hex digits, 43+ base64 characters "
+           "or 40+ other characters (openssl rand -base64 32)";
+  if (looks_patterned(s))
+    return " is not random-looking (repeated or sequential pieces, or fewer than 10 distinct characters); "
+           "generate one (openssl rand -base64 32)";
+  return "";
 }
 
 typedef struct {
@@ -127,27 +177,16 @@ apex_err apex_secrets_check_production(const apex_secrets_cfg *cfg, char *proble
   if (!is_set(cfg->app_env) || !ascii_ieq(cfg->app_env, "production"))
     return APEX_OK;
 
-  const char *sk = cfg->secret_key;
-  if (!is_set(sk))
-    problem(&pl, "SECRET_KEY is not set: use 32+ random characters (openssl rand -hex 32)");
-  else if (strlen(sk) < APEX_SECRETS_MIN_CHARS)
-    problem(&pl, "SECRET_KEY is shorter than 32 characters");
-  else if (looks_placeholder(sk))
-    problem(&pl, "SECRET_KEY is a well-known placeholder value; generate one (openssl rand -hex 32)");
-  else if (too_few_distinct(sk))
-    problem(&pl, "SECRET_KEY uses fewer than 8 distinct characters; generate one (openssl rand -hex 32)");
-
-  const char *ek = cfg->api_key_encryption_key;
-  if (!is_set(ek))
-    problem(&pl, "API_KEY_ENCRYPTION_KEY is not set: give 64 hex digits (openssl rand -hex 32); "
-                 "a generated key in the data directory is not accepted in production");
-  else if (!is_hex64(ek) && strlen(ek) < APEX_SECRETS_MIN_CHARS)
-    problem(&pl, "API_KEY_ENCRYPTION_KEY is not 32 bytes of key material: "
-                 "give 64 hex digits or a passphrase of 32+ characters");
-  else if (looks_placeholder(ek))
-    problem(&pl, "API_KEY_ENCRYPTION_KEY is a well-known placeholder value");
-  else if (too_few_distinct(ek))
-    problem(&pl, "API_KEY_ENCRYPTION_KEY uses fewer than 8 distinct characters");
+  static const char *const NAMES[] = {"SECRET_KEY", "API_KEY_ENCRYPTION_KEY"};
+  const char *values[] = {cfg->secret_key, cfg->api_key_encryption_key};
+  for (size_t i = 0; i < APEX_ARRAY_LEN(NAMES); i++) {
+    const char *why = weakness(values[i]);
+    char line[300];
+    if (*why) { /* the name and the reason, never the value */
+      snprintf(line, sizeof line, "%s%s", NAMES[i], why);
+      problem(&pl, line);
+    }
+  }
 
   if (is_set(cfg->jwt_public_key_file) && !is_set(cfg->jwt_private_key_file))
     problem(&pl, "JWT_PUBLIC_KEY_FILE is set without JWT_PRIVATE_KEY_FILE");

@@ -11,10 +11,17 @@
 
 #define APEX_SECRETS_KEY_LEN 32        /* AES-256 */
 #define APEX_SECRETS_RSA_BITS 2048     /* generated size, and the smallest accepted */
-#define APEX_SECRETS_MIN_CHARS 32      /* SECRET_KEY, and an API_KEY_ENCRYPTION_KEY passphrase */
+#define APEX_SECRETS_MIN_CHARS 32      /* SECRET_KEY outside production */
+#define APEX_SECRETS_MIN_BITS 256      /* key material of a production secret */
+/* The production rule for SECRET_KEY and API_KEY_ENCRYPTION_KEY, as `serve --help` states it. */
+#define APEX_SECRETS_PRODUCTION_RULE                                                                  \
+  "in production: 256 bits of random key material (64+ hex digits, 43+ base64 characters or 40+ "    \
+  "other characters; openssl rand -base64 32), not an example or placeholder value, no repeated or " \
+  "sequential pieces"
 
-/* The settings this module reads; the config module fills it from the environment (or
- * apex_secrets_cfg_from_env does). NULL and "" both mean "not set". Borrowed pointers. */
+/* The settings this module uses; sys/config fills it (apex_config_secrets) from what it read
+ * from the environment and the flags: this module reads neither. NULL and "" both mean "not
+ * set". Borrowed pointers. */
 typedef struct apex_secrets_cfg {
   const char *app_env;                 /* APP_ENV: "development", "staging", "production" */
   const char *secret_key;              /* SECRET_KEY */
@@ -23,17 +30,17 @@ typedef struct apex_secrets_cfg {
   const char *api_key_encryption_key;  /* API_KEY_ENCRYPTION_KEY: 64 hex digits or a passphrase */
 } apex_secrets_cfg;
 
-/* Fills cfg with getenv() pointers for the variables above. */
-void apex_secrets_cfg_from_env(apex_secrets_cfg *cfg);
-
-/* Checks the production rules when app_env is "production" (any case); otherwise APEX_OK.
- * Problems: SECRET_KEY missing, shorter than 32 characters, a placeholder ("changeme",
- * "your-secret-key-min-32-chars", ...) or made of fewer than 8 distinct characters;
- * API_KEY_ENCRYPTION_KEY missing or weak (not 64 hex digits, nor a 32+ character passphrase);
- * JWT_PUBLIC_KEY_FILE without JWT_PRIVATE_KEY_FILE. problems (may be NULL) gets one
- * sentence per line, never a secret's value; *count (may be NULL) their number.
- * APEX_EINVAL when there is at least one problem. Call it before apex_secrets_ensure, which
- * would otherwise generate the missing secrets. */
+/* The one production policy (APEX_SECRETS_PRODUCTION_RULE), applied when app_env is
+ * "production" (any case); otherwise APEX_OK. SECRET_KEY and API_KEY_ENCRYPTION_KEY each must be
+ * set and hold at least 256 bits of key material counted by alphabet (hex 4 bits a character,
+ * base64 6, other 6.5: 64 hex digits, 43 base64 characters or 40 others), contain no example or
+ * placeholder fragment (the spec's Appendix A values, "changeme", "password", ...) and look
+ * random (10+ distinct characters, at most a tenth of its 4-character pieces repeated, at most a
+ * quarter of neighbouring pairs sequential). JWT_PUBLIC_KEY_FILE needs JWT_PRIVATE_KEY_FILE (the
+ * key files' modes and sizes are checked when loaded, in every environment). problems (may be
+ * NULL) gets one sentence per line naming the variable, never a secret's value; *count (may be
+ * NULL) their number. APEX_EINVAL when there is at least one problem. sys/config's validate
+ * calls it, so a refused secret stops `serve` before anything is generated. */
 apex_err apex_secrets_check_production(const apex_secrets_cfg *cfg, char *problems, size_t cap,
                                        size_t *count);
 

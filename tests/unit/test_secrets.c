@@ -331,7 +331,8 @@ Test(secrets_key, passphrase_is_stretched_with_pbkdf2)
 
 /* --- production checks --- */
 
-#define GOOD_SECRET "Zq7Rk2mXv9Lp4Wt8Hs1Nd6Jf3Bc5Gy0Ua"
+/* 32 random bytes in base64 (openssl rand -base64 32) and in hex: exactly 256 bits each. */
+#define GOOD_SECRET "mQ3vZ8kR1xT6pW2yB9nL4cF7hJ0sD5gA8eU3oI6rK1w="
 #define GOOD_HEX "4f3c2a1b9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b"
 
 Test(secrets_production, problems_are_listed_one_per_line)
@@ -342,20 +343,37 @@ Test(secrets_production, problems_are_listed_one_per_line)
     const char *mention;
   } CASES[] = {
       {"all good", "production", GOOD_SECRET, GOOD_HEX, NULL, NULL, 0, ""},
-      {"good passphrase", "production", GOOD_SECRET, "a long passphrase of more than 32 chars!", NULL, NULL, 0, ""},
+      {"base64url without padding", "production", "Xf9_k2Lq-7Zr4vBn8Tw1Hy6Mc3Js0Pd5Ge2Ua9Ko4Wi", GOOD_HEX, NULL, NULL, 0, ""},
+      {"good passphrase", "production", GOOD_SECRET, "a long passphrase of more than 40 chars!", NULL, NULL, 0, ""},
       {"development ignores everything", "development", NULL, NULL, NULL, NULL, 0, ""},
       {"unset APP_ENV is not production", NULL, "short", "short", NULL, NULL, 0, ""},
       {"PRODUCTION in capitals", "PRODUCTION", NULL, GOOD_HEX, NULL, NULL, 1, "SECRET_KEY is not set"},
       {"missing secret key", "production", "", GOOD_HEX, NULL, NULL, 1, "SECRET_KEY is not set"},
-      {"short secret key", "production", "0123456789abcdef0123456789abcde", GOOD_HEX, NULL, NULL, 1, "shorter than 32"},
-      {"spec placeholder", "production", "your-secret-key-min-32-chars-0123456", GOOD_HEX, NULL, NULL, 1, "placeholder"},
-      {"changeme", "production", "CHANGEME-please-0123456789abcdefghij", GOOD_HEX, NULL, NULL, 1, "placeholder"},
-      {"one repeated character", "production", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", GOOD_HEX, NULL, NULL, 1, "distinct"},
+      {"63 hex digits", "production", "4f3c2a1b9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2", GOOD_HEX,
+       NULL, NULL, 1, "less than 256 bits"},
+      {"42 base64 characters", "production", "mQ3vZ8kR1xT6pW2yB9nL4cF7hJ0sD5gA8eU3oI6rK1", GOOD_HEX, NULL, NULL, 1,
+       "less than 256 bits"},
+      {"32 characters (the old minimum)", "production", "Zq7Rk2mXv9Lp4Wt8Hs1Nd6Jf3Bc5Gy0U", GOOD_HEX, NULL, NULL, 1,
+       "less than 256 bits"},
+      {"spec placeholder", "production", "your-secret-key-min-32-chars-0123456", GOOD_HEX, NULL, NULL, 1, "example"},
+      {"changeme", "production", "CHANGEME-please-0123456789abcdefghij", GOOD_HEX, NULL, NULL, 1, "example"},
+      {"Password123 style", "production", "Password123Password123Password123!!", GOOD_HEX, NULL, NULL, 1, "example"},
+      {"repeated piece", "production", "Tr0ub4dor&3Tr0ub4dor&3Tr0ub4dor&3Tr0ub4dor&3", GOOD_HEX, NULL, NULL, 1,
+       "not random-looking"},
+      {"sequential", "production", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", GOOD_HEX, NULL, NULL, 1,
+       "example"},
+      {"sequential without a listed word", "production", "bcdeghijklmnopqrstuvwxyzBCDEGHIJKLMNOPQRSTUVWXYZ", GOOD_HEX,
+       NULL, NULL, 1, "not random-looking"},
+      {"one repeated character", "production", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", GOOD_HEX,
+       NULL, NULL, 1, "not random-looking"},
       {"missing encryption key", "production", GOOD_SECRET, NULL, NULL, NULL, 1, "API_KEY_ENCRYPTION_KEY is not set"},
-      {"spec's encryption placeholder", "production", GOOD_SECRET, "your-32-byte-key", NULL, NULL, 1, "not 32 bytes"},
-      {"short encryption key", "production", GOOD_SECRET, "0123456789abcdef", NULL, NULL, 1, "not 32 bytes"},
+      {"spec's encryption placeholder", "production", GOOD_SECRET, "your-32-byte-key", NULL, NULL, 1,
+       "API_KEY_ENCRYPTION_KEY is an example"},
+      {"short encryption key", "production", GOOD_SECRET, "0123456789abcdef", NULL, NULL, 1, "API_KEY_ENCRYPTION_KEY"},
+      {"32-character passphrase (the old minimum)", "production", GOOD_SECRET, "q8Zr2LmX9vTw4NpK7sYb3HcF6gJd1Ae5",
+       NULL, NULL, 1, "API_KEY_ENCRYPTION_KEY holds less than 256 bits"},
       {"all-zero hex key", "production", GOOD_SECRET,
-       "0000000000000000000000000000000000000000000000000000000000000000", NULL, NULL, 1, "distinct"},
+       "0000000000000000000000000000000000000000000000000000000000000000", NULL, NULL, 1, "not random-looking"},
       {"public key without private", "production", GOOD_SECRET, GOOD_HEX, NULL, "/etc/apex/jwt.pub", 1, "JWT_PUBLIC_KEY_FILE"},
       {"everything missing", "production", NULL, NULL, NULL, "/x", 3, "SECRET_KEY"},
   };
