@@ -1,10 +1,16 @@
 /* cmd_serve.c - `apextrade serve`: configuration, logging, signals, and the HTTP server with the
  * application's routes. The app and its route table are built in ONE place below (marked). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/http.h"
 #include "api/proxies.h"
@@ -97,8 +103,55 @@ static void usage(FILE *f)
   apex_config_usage(f);
 }
 
+/* The data directory holds the database, the keys and the secrets. New files are private (umask
+ * in main.c); database files an older version left readable are made so, and a directory others
+ * can read is reported, not changed: APEX_DATA_DIR may name a directory that is not only ours. */
+static void make_private(const char *dir)
+{
+  struct stat st;
+  if (!stat(dir, &st) && (st.st_mode & 077))
+    apex_log_fields(APEX_LOG_WARN, "the data directory is readable by other users: chmod 700 it",
+                    (apex_log_field[]){APEX_LOG_S("data_dir", dir)}, 1);
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  for (struct dirent *e; (e = readdir(d));)
+    if (!strncmp(e->d_name, "apextrade.db", 12) && !fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+        S_ISREG(st.st_mode) && (st.st_mode & 077))
+      fchmodat(dirfd(d), e->d_name, st.st_mode & 0700, 0);
+  closedir(d);
+}
+
+/* One server per data directory: a second one would claim the first one's backtests again and
+ * write the same SQLite file. The lock dies with the process (kill -9 included); the file keeps
+ * the holder's pid for the message. Returns the descriptor to keep open, or -1. */
+static int lock_data_dir(const char *dir)
+{
+  char path[1200], pid[32] = "";
+  snprintf(path, sizeof path, "%s/serve.lock", dir);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    fprintf(stderr, "apextrade serve: cannot open %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB)) {
+    ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+    pid[n > 0 ? n : 0] = 0;
+    pid[strcspn(pid, "\n")] = 0;
+    fprintf(stderr, "apextrade serve: another server (pid %s) is using the data directory %s; stop it or set "
+                    "APEX_DATA_DIR\n", pid[0] ? pid : "?", dir);
+    close(fd);
+    return -1;
+  }
+  int k = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+  if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)k, 0) != k)
+    fprintf(stderr, "apextrade serve: cannot write %s: %s\n", path, strerror(errno)); /* the lock holds anyway */
+  return fd;
+}
+
 int apex_cmd_serve(int argc, char **argv)
 {
+  int lock_fd = -1;
   apex_config cfg;
   apex_error err = {0};
   bool help = false;
@@ -149,6 +202,9 @@ int apex_cmd_serve(int argc, char **argv)
     fprintf(stderr, "apextrade serve: %s\n", err.msg);
     goto out;
   }
+  make_private(cfg.data_dir);
+  if ((lock_fd = lock_data_dir(cfg.data_dir)) < 0)
+    goto out;
   if (cfg.prometheus_enabled && !(prom = apex_prom_new())) {
     fprintf(stderr, "apextrade serve: out of memory\n");
     goto out;
@@ -222,5 +278,7 @@ out:
   if (opened) /* after the server: no request can reach the app any more */
     apex_serve_app_close(&ctx);
   apex_prom_free(prom);
+  if (lock_fd >= 0)
+    close(lock_fd);
   return code;
 }

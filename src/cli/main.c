@@ -1,6 +1,7 @@
 /* main.c - apextrade: one executable, one table of commands. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -28,6 +29,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+  /* Databases, keys, logs and exports hold users' data and secrets: private from the start. */
+  umask(077);
   if (argc < 2) {
     usage(stderr);
     return APEX_EXIT_USAGE;
