@@ -156,7 +156,7 @@ typedef struct worker {
 static void *hammer(void *p)
 {
   worker *w = p;
-  char key[48];
+  char key[32]; /* fits claims.sub */
   claims c, out;
   for (int i = 0; i < 20000; i++) {
     int k = (i * 7 + w->id) % 300;
