@@ -262,6 +262,19 @@ apex_err apex_app_me(apex_app *app, const char *user_id, apex_user *out, apex_ap
   return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
+static const char *const TIMEZONES[] = {
+#include "app/timezones.inc"
+};
+
+static int tz_cmp(const void *key, const void *elem) { return strcmp(key, *(const char *const *)elem); }
+
+/* Only names of the IANA database: a free-form value (today "../../etc/passwd" was stored) would
+ * reach whatever later opens a zone by name. The list is sorted (sort -u in C locale). */
+static bool timezone_known(const char *s)
+{
+  return bsearch(s, TIMEZONES, APEX_ARRAY_LEN(TIMEZONES), sizeof TIMEZONES[0], tz_cmp) != NULL;
+}
+
 apex_err apex_app_me_update(apex_app *app, const char *user_id, const apex_json *body, apex_user *out,
                             apex_app_error *e)
 {
@@ -291,11 +304,10 @@ apex_err apex_app_me_update(apex_app *app, const char *user_id, const apex_json 
       apex_problems_add(&e->problems, ptr, "must be a string");
     else if (strlen(s) >= FIELDS[i].cap)
       apex_problems_add(&e->problems, ptr, "must be at most %zu characters", FIELDS[i].cap - 1);
-    else if (!strcmp(k, "preferred_currency") && (strlen(s) != 3 || !isupper((unsigned char)s[0]) ||
-                                                  !isupper((unsigned char)s[1]) || !isupper((unsigned char)s[2])))
-      apex_problems_add(&e->problems, ptr, "must be a 3-letter currency code like EUR or USD");
-    else if (!strcmp(k, "timezone") && (!*s || strchr(s, ' ')))
-      apex_problems_add(&e->problems, ptr, "must be a time zone name like Europe/Paris");
+    else if (!strcmp(k, "preferred_currency") && strcmp(s, "EUR") && strcmp(s, "USD"))
+      apex_problems_add(&e->problems, ptr, "must be \"EUR\" or \"USD\" (the currencies supported)");
+    else if (!strcmp(k, "timezone") && !timezone_known(s))
+      apex_problems_add(&e->problems, ptr, "must be an IANA time zone name like Europe/Paris or UTC");
     else
       snprintf((char *)out + FIELDS[i].off, FIELDS[i].cap, "%s", s);
   }

@@ -109,8 +109,10 @@ void apex_backtest_config_read(const apex_json *obj, const char *where, apex_bac
   }
   unknown_keys(obj, where, KNOWN, probs);
   read_number(obj, "initial_capital", where, 0, 1e10, true, &c->initial_capital, probs);
-  read_number(obj, "commission_pct", where, 0, 100, false, &c->commission_pct, probs);
-  read_number(obj, "slippage_pct", where, 0, 100, false, &c->slippage_pct, probs);
+  /* 10 % is above any venue's fee or a sane slippage; beyond it a typo (100 for 1.00) would only
+   * fail later, in the job. */
+  read_number(obj, "commission_pct", where, 0, APEX_COST_PCT_MAX, false, &c->commission_pct, probs);
+  read_number(obj, "slippage_pct", where, 0, APEX_COST_PCT_MAX, false, &c->slippage_pct, probs);
   read_date(obj, "start_date", where, &c->start_ms, probs);
   read_date(obj, "end_date", where, &c->end_ms, probs);
   if (c->start_ms != INT64_MIN && c->end_ms != INT64_MAX && c->end_ms <= c->start_ms)

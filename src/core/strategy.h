@@ -37,9 +37,11 @@ typedef struct apex_risk {
 typedef struct apex_backtest_config {
   int64_t start_ms, end_ms; /* candles with start_ms <= time < end_ms; INT64_MIN / INT64_MAX when open */
   double initial_capital;   /* > 0, default 10000 */
-  double commission_pct;    /* of each fill's notional, default 0.1 */
-  double slippage_pct;      /* market and stop fills move against the trader, default 0.05 */
+  double commission_pct;    /* of each fill's notional, default 0.1, at most APEX_COST_PCT_MAX */
+  double slippage_pct;      /* market and stop fills move against the trader, default 0.05, at most APEX_COST_PCT_MAX */
 } apex_backtest_config;
+
+#define APEX_COST_PCT_MAX 10.0 /* commission_pct and slippage_pct, in percent */
 
 typedef struct apex_strategy {
   char id[65], name[129], asset[33];
