@@ -1,6 +1,7 @@
 /* pg.c - the PostgreSQL backend of store.h, and the only file that includes <libpq-fe.h>.
  * A pool of connections; NUMERIC money sent and read as exact decimal text, TIMESTAMPTZ times
  * through apex_ts()/apex_ms() (migration 0001), UUID ids, JSONB documents; candles by COPY. */
+#include <libpq-events.h>
 #include <libpq-fe.h>
 
 #include <stdio.h>
@@ -182,8 +183,109 @@ static PGconn *conn(apex_store *s)
 /* A result is libpq's own: apex_sql_res is never defined here, only a name for PGresult. */
 #define RES(r) ((const PGresult *)(const void *)(r))
 
-static apex_err pd_query(void *cn, const char *sql, const apex_sql_arg *a, int n, apex_sql_res **out,
-                         apex_error *err)
+/* Statements prepared once per connection and then run by name: parsing and planning each text on
+ * every request cost a round trip's worth of server time. libpq tells pd_event when a connection
+ * is reset (the new session has none of them) and when it is freed. */
+#define STMT_CACHE 64
+typedef struct pd_stmt {
+  const char *key; /* the caller's text, usually a literal: its address finds it without strcmp */
+  char *sql;       /* our copy: the text decides, since a caller's buffer may change */
+  uint64_t used;   /* LRU clock */
+  char name[24];
+} pd_stmt;
+typedef struct pd_cache {
+  pd_stmt e[STMT_CACHE];
+  int n;
+  uint64_t clock, seq; /* seq names statements, never reused within a session */
+} pd_cache;
+
+static void pd_cache_clear(pd_cache *c)
+{
+  for (int i = 0; i < c->n; i++)
+    free(c->e[i].sql);
+  c->n = 0;
+}
+
+static int pd_event(PGEventId id, void *info, void *passthrough)
+{
+  (void)passthrough;
+  PGconn *cn = id == PGEVT_CONNRESET     ? ((PGEventConnReset *)info)->conn
+               : id == PGEVT_CONNDESTROY ? ((PGEventConnDestroy *)info)->conn
+                                         : NULL;
+  pd_cache *c = cn ? PQinstanceData(cn, pd_event) : NULL;
+  if (c) {
+    pd_cache_clear(c);
+    if (id == PGEVT_CONNDESTROY) {
+      PQsetInstanceData(cn, pd_event, NULL);
+      free(c);
+    }
+  }
+  return 1;
+}
+
+/* Gives a new connection its (empty) statement cache; without one it runs every text unprepared. */
+static void pd_cache_attach(PGconn *cn)
+{
+  pd_cache *c = calloc(1, sizeof *c);
+  if (c && PQregisterEventProc(cn, pd_event, "apex statements", NULL) && PQsetInstanceData(cn, pd_event, c))
+    return;
+  free(c);
+}
+
+static pd_stmt *pd_cache_get(pd_cache *c, const char *sql)
+{
+  pd_stmt *hit = NULL;
+  for (int i = 0; i < c->n && !hit; i++)
+    if (c->e[i].key == sql && !strcmp(c->e[i].sql, sql))
+      hit = &c->e[i];
+  for (int i = 0; i < c->n && !hit; i++)
+    if (!strcmp(c->e[i].sql, sql))
+      hit = &c->e[i];
+  if (hit) {
+    hit->key = sql;
+    hit->used = ++c->clock;
+  }
+  return hit;
+}
+
+/* Prepares sql under a new name and keeps it, dropping the least recently used when full. */
+static apex_err pd_cache_put(pd_cache *c, PGconn *cn, const char *sql, int n, pd_stmt **out, apex_error *err)
+{
+  char name[24];
+  char *copy = strdup(sql);
+  *out = NULL;
+  if (!copy)
+    return apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+  snprintf(name, sizeof name, "apex_%llu", (unsigned long long)++c->seq);
+  PGresult *r = PQprepare(cn, name, sql, n, NULL);
+  if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+    apex_err rc = fail_res(cn, r, "prepare", err);
+    PQclear(r);
+    free(copy);
+    return rc;
+  }
+  PQclear(r);
+  pd_stmt *e = &c->e[c->n];
+  if (c->n == STMT_CACHE) {
+    e = &c->e[0];
+    for (int i = 1; i < c->n; i++)
+      if (c->e[i].used < e->used)
+        e = &c->e[i];
+    char drop[40];
+    snprintf(drop, sizeof drop, "DEALLOCATE %s", e->name);
+    PQclear(PQexec(cn, drop)); /* if it fails (an aborted transaction) the session keeps it: harmless */
+    free(e->sql);
+  } else {
+    c->n++;
+  }
+  *e = (pd_stmt){.key = sql, .sql = copy, .used = ++c->clock};
+  memcpy(e->name, name, sizeof name);
+  *out = e;
+  return APEX_OK;
+}
+
+static apex_err pd_query(apex_store *s, void *cn, const char *sql, const apex_sql_arg *a, int n,
+                         apex_sql_res **out, apex_error *err)
 {
   char buf[MAXP][APEX_DEC_STR_MAX + 8];
   const char *v[MAXP];
@@ -218,7 +320,12 @@ static apex_err pd_query(void *cn, const char *sql, const apex_sql_arg *a, int n
       break;
     }
   }
-  r = PQexecParams(cn, sql, n, NULL, v, NULL, NULL, 0);
+  (void)s;
+  pd_cache *c = PQinstanceData(cn, pd_event);
+  pd_stmt *e = c ? pd_cache_get(c, sql) : NULL;
+  if (c && !e && (rc = pd_cache_put(c, cn, sql, n, &e, err)))
+    return rc;
+  r = e ? PQexecPrepared(cn, e->name, n, v, NULL, NULL, 0) : PQexecParams(cn, sql, n, NULL, v, NULL, NULL, 0);
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     rc = fail_res(cn, r, "query", err);
@@ -303,6 +410,7 @@ apex_err apex_store__pg_open(const char *url, int pool, apex_store **out, apex_e
     }
     /* Times go in and out as ms through apex_ts/apex_ms; UTC keeps any text form unambiguous. */
     PQclear(PQexec(c, "SET TIME ZONE 'UTC'; SET client_min_messages = warning"));
+    pd_cache_attach(c);
   }
   pthread_mutex_init(&im->mu, NULL);
   s->ops = &PG_OPS;

@@ -17,7 +17,7 @@ apex_err apex_sql__query(apex_store *s, void *c, const char *sql, const apex_sql
                          apex_error *err)
 {
   apex_sql_res *r = NULL;
-  apex_err rc = s->sql->query(c, sql, a, n, &r, err);
+  apex_err rc = s->sql->query(s, c, sql, a, n, &r, err);
   if (out)
     *out = r;
   else

@@ -112,9 +112,10 @@ typedef struct apex_sql_arg {
 typedef struct apex_sql_res apex_sql_res; /* the rows a statement returned, and how many it changed */
 typedef struct apex_sql_driver {
   /* Runs one statement with args; *out (caller frees with res_free) on success. Failures map as
-   * everywhere in the store: unique key ECONFLICT, missing parent ENOTFOUND, else EIO. */
-  apex_err (*query)(void *conn, const char *sql, const apex_sql_arg *args, int n, apex_sql_res **out,
-                    apex_error *err);
+   * everywhere in the store: unique key ECONFLICT, missing parent ENOTFOUND, else EIO. Each
+   * connection keeps its prepared statements by sql text (s finds SQLite's cache). */
+  apex_err (*query)(apex_store *s, void *conn, const char *sql, const apex_sql_arg *args, int n,
+                    apex_sql_res **out, apex_error *err);
   int (*rows)(const apex_sql_res *r);
   int64_t (*changed)(const apex_sql_res *r);
   bool (*is_null)(const apex_sql_res *r, int row, int col);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/sql.h" /* case_stmt_cache talks to the driver under store.h */
 #include "store/store.h"
 
 #define OK(expr)                                                                                   \
@@ -1181,6 +1182,52 @@ static void case_api_keys(apex_store *s)
   OK(apex_store_api_key_delete(s, a.id, k[0].id, &err));
   ERR(APEX_ENOTFOUND, apex_store_api_key_get(s, a.id, k[0].id, &got, &err));
   ERR(APEX_ENOTFOUND, apex_store_api_key_delete(s, a.id, k[0].id, &err));
+}
+
+/* The driver keeps each connection's prepared statements: one text run again with other arguments,
+ * more texts than the cache holds (evictions), one buffer reused for another text, and a statement
+ * whose last run failed must each answer exactly as a statement prepared afresh. */
+static void case_stmt_cache(apex_store *s)
+{
+  apex_error err = {0};
+  apex_sql_res *r = NULL;
+  char buf[96];
+  void *c = apex_sql__acquire(s);
+  for (int round = 0; round < 3; round++)
+    for (int i = 0; i < 150; i++) {
+      snprintf(buf, sizeof buf, "SELECT CAST($1 AS bigint) + %d, CAST($2 AS text)", i);
+      cr_assert_eq(SQL(s, c, buf, &r, &err, A_I64(round * 1000), A_TEXT(i % 2 ? "odd" : NULL)), APEX_OK, "%s",
+                   err.msg);
+      cr_assert_eq(s->sql->rows(r), 1);
+      cr_assert_eq(s->sql->i64(r, 0, 0), round * 1000 + i, "%s", buf);
+      if (i % 2)
+        cr_assert_str_eq(s->sql->text(r, 0, 1), "odd");
+      else
+        cr_assert(s->sql->is_null(r, 0, 1), "round %d: text %d kept an old binding", round, i);
+      s->sql->res_free(r);
+      cr_assert_eq(SQL(s, c, "SELECT CAST($1 AS bigint) * 2, CAST($2 AS text)", &r, &err, A_I64(i),
+                       A_OPT(i % 3 ? "x" : "")),
+                   APEX_OK, "%s", err.msg);
+      cr_assert_eq(s->sql->i64(r, 0, 0), 2 * i);
+      cr_assert(i % 3 ? !strcmp(s->sql->text(r, 0, 1), "x") : s->sql->is_null(r, 0, 1), "run %d", i);
+      s->sql->res_free(r);
+    }
+  apex_sql__release(s, c);
+
+  /* A unique key refused, then the same statement again with new values. */
+  apex_user u, v, w;
+  make_user(s, &u);
+  for (int i = 0; i < 20; i++) {
+    w = u;
+    new_id(w.id);
+    ERR(APEX_ECONFLICT, apex_store_user_insert(s, &w, &err));
+    snprintf(w.email, sizeof w.email, "again-%d-%" PRIx64 "@example.com", i, case_rand());
+    OK(apex_store_user_insert(s, &w, &err));
+    OK(apex_store_user_by_id(s, w.id, &v, &err));
+    cr_assert_str_eq(v.email, w.email);
+    OK(apex_store_user_by_id(s, u.id, &v, &err));
+    cr_assert_str_eq(v.email, u.email);
+  }
 }
 
 #endif

@@ -40,6 +40,7 @@ Test(store_pg, portfolios) { case_portfolios(st); }
 Test(store_pg, api_keys) { case_api_keys(st); }
 Test(store_pg, leases) { case_leases(st); }
 Test(store_pg, rules) { case_rules(st); }
+Test(store_pg, stmt_cache) { case_stmt_cache(st); }
 
 Test(store_pg, pool_size_and_bad_url)
 {
