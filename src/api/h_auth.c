@@ -63,7 +63,7 @@ int h_auth_register(apex_req *req, apex_res *res, void *app)
   const apex_json *b = apex_req_json(req, res);
   if (!b)
     return 0;
-  if (apex_app_register(app, b, &u, &e))
+  if (apex_app_register(app, b, req->client_ip, &u, &e))
     return apex_api_fail(res, &e);
   return apex_res_json(res, 201, apex_app_user_json(&u));
 }
@@ -113,7 +113,7 @@ int h_auth_forgot(apex_req *req, apex_res *res, void *app)
   const apex_json *b = apex_req_json(req, res);
   if (!b)
     return 0;
-  if (apex_app_forgot(app, b, &e))
+  if (apex_app_forgot(app, b, req->client_ip, &e))
     return apex_api_fail(res, &e);
   apex_json *j = apex_json_new_object();
   apex_json_object_set(j, "detail", apex_json_new_string("if the account exists, a reset token has been sent"));
@@ -126,7 +126,7 @@ int h_auth_reset(apex_req *req, apex_res *res, void *app)
   const apex_json *b = apex_req_json(req, res);
   if (!b)
     return 0;
-  if (apex_app_reset(app, b, &e))
+  if (apex_app_reset(app, b, req->client_ip, &e))
     return apex_api_fail(res, &e);
   return apex_res_json(res, 204, NULL);
 }

@@ -50,6 +50,7 @@ typedef struct apex_app {
   int64_t (*now_ms)(void); /* the clock: real in main(), scripted in tests */
   apex_app_auth_ops auth;
   int64_t access_ttl_s, refresh_ttl_s;
+  int account_limit; /* registrations, and forgot/reset requests, a minute per client address */
   apex_app_mailer mail;
   void *mail_ctx;
   apex_limiter *limiter;   /* rate-limit port: login attempts (users.c); required for login */
@@ -102,7 +103,7 @@ typedef struct apex_tokens {
 } apex_tokens;
 void apex_tokens_clear(apex_tokens *t);
 
-apex_err apex_app_register(apex_app *app, const apex_json *body, apex_user *out, apex_app_error *e);
+apex_err apex_app_register(apex_app *app, const apex_json *body, const char *ip, apex_user *out, apex_app_error *e);
 /* ip: the client's address, for the per-IP limit. 429 with e->retry_after when limited. */
 apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, apex_tokens *out, apex_user *user,
                         apex_app_error *e);
@@ -110,8 +111,8 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
 apex_err apex_app_refresh(apex_app *app, const char *refresh_token, apex_tokens *out, apex_app_error *e);
 apex_err apex_app_logout(apex_app *app, const char *refresh_token, apex_app_error *e);
 /* Always succeeds for a well-formed email (never tells whether an account exists). */
-apex_err apex_app_forgot(apex_app *app, const apex_json *body, apex_app_error *e);
-apex_err apex_app_reset(apex_app *app, const apex_json *body, apex_app_error *e);
+apex_err apex_app_forgot(apex_app *app, const apex_json *body, const char *ip, apex_app_error *e);
+apex_err apex_app_reset(apex_app *app, const apex_json *body, const char *ip, apex_app_error *e);
 apex_err apex_app_me(apex_app *app, const char *user_id, apex_user *out, apex_app_error *e);
 apex_err apex_app_me_update(apex_app *app, const char *user_id, const apex_json *body, apex_user *out,
                             apex_app_error *e);

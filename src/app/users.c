@@ -63,7 +63,19 @@ static apex_err issue(apex_app *app, const apex_user *u, const char *family, ape
   return APEX_OK;
 }
 
-apex_err apex_app_register(apex_app *app, const apex_json *body, apex_user *out, apex_app_error *e)
+/* Per client address: a 429 with the seconds to wait. */
+static apex_err limited(apex_app *app, const char *what, const char *ip, int max, apex_app_error *e)
+{
+  char key[300];
+  snprintf(key, sizeof key, "%s:%s", what, ip ? ip : "");
+  int wait = limit_hit(app, key, max, true);
+  if (!wait)
+    return APEX_OK;
+  e->retry_after = wait;
+  return apex_app_raise(e, APEX_E_TOO_MANY_REQUESTS, "try again in %d seconds", wait);
+}
+
+apex_err apex_app_register(apex_app *app, const apex_json *body, const char *ip, apex_user *out, apex_app_error *e)
 {
   *out = (apex_user){0};
   const char *email = str_field(body, "email"), *pw = str_field(body, "password");
@@ -83,10 +95,20 @@ apex_err apex_app_register(apex_app *app, const apex_json *body, apex_user *out,
   if (e->problems.total)
     return apex_app_raise(e, APEX_E_VALIDATION, "the registration has %zu problem%s", e->problems.total,
                          e->problems.total == 1 ? "" : "s");
-  if (apex_app_new_id(out->id))
-    return apex_app_raise(e, APEX_E_INTERNAL, "cannot make an id");
+  /* Each account costs an Argon2 hash: a flood of them is a CPU flood. */
+  if (limited(app, "register", ip, app->account_limit, e))
+    return APEX_EINVAL;
   snprintf(out->email, sizeof out->email, "%s", email);
   lower(out->email);
+  /* Before the password hash (tens of ms of CPU): a taken email costs the server nothing. */
+  apex_user taken;
+  apex_err found = apex_store_user_by_email(app->store, out->email, &taken, &err);
+  if (found == APEX_OK)
+    return apex_app_raise(e, APEX_E_CONFLICT, "an account with this email exists");
+  if (found != APEX_ENOTFOUND)
+    return apex_app_store_failed(e, &err);
+  if (apex_app_new_id(out->id))
+    return apex_app_raise(e, APEX_E_INTERNAL, "cannot make an id");
   if (app->auth.hash_password(pw, out->password_hash))
     return apex_app_raise(e, APEX_E_INTERNAL, "cannot hash the password");
   snprintf(out->first_name, sizeof out->first_name, "%s", first ? first : "");
@@ -192,7 +214,7 @@ apex_err apex_app_logout(apex_app *app, const char *refresh_token, apex_app_erro
   return APEX_OK;
 }
 
-apex_err apex_app_forgot(apex_app *app, const apex_json *body, apex_app_error *e)
+apex_err apex_app_forgot(apex_app *app, const apex_json *body, const char *ip, apex_app_error *e)
 {
   const char *email = str_field(body, "email");
   char mail[256], token[48], text[512];
@@ -203,6 +225,8 @@ apex_err apex_app_forgot(apex_app *app, const apex_json *body, apex_app_error *e
     apex_problems_add(&e->problems, "/email", "must be an email address");
     return apex_app_raise(e, APEX_E_VALIDATION, "email must be an email address");
   }
+  if (limited(app, "forgot", ip, app->account_limit, e))
+    return APEX_EINVAL;
   snprintf(mail, sizeof mail, "%s", email);
   lower(mail);
   if (apex_store_user_by_email(app->store, mail, &u, &err))
@@ -223,7 +247,7 @@ apex_err apex_app_forgot(apex_app *app, const apex_json *body, apex_app_error *e
   return APEX_OK;
 }
 
-apex_err apex_app_reset(apex_app *app, const apex_json *body, apex_app_error *e)
+apex_err apex_app_reset(apex_app *app, const apex_json *body, const char *ip, apex_app_error *e)
 {
   const char *token = str_field(body, "token"), *pw = str_field(body, "password");
   char hash[65], why[200];
@@ -232,6 +256,8 @@ apex_err apex_app_reset(apex_app *app, const apex_json *body, apex_app_error *e)
   apex_error err;
   if (!token || !pw || strlen(token) > 64)
     return apex_app_raise(e, APEX_E_VALIDATION, "token and password are required");
+  if (limited(app, "reset", ip, app->account_limit, e))
+    return APEX_EINVAL;
   app->auth.token_hash(token, hash);
   if (apex_store_token_get(app->store, hash, &t, &err) || strcmp(t.kind, "reset") || t.used || t.revoked ||
       t.expires_at <= app->now_ms() || apex_store_user_by_id(app->store, t.user_id, &u, &err))
@@ -247,8 +273,11 @@ apex_err apex_app_reset(apex_app *app, const apex_json *body, apex_app_error *e)
   u.updated_at = app->now_ms();
   if (apex_store_user_update(app->store, &u, &err))
     return apex_app_store_failed(e, &err);
-  /* A new password ends every session that the old one opened. */
-  (void)apex_store_token_revoke_user(app->store, u.id, "refresh", &err);
+  /* A new password ends every session the old one opened, and every other reset link mailed
+   * before it (a copy in a forwarded or stolen mail must not work once the owner has reset). */
+  if (apex_store_token_revoke_user(app->store, u.id, "refresh", &err) ||
+      apex_store_token_revoke_user(app->store, u.id, "reset", &err))
+    return apex_app_store_failed(e, &err);
   return APEX_OK;
 }
 

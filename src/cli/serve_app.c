@@ -80,6 +80,7 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
   app->now_ms = wall_ms;
   app->access_ttl_s = (int64_t)cfg->jwt_access_minutes * 60;
   app->refresh_ttl_s = (int64_t)cfg->jwt_refresh_days * 86400;
+  app->account_limit = (int)cfg->account_limit;
   app->auth = (apex_app_auth_ops){hash_password, apex_auth_verify_password, apex_auth_password_ok, apex_auth_email_ok,
                                   issue_access, random_token, token_hash, ctx->keys};
   app->mail = cfg->smtp_url[0] ? smtp_mail : log_mail;
@@ -142,7 +143,7 @@ apex_err apex_serve_demo_account(apex_serve_ctx *ctx, apex_error *err)
   apex_json *doc = NULL;
   apex_app_error e = {0};
   apex_err rc = apex_json_parse_strict(body, strlen(body), sizeof body, &doc, err);
-  if (!rc && apex_app_register(app, doc, &u, &e))
+  if (!rc && apex_app_register(app, doc, "demo", &u, &e))
     rc = apex_error_set(err, APEX_EINVAL, "demo account: %s", e.detail);
   apex_json_free(doc);
   if (!rc)

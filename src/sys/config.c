@@ -79,6 +79,8 @@ static const opt OPTS[] = {
      "Celery broker (spec)"},
     {"JWT_SECRET_KEY", NULL, T_STR, F(jwt_secret_key), "", 0, 0, true,
      "HS256 token secret (spec)"},
+    {"ACCOUNT_REQUESTS_PER_MINUTE", NULL, T_UINT, F(account_limit), "10", 1, 1000000, false,
+     "registrations, and password forgot/reset requests, a minute from one client address (429 beyond)"},
     {"JWT_ACCESS_TOKEN_EXPIRE_MINUTES", "--jwt-access-minutes", T_INT, F(jwt_access_minutes), "15", 1, 1440,
      false, "access token lifetime in minutes"},
     {"JWT_REFRESH_TOKEN_EXPIRE_DAYS", "--jwt-refresh-days", T_INT, F(jwt_refresh_days), "7", 1, 365, false,
@@ -96,7 +98,7 @@ static const opt OPTS[] = {
      "a backtest running longer fails with 3002"},
     {"BACKTEST_LEASE_SECONDS", NULL, T_INT, F(backtest_lease_s), "60", 2, 3600, false,
      "a worker's claim on a backtest, renewed while it runs; a crashed worker's backtest runs again once it expires"},
-    {"SMTP_URL", NULL, T_STR, F(smtp_url), "", 0, 0, true, "smtp(s)://user:pass@host:port (empty: mails go to the log)"},
+    {"SMTP_URL", NULL, T_STR, F(smtp_url), "", 0, 0, true, "smtp(s)://user:pass@host:port (empty: mails go to the log; required in production)"},
     {"SMTP_FROM", NULL, T_STR, F(smtp_from), "ApexTrade <noreply@localhost>", 0, 0, false, "sender of mails"},
     {"BINANCE_API_KEY", NULL, T_STR, F(binance_api_key), "", 0, 0, true,
      "Binance API key"},
@@ -354,6 +356,10 @@ apex_err apex_config_validate(const apex_config *cfg, apex_error *err)
     }
     if (cfg->test_routes)
       return apex_error_set(err, APEX_EINVAL, "APEX_TEST_ROUTES: not allowed when APP_ENV=production");
+    /* Without a mailer, reset mails (tokens) would go to the log, where operators and log
+     * shippers read them. */
+    if (!cfg->smtp_url[0])
+      return apex_error_set(err, APEX_EINVAL, "SMTP_URL: required when APP_ENV=production (password reset mails)");
   } else if (cfg->secret_key[0] && strlen(cfg->secret_key) < 32) {
     return apex_error_set(err, APEX_EINVAL, "SECRET_KEY: must have at least 32 characters");
   }

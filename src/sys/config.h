@@ -38,6 +38,7 @@ typedef struct apex_config {
   char celery_broker_url[512]; /* CELERY_BROKER_URL (accepted for compatibility; unused) */
   /* auth */
   char jwt_secret_key[256]; /* JWT_SECRET_KEY (accepted; tokens are RS256 with keys in data_dir) */
+  unsigned account_limit;   /* ACCOUNT_REQUESTS_PER_MINUTE (10): register, forgot, reset per client address */
   int jwt_access_minutes;   /* JWT_ACCESS_TOKEN_EXPIRE_MINUTES (15) */
   int jwt_refresh_days;     /* JWT_REFRESH_TOKEN_EXPIRE_DAYS (7) */
   char api_key_encryption_key[256]; /* API_KEY_ENCRYPTION_KEY; empty = sys/secrets generates one */

@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   case 0: {
     apex_user u;
     if (is_json)
-      (void)apex_app_register(a, doc, &u, &e);
+      (void)apex_app_register(a, doc, "fuzz", &u, &e);
     break;
   }
   case 1: {
