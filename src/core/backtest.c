@@ -5,6 +5,7 @@
 #include "core/backtest.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,7 +180,12 @@ apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const 
 
   const size_t last = b1 - 1;
   const size_t chunk = (b1 - b0) / 100 ? (b1 - b0) / 100 : 1;
-  size_t next_sample = b0, n_sampled = 0;
+  /* Options in locals: the loop calls out of this file, so fields would be reloaded per candle. */
+  const bool streaming = o->streaming;
+  void (*const on_bar)(void *ctx, size_t bar, apex_dec cash, apex_dec position, double equity) = o->on_bar;
+  double *const curve = out->equity;
+  /* The next candle whose equity is kept (b0, b0 + k, ..., then the last): one test per candle. */
+  size_t next_sample = curve ? b0 : SIZE_MAX, n_sampled = 0;
 
   for (size_t t = 0; t < b0; t++) { /* earlier candles warm the indicators up */
     apex_bar bar = apex_series_bar(s, t);
@@ -204,7 +210,7 @@ apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const 
       if (t == last &&
           (rc = apex_sim_broker_close(&r.broker, r.eng, APEX_EXIT_END_OF_DATA, s->close[t], t, s->time[t], push_trade, &r)))
         goto fill_fail;
-      if (o->streaming) {
+      if (streaming) {
         apex_bar bar = apex_series_bar(s, t);
         rc = apex_engine_on_bar(r.eng, &bar, &eo);
       } else {
@@ -215,13 +221,13 @@ apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const 
       if (eo.n && t < last) /* a signal on the last candle is not acted on */
         apex_sim_broker_take(&r.broker, &eo);
       double equity = apex_engine_equity(r.eng);
-      if (o->on_bar)
-        o->on_bar(o->on_bar_ctx, t, apex_engine_cash(r.eng), apex_engine_position(r.eng), equity);
+      if (on_bar)
+        on_bar(o->on_bar_ctx, t, apex_engine_cash(r.eng), apex_engine_position(r.eng), equity);
       if ((rc = apex_metrics_acc_bar(r.acc, s->time[t], equity, apex_engine_in_market(r.eng))))
         goto fill_fail;
-      if (out->equity && (t == next_sample || t == last)) {
-        out->equity[n_sampled++] = equity;
-        next_sample += o->equity_every;
+      if (t == next_sample) {
+        curve[n_sampled++] = equity;
+        next_sample = last - t > o->equity_every ? t + o->equity_every : last;
       }
     }
   }

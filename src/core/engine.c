@@ -162,7 +162,7 @@ static void update_indicators(apex_engine *e, const apex_bar *bar)
 void apex_engine_warm(apex_engine *e, const apex_bar *bar) { update_indicators(e, bar); }
 
 /* Rules judged at candle `bar`: on the batch columns at that candle, or on the rings at the newest. */
-static bool any_rule(const apex_engine *e, const int *idx, size_t n, size_t bar)
+static inline bool any_rule(const apex_engine *e, const int *idx, size_t n, size_t bar)
 {
   const double *const *slots = e->cols ? e->cols : e->view;
   size_t at = e->cols ? bar : e->pos + e->depth;
@@ -200,8 +200,9 @@ static void sell_all(apex_engine *e, apex_exit_reason why, apex_engine_out *out)
   submit(out, &e->s.exit, why);
 }
 
-/* Every decision at candle t's close, once the indicators have it: one function for both modes. */
-static apex_err decide(apex_engine *e, size_t t, int64_t time, double close, apex_engine_out *out)
+/* Every decision at candle t's close, once the indicators have it: one function for both modes.
+ * Forced inline: the batch backtest calls on_close 10^7 times and the extra call was ~8 % of it. */
+__attribute__((always_inline)) static inline apex_err decide(apex_engine *e, size_t t, int64_t time, double close, apex_engine_out *out)
 {
   const double max_dd = e->st->risk.max_drawdown_pct;
   apex_err rc;
