@@ -152,8 +152,11 @@ static void update_indicators(apex_engine *e, const apex_bar *bar)
     double v[APEX_IND_MAX_OUTPUTS];
     d->update(d->state, bar, v);
     double *r = d->ring + pos;
-    for (int o = 0; o < d->n_outputs; o++, r += 2 * w)
+    r[0] = r[w] = v[0]; /* most indicators have one output: no loop for them */
+    for (int o = 1; o < d->n_outputs; o++) {
+      r += 2 * w;
       r[0] = r[w] = v[o];
+    }
   }
   e->pos = pos;
   e->s.bars++;
