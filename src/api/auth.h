@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "jobs/denylist.h"
 #include "jobs/tokencache.h"
 
 /* --- passwords --- */
@@ -49,6 +50,13 @@ void apex_jwt_keys_free(apex_jwt_keys *keys);  /* NULL is a no-op */
 /* Remembers verified tokens in cache (borrowed: it must outlive keys; NULL: none), so a token
  * seen before is not decoded again. Call before keys are shared between threads. */
 void apex_jwt_keys_use_cache(apex_jwt_keys *keys, apex_tokencache *cache);
+/* Refuses (APEX_JWT_INVALID) tokens deny lists as revoked (borrowed like the cache). */
+void apex_jwt_keys_use_denylist(apex_jwt_keys *keys, apex_denylist *deny);
+/* Logout: the access token (if it still verifies) is refused from now until its expiry. */
+apex_err apex_jwt_revoke(const apex_jwt_keys *keys, const char *access_token, int64_t now_s);
+/* Password reset: every access token of sub issued before now_s is refused (ttl_s: the longest
+ * lifetime one can have). Tokens issued in the same second as the reset stay valid. */
+apex_err apex_jwt_revoke_user(const apex_jwt_keys *keys, const char *sub, int64_t now_s, int64_t ttl_s);
 
 #define APEX_JWT_MAX_TOKEN 8192       /* longer tokens are refused before decoding */
 #define APEX_JWT_SKEW_S 60            /* iat may be this far in the future (clock skew) */

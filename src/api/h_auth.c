@@ -1,6 +1,7 @@
 /* h_auth.c - the /api/v1/auth routes: register, login, refresh, logout, forgot, reset, me. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/handlers.h"
 
@@ -101,7 +102,10 @@ int h_auth_logout(apex_req *req, apex_res *res, void *app)
   const char *tok = refresh_token(req, res, &bad);
   if (bad)
     return 0;
-  if (apex_app_logout(app, tok, &e))
+  const char *bearer = apex_req_header(req, "Authorization");
+  if (bearer && strncasecmp(bearer, "Bearer ", 7))
+    bearer = NULL;
+  if (apex_app_logout(app, tok, bearer ? bearer + 7 : NULL, &e))
     return apex_api_fail(res, &e);
   apex_res_header(res, "Set-Cookie", COOKIE "=; Path=/api/v1/auth; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
   return apex_res_json(res, 204, NULL);

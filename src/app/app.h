@@ -38,6 +38,10 @@ typedef struct apex_app_auth_ops {
   void (*random_token)(char *out /* 44 bytes */);
   void (*token_hash)(const char *token, char *out /* 65 bytes */);
   void *ctx;
+  /* Ends an access token before its expiry (logout); NULL: tokens live until they expire. */
+  apex_err (*revoke_access)(void *ctx, const char *access_token, int64_t now_s);
+  /* Ends every access token of a user issued before now_s (password reset). */
+  apex_err (*revoke_user)(void *ctx, const char *user_id, int64_t now_s, int64_t ttl_s);
 } apex_app_auth_ops;
 
 /* Sends a mail (password resets); the default writes it to the server log. */
@@ -109,7 +113,8 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
                         apex_app_error *e);
 /* Rotates a refresh token; a token used twice revokes its whole family (401, 1004). */
 apex_err apex_app_refresh(apex_app *app, const char *refresh_token, apex_tokens *out, apex_app_error *e);
-apex_err apex_app_logout(apex_app *app, const char *refresh_token, apex_app_error *e);
+/* access_token: the Authorization bearer token sent with the logout (may be NULL). */
+apex_err apex_app_logout(apex_app *app, const char *refresh_token, const char *access_token, apex_app_error *e);
 /* Always succeeds for a well-formed email (never tells whether an account exists). */
 apex_err apex_app_forgot(apex_app *app, const apex_json *body, const char *ip, apex_app_error *e);
 apex_err apex_app_reset(apex_app *app, const apex_json *body, const char *ip, apex_app_error *e);

@@ -200,12 +200,15 @@ apex_err apex_app_refresh(apex_app *app, const char *refresh_token, apex_tokens 
   return issue(app, &u, t.family, out, e);
 }
 
-apex_err apex_app_logout(apex_app *app, const char *refresh_token, apex_app_error *e)
+apex_err apex_app_logout(apex_app *app, const char *refresh_token, const char *access_token, apex_app_error *e)
 {
   apex_token t;
   apex_error err;
   char hash[65];
-  (void)e;
+  /* The access token would otherwise stand until it expires (15 minutes by default). */
+  if (access_token && app->auth.revoke_access &&
+      app->auth.revoke_access(app->auth.ctx, access_token, app->now_ms() / 1000))
+    return apex_app_raise(e, APEX_E_UNAVAILABLE, "cannot record the logout now; try again");
   if (!refresh_token || !*refresh_token || strlen(refresh_token) > 64)
     return APEX_OK; /* nothing to revoke: logging out is idempotent */
   app->auth.token_hash(refresh_token, hash);
@@ -278,6 +281,8 @@ apex_err apex_app_reset(apex_app *app, const apex_json *body, const char *ip, ap
   if (apex_store_token_revoke_user(app->store, u.id, "refresh", &err) ||
       apex_store_token_revoke_user(app->store, u.id, "reset", &err))
     return apex_app_store_failed(e, &err);
+  if (app->auth.revoke_user && app->auth.revoke_user(app->auth.ctx, u.id, app->now_ms() / 1000, app->access_ttl_s))
+    return apex_app_raise(e, APEX_E_UNAVAILABLE, "the password is changed but open sessions could not be ended");
   return APEX_OK;
 }
 

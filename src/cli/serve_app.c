@@ -18,7 +18,15 @@ static int64_t wall_ms(void)
 
 static apex_err issue_access(void *ctx, const char *sub, const char *email, int64_t now_s, int64_t ttl_s, char **out)
 {
-  return apex_jwt_issue(ctx, sub, email, "access", now_s, ttl_s, NULL, out, NULL);
+  char jti[APEX_AUTH_TOKEN_LEN]; /* an id per token, so a logout can end exactly this one */
+  apex_auth_random_token(jti);
+  return apex_jwt_issue(ctx, sub, email, "access", now_s, ttl_s, jti, out, NULL);
+}
+
+static apex_err revoke_access(void *ctx, const char *token, int64_t now_s) { return apex_jwt_revoke(ctx, token, now_s); }
+static apex_err revoke_user(void *ctx, const char *user_id, int64_t now_s, int64_t ttl_s)
+{
+  return apex_jwt_revoke_user(ctx, user_id, now_s, ttl_s);
 }
 
 static apex_err hash_password(const char *pw, char *out) { return apex_auth_hash_password(pw, out); }
@@ -74,6 +82,12 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
     goto fail;
   }
   apex_jwt_keys_use_cache(ctx->keys, &ctx->tokens);
+  /* 1,000,000 entries (~100 MB at most): logouts and resets within one access token lifetime. */
+  if ((rc = apex_denylist_inproc_new(1000000, &ctx->deny))) {
+    apex_error_set(err, rc, "cannot create the token denylist");
+    goto fail;
+  }
+  apex_jwt_keys_use_denylist(ctx->keys, &ctx->deny);
   memcpy(app->enc_key, ctx->secrets.enc_key, sizeof app->enc_key); /* broker API keys at rest */
   app->settings = (apex_app_settings){cfg->backtest_workers, cfg->backtest_timeout_s, cfg->feature_live_trading,
                                       cfg->backtest_lease_s};
@@ -82,7 +96,7 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
   app->refresh_ttl_s = (int64_t)cfg->jwt_refresh_days * 86400;
   app->account_limit = (int)cfg->account_limit;
   app->auth = (apex_app_auth_ops){hash_password, apex_auth_verify_password, apex_auth_password_ok, apex_auth_email_ok,
-                                  issue_access, random_token, token_hash, ctx->keys};
+                                  issue_access, random_token, token_hash, ctx->keys, revoke_access, revoke_user};
   app->mail = cfg->smtp_url[0] ? smtp_mail : log_mail;
   app->mail_ctx = (void *)cfg;
   if ((rc = apex_queue_inproc_new(cfg->backtest_workers, cfg->backtest_timeout_s, apex_app_backtest_job, app,
@@ -125,6 +139,7 @@ void apex_serve_app_close(apex_serve_ctx *ctx)
   apex_jwt_keys_free(ctx->keys);
   ctx->keys = NULL;
   apex_tokencache_free(&ctx->tokens); /* after the keys that use it */
+  apex_denylist_free(&ctx->deny);
   apex_secrets_free(&ctx->secrets);
   explicit_bzero(ctx->app.enc_key, sizeof ctx->app.enc_key);
 }

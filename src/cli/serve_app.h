@@ -15,6 +15,7 @@ typedef struct apex_serve_ctx {
   apex_events events;   /* app.events points here */
   apex_jwt_keys *keys;  /* verifies through tokens */
   apex_tokencache tokens; /* verified-token cache */
+  apex_denylist deny;     /* revoked access tokens (logout, reset) */
   apex_secrets secrets;
 } apex_serve_ctx;
 

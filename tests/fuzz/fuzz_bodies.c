@@ -65,7 +65,7 @@ static apex_app *the_app(void)
       abort();
     app.now_ms = fixed_now;
     app.auth = (apex_app_auth_ops){fake_hash, fake_verify, fake_pw_ok, fake_email_ok, fake_issue, fake_token,
-                                   fake_token_hash, NULL};
+                                   fake_token_hash, NULL, NULL, NULL};
     memset(app.enc_key, 7, sizeof app.enc_key);
     /* The user every body acts for, so creates get past the foreign keys to the deeper paths. */
     apex_user u = {.id = "00000000-0000-4000-8000-000000000001", .email = "fuzz@example.com",

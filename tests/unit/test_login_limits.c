@@ -45,7 +45,7 @@ static void setup(void)
   app.access_ttl_s = 900;
   app.refresh_ttl_s = 86400;
   app.auth = (apex_app_auth_ops){fake_hash, fake_verify, fake_pw_ok, fake_email_ok, fake_issue, fake_token,
-                                 fake_token_hash, NULL};
+                                 fake_token_hash, NULL, NULL, NULL};
   cr_assert_eq(apex_limiter_inproc_new(100000, &limiter), APEX_OK);
   app.limiter = &limiter;
   apex_user u = {.id = "00000000-0000-4000-8000-000000000001", .email = "victim@example.com",
