@@ -45,7 +45,7 @@ int apex_api_fail(apex_res *res, const apex_app_error *e)
       apex_json_array_append(errors, error_item(p->pointer, p->message, p->code ? p->code : e->code));
     }
   }
-  if (e->status == 429 && e->retry_after > 0) {
+  if ((e->status == 429 || e->status == 503) && e->retry_after > 0) {
     char b[16];
     snprintf(b, sizeof b, "%d", e->retry_after);
     apex_res_header(res, "Retry-After", b);

@@ -110,7 +110,8 @@ apex_err apex_app_start(apex_app *app, apex_error *err)
     return apex_error_set(err, APEX_EINVAL, "no job queue");
   (void)gethostname(host, sizeof host - 1);
   snprintf(app->instance, sizeof app->instance, "%s:%ld", host, (long)getpid());
-  if ((rc = requeue(app, err)))
+  if ((rc = requeue(app, err)) || (rc = apex_app_hashing_start(app, err)) ||
+      (rc = apex_app_outbox_start(app, 1024, err)))
     return rc;
   struct apex_app_sweeper *w = calloc(1, sizeof *w);
   if (!w)
@@ -145,4 +146,6 @@ void apex_app_stop(apex_app *app)
   }
   if (app->queue)
     apex_queue_stop(app->queue, true);
+  apex_app_outbox_stop(app);
+  apex_app_hashing_stop(app);
 }

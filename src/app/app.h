@@ -64,6 +64,9 @@ typedef struct apex_app {
   char instance[64];       /* lease owner prefix ("host:pid"), set by apex_app_start */
   atomic_ulong runs;       /* makes each run's lease owner unique */
   struct apex_app_sweeper *sweeper; /* re-queues expired leases (app.c) */
+  struct apex_app_outbox *outbox;   /* password-reset work off the request path (outbox.c); NULL: inline */
+  struct apex_app_hashing *hashing; /* bounds Argon2 work at once (users.c); NULL: unbounded */
+  int hash_limit;                   /* password hashes at once (0: the number of cores) */
   unsigned char enc_key[APEX_SECRETS_KEY_LEN]; /* API_KEY_ENCRYPTION_KEY: broker secrets at rest (apikeys.c) */
 } apex_app;
 
@@ -114,6 +117,17 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
 /* Rotates a refresh token; a token used twice revokes its whole family (401, 1004). */
 apex_err apex_app_refresh(apex_app *app, const char *refresh_token, apex_tokens *out, apex_app_error *e);
 /* access_token: the Authorization bearer token sent with the logout (may be NULL). */
+/* The work a forgot request asks for, done by the outbox's thread (or inline without one): look
+ * the email up and, for an account, store a reset token and mail it. */
+void apex_app_forgot_deliver(apex_app *app, const char *email);
+/* outbox.c: started and stopped by apex_app_start/stop. push copies email; false when full. */
+apex_err apex_app_outbox_start(apex_app *app, size_t cap, apex_error *err);
+void apex_app_outbox_stop(apex_app *app);
+bool apex_app_outbox_push(apex_app *app, const char *email);
+/* users.c: the hashing bound, made by apex_app_start and freed by apex_app_stop. */
+apex_err apex_app_hashing_start(apex_app *app, apex_error *err);
+void apex_app_hashing_stop(apex_app *app);
+
 apex_err apex_app_logout(apex_app *app, const char *refresh_token, const char *access_token, apex_app_error *e);
 /* Always succeeds for a well-formed email (never tells whether an account exists). */
 apex_err apex_app_forgot(apex_app *app, const apex_json *body, const char *ip, apex_app_error *e);

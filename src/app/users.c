@@ -2,14 +2,18 @@
  * with reuse detection, logout, password reset by single-use token, profile. Tokens are stored
  * only as hashes; passwords only as argon2id strings. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "app/app.h"
 #include "core/timeframe.h"
 #include "app/ids.h"
+#include "sys/log.h"
 
 #define RESET_TTL_S (30 * 60)
 #define LIMIT_WINDOW_S 60
@@ -24,6 +28,96 @@ static int limit_hit(apex_app *app, const char *key, int max, bool count)
   if (!app->limiter)
     return LIMIT_WINDOW_S;
   return apex_limiter_hit(app->limiter, key, max, LIMIT_WINDOW_S, app->now_ms() / 1000, count);
+}
+
+/* Argon2id takes tens of milliseconds and 64 MiB each: at most hash_limit at once, so a burst of
+ * registrations or logins queues here (up to a few seconds, then 503) instead of taking every
+ * core and the memory with it. */
+struct apex_app_hashing {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int free;
+};
+
+apex_err apex_app_hashing_start(apex_app *app, apex_error *err)
+{
+  struct apex_app_hashing *h = calloc(1, sizeof *h);
+  if (!h)
+    return apex_error_set(err, APEX_ENOMEM, "out of memory");
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  h->free = app->hash_limit > 0 ? app->hash_limit : cores > 0 ? (int)cores : 1;
+  pthread_mutex_init(&h->mu, NULL);
+  pthread_cond_init(&h->cv, NULL);
+  app->hashing = h;
+  return APEX_OK;
+}
+
+void apex_app_hashing_stop(apex_app *app)
+{
+  struct apex_app_hashing *h = app->hashing;
+  if (!h)
+    return;
+  pthread_mutex_destroy(&h->mu);
+  pthread_cond_destroy(&h->cv);
+  free(h);
+  app->hashing = NULL;
+}
+
+#define HASH_WAIT_S 5
+
+static bool hashing_enter(apex_app *app)
+{
+  struct apex_app_hashing *h = app->hashing;
+  if (!h)
+    return true;
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += HASH_WAIT_S;
+  pthread_mutex_lock(&h->mu);
+  int rc = 0;
+  while (h->free == 0 && rc == 0)
+    rc = pthread_cond_timedwait(&h->cv, &h->mu, &until);
+  bool ok = h->free > 0;
+  if (ok)
+    h->free--;
+  pthread_mutex_unlock(&h->mu);
+  return ok;
+}
+
+static void hashing_leave(apex_app *app)
+{
+  struct apex_app_hashing *h = app->hashing;
+  if (!h)
+    return;
+  pthread_mutex_lock(&h->mu);
+  h->free++;
+  pthread_cond_signal(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+}
+
+/* hash_password and verify_password under the bound; -1 when the server is too busy. */
+static int hash_pw(apex_app *app, const char *pw, char *out)
+{
+  if (!hashing_enter(app))
+    return -1;
+  int rc = app->auth.hash_password(pw, out) ? 1 : 0;
+  hashing_leave(app);
+  return rc;
+}
+
+static int verify_pw(apex_app *app, const char *hash, const char *pw)
+{
+  if (!hashing_enter(app))
+    return -1;
+  int ok = app->auth.verify_password(hash, pw) ? 1 : 0;
+  hashing_leave(app);
+  return ok;
+}
+
+static apex_err busy(apex_app_error *e)
+{
+  e->retry_after = HASH_WAIT_S;
+  return apex_app_raise(e, APEX_E_UNAVAILABLE, "too many password checks at once; try again in a few seconds");
 }
 
 static const char *str_field(const apex_json *body, const char *key) { return apex_json_string_value(apex_json_object_get(body, key)); }
@@ -109,7 +203,10 @@ apex_err apex_app_register(apex_app *app, const apex_json *body, const char *ip,
     return apex_app_store_failed(e, &err);
   if (apex_app_new_id(out->id))
     return apex_app_raise(e, APEX_E_INTERNAL, "cannot make an id");
-  if (app->auth.hash_password(pw, out->password_hash))
+  int hashed = hash_pw(app, pw, out->password_hash);
+  if (hashed < 0)
+    return busy(e);
+  if (hashed)
     return apex_app_raise(e, APEX_E_INTERNAL, "cannot hash the password");
   snprintf(out->first_name, sizeof out->first_name, "%s", first ? first : "");
   snprintf(out->last_name, sizeof out->last_name, "%s", last ? last : "");
@@ -152,7 +249,10 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
   apex_err rc = apex_store_user_by_email(app->store, mail, user, &err);
   if (rc && rc != APEX_ENOTFOUND)
     return apex_app_store_failed(e, &err);
-  bool ok = app->auth.verify_password(rc ? DUMMY_HASH : user->password_hash, pw) && !rc && user->is_active;
+  int verified = verify_pw(app, rc ? DUMMY_HASH : user->password_hash, pw);
+  if (verified < 0)
+    return busy(e);
+  bool ok = verified && !rc && user->is_active;
   if (!ok) {
     (void)limit_hit(app, key, LIMIT_PER_EMAIL, true);
     return apex_app_raise(e, APEX_E_AUTH_INVALID_CREDENTIALS, "email or password incorrect");
@@ -220,10 +320,7 @@ apex_err apex_app_logout(apex_app *app, const char *refresh_token, const char *a
 apex_err apex_app_forgot(apex_app *app, const apex_json *body, const char *ip, apex_app_error *e)
 {
   const char *email = str_field(body, "email");
-  char mail[256], token[48], text[512];
-  apex_user u;
-  apex_token t = {0};
-  apex_error err;
+  char mail[256];
   if (!email || !app->auth.email_ok(email)) {
     apex_problems_add(&e->problems, "/email", "must be an email address");
     return apex_app_raise(e, APEX_E_VALIDATION, "email must be an email address");
@@ -232,22 +329,38 @@ apex_err apex_app_forgot(apex_app *app, const apex_json *body, const char *ip, a
     return APEX_EINVAL;
   snprintf(mail, sizeof mail, "%s", email);
   lower(mail);
+  /* Whether the account exists is decided later, off this request: same answer, same time. */
+  if (app->outbox)
+    (void)apex_app_outbox_push(app, mail);
+  else
+    apex_app_forgot_deliver(app, mail);
+  return APEX_OK;
+}
+
+void apex_app_forgot_deliver(apex_app *app, const char *mail)
+{
+  char token[48], text[512];
+  apex_user u;
+  apex_token t = {0};
+  apex_error err;
   if (apex_store_user_by_email(app->store, mail, &u, &err))
-    return APEX_OK; /* same answer whether or not the account exists */
+    return; /* no such account (or no database now): nothing to send */
   app->auth.random_token(token);
   app->auth.token_hash(token, t.hash);
   snprintf(t.user_id, sizeof t.user_id, "%s", u.id);
   snprintf(t.kind, sizeof t.kind, "reset");
   t.expires_at = app->now_ms() + RESET_TTL_S * 1000;
-  if (apex_store_token_insert(app->store, &t, &err))
-    return apex_app_store_failed(e, &err);
+  if (apex_store_token_insert(app->store, &t, &err)) {
+    apex_log_fields(APEX_LOG_ERROR, "cannot store a password reset token",
+                    (apex_log_field[]){APEX_LOG_S("error", err.msg)}, 1);
+    return;
+  }
   snprintf(text, sizeof text,
            "Someone asked to reset the ApexTrade password of %s.\nReset token (valid 30 minutes, once): %s\n"
            "POST /api/v1/auth/reset {\"token\": \"...\", \"password\": \"...\"}\n",
            u.email, token);
   if (app->mail)
     app->mail(app->mail_ctx, u.email, "ApexTrade password reset", text);
-  return APEX_OK;
 }
 
 apex_err apex_app_reset(apex_app *app, const apex_json *body, const char *ip, apex_app_error *e)
@@ -271,7 +384,10 @@ apex_err apex_app_reset(apex_app *app, const apex_json *body, const char *ip, ap
   }
   if (apex_store_token_use(app->store, hash, &err))
     return apex_app_raise(e, APEX_E_AUTH_REFRESH_INVALID, "the reset token was already used");
-  if (app->auth.hash_password(pw, u.password_hash))
+  int hashed = hash_pw(app, pw, u.password_hash);
+  if (hashed < 0)
+    return busy(e);
+  if (hashed)
     return apex_app_raise(e, APEX_E_INTERNAL, "cannot hash the password");
   u.updated_at = app->now_ms();
   if (apex_store_user_update(app->store, &u, &err))

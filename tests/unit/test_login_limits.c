@@ -3,6 +3,9 @@
  * old limiter hashed keys into 1,024 slots and let a new key overwrite an old one's slot, so an
  * attacker could reset a victim's failure counter by failing logins on other accounts. */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -102,4 +105,43 @@ Test(login_limits, traffic_on_other_keys_does_not_reset_an_account, .init = setu
   }
   cr_expect_eq(login("victim@example.com", "the right password", "10.9.9.9"), 429,
                "the victim's failure count survived other keys' traffic");
+}
+
+/* Argon2 costs tens of milliseconds and 64 MiB: a burst of logins (or registrations) must not run
+ * more hashes at once than the bound, however many HTTP workers ask. */
+static atomic_int in_hash, max_in_hash;
+
+static bool slow_verify(const char *hash, const char *pw)
+{
+  int now_in = atomic_fetch_add(&in_hash, 1) + 1;
+  for (int seen = atomic_load(&max_in_hash); now_in > seen && !atomic_compare_exchange_weak(&max_in_hash, &seen, now_in);)
+    ;
+  usleep(30 * 1000);
+  atomic_fetch_sub(&in_hash, 1);
+  return fake_verify(hash, pw);
+}
+
+static void *login_thread(void *arg)
+{
+  char ip[32];
+  snprintf(ip, sizeof ip, "10.0.0.%d", (int)(intptr_t)arg);
+  return (void *)(intptr_t)login("victim@example.com", "the right password", ip);
+}
+
+Test(login_limits, password_checks_at_once_are_bounded, .init = setup, .fini = teardown)
+{
+  apex_error err = {0};
+  pthread_t t[8];
+  app.hash_limit = 2;
+  app.auth.verify_password = slow_verify;
+  cr_assert_eq(apex_app_hashing_start(&app, &err), APEX_OK);
+  for (int i = 0; i < 8; i++)
+    cr_assert_eq(pthread_create(&t[i], NULL, login_thread, (void *)(intptr_t)i), 0);
+  for (int i = 0; i < 8; i++) {
+    void *status;
+    pthread_join(t[i], &status);
+    cr_assert_eq((int)(intptr_t)status, 200, "login %d answered %d", i, (int)(intptr_t)status);
+  }
+  cr_assert_eq(atomic_load(&max_in_hash), 2, "%d hashes ran at once", atomic_load(&max_in_hash));
+  apex_app_hashing_stop(&app);
 }
