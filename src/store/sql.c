@@ -46,3 +46,12 @@ bool apex_store__id_ok(const char *id)
   }
   return true;
 }
+
+apex_err apex_sql__page_ok(const apex_page *p, apex_error *err)
+{
+  if (!p || p->page < 1 || p->limit < 1)
+    return apex_error_set(err, APEX_EINVAL, "store: page must be >= 1 and limit >= 1");
+  if ((int64_t)(p->page - 1) * p->limit >= INT32_MAX)
+    return apex_error_set(err, APEX_EINVAL, "store: page out of range");
+  return APEX_OK;
+}

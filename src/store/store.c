@@ -158,70 +158,6 @@ void apex_store_pool_stats(apex_store *s, int *in_use, int *size)
       return apex_error_set(err, APEX_EINVAL, "store: %s", what);                                  \
   } while (0)
 
-apex_err apex_store_user_insert(apex_store *s, const apex_user *u, apex_error *err)
-{
-  NEED(u && u->id[0] && u->email[0], "user needs an id and an email");
-  return s->ops->user_insert(s, u, err);
-}
-
-apex_err apex_store_user_by_email(apex_store *s, const char *email, apex_user *out, apex_error *err)
-{
-  NEED(email && out, "email and output required");
-  return s->ops->user_by_email(s, email, out, err);
-}
-
-apex_err apex_store_user_by_id(apex_store *s, const char *id, apex_user *out, apex_error *err)
-{
-  NEED(id && out, "id and output required");
-  return s->ops->user_by_id(s, id, out, err);
-}
-
-apex_err apex_store_user_update(apex_store *s, const apex_user *u, apex_error *err)
-{
-  NEED(u && u->id[0], "user needs an id");
-  return s->ops->user_update(s, u, err);
-}
-
-apex_err apex_store_token_insert(apex_store *s, const apex_token *t, apex_error *err)
-{
-  NEED(t && t->hash[0] && t->user_id[0], "token needs a hash and a user");
-  NEED(!strcmp(t->kind, "refresh") || !strcmp(t->kind, "reset"), "token kind must be refresh or reset");
-  return s->ops->token_insert(s, t, err);
-}
-
-apex_err apex_store_token_get(apex_store *s, const char *hash, apex_token *out, apex_error *err)
-{
-  NEED(hash && out, "hash and output required");
-  return s->ops->token_get(s, hash, out, err);
-}
-
-apex_err apex_store_token_use(apex_store *s, const char *hash, apex_error *err)
-{
-  NEED(hash, "hash required");
-  return s->ops->token_use(s, hash, err);
-}
-
-apex_err apex_store_token_revoke_family(apex_store *s, const char *family, apex_error *err)
-{
-  NEED(family && *family, "family required");
-  return s->ops->token_revoke_family(s, family, err);
-}
-
-apex_err apex_store_token_revoke_user(apex_store *s, const char *user_id, const char *kind, apex_error *err)
-{
-  NEED(user_id, "user id required");
-  return s->ops->token_revoke_user(s, user_id, kind, err);
-}
-
-void apex_strategy_row_clear(apex_strategy_row *r)
-{
-  if (!r)
-    return;
-  free(r->description);
-  free(r->definition);
-  r->description = r->definition = NULL;
-}
-
 void apex_backtest_row_clear(apex_backtest_row *r)
 {
   if (!r)
@@ -236,56 +172,6 @@ static apex_err check_page(const apex_page *p, apex_error *err)
   NEED(p && p->page >= 1 && p->limit >= 1, "page must be >= 1 and limit >= 1");
   NEED((int64_t)(p->page - 1) * p->limit < INT32_MAX, "page out of range");
   return APEX_OK;
-}
-
-apex_err apex_store_strategy_insert(apex_store *s, const apex_strategy_row *r, apex_error *err)
-{
-  NEED(r && r->id[0] && r->user_id[0] && r->definition, "strategy needs an id, a user and a definition");
-  return s->ops->strategy_insert(s, r, err);
-}
-
-apex_err apex_store_strategy_get(apex_store *s, const char *user_id, const char *id, apex_strategy_row *out,
-                                 apex_error *err)
-{
-  NEED(id && out, "id and output required"); /* user_id NULL: any user's (jobs) */
-  memset(out, 0, sizeof *out);
-  return s->ops->strategy_get(s, user_id, id, out, err);
-}
-
-apex_err apex_store_strategy_list(apex_store *s, const char *user_id, const apex_page *p, apex_strategy_row *rows,
-                                  size_t *n, int64_t *total, apex_error *err)
-{
-  apex_err rc = check_page(p, err);
-  if (rc)
-    return rc;
-  NEED(user_id && rows && n && total, "user id and outputs required");
-  *n = 0;
-  *total = 0;
-  memset(rows, 0, (size_t)p->limit * sizeof *rows);
-  return s->ops->strategy_list(s, user_id, p, rows, n, total, err);
-}
-
-apex_err apex_store_strategy_update(apex_store *s, const apex_strategy_row *r, apex_error *err)
-{
-  NEED(r && r->id[0] && r->user_id[0] && r->definition && r->version >= 1, "strategy needs an id, a user, a "
-                                                                            "definition and a version");
-  return s->ops->strategy_update(s, r, err);
-}
-
-apex_err apex_store_strategy_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
-{
-  NEED(user_id && id, "user id and id required");
-  return s->ops->strategy_delete(s, user_id, id, err);
-}
-
-apex_err apex_store_strategy_versions(apex_store *s, const char *user_id, const char *id, apex_strategy_row *rows,
-                                      size_t cap, size_t *n, apex_error *err)
-{
-  NEED(user_id && id && n && (rows || !cap), "user id, id and outputs required");
-  *n = 0;
-  if (cap)
-    memset(rows, 0, cap * sizeof *rows);
-  return s->ops->strategy_versions(s, user_id, id, rows, cap, n, err);
 }
 
 apex_err apex_store_backtest_insert(apex_store *s, const apex_backtest_row *r, apex_error *err)
@@ -398,27 +284,6 @@ void apex_portfolio_row_clear(apex_portfolio_row *r)
   r->description = NULL;
 }
 
-/* Secrets are encrypted, but plain or not they leave no copy behind in freed memory. */
-static void wipe_free(char **p)
-{
-  if (!*p)
-    return;
-  volatile char *v = *p;
-  for (size_t i = 0; v[i]; i++)
-    v[i] = 0;
-  free(*p);
-  *p = NULL;
-}
-
-void apex_api_key_row_clear(apex_api_key_row *r)
-{
-  if (!r)
-    return;
-  wipe_free(&r->api_key_enc);
-  wipe_free(&r->api_secret_enc);
-  wipe_free(&r->passphrase_enc);
-}
-
 static bool is_currency(const char *c) { return strlen(c) == 3; }
 
 apex_err apex_store_portfolio_insert(apex_store *s, const apex_portfolio_row *r, apex_error *err)
@@ -522,42 +387,4 @@ apex_err apex_store_equity(apex_store *s, const char *user_id, const char *portf
 {
   CHILD_PAGE(rows);
   return s->ops->equity(s, user_id, portfolio_id, page, limit, rows, n, total, err);
-}
-
-apex_err apex_store_api_key_insert(apex_store *s, const apex_api_key_row *r, apex_error *err)
-{
-  NEED(r && r->id[0] && r->user_id[0] && r->exchange[0] && r->key_hint[0] && r->api_key_enc && r->api_secret_enc,
-       "API key needs an id, a user, an exchange, a hint and both encrypted texts");
-  /* Only ciphertext may reach the database. */
-  NEED(!strncmp(r->api_key_enc, "v1:", 3) && !strncmp(r->api_secret_enc, "v1:", 3) &&
-           (!r->passphrase_enc || !strncmp(r->passphrase_enc, "v1:", 3)),
-       "API key texts must be encrypted (v1:)");
-  return s->ops->api_key_insert(s, r, err);
-}
-
-apex_err apex_store_api_key_get(apex_store *s, const char *user_id, const char *id, apex_api_key_row *out,
-                                apex_error *err)
-{
-  NEED(id && out, "id and output required");
-  memset(out, 0, sizeof *out);
-  return s->ops->api_key_get(s, user_id, id, out, err);
-}
-
-apex_err apex_store_api_key_list(apex_store *s, const char *user_id, const apex_page *p, apex_api_key_row *rows,
-                                 size_t *n, int64_t *total, apex_error *err)
-{
-  apex_err rc = check_page(p, err);
-  if (rc)
-    return rc;
-  NEED(user_id && rows && n && total, "user id and outputs required");
-  *n = 0;
-  *total = 0;
-  memset(rows, 0, (size_t)p->limit * sizeof *rows);
-  return s->ops->api_key_list(s, user_id, p, rows, n, total, err);
-}
-
-apex_err apex_store_api_key_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
-{
-  NEED(user_id && id, "user id and id required");
-  return s->ops->api_key_delete(s, user_id, id, err);
 }

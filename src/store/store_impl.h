@@ -27,24 +27,6 @@ typedef struct apex_store_ops {
   apex_err (*migrate)(apex_store *s, apex_error *err);
   apex_err (*migration_status)(apex_store *s, char *buf, size_t cap, apex_error *err);
   apex_err (*ping)(apex_store *s, apex_error *err);
-  apex_err (*user_insert)(apex_store *s, const apex_user *u, apex_error *err);
-  apex_err (*user_by_email)(apex_store *s, const char *email, apex_user *out, apex_error *err);
-  apex_err (*user_by_id)(apex_store *s, const char *id, apex_user *out, apex_error *err);
-  apex_err (*user_update)(apex_store *s, const apex_user *u, apex_error *err);
-  apex_err (*token_insert)(apex_store *s, const apex_token *t, apex_error *err);
-  apex_err (*token_get)(apex_store *s, const char *hash, apex_token *out, apex_error *err);
-  apex_err (*token_use)(apex_store *s, const char *hash, apex_error *err);
-  apex_err (*token_revoke_family)(apex_store *s, const char *family, apex_error *err);
-  apex_err (*token_revoke_user)(apex_store *s, const char *user_id, const char *kind, apex_error *err);
-  apex_err (*strategy_insert)(apex_store *s, const apex_strategy_row *r, apex_error *err);
-  apex_err (*strategy_get)(apex_store *s, const char *user_id, const char *id, apex_strategy_row *out,
-                           apex_error *err);
-  apex_err (*strategy_list)(apex_store *s, const char *user_id, const apex_page *p, apex_strategy_row *rows,
-                            size_t *n, int64_t *total, apex_error *err);
-  apex_err (*strategy_update)(apex_store *s, const apex_strategy_row *r, apex_error *err);
-  apex_err (*strategy_delete)(apex_store *s, const char *user_id, const char *id, apex_error *err);
-  apex_err (*strategy_versions)(apex_store *s, const char *user_id, const char *id, apex_strategy_row *rows,
-                                size_t cap, size_t *n, apex_error *err);
   apex_err (*backtest_insert)(apex_store *s, const apex_backtest_row *r, apex_error *err);
   apex_err (*backtest_get)(apex_store *s, const char *user_id, const char *id, apex_backtest_row *out,
                            apex_error *err);
@@ -80,12 +62,6 @@ typedef struct apex_store_ops {
                          apex_error *err);
   apex_err (*equity)(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
                      apex_equity_row *rows, size_t *n, int64_t *total, apex_error *err);
-  apex_err (*api_key_insert)(apex_store *s, const apex_api_key_row *r, apex_error *err);
-  apex_err (*api_key_get)(apex_store *s, const char *user_id, const char *id, apex_api_key_row *out,
-                          apex_error *err);
-  apex_err (*api_key_list)(apex_store *s, const char *user_id, const apex_page *p, apex_api_key_row *rows, size_t *n,
-                           int64_t *total, apex_error *err);
-  apex_err (*api_key_delete)(apex_store *s, const char *user_id, const char *id, apex_error *err);
 } apex_store_ops;
 
 /* A fixed set of connections handed out one at a time: acquire waits while all are busy. */

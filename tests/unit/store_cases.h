@@ -1230,4 +1230,79 @@ static void case_stmt_cache(apex_store *s)
   }
 }
 
+/* Users, tokens, strategies and API keys on both backends alike: a new row's id must be a UUID
+ * (EINVAL), a text that is not one names no row (ENOTFOUND), and deleting another user's
+ * strategy or a missing one is ENOTFOUND and leaves the owner's strategy in place. */
+static void case_unified_ids(apex_store *s)
+{
+  apex_error err = {0};
+  const char *bad = "not-a-uuid";
+  apex_user a, b, u;
+  make_user(s, &a);
+  make_user(s, &b);
+
+  u = a;
+  strcpy(u.id, bad);
+  snprintf(u.email, sizeof u.email, "bad-id-%" PRIx64 "@example.com", case_rand());
+  ERR(APEX_EINVAL, apex_store_user_insert(s, &u, &err));
+  ERR(APEX_ENOTFOUND, apex_store_user_update(s, &u, &err));
+  ERR(APEX_ENOTFOUND, apex_store_user_by_email(s, u.email, &u, &err));
+
+  apex_token t;
+  make_token(&t, bad, "fam", "refresh");
+  ERR(APEX_ENOTFOUND, apex_store_token_insert(s, &t, &err));
+  OK(apex_store_token_revoke_user(s, bad, NULL, &err));
+
+  apex_strategy_row st, got, rows[2];
+  size_t n = 9;
+  int64_t total = 9;
+  make_strategy(&st, a.id, "ETH/USDT", "draft", 1700000000000);
+  strcpy(st.id, bad);
+  ERR(APEX_EINVAL, apex_store_strategy_insert(s, &st, &err));
+  new_id(st.id);
+  strcpy(st.user_id, bad);
+  ERR(APEX_ENOTFOUND, apex_store_strategy_insert(s, &st, &err));
+  strcpy(st.user_id, a.id);
+  OK(apex_store_strategy_insert(s, &st, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_get(s, bad, st.id, &got, &err));
+  apex_page p = {.page = 1, .limit = 2};
+  OK(apex_store_strategy_list(s, bad, &p, rows, &n, &total, &err));
+  cr_assert(n == 0 && total == 0);
+  ERR(APEX_ENOTFOUND, apex_store_strategy_versions(s, a.id, bad, rows, 2, &n, &err));
+  apex_strategy_row up = st;
+  up.version = 2;
+  strcpy(up.id, bad);
+  ERR(APEX_ENOTFOUND, apex_store_strategy_update(s, &up, &err));
+  strcpy(up.id, st.id);
+  strcpy(up.user_id, b.id);
+  ERR(APEX_ENOTFOUND, apex_store_strategy_update(s, &up, &err));
+
+  ERR(APEX_ENOTFOUND, apex_store_strategy_delete(s, b.id, st.id, &err)); /* another user's */
+  ERR(APEX_ENOTFOUND, apex_store_strategy_delete(s, bad, st.id, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_delete(s, a.id, bad, &err));
+  apex_id missing;
+  new_id(missing);
+  ERR(APEX_ENOTFOUND, apex_store_strategy_delete(s, a.id, missing, &err));
+  OK(apex_store_strategy_get(s, a.id, st.id, &got, &err)); /* still the owner's */
+  apex_strategy_row_clear(&got);
+  OK(apex_store_strategy_delete(s, a.id, st.id, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_get(s, NULL, st.id, &got, &err));
+
+  apex_api_key_row k = {.is_paper = true, .created_at = 1700000000000};
+  strcpy(k.id, bad);
+  strcpy(k.user_id, a.id);
+  strcpy(k.exchange, "binance");
+  strcpy(k.key_hint, "abcd...wxyz");
+  k.api_key_enc = (char *)"v1:key";
+  k.api_secret_enc = (char *)"v1:secret";
+  ERR(APEX_EINVAL, apex_store_api_key_insert(s, &k, &err));
+  new_id(k.id);
+  strcpy(k.user_id, bad);
+  ERR(APEX_ENOTFOUND, apex_store_api_key_insert(s, &k, &err));
+  apex_api_key_row kg;
+  ERR(APEX_ENOTFOUND, apex_store_api_key_get(s, NULL, bad, &kg, &err));
+  ERR(APEX_ENOTFOUND, apex_store_api_key_get(s, bad, k.id, &kg, &err));
+  ERR(APEX_ENOTFOUND, apex_store_api_key_delete(s, a.id, bad, &err));
+}
+
 #endif
