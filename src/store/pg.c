@@ -29,27 +29,6 @@ typedef struct params {
 } params;
 
 static void p_text(params *p, const char *s) { p->v[p->n++] = s; } /* NULL stays NULL, "" stays "" */
-static void p_opt(params *p, const char *s) { p->v[p->n++] = s && *s ? s : NULL; } /* "" becomes NULL */
-static void p_i64(params *p, int64_t x)
-{
-  snprintf(p->buf[p->n], sizeof p->buf[0], "%lld", (long long)x);
-  p->v[p->n] = p->buf[p->n];
-  p->n++;
-}
-static void p_ms(params *p, int64_t ms) /* 0: never (NULL) */
-{
-  if (ms)
-    p_i64(p, ms);
-  else
-    p->v[p->n++] = NULL;
-}
-static void p_dec(params *p, apex_dec d)
-{
-  apex_dec_format(d, p->buf[p->n], sizeof p->buf[0]);
-  p->v[p->n] = p->buf[p->n];
-  p->n++;
-}
-static void p_bool(params *p, bool b) { p->v[p->n++] = b ? "t" : "f"; }
 
 /* --- results --- */
 
@@ -57,33 +36,12 @@ static const char *g_str(const PGresult *r, int row, int col)
 {
   return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }
-static void g_copy(const PGresult *r, int row, int col, char *dst, size_t cap)
-{
-  apex_store__copy(dst, cap, g_str(r, row, col));
-}
 static int64_t g_i64(const PGresult *r, int row, int col) /* NULL: 0 */
 {
   const char *s = g_str(r, row, col);
   return s ? strtoll(s, NULL, 10) : 0;
 }
 static bool g_bool(const PGresult *r, int row, int col) { return PQgetvalue(r, row, col)[0] == 't'; }
-static apex_dec g_dec(const PGresult *r, int row, int col) /* NULL: -1 (the store's "none") */
-{
-  const char *s = g_str(r, row, col);
-  apex_dec d = -1;
-  if (s && apex_dec_from_str(s, &d))
-    d = -1;
-  return d;
-}
-static apex_err g_dup(const PGresult *r, int row, int col, char **out)
-{
-  const char *s = g_str(r, row, col);
-  *out = NULL;
-  if (!s)
-    return APEX_OK;
-  *out = strdup(s);
-  return *out ? APEX_OK : APEX_ENOMEM;
-}
 
 /* Maps a failed result: unique keys taken ECONFLICT, missing parents ENOTFOUND, bad values EINVAL. */
 static apex_err fail_res(PGconn *c, PGresult *r, const char *what, apex_error *err)
@@ -130,37 +88,7 @@ static apex_err run(PGconn *c, const char *sql, const params *p, apex_error *err
   return rc;
 }
 
-/* Runs sql; ENOTFOUND if it changed or returned no row. */
-static apex_err run_one(PGconn *c, const char *sql, const params *p, const char *what, apex_error *err)
-{
-  PGresult *r = NULL;
-  apex_err rc = q(c, sql, p, &r, err);
-  if (!rc && PQntuples(r) == 0 && atoll(PQcmdTuples(r)) == 0)
-    rc = apex_error_set(err, APEX_ENOTFOUND, "%s: not found", what);
-  PQclear(r);
-  return rc;
-}
-
 static void rollback(PGconn *c) { PQclear(PQexec(c, "ROLLBACK")); }
-
-/* A UUID's text form; anything else cannot name a row (and PostgreSQL would reject it). */
-static bool uuid_ok(const char *s)
-{
-  if (!s || strlen(s) != 36)
-    return false;
-  for (int i = 0; i < 36; i++) {
-    char ch = s[i];
-    bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-    if ((i == 8 || i == 13 || i == 18 || i == 23) ? ch != '-' : !hex)
-      return false;
-  }
-  return true;
-}
-#define NEED_UUID(id, what)                                                                        \
-  do {                                                                                             \
-    if (!uuid_ok(id))                                                                              \
-      return apex_error_set(err, APEX_ENOTFOUND, "%s: not found", what);                           \
-  } while (0)
 
 static PGconn *conn(apex_store *s)
 {
@@ -295,6 +223,7 @@ static apex_err pd_query(apex_store *s, void *cn, const char *sql, const apex_sq
       v[i] = a[i].s;
       break;
     case APEX_SQL_I64:
+    case APEX_SQL_TS: /* ms, for apex_ts($n) */
       snprintf(buf[i], sizeof buf[i], "%lld", (long long)a[i].i);
       v[i] = buf[i];
       break;
@@ -352,12 +281,17 @@ static void pd_revive(void *cn)
     PQreset(cn);
 }
 static void pd_free(apex_sql_res *r) { PQclear((PGresult *)(void *)r); }
+static apex_err pd_copy_in(apex_store *s, void *conn, const apex_sql_copy *cp, apex_error *err);
+static apex_err pd_partitions(apex_store *s, void *conn, const char *table, const int64_t *times, size_t n,
+                              apex_error *err);
 
 static const apex_sql_driver PG_SQL = {
     .query = pd_query, .rows = pd_rows, .changed = pd_changed, .is_null = pd_is_null, .text = pd_text,
     .i64 = pd_i64, .dec = pd_dec, .f64 = pd_f64, .boolean = pd_bool, .res_free = pd_free,
     .begin_write = "BEGIN",
     .revive = pd_revive,
+    .copy_in = pd_copy_in,
+    .partitions = pd_partitions,
 };
 
 /* --- open, close, migrations --- */
@@ -513,193 +447,6 @@ static apex_err pg_ping(apex_store *s, apex_error *err)
   return rc;
 }
 
-/* --- backtests --- */
-
-#define BT_COLS                                                                                                    \
-  "id, user_id, strategy_id, apex_ms(start_date), apex_ms(end_date), initial_capital, commission_pct, "            \
-  "slippage_pct, status, progress_pct, error_message, result, apex_ms(created_at), apex_ms(started_at), "          \
-  "apex_ms(completed_at)"
-
-static apex_err read_backtest(const PGresult *r, int i, apex_backtest_row *o, apex_error *err)
-{
-  memset(o, 0, sizeof *o);
-  g_copy(r, i, 0, o->id, sizeof o->id);
-  g_copy(r, i, 1, o->user_id, sizeof o->user_id);
-  g_copy(r, i, 2, o->strategy_id, sizeof o->strategy_id);
-  o->start_date = g_i64(r, i, 3);
-  o->end_date = g_i64(r, i, 4);
-  o->initial_capital = g_dec(r, i, 5);
-  o->commission_pct = g_dec(r, i, 6);
-  o->slippage_pct = g_dec(r, i, 7);
-  g_copy(r, i, 8, o->status, sizeof o->status);
-  o->progress_pct = (int)g_i64(r, i, 9);
-  o->created_at = g_i64(r, i, 12);
-  o->started_at = g_i64(r, i, 13);
-  o->completed_at = g_i64(r, i, 14);
-  if (g_dup(r, i, 10, &o->error_message) || g_dup(r, i, 11, &o->result)) {
-    apex_backtest_row_clear(o);
-    return apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
-  }
-  return APEX_OK;
-}
-
-static apex_err pg_backtest_insert(apex_store *s, const apex_backtest_row *r, apex_error *err)
-{
-  if (!uuid_ok(r->id))
-    return apex_error_set(err, APEX_EINVAL, "backtest: id is not a UUID");
-  NEED_UUID(r->user_id, "strategy");
-  NEED_UUID(r->strategy_id, "strategy");
-  PGconn *c = conn(s);
-  params p = {0};
-  p_text(&p, r->id);
-  p_text(&p, r->user_id);
-  p_text(&p, r->strategy_id);
-  p_ms(&p, r->start_date);
-  p_ms(&p, r->end_date);
-  p_dec(&p, r->initial_capital);
-  p_dec(&p, r->commission_pct);
-  p_dec(&p, r->slippage_pct);
-  p_text(&p, r->status[0] ? r->status : "pending");
-  p_i64(&p, r->progress_pct);
-  p_text(&p, r->error_message);
-  p_text(&p, r->result);
-  p_i64(&p, r->created_at);
-  p_ms(&p, r->started_at);
-  p_ms(&p, r->completed_at);
-  /* Inserted only when the strategy is the same user's: otherwise nothing changes (ENOTFOUND). */
-  apex_err rc = run_one(
-      c,
-      "INSERT INTO backtests (id, user_id, strategy_id, start_date, end_date, initial_capital, commission_pct, "
-      "slippage_pct, status, progress_pct, error_message, result, created_at, started_at, completed_at) "
-      "SELECT CAST($1 AS uuid), CAST($2 AS uuid), CAST($3 AS uuid), apex_ts($4), apex_ts($5), CAST($6 AS numeric), "
-      "CAST($7 AS numeric), CAST($8 AS numeric), CAST($9 AS text), CAST($10 AS integer), CAST($11 AS text), "
-      "CAST($12 AS jsonb), apex_ts($13), apex_ts($14), apex_ts($15) "
-      "WHERE EXISTS (SELECT 1 FROM strategies WHERE id = CAST($3 AS uuid) AND user_id = CAST($2 AS uuid))",
-      &p, "strategy", err);
-  DONE(s, c);
-  return rc;
-}
-
-static apex_err pg_backtest_get(apex_store *s, const char *user_id, const char *id, apex_backtest_row *out,
-                                apex_error *err)
-{
-  NEED_UUID(id, "backtest");
-  if (user_id)
-    NEED_UUID(user_id, "backtest");
-  PGconn *c = conn(s);
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  p_text(&p, id);
-  p_text(&p, user_id);
-  if ((rc = q(c, "SELECT " BT_COLS " FROM backtests WHERE id = $1 AND (CAST($2 AS uuid) IS NULL OR user_id = $2)", &p,
-              &r, err)))
-    goto out;
-  if (PQntuples(r) == 0) {
-    rc = apex_error_set(err, APEX_ENOTFOUND, "backtest: not found");
-    goto out;
-  }
-  rc = read_backtest(r, 0, out, err);
-out:
-  PQclear(r);
-  DONE(s, c);
-  return rc;
-}
-
-static apex_err pg_backtest_list(apex_store *s, const char *user_id, const apex_page *p, apex_backtest_row *rows,
-                                 size_t *n, int64_t *total, apex_error *err)
-{
-  if (!uuid_ok(user_id))
-    return APEX_OK;
-  PGconn *c = conn(s);
-  PGresult *r = NULL;
-  params pp = {0};
-  apex_err rc;
-  p_text(&pp, user_id);
-  p_opt(&pp, p->status);
-  p_opt(&pp, p->symbol);
-  p_i64(&pp, p->limit);
-  p_i64(&pp, (int64_t)(p->page - 1) * p->limit);
-#define BT_WHERE                                                                                                   \
-  " FROM backtests b WHERE user_id = $1 AND (CAST($2 AS text) IS NULL OR status = $2) AND (CAST($3 AS text) IS "   \
-  "NULL OR EXISTS (SELECT 1 FROM strategies s WHERE s.id = b.strategy_id AND s.asset_symbol = $3))"
-  if ((rc = q(c,
-              p->desc ? "SELECT " BT_COLS ", count(*) OVER ()" BT_WHERE " ORDER BY created_at DESC, id DESC LIMIT $4 "
-                        "OFFSET $5"
-                      : "SELECT " BT_COLS ", count(*) OVER ()" BT_WHERE " ORDER BY created_at, id LIMIT $4 OFFSET $5",
-              &pp, &r, err)))
-    goto out;
-  int nt = PQntuples(r);
-  if (nt > 0) {
-    *total = g_i64(r, 0, 15);
-  } else {
-    PQclear(r);
-    pp.n = 3;
-    if ((rc = q(c, "SELECT count(*)" BT_WHERE, &pp, &r, err)))
-      goto out;
-    *total = g_i64(r, 0, 0);
-  }
-#undef BT_WHERE
-  for (int i = 0; i < nt && *n < (size_t)p->limit; i++) {
-    if ((rc = read_backtest(r, i, &rows[*n], err)))
-      goto out;
-    (*n)++;
-  }
-out:
-  if (rc) {
-    for (size_t i = 0; i < *n; i++)
-      apex_backtest_row_clear(&rows[i]);
-    *n = 0;
-  }
-  PQclear(r);
-  DONE(s, c);
-  return rc;
-}
-
-/* After a write that changed nothing: ENOTFOUND if the backtest does not exist, else ECONFLICT. */
-static apex_err finished_or_missing(PGconn *c, const char *id, apex_error *err)
-{
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  p_text(&p, id);
-  if ((rc = q(c, "SELECT status FROM backtests WHERE id = $1", &p, &r, err)))
-    return rc;
-  rc = PQntuples(r) ? apex_error_set(err, APEX_ECONFLICT, "backtest: already %s", PQgetvalue(r, 0, 0))
-                    : apex_error_set(err, APEX_ENOTFOUND, "backtest: not found");
-  PQclear(r);
-  return rc;
-}
-
-static apex_err pg_backtest_set_status(apex_store *s, const char *id, const char *status, int progress,
-                                       const char *error_message, int64_t now, apex_error *err)
-{
-  NEED_UUID(id, "backtest");
-  PGconn *c = conn(s);
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  p_text(&p, id);
-  p_text(&p, status);
-  p_i64(&p, progress);
-  p_text(&p, error_message);
-  p_ms(&p, now);
-  if ((rc = q(c,
-              "UPDATE backtests SET status = CAST($2 AS text), progress_pct = $3, "
-              "error_message = coalesce($4, error_message), started_at = CASE WHEN CAST($2 AS text) = 'running' "
-              "THEN coalesce(started_at, apex_ts($5)) ELSE started_at END, completed_at = CASE WHEN "
-              "CAST($2 AS text) IN ('completed', 'failed', 'cancelled') THEN apex_ts($5) "
-              "ELSE completed_at END WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')",
-              &p, &r, err)))
-    goto out;
-  if (atoll(PQcmdTuples(r)) == 0)
-    rc = finished_or_missing(c, id, err);
-out:
-  PQclear(r);
-  DONE(s, c);
-  return rc;
-}
-
 /* Sends buffered COPY text when it holds more than half of its room (or always when flush). */
 typedef struct copybuf {
   char *b;
@@ -741,215 +488,6 @@ static apex_err copy_begin(PGconn *c, const char *sql, apex_error *err)
   if (!r || PQresultStatus(r) != PGRES_COPY_IN)
     rc = fail_res(c, r, "COPY", err);
   PQclear(r);
-  return rc;
-}
-
-static apex_err pg_backtest_finish(apex_store *s, const char *id, const char *result_json,
-                                   const apex_trade_row *trades, size_t n_trades, const int64_t *eq_time,
-                                   const double *eq_value, size_t n_eq, int64_t now, apex_error *err)
-{
-  NEED_UUID(id, "backtest");
-  PGconn *c = conn(s);
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  bool in_tx = false;
-  copybuf cb = {malloc(1 << 16), 0, 1 << 16};
-
-  if (!cb.b) {
-    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
-    goto out;
-  }
-  if ((rc = run(c, "BEGIN", NULL, err)))
-    goto out;
-  in_tx = true;
-  /* The status moves first: a backtest cancelled meanwhile keeps its state and gets no results. */
-  p_text(&p, id);
-  p_text(&p, result_json);
-  p_ms(&p, now);
-  if ((rc = q(c,
-              "UPDATE backtests SET status = 'completed', progress_pct = 100, result = $2, "
-              "completed_at = apex_ts($3), started_at = coalesce(started_at, apex_ts($3)) "
-              "WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')",
-              &p, &r, err)))
-    goto out;
-  if (atoll(PQcmdTuples(r)) == 0) {
-    rc = finished_or_missing(c, id, err);
-    goto out;
-  }
-  p.n = 1;
-  /* A backtest re-run after a restart replaces what its first run left. */
-  if ((rc = run(c, "DELETE FROM backtest_trades WHERE backtest_id = $1", &p, err)) ||
-      (rc = run(c, "DELETE FROM backtest_equity WHERE backtest_id = $1", &p, err)))
-    goto out;
-  if (n_trades) {
-    if ((rc = copy_begin(c,
-                         "COPY backtest_trades (backtest_id, seq, entry_time, exit_time, quantity, entry_price, "
-                         "exit_price, gross_pnl, net_pnl, commission, exit_reason) FROM STDIN",
-                         err)))
-      goto out;
-    for (size_t i = 0; i < n_trades && !rc; i++) {
-      const apex_trade_row *t = &trades[i];
-      char et[40], xt[40], d[6][APEX_DEC_STR_MAX];
-      apex_time_iso(t->entry_time, et, sizeof et);
-      apex_time_iso(t->exit_time, xt, sizeof xt);
-      apex_dec_format(t->quantity, d[0], sizeof d[0]);
-      apex_dec_format(t->entry_price, d[1], sizeof d[1]);
-      apex_dec_format(t->exit_price, d[2], sizeof d[2]);
-      apex_dec_format(t->gross_pnl, d[3], sizeof d[3]);
-      apex_dec_format(t->net_pnl, d[4], sizeof d[4]);
-      apex_dec_format(t->commission, d[5], sizeof d[5]);
-      char reason[sizeof t->exit_reason];
-      apex_store__copy(reason, sizeof reason, t->exit_reason);
-      for (char *x = reason; *x; x++) /* COPY text format: no tabs, newlines or backslashes */
-        if (*x == '\t' || *x == '\n' || *x == '\\' || *x == '\r')
-          *x = ' ';
-      int w = snprintf(cb.b + cb.n, cb.cap - cb.n, "%s\t%zu\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, i, et, xt,
-                       d[0], d[1], d[2], d[3], d[4], d[5], reason);
-      cb.n += (size_t)w;
-      rc = copy_flush(c, &cb, false, err);
-    }
-    if (!rc)
-      rc = copy_flush(c, &cb, true, err);
-    apex_err rc2 = copy_end(c, "backtest trades", rc != APEX_OK, err);
-    if (!rc)
-      rc = rc2;
-    if (rc)
-      goto out;
-  }
-  if (n_eq) {
-    if ((rc = copy_begin(c, "COPY backtest_equity (backtest_id, seq, time, value) FROM STDIN", err)))
-      goto out;
-    for (size_t i = 0; i < n_eq && !rc; i++) {
-      char t[40], v[APEX_DEC_STR_MAX];
-      apex_dec d;
-      if (apex_dec_from_double(eq_value[i], &d)) {
-        rc = apex_error_set(err, APEX_EINVAL, "backtest equity %zu: %g is not a storable amount", i, eq_value[i]);
-        break;
-      }
-      apex_dec_format(d, v, sizeof v);
-      apex_time_iso(eq_time[i], t, sizeof t);
-      int w = snprintf(cb.b + cb.n, cb.cap - cb.n, "%s\t%zu\t%s\t%s\n", id, i, t, v);
-      cb.n += (size_t)w;
-      rc = copy_flush(c, &cb, false, err);
-    }
-    if (!rc)
-      rc = copy_flush(c, &cb, true, err);
-    apex_err rc2 = copy_end(c, "backtest equity", rc != APEX_OK, err);
-    if (!rc)
-      rc = rc2;
-    if (rc)
-      goto out;
-  }
-  if ((rc = run(c, "COMMIT", NULL, err)))
-    goto out;
-  in_tx = false;
-out:
-  if (in_tx)
-    rollback(c);
-  free(cb.b);
-  PQclear(r);
-  DONE(s, c);
-  return rc;
-}
-
-/* ENOTFOUND unless the backtest is this user's; then the row count of its child table. */
-static apex_err child_total(PGconn *c, const char *user_id, const char *id, const char *count_sql, int64_t *total,
-                            apex_error *err)
-{
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  p_text(&p, id);
-  p_text(&p, user_id);
-  if ((rc = q(c, "SELECT 1 FROM backtests WHERE id = $1 AND user_id = $2", &p, &r, err)))
-    goto out;
-  if (PQntuples(r) == 0) {
-    rc = apex_error_set(err, APEX_ENOTFOUND, "backtest: not found");
-    goto out;
-  }
-  PQclear(r);
-  p.n = 1;
-  if ((rc = q(c, count_sql, &p, &r, err)))
-    goto out;
-  *total = g_i64(r, 0, 0);
-out:
-  PQclear(r);
-  return rc;
-}
-
-static apex_err pg_backtest_trades(apex_store *s, const char *user_id, const char *id, int page, int limit,
-                                   apex_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
-{
-  NEED_UUID(id, "backtest");
-  NEED_UUID(user_id, "backtest");
-  PGconn *c = conn(s);
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  if ((rc = child_total(c, user_id, id, "SELECT count(*) FROM backtest_trades WHERE backtest_id = $1", total, err)))
-    goto out;
-  p_text(&p, id);
-  p_i64(&p, limit);
-  p_i64(&p, (int64_t)(page - 1) * limit);
-  if ((rc = q(c,
-              "SELECT apex_ms(entry_time), apex_ms(exit_time), quantity, entry_price, exit_price, gross_pnl, "
-              "net_pnl, commission, exit_reason FROM backtest_trades WHERE backtest_id = $1 ORDER BY seq "
-              "LIMIT $2 OFFSET $3",
-              &p, &r, err)))
-    goto out;
-  for (int i = 0; i < PQntuples(r) && *n < (size_t)limit; i++) {
-    apex_trade_row *t = &rows[(*n)++];
-    memset(t, 0, sizeof *t);
-    t->entry_time = g_i64(r, i, 0);
-    t->exit_time = g_i64(r, i, 1);
-    t->quantity = g_dec(r, i, 2);
-    t->entry_price = g_dec(r, i, 3);
-    t->exit_price = g_dec(r, i, 4);
-    t->gross_pnl = g_dec(r, i, 5);
-    t->net_pnl = g_dec(r, i, 6);
-    t->commission = g_dec(r, i, 7);
-    g_copy(r, i, 8, t->exit_reason, sizeof t->exit_reason);
-  }
-out:
-  if (rc)
-    *n = 0;
-  PQclear(r);
-  DONE(s, c);
-  return rc;
-}
-
-static apex_err pg_backtest_equity(apex_store *s, const char *user_id, const char *id, int page, int limit,
-                                   int64_t *times, double *values, size_t *n, int64_t *total, apex_error *err)
-{
-  NEED_UUID(id, "backtest");
-  NEED_UUID(user_id, "backtest");
-  PGconn *c = conn(s);
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  if ((rc = child_total(c, user_id, id, "SELECT count(*) FROM backtest_equity WHERE backtest_id = $1", total, err)))
-    goto out;
-  p_text(&p, id);
-  p_i64(&p, limit);
-  p_i64(&p, (int64_t)(page - 1) * limit);
-  if ((rc = q(c,
-              "SELECT apex_ms(time), value FROM backtest_equity WHERE backtest_id = $1 ORDER BY seq LIMIT $2 "
-              "OFFSET $3",
-              &p, &r, err)))
-    goto out;
-  for (int i = 0; i < PQntuples(r) && *n < (size_t)limit; i++) {
-    apex_dec d = 0;
-    (void)apex_dec_from_str(PQgetvalue(r, i, 1), &d);
-    times[*n] = g_i64(r, i, 0);
-    values[*n] = apex_dec_to_double(d);
-    (*n)++;
-  }
-out:
-  if (rc)
-    *n = 0;
-  PQclear(r);
-  DONE(s, c);
   return rc;
 }
 
@@ -1003,14 +541,14 @@ static apex_err ensure_month_partitions(apex_store *st, PGconn *c, const char *t
                                         size_t n, apex_error *err)
 {
   pg_impl *im = st->impl;
-  PGresult *r = NULL;
-  params p = {0};
+  apex_sql_res *res = NULL;
+  const apex_sql_arg a = {.t = APEX_SQL_TEXT, .s = table};
   apex_err rc;
-  p_text(&p, table);
-  if ((rc = q(c, "SELECT relkind FROM pg_class WHERE oid = to_regclass($1)", &p, &r, err)))
+  if ((rc = pd_query(st, c, "SELECT relkind FROM pg_class WHERE oid = to_regclass($1)", &a, 1, &res, err)))
     return rc;
+  const PGresult *r = RES(res);
   bool native = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 'p';
-  PQclear(r);
+  pd_free(res);
   if (!native)
     return APEX_OK; /* a TimescaleDB hypertable makes its own chunks */
   int last = -1;
@@ -1026,24 +564,19 @@ static apex_err ensure_month_partitions(apex_store *st, PGconn *c, const char *t
              "CREATE TABLE IF NOT EXISTS %s_p%04d%02d PARTITION OF %s FOR VALUES FROM "
              "('%04d-%02d-01 00:00:00+00') TO ('%04d-%02d-01 00:00:00+00')",
              table, y, m, table, y, m, ny, nm);
-    r = PQexec(c, sql);
-    ExecStatusType stt = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    PGresult *x = PQexec(c, sql);
+    ExecStatusType stt = x ? PQresultStatus(x) : PGRES_FATAL_ERROR;
+    const char *state = x ? PQresultErrorField(x, PG_DIAG_SQLSTATE) : NULL;
     /* Another session creating the same partition at the same moment is not an error. */
     if (stt != PGRES_COMMAND_OK && !(state && (!strcmp(state, "42P07") || !strcmp(state, "23505")))) {
-      rc = fail_res(c, r, table, err);
-      PQclear(r);
+      rc = fail_res(c, x, table, err);
+      PQclear(x);
       return rc;
     }
-    PQclear(r);
+    PQclear(x);
     month_add(im, key | salt << 24);
   }
   return APEX_OK;
-}
-
-static apex_err ensure_partitions(apex_store *st, PGconn *c, const apex_series *s, apex_error *err)
-{
-  return ensure_month_partitions(st, c, "ohlcv", 0, s->time, s->n, err);
 }
 
 /* Appends text with COPY's escapes (backslash, tab, newline, carriage return). */
@@ -1077,655 +610,126 @@ static apex_err put_num(char *dst, size_t *k, double x, apex_error *err)
   return APEX_OK;
 }
 
-/* COPY the whole series into target (ohlcv or the staging table). */
-static apex_err copy_series(PGconn *c, const char *sql, const char *symbol, const char *timeframe,
-                            const apex_series *s, const char *source, apex_error *err)
+static apex_err pd_partitions(apex_store *s, void *conn, const char *table, const int64_t *times, size_t n,
+                              apex_error *err)
 {
-  char mid[2 * 33 + 2 * 8 + 4], tail[2 * 64 + 4];
-  size_t mk = 0, tk = 0;
-  copybuf cb = {malloc(1 << 18), 0, 1 << 18};
-  apex_err rc;
+  int salt = !strcmp(table, "ohlcv") ? 0 : !strcmp(table, "equity_history") ? 1 : 2;
+  return ensure_month_partitions(s, conn, table, salt, times, n, err);
+}
 
-  if (!cb.b)
-    return apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
-  mid[mk++] = '\t';
-  mk += copy_escape(mid + mk, symbol);
-  mid[mk++] = '\t';
-  mk += copy_escape(mid + mk, timeframe);
-  mid[mk++] = '\t';
-  tail[tk++] = '\t';
-  char src[64];
-  apex_store__copy(src, sizeof src, source);
-  tk += copy_escape(tail + tk, src);
-  tail[tk++] = '\n';
+/* Room for need more bytes in cb: sends what it holds, or grows it for one field longer than it. */
+static apex_err copy_room(PGconn *c, copybuf *cb, size_t need, apex_error *err)
+{
+  apex_err rc;
+  if (cb->n + need <= cb->cap)
+    return APEX_OK;
+  if ((rc = copy_flush(c, cb, true, err)))
+    return rc;
+  if (need > cb->cap) {
+    char *nb = realloc(cb->b, need);
+    if (!nb)
+      return apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+    cb->b = nb;
+    cb->cap = need;
+  }
+  return APEX_OK;
+}
+
+/* One argument in COPY's text form, then sep. */
+static apex_err copy_field(PGconn *c, copybuf *cb, const apex_sql_arg *a, char sep, apex_error *err)
+{
+  apex_err rc = copy_room(c, cb, (a->t == APEX_SQL_TEXT && a->s ? 2 * strlen(a->s) : 0) + 64, err);
+  char *b = cb->b + cb->n;
+  size_t k = 0;
+  if (rc)
+    return rc;
+  switch (a->t) {
+  case APEX_SQL_TEXT:
+    if (a->s) {
+      k = copy_escape(b, a->s);
+      break;
+    }
+    memcpy(b, "\\N", 2);
+    k = 2;
+    break;
+  case APEX_SQL_I64:
+    k = (size_t)snprintf(b, 32, "%lld", (long long)a->i);
+    break;
+  case APEX_SQL_TS:
+    apex_time_iso(a->i, b, 40);
+    k = strlen(b);
+    break;
+  case APEX_SQL_DEC:
+    apex_dec_format(a->i, b, APEX_DEC_STR_MAX);
+    k = strlen(b);
+    break;
+  case APEX_SQL_F64:
+    if ((rc = put_num(b, &k, a->f, err)))
+      return rc;
+    break;
+  case APEX_SQL_BOOL:
+    b[k++] = a->i ? 't' : 'f';
+    break;
+  default:
+    memcpy(b, "\\N", 2);
+    k = 2;
+  }
+  b[k++] = sep;
+  cb->n += k;
+  return APEX_OK;
+}
+
+/* COPY cannot resolve a conflict, so an upsert loads a temporary copy of the table and inserts
+ * from it. Only our constant table, column and conflict texts go into these statements. */
+static apex_err pd_copy_in(apex_store *s, void *conn, const apex_sql_copy *cp, apex_error *err)
+{
+  PGconn *c = conn;
+  apex_sql_arg a[32];
+  copybuf cb = {malloc(1 << 18), 0, 1 << 18};
+  char *sql = NULL;
+  size_t cap = 2 * strlen(cp->table) + 2 * strlen(cp->cols) + (cp->upsert ? strlen(cp->upsert) : 0) + 160;
+  apex_err rc = APEX_OK;
+  (void)s;
+
+  if (cp->ncols < 1 || cp->ncols > 32)
+    return apex_error_set(err, APEX_EINVAL, "pg: copy of %d columns (at most 32)", cp->ncols);
+  if (!cb.b || !(sql = malloc(cap))) {
+    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
+    goto out;
+  }
+  if (cp->upsert) {
+    snprintf(sql, cap, "CREATE TEMP TABLE IF NOT EXISTS %s_load (LIKE %s INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+             cp->table, cp->table);
+    if ((rc = run(c, sql, NULL, err)))
+      goto out;
+    snprintf(sql, cap, "TRUNCATE %s_load", cp->table);
+    if ((rc = run(c, sql, NULL, err)))
+      goto out;
+  }
+  snprintf(sql, cap, "COPY %s%s (%s) FROM STDIN", cp->table, cp->upsert ? "_load" : "", cp->cols);
   if ((rc = copy_begin(c, sql, err)))
     goto out;
-  for (size_t i = 0; i < s->n && !rc; i++) {
-    char *b = cb.b + cb.n;
-    size_t k = 0;
-    apex_time_iso(s->time[i], b, 40);
-    k = strlen(b);
-    memcpy(b + k, mid, mk);
-    k += mk;
-    const double v[5] = {s->open[i], s->high[i], s->low[i], s->close[i], s->volume[i]};
-    for (int j = 0; j < 5 && !rc; j++) {
-      rc = put_num(b, &k, v[j], err);
-      if (j < 4)
-        b[k++] = '\t';
-    }
-    memcpy(b + k, tail, tk);
-    cb.n += k + tk;
+  for (size_t i = 0; i < cp->nrows && !rc; i++) {
+    if ((rc = cp->row(cp->ctx, i, a, err)))
+      break;
+    for (int j = 0; j < cp->ncols && !rc; j++)
+      rc = copy_field(c, &cb, &a[j], j + 1 < cp->ncols ? '\t' : '\n', err);
     if (!rc)
       rc = copy_flush(c, &cb, false, err);
   }
   if (!rc)
     rc = copy_flush(c, &cb, true, err);
-  apex_err rc2 = copy_end(c, "ohlcv COPY", rc != APEX_OK, err);
+  apex_err rc2 = copy_end(c, cp->table, rc != APEX_OK, err);
   if (!rc)
     rc = rc2;
+  if (!rc && cp->upsert) {
+    snprintf(sql, cap, "INSERT INTO %s (%s) SELECT %s FROM %s_load %s", cp->table, cp->cols, cp->cols, cp->table,
+             cp->upsert);
+    rc = run(c, sql, NULL, err);
+  }
 out:
+  free(sql);
   free(cb.b);
-  return rc;
-}
-
-static const char OHLCV_COPY[] =
-    "COPY ohlcv (time, symbol, timeframe, open, high, low, close, volume, source) FROM STDIN";
-
-static apex_err pg_ohlcv_put(apex_store *st, const char *symbol, const char *timeframe, const apex_series *s,
-                             const char *source, apex_error *err)
-{
-  PGconn *c = conn(st);
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  bool in_tx = false;
-
-  int64_t before, after;
-  const int64_t t0 = s->time[0], t1 = s->time[s->n - 1];
-  if ((rc = ensure_partitions(st, c, s, err)) || (rc = run(c, "BEGIN", NULL, err)))
-    goto out;
-  in_tx = true;
-  if ((rc = apex_store__catalog_count(st, c, symbol, timeframe, t0, t1, &before, err)))
-    goto out;
-  /* A range with no stored candle takes the fast path: COPY straight into ohlcv. A row that
-   * appears meanwhile (another import) fails it with a unique violation; the savepoint lets the
-   * upsert path take over. */
-  p_text(&p, symbol);
-  p_text(&p, timeframe);
-  p_i64(&p, s->time[0]);
-  p_i64(&p, s->time[s->n - 1]);
-  if ((rc = q(c,
-              "SELECT EXISTS (SELECT 1 FROM ohlcv WHERE symbol = $1 AND timeframe = $2 AND time >= apex_ts($3) "
-              "AND time <= apex_ts($4))",
-              &p, &r, err)))
-    goto out;
-  bool overlap = g_bool(r, 0, 0);
-  PQclear(r);
-  r = NULL;
-  if (!overlap) {
-    if ((rc = run(c, "SAVEPOINT fast", NULL, err)))
-      goto out;
-    rc = copy_series(c, OHLCV_COPY, symbol, timeframe, s, source, err);
-    if (rc != APEX_ECONFLICT) {
-      if (rc)
-        goto out;
-      goto commit;
-    }
-    if ((rc = run(c, "ROLLBACK TO SAVEPOINT fast", NULL, err)))
-      goto out;
-  }
-  if ((rc = run(c,
-                "CREATE TEMP TABLE IF NOT EXISTS ohlcv_load (time timestamptz, symbol text, timeframe text, "
-                "open numeric, high numeric, low numeric, close numeric, volume numeric, source text) "
-                "ON COMMIT DELETE ROWS",
-                NULL, err)) ||
-      (rc = copy_series(c, "COPY ohlcv_load (time, symbol, timeframe, open, high, low, close, volume, source) FROM STDIN",
-                        symbol, timeframe, s, source, err)) ||
-      (rc = run(c,
-                "INSERT INTO ohlcv (time, symbol, timeframe, open, high, low, close, volume, source) "
-                "SELECT time, symbol, timeframe, open, high, low, close, volume, source FROM ohlcv_load "
-                "ON CONFLICT (symbol, timeframe, time) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high, "
-                "low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume, source = EXCLUDED.source",
-                NULL, err)))
-    goto out;
-commit:
-  if ((rc = apex_store__catalog_count(st, c, symbol, timeframe, t0, t1, &after, err)) ||
-      (rc = apex_store__catalog_add(st, c, symbol, timeframe, t0, t1, after - before, err)) ||
-      (rc = run(c, "COMMIT", NULL, err)))
-    goto out;
-  in_tx = false;
-out:
-  if (in_tx)
-    rollback(c);
-  PQclear(r);
-  DONE(st, c);
-  return rc;
-}
-
-static apex_err pg_ohlcv_get(apex_store *st, const char *symbol, const char *timeframe, int64_t start, int64_t end,
-                             size_t limit, apex_series **out, apex_error *err)
-{
-  PGconn *c = conn(st);
-  PGresult *r = NULL;
-  params p = {0};
-  apex_series *s = NULL;
-  apex_err rc;
-
-  p_text(&p, symbol);
-  p_text(&p, timeframe);
-  /* Beyond what TIMESTAMPTZ holds means open. */
-  if (start > INT64_C(-62135596800000))
-    p_i64(&p, start);
-  else
-    p_text(&p, NULL);
-  if (end < INT64_C(253402300800000))
-    p_i64(&p, end);
-  else
-    p_text(&p, NULL);
-  if (limit && limit < (size_t)INT64_MAX)
-    p_i64(&p, (int64_t)limit);
-  else
-    p_text(&p, NULL);
-  if ((rc = q(c,
-              "SELECT apex_ms(time), open, high, low, close, volume FROM ohlcv WHERE symbol = $1 AND timeframe = $2 "
-              "AND (CAST($3 AS bigint) IS NULL OR time >= apex_ts($3)) "
-              "AND (CAST($4 AS bigint) IS NULL OR time < apex_ts($4)) ORDER BY time LIMIT $5",
-              &p, &r, err)))
-    goto out;
-  int nt = PQntuples(r);
-  if (!(s = apex_series_new((size_t)nt))) {
-    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
-    goto out;
-  }
-  for (int i = 0; i < nt; i++) {
-    apex_bar b = {g_i64(r, i, 0), strtod(PQgetvalue(r, i, 1), NULL), strtod(PQgetvalue(r, i, 2), NULL),
-                  strtod(PQgetvalue(r, i, 3), NULL), strtod(PQgetvalue(r, i, 4), NULL),
-                  strtod(PQgetvalue(r, i, 5), NULL)};
-    apex_series_append(s, &b); /* within the reserved capacity: cannot fail */
-  }
-out:
-  *out = s;
-  PQclear(r);
-  DONE(st, c);
-  return rc;
-}
-
-
-/* --- portfolios, positions, trades, equity history --- */
-
-static void p_amount(params *p, apex_dec d) /* APEX_DEC_NONE: NULL */
-{
-  if (d != APEX_DEC_NONE)
-    p_dec(p, d);
-  else
-    p->v[p->n++] = NULL;
-}
-static apex_dec g_amount(const PGresult *r, int row, int col) /* NULL: APEX_DEC_NONE */
-{
-  apex_dec d = APEX_DEC_NONE;
-  if (!PQgetisnull(r, row, col) && apex_dec_from_str(PQgetvalue(r, row, col), &d))
-    d = APEX_DEC_NONE;
-  return d;
-}
-
-#define PF_COLS                                                                                                    \
-  "id, user_id, name, description, base_currency, is_paper, broker, initial_balance, cash_balance, is_active, "  \
-  "apex_ms(created_at), apex_ms(updated_at)"
-
-static apex_err read_portfolio(const PGresult *r, int i, apex_portfolio_row *o, apex_error *err)
-{
-  memset(o, 0, sizeof *o);
-  g_copy(r, i, 0, o->id, sizeof o->id);
-  g_copy(r, i, 1, o->user_id, sizeof o->user_id);
-  g_copy(r, i, 2, o->name, sizeof o->name);
-  g_copy(r, i, 4, o->base_currency, sizeof o->base_currency);
-  o->is_paper = g_bool(r, i, 5);
-  g_copy(r, i, 6, o->broker, sizeof o->broker);
-  o->initial_balance = g_amount(r, i, 7);
-  o->cash_balance = g_amount(r, i, 8);
-  o->is_active = g_bool(r, i, 9);
-  o->created_at = g_i64(r, i, 10);
-  o->updated_at = g_i64(r, i, 11);
-  if (g_dup(r, i, 3, &o->description))
-    return apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
-  return APEX_OK;
-}
-
-/* $1..$12 in PF_COLS order. */
-static void bind_portfolio(params *p, const apex_portfolio_row *r)
-{
-  p_text(p, r->id);
-  p_text(p, r->user_id);
-  p_text(p, r->name);
-  p_text(p, r->description);
-  p_text(p, r->base_currency);
-  p_bool(p, r->is_paper);
-  p_opt(p, r->broker);
-  p_dec(p, r->initial_balance);
-  p_dec(p, r->cash_balance);
-  p_bool(p, r->is_active);
-  p_i64(p, r->created_at);
-  p_i64(p, r->updated_at);
-}
-
-static apex_err pg_portfolio_insert(apex_store *s, const apex_portfolio_row *r, apex_error *err)
-{
-  if (!uuid_ok(r->id))
-    return apex_error_set(err, APEX_EINVAL, "portfolio: id is not a UUID");
-  if (!uuid_ok(r->user_id))
-    return apex_error_set(err, APEX_ENOTFOUND, "portfolio: no such user");
-  PGconn *c = conn(s);
-  params p = {0};
-  bind_portfolio(&p, r);
-  apex_err rc = run(c,
-                    "INSERT INTO portfolios (id, user_id, name, description, base_currency, is_paper, broker, "
-                    "initial_balance, cash_balance, is_active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
-                    "$6, $7, $8, $9, $10, apex_ts($11), apex_ts($12))",
-                    &p, err);
-  DONE(s, c);
-  return rc;
-}
-
-static apex_err pg_portfolio_get(apex_store *s, const char *user_id, const char *id, apex_portfolio_row *out,
-                                 apex_error *err)
-{
-  NEED_UUID(id, "portfolio");
-  if (user_id)
-    NEED_UUID(user_id, "portfolio");
-  PGconn *c = conn(s);
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  p_text(&p, id);
-  p_text(&p, user_id);
-  if ((rc = q(c, "SELECT " PF_COLS " FROM portfolios WHERE id = $1 AND (CAST($2 AS uuid) IS NULL OR user_id = $2)",
-              &p, &r, err)))
-    goto out;
-  if (PQntuples(r) == 0) {
-    rc = apex_error_set(err, APEX_ENOTFOUND, "portfolio: not found");
-    goto out;
-  }
-  rc = read_portfolio(r, 0, out, err);
-out:
-  PQclear(r);
-  DONE(s, c);
-  return rc;
-}
-
-static apex_err pg_portfolio_list(apex_store *s, const char *user_id, const apex_page *p, apex_portfolio_row *rows,
-                                  size_t *n, int64_t *total, apex_error *err)
-{
-  if (!uuid_ok(user_id))
-    return APEX_OK;
-  PGconn *c = conn(s);
-  PGresult *r = NULL;
-  params pp = {0};
-  apex_err rc;
-  p_text(&pp, user_id);
-  p_i64(&pp, p->limit);
-  p_i64(&pp, (int64_t)(p->page - 1) * p->limit);
-  if ((rc = q(c,
-              p->desc ? "SELECT " PF_COLS ", count(*) OVER () FROM portfolios WHERE user_id = $1 "
-                        "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
-                      : "SELECT " PF_COLS ", count(*) OVER () FROM portfolios WHERE user_id = $1 "
-                        "ORDER BY created_at, id LIMIT $2 OFFSET $3",
-              &pp, &r, err)))
-    goto out;
-  int nt = PQntuples(r);
-  if (nt > 0) {
-    *total = g_i64(r, 0, 12);
-  } else {
-    PQclear(r);
-    pp.n = 1;
-    if ((rc = q(c, "SELECT count(*) FROM portfolios WHERE user_id = $1", &pp, &r, err)))
-      goto out;
-    *total = g_i64(r, 0, 0);
-  }
-  for (int i = 0; i < nt && *n < (size_t)p->limit; i++) {
-    if ((rc = read_portfolio(r, i, &rows[*n], err)))
-      goto out;
-    (*n)++;
-  }
-out:
-  if (rc) {
-    for (size_t i = 0; i < *n; i++)
-      apex_portfolio_row_clear(&rows[i]);
-    *n = 0;
-  }
-  PQclear(r);
-  DONE(s, c);
-  return rc;
-}
-
-static apex_err pg_portfolio_update(apex_store *s, const apex_portfolio_row *r, apex_error *err)
-{
-  NEED_UUID(r->id, "portfolio");
-  NEED_UUID(r->user_id, "portfolio");
-  PGconn *c = conn(s);
-  params p = {0};
-  p_text(&p, r->id);
-  p_text(&p, r->user_id);
-  p_text(&p, r->name);
-  p_text(&p, r->description);
-  p_text(&p, r->base_currency);
-  p_opt(&p, r->broker);
-  p_dec(&p, r->cash_balance);
-  p_bool(&p, r->is_active);
-  p_i64(&p, r->updated_at);
-  apex_err rc = run_one(c,
-                        "UPDATE portfolios SET name = $3, description = $4, base_currency = $5, broker = $6, "
-                        "cash_balance = $7, is_active = $8, updated_at = apex_ts($9) WHERE id = $1 AND user_id = $2",
-                        &p, "portfolio", err);
-  DONE(s, c);
-  return rc;
-}
-
-static apex_err pg_portfolio_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
-{
-  NEED_UUID(id, "portfolio");
-  NEED_UUID(user_id, "portfolio");
-  PGconn *c = conn(s);
-  params p = {0};
-  p_text(&p, id);
-  p_text(&p, user_id);
-  apex_err rc = run_one(c, "DELETE FROM portfolios WHERE id = $1 AND user_id = $2", &p, "portfolio", err);
-  DONE(s, c);
-  return rc;
-}
-
-/* ENOTFOUND unless the portfolio is this user's (NULL: anyone's); then the row count of count_sql. */
-static apex_err portfolio_child_total(PGconn *c, const char *user_id, const char *id, const char *count_sql,
-                                      int64_t *total, apex_error *err)
-{
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  p_text(&p, id);
-  p_text(&p, user_id);
-  if ((rc = q(c, "SELECT 1 FROM portfolios WHERE id = $1 AND (CAST($2 AS uuid) IS NULL OR user_id = $2)", &p, &r,
-              err)))
-    goto out;
-  if (PQntuples(r) == 0) {
-    rc = apex_error_set(err, APEX_ENOTFOUND, "portfolio: not found");
-    goto out;
-  }
-  PQclear(r);
-  p.n = 1;
-  if ((rc = q(c, count_sql, &p, &r, err)))
-    goto out;
-  *total = g_i64(r, 0, 0);
-out:
-  PQclear(r);
-  return rc;
-}
-
-static apex_err pg_position_put(apex_store *s, const apex_position_row *r, apex_error *err)
-{
-  NEED_UUID(r->portfolio_id, "portfolio");
-  if (!uuid_ok(r->id))
-    return apex_error_set(err, APEX_EINVAL, "position: id is not a UUID");
-  PGconn *c = conn(s);
-  params p = {0};
-  p_text(&p, r->id);
-  p_text(&p, r->portfolio_id);
-  p_text(&p, r->symbol);
-  p_dec(&p, r->quantity);
-  p_dec(&p, r->average_entry_price);
-  p_amount(&p, r->current_price);
-  p_amount(&p, r->unrealized_pnl);
-  p_amount(&p, r->unrealized_pnl_pct);
-  p_bool(&p, r->is_open);
-  p_i64(&p, r->opened_at);
-  p_ms(&p, r->closed_at);
-  p_i64(&p, r->updated_at);
-  /* No change: the id belongs to another portfolio's position. */
-  apex_err rc = run_one(c,
-                        "INSERT INTO positions (id, portfolio_id, symbol, quantity, average_entry_price, "
-                        "current_price, unrealized_pnl, unrealized_pnl_pct, is_open, opened_at, closed_at, "
-                        "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, apex_ts($10), apex_ts($11), "
-                        "apex_ts($12)) ON CONFLICT (id) DO UPDATE SET symbol = EXCLUDED.symbol, "
-                        "quantity = EXCLUDED.quantity, average_entry_price = EXCLUDED.average_entry_price, "
-                        "current_price = EXCLUDED.current_price, unrealized_pnl = EXCLUDED.unrealized_pnl, "
-                        "unrealized_pnl_pct = EXCLUDED.unrealized_pnl_pct, is_open = EXCLUDED.is_open, "
-                        "closed_at = EXCLUDED.closed_at, updated_at = EXCLUDED.updated_at "
-                        "WHERE positions.portfolio_id = EXCLUDED.portfolio_id",
-                        &p, "position", err);
-  DONE(s, c);
-  return rc;
-}
-
-static apex_err pg_positions(apex_store *s, const char *user_id, const char *portfolio_id, bool open_only, int page,
-                             int limit, apex_position_row *rows, size_t *n, int64_t *total, apex_error *err)
-{
-  NEED_UUID(portfolio_id, "portfolio");
-  if (user_id)
-    NEED_UUID(user_id, "portfolio");
-  PGconn *c = conn(s);
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  if ((rc = portfolio_child_total(c, user_id, portfolio_id,
-                                  open_only ? "SELECT count(*) FROM positions WHERE portfolio_id = $1 AND is_open"
-                                            : "SELECT count(*) FROM positions WHERE portfolio_id = $1",
-                                  total, err)))
-    goto out;
-  p_text(&p, portfolio_id);
-  p_i64(&p, limit);
-  p_i64(&p, (int64_t)(page - 1) * limit);
-  p_bool(&p, open_only);
-  if ((rc = q(c,
-              "SELECT id, portfolio_id, symbol, quantity, average_entry_price, current_price, unrealized_pnl, "
-              "unrealized_pnl_pct, is_open, apex_ms(opened_at), apex_ms(closed_at), apex_ms(updated_at) "
-              "FROM positions WHERE portfolio_id = $1 AND (NOT $4 OR is_open) ORDER BY symbol, opened_at, id "
-              "LIMIT $2 OFFSET $3",
-              &p, &r, err)))
-    goto out;
-  for (int i = 0; i < PQntuples(r) && *n < (size_t)limit; i++) {
-    apex_position_row *o = &rows[(*n)++];
-    memset(o, 0, sizeof *o);
-    g_copy(r, i, 0, o->id, sizeof o->id);
-    g_copy(r, i, 1, o->portfolio_id, sizeof o->portfolio_id);
-    g_copy(r, i, 2, o->symbol, sizeof o->symbol);
-    o->quantity = g_amount(r, i, 3);
-    o->average_entry_price = g_amount(r, i, 4);
-    o->current_price = g_amount(r, i, 5);
-    o->unrealized_pnl = g_amount(r, i, 6);
-    o->unrealized_pnl_pct = g_amount(r, i, 7);
-    o->is_open = g_bool(r, i, 8);
-    o->opened_at = g_i64(r, i, 9);
-    o->closed_at = g_i64(r, i, 10);
-    o->updated_at = g_i64(r, i, 11);
-  }
-out:
-  if (rc)
-    *n = 0;
-  PQclear(r);
-  DONE(s, c);
-  return rc;
-}
-
-static apex_err pg_portfolio_trade_insert(apex_store *s, const apex_portfolio_trade_row *r, apex_error *err)
-{
-  if (!uuid_ok(r->id))
-    return apex_error_set(err, APEX_EINVAL, "trade: id is not a UUID");
-  NEED_UUID(r->user_id, "portfolio");
-  NEED_UUID(r->portfolio_id, "portfolio");
-  if (r->strategy_id[0])
-    NEED_UUID(r->strategy_id, "strategy");
-  PGconn *c = conn(s);
-  params p = {0};
-  p_text(&p, r->id);
-  p_text(&p, r->user_id);
-  p_opt(&p, r->strategy_id);
-  p_text(&p, r->portfolio_id);
-  p_text(&p, r->symbol);
-  p_text(&p, r->side);
-  p_text(&p, r->order_type);
-  p_dec(&p, r->quantity);
-  p_amount(&p, r->price);
-  p_dec(&p, r->filled_quantity);
-  p_amount(&p, r->filled_price);
-  p_dec(&p, r->commission);
-  p_dec(&p, r->slippage);
-  p_text(&p, r->status[0] ? r->status : "pending");
-  p_opt(&p, r->broker_order_id);
-  p_amount(&p, r->realized_pnl);
-  p_bool(&p, r->is_paper);
-  p_i64(&p, r->created_at);
-  p_ms(&p, r->submitted_at);
-  p_ms(&p, r->filled_at);
-  /* Inserted only into the same user's portfolio: otherwise nothing changes (ENOTFOUND). */
-  apex_err rc = run_one(
-      c,
-      "INSERT INTO trades (id, user_id, strategy_id, portfolio_id, symbol, side, order_type, quantity, price, "
-      "filled_quantity, filled_price, commission, slippage, status, broker_order_id, realized_pnl, is_paper, "
-      "created_at, submitted_at, filled_at) SELECT CAST($1 AS uuid), CAST($2 AS uuid), CAST($3 AS uuid), "
-      "CAST($4 AS uuid), CAST($5 AS text), CAST($6 AS text), CAST($7 AS text), CAST($8 AS numeric), "
-      "CAST($9 AS numeric), CAST($10 AS numeric), CAST($11 AS numeric), CAST($12 AS numeric), CAST($13 AS numeric), "
-      "CAST($14 AS text), CAST($15 AS text), CAST($16 AS numeric), CAST($17 AS boolean), apex_ts($18), "
-      "apex_ts($19), apex_ts($20) "
-      "WHERE EXISTS (SELECT 1 FROM portfolios WHERE id = CAST($4 AS uuid) AND user_id = CAST($2 AS uuid))",
-      &p, "portfolio", err);
-  DONE(s, c);
-  return rc;
-}
-
-static apex_err pg_portfolio_trades(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
-                                    apex_portfolio_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
-{
-  NEED_UUID(portfolio_id, "portfolio");
-  if (user_id)
-    NEED_UUID(user_id, "portfolio");
-  PGconn *c = conn(s);
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  if ((rc = portfolio_child_total(c, user_id, portfolio_id, "SELECT count(*) FROM trades WHERE portfolio_id = $1",
-                                  total, err)))
-    goto out;
-  p_text(&p, portfolio_id);
-  p_i64(&p, limit);
-  p_i64(&p, (int64_t)(page - 1) * limit);
-  if ((rc = q(c,
-              "SELECT id, user_id, strategy_id, portfolio_id, symbol, side, order_type, quantity, price, "
-              "filled_quantity, filled_price, commission, slippage, status, broker_order_id, realized_pnl, is_paper, "
-              "apex_ms(created_at), apex_ms(submitted_at), apex_ms(filled_at) FROM trades WHERE portfolio_id = $1 "
-              "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
-              &p, &r, err)))
-    goto out;
-  for (int i = 0; i < PQntuples(r) && *n < (size_t)limit; i++) {
-    apex_portfolio_trade_row *t = &rows[(*n)++];
-    memset(t, 0, sizeof *t);
-    g_copy(r, i, 0, t->id, sizeof t->id);
-    g_copy(r, i, 1, t->user_id, sizeof t->user_id);
-    g_copy(r, i, 2, t->strategy_id, sizeof t->strategy_id);
-    g_copy(r, i, 3, t->portfolio_id, sizeof t->portfolio_id);
-    g_copy(r, i, 4, t->symbol, sizeof t->symbol);
-    g_copy(r, i, 5, t->side, sizeof t->side);
-    g_copy(r, i, 6, t->order_type, sizeof t->order_type);
-    t->quantity = g_amount(r, i, 7);
-    t->price = g_amount(r, i, 8);
-    t->filled_quantity = g_amount(r, i, 9);
-    t->filled_price = g_amount(r, i, 10);
-    t->commission = g_amount(r, i, 11);
-    t->slippage = g_amount(r, i, 12);
-    g_copy(r, i, 13, t->status, sizeof t->status);
-    g_copy(r, i, 14, t->broker_order_id, sizeof t->broker_order_id);
-    t->realized_pnl = g_amount(r, i, 15);
-    t->is_paper = g_bool(r, i, 16);
-    t->created_at = g_i64(r, i, 17);
-    t->submitted_at = g_i64(r, i, 18);
-    t->filled_at = g_i64(r, i, 19);
-  }
-out:
-  if (rc)
-    *n = 0;
-  PQclear(r);
-  DONE(s, c);
-  return rc;
-}
-
-static apex_err pg_equity_put(apex_store *s, const char *portfolio_id, const apex_equity_row *rows, size_t n,
-                              apex_error *err)
-{
-  NEED_UUID(portfolio_id, "portfolio");
-  PGconn *c = conn(s);
-  apex_err rc = APEX_OK;
-  bool in_tx = false;
-  int64_t *times = malloc(n * sizeof *times);
-  if (!times) {
-    rc = apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
-    goto out;
-  }
-  for (size_t i = 0; i < n; i++)
-    times[i] = rows[i].time;
-  if ((rc = ensure_month_partitions(s, c, "equity_history", 1, times, n, err)) || (rc = run(c, "BEGIN", NULL, err)))
-    goto out;
-  in_tx = true;
-  for (size_t i = 0; i < n; i++) {
-    params p = {0};
-    p_i64(&p, rows[i].time);
-    p_text(&p, portfolio_id);
-    p_dec(&p, rows[i].equity_value);
-    p_dec(&p, rows[i].cash_balance);
-    p_dec(&p, rows[i].positions_value);
-    p_amount(&p, rows[i].daily_pnl);
-    p_amount(&p, rows[i].daily_pnl_pct);
-    if ((rc = run(c,
-                  "INSERT INTO equity_history (time, portfolio_id, equity_value, cash_balance, positions_value, "
-                  "daily_pnl, daily_pnl_pct) VALUES (apex_ts($1), $2, $3, $4, $5, $6, $7) "
-                  "ON CONFLICT (time, portfolio_id) DO UPDATE SET equity_value = EXCLUDED.equity_value, "
-                  "cash_balance = EXCLUDED.cash_balance, positions_value = EXCLUDED.positions_value, "
-                  "daily_pnl = EXCLUDED.daily_pnl, daily_pnl_pct = EXCLUDED.daily_pnl_pct",
-                  &p, err)))
-      goto out;
-  }
-  if ((rc = run(c, "COMMIT", NULL, err)))
-    goto out;
-  in_tx = false;
-out:
-  if (in_tx)
-    rollback(c);
-  free(times);
-  DONE(s, c);
-  return rc;
-}
-
-static apex_err pg_equity(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
-                          apex_equity_row *rows, size_t *n, int64_t *total, apex_error *err)
-{
-  NEED_UUID(portfolio_id, "portfolio");
-  if (user_id)
-    NEED_UUID(user_id, "portfolio");
-  PGconn *c = conn(s);
-  PGresult *r = NULL;
-  params p = {0};
-  apex_err rc;
-  if ((rc = portfolio_child_total(c, user_id, portfolio_id,
-                                  "SELECT count(*) FROM equity_history WHERE portfolio_id = $1", total, err)))
-    goto out;
-  p_text(&p, portfolio_id);
-  p_i64(&p, limit);
-  p_i64(&p, (int64_t)(page - 1) * limit);
-  if ((rc = q(c,
-              "SELECT apex_ms(time), equity_value, cash_balance, positions_value, daily_pnl, daily_pnl_pct "
-              "FROM equity_history WHERE portfolio_id = $1 ORDER BY time LIMIT $2 OFFSET $3",
-              &p, &r, err)))
-    goto out;
-  for (int i = 0; i < PQntuples(r) && *n < (size_t)limit; i++) {
-    apex_equity_row *e = &rows[(*n)++];
-    e->time = g_i64(r, i, 0);
-    e->equity_value = g_amount(r, i, 1);
-    e->cash_balance = g_amount(r, i, 2);
-    e->positions_value = g_amount(r, i, 3);
-    e->daily_pnl = g_amount(r, i, 4);
-    e->daily_pnl_pct = g_amount(r, i, 5);
-  }
-out:
-  if (rc)
-    *n = 0;
-  PQclear(r);
-  DONE(s, c);
   return rc;
 }
 
@@ -1735,24 +739,4 @@ static const apex_store_ops PG_OPS = {
     .migrate = pg_migrate,
     .migration_status = pg_migration_status,
     .ping = pg_ping,
-    .backtest_insert = pg_backtest_insert,
-    .backtest_get = pg_backtest_get,
-    .backtest_list = pg_backtest_list,
-    .backtest_set_status = pg_backtest_set_status,
-    .backtest_finish = pg_backtest_finish,
-    .backtest_trades = pg_backtest_trades,
-    .backtest_equity = pg_backtest_equity,
-    .ohlcv_put = pg_ohlcv_put,
-    .ohlcv_get = pg_ohlcv_get,
-    .portfolio_insert = pg_portfolio_insert,
-    .portfolio_get = pg_portfolio_get,
-    .portfolio_list = pg_portfolio_list,
-    .portfolio_update = pg_portfolio_update,
-    .portfolio_delete = pg_portfolio_delete,
-    .position_put = pg_position_put,
-    .positions = pg_positions,
-    .portfolio_trade_insert = pg_portfolio_trade_insert,
-    .portfolio_trades = pg_portfolio_trades,
-    .equity_put = pg_equity_put,
-    .equity = pg_equity,
 };

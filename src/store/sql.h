@@ -14,6 +14,7 @@
 #define A_F64(x) ((apex_sql_arg){.t = APEX_SQL_F64, .f = (x)})
 #define A_BOOL(x) ((apex_sql_arg){.t = APEX_SQL_BOOL, .i = (x) ? 1 : 0})
 #define A_NULL ((apex_sql_arg){.t = APEX_SQL_NULL})
+#define A_TS(x) ((apex_sql_arg){.t = APEX_SQL_TS, .i = (x)}) /* a time column's ms, for copy_in */
 
 /* Runs sql with the arguments that follow on connection c: SQL(s, c, sql, &res, err, A_TEXT(id), ...). */
 #define SQL(s, c, sql, out, err, ...)                                                                             \

@@ -69,47 +69,8 @@ static apex_err row(sqlite3 *db, sqlite3_stmt *st, const char *what, apex_error 
 
 static void rollback(sqlite3 *db) { sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); }
 
-/* "" and NULL are both stored as NULL. */
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-  if (s && *s)
-    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null(st, i);
-}
-static void bind_ms(sqlite3_stmt *st, int i, int64_t ms) /* 0: never (NULL) */
-{
-  if (ms)
-    sqlite3_bind_int64(st, i, ms);
-  else
-    sqlite3_bind_null(st, i);
-}
-
-static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t cap)
-{
-  apex_store__copy(dst, cap, (const char *)sqlite3_column_text(st, i));
-}
-static apex_err col_dup(sqlite3_stmt *st, int i, char **out)
-{
-  const char *t = (const char *)sqlite3_column_text(st, i);
-  *out = NULL;
-  if (!t)
-    return APEX_OK;
-  *out = strdup(t);
-  return *out ? APEX_OK : APEX_ENOMEM;
-}
-
 #define CONN(s) ((sqlite3 *)apex_store__pool_acquire(&(s)->pool))
 #define DONE(s, db) apex_store__pool_release(&(s)->pool, (db))
-
-/* Runs one write statement; ENOTFOUND if it changed nothing. */
-static apex_err changed_one(sqlite3 *db, sqlite3_stmt *st, const char *what, apex_error *err)
-{
-  apex_err rc = run(db, st, what, err);
-  if (!rc && sqlite3_changes(db) == 0)
-    rc = apex_error_set(err, APEX_ENOTFOUND, "%s: not found", what);
-  return rc;
-}
 
 /* --- the SQL driver (store_impl.h) under the entity functions written once --- */
 
@@ -139,6 +100,7 @@ static void sd_bind(sqlite3_stmt *q, int k, const apex_sql_arg *a)
       sqlite3_bind_null(q, k);
     break;
   case APEX_SQL_I64:
+  case APEX_SQL_TS: /* INTEGER ms */
   case APEX_SQL_DEC: /* INTEGER units of 1e-8 */
   case APEX_SQL_BOOL:
     sqlite3_bind_int64(q, k, a->i);
@@ -310,10 +272,79 @@ static apex_dec sd_dec(const apex_sql_res *r, int row, int col)
 static double sd_f64(const apex_sql_res *r, int row, int col) { return sqlite3_value_double(sd_v(r, row, col)); }
 static bool sd_bool(const apex_sql_res *r, int row, int col) { return sqlite3_value_int64(sd_v(r, row, col)) != 0; }
 
+/* --- bulk loads (the driver's copy_in) --- */
+
+#define COPY_ROWS 64 /* rows per INSERT: amortises each statement's run over many rows */
+#define COPY_COLS 32
+
+/* "INSERT INTO table (cols) VALUES (?, ...), ... upsert" for rows rows; only our constant names. */
+static apex_err sd_copy_prepare(sqlite3 *db, const apex_sql_copy *cp, size_t rows, sqlite3_stmt **q,
+                                apex_error *err)
+{
+  size_t cap = strlen(cp->table) + strlen(cp->cols) + (cp->upsert ? strlen(cp->upsert) : 0) + 64 +
+               rows * ((size_t)cp->ncols * 2 + 3);
+  char *sql = malloc(cap);
+  size_t k;
+  if (!sql)
+    return apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+  k = (size_t)snprintf(sql, cap, "INSERT INTO %s (%s) VALUES ", cp->table, cp->cols);
+  for (size_t r = 0; r < rows; r++) {
+    sql[k++] = r ? ',' : '(';
+    if (r)
+      sql[k++] = '(';
+    for (int c = 0; c < cp->ncols; c++) {
+      sql[k++] = c ? ',' : '?';
+      if (c)
+        sql[k++] = '?';
+    }
+    sql[k++] = ')';
+  }
+  snprintf(sql + k, cap - k, " %s", cp->upsert ? cp->upsert : "");
+  apex_err rc = prep(db, sql, q, err);
+  free(sql);
+  return rc;
+}
+
+static apex_err sd_copy_in(apex_store *s, void *conn, const apex_sql_copy *cp, apex_error *err)
+{
+  sqlite3 *db = conn;
+  sqlite3_stmt *full = NULL, *part = NULL;
+  apex_sql_arg a[COPY_COLS];
+  size_t per = COPY_ROWS, maxv = (size_t)sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+  apex_err rc = APEX_OK;
+  (void)s;
+
+  if (cp->ncols < 1 || cp->ncols > COPY_COLS)
+    return apex_error_set(err, APEX_EINVAL, "sqlite: copy of %d columns (at most %d)", cp->ncols, COPY_COLS);
+  if (per * (size_t)cp->ncols > maxv)
+    per = maxv / (size_t)cp->ncols;
+  for (size_t i = 0; i < cp->nrows && !rc;) {
+    size_t k = cp->nrows - i < per ? cp->nrows - i : per;
+    sqlite3_stmt **q = k == per ? &full : &part; /* only the last batch is shorter */
+    if (!*q && (rc = sd_copy_prepare(db, cp, k, q, err)))
+      break;
+    for (size_t r = 0; r < k && !rc; r++)
+      if (!(rc = cp->row(cp->ctx, i + r, a, err)))
+        for (int c = 0; c < cp->ncols; c++)
+          sd_bind(*q, (int)(r * (size_t)cp->ncols) + c + 1, &a[c]);
+    if (!rc) {
+      int st = sqlite3_step(*q);
+      if (st != SQLITE_DONE)
+        rc = fail(db, st, cp->table, err);
+    }
+    sqlite3_reset(*q);
+    i += k;
+  }
+  sqlite3_finalize(full);
+  sqlite3_finalize(part);
+  return rc;
+}
+
 static const apex_sql_driver SQLITE_SQL = {
     .query = sd_query, .rows = sd_rows, .changed = sd_changed, .is_null = sd_is_null, .text = sd_text,
     .i64 = sd_i64, .dec = sd_dec, .f64 = sd_f64, .boolean = sd_bool, .res_free = sd_free,
     .begin_write = "BEGIN IMMEDIATE", /* take the write lock first: no deadlock upgrading a reader */
+    .copy_in = sd_copy_in,
 };
 
 /* Times are INTEGER ms here, so the SQL texts' apex_ts()/apex_ms() conversions are the identity. */
@@ -505,934 +536,10 @@ static apex_err sq_ping(apex_store *s, apex_error *err)
   return rc;
 }
 
-static apex_err count_rows(sqlite3 *db, sqlite3_stmt *q, int64_t *total, apex_error *err)
-{
-  apex_err rc = row(db, q, "count", err);
-  if (!rc)
-    *total = sqlite3_column_int64(q, 0);
-  return rc;
-}
-
-/* --- backtests --- */
-
-#define BT_COLS                                                                                                    \
-  "id, user_id, strategy_id, start_date, end_date, initial_capital, commission_pct, slippage_pct, status, "       \
-  "progress_pct, error_message, result, created_at, started_at, completed_at"
-
-static apex_err read_backtest(sqlite3_stmt *q, apex_backtest_row *r, apex_error *err)
-{
-  memset(r, 0, sizeof *r);
-  col_copy(q, 0, r->id, sizeof r->id);
-  col_copy(q, 1, r->user_id, sizeof r->user_id);
-  col_copy(q, 2, r->strategy_id, sizeof r->strategy_id);
-  r->start_date = sqlite3_column_int64(q, 3);
-  r->end_date = sqlite3_column_int64(q, 4);
-  r->initial_capital = sqlite3_column_int64(q, 5);
-  r->commission_pct = sqlite3_column_int64(q, 6);
-  r->slippage_pct = sqlite3_column_int64(q, 7);
-  col_copy(q, 8, r->status, sizeof r->status);
-  r->progress_pct = sqlite3_column_int(q, 9);
-  r->created_at = sqlite3_column_int64(q, 12);
-  r->started_at = sqlite3_column_int64(q, 13);
-  r->completed_at = sqlite3_column_int64(q, 14);
-  if (col_dup(q, 10, &r->error_message) || col_dup(q, 11, &r->result)) {
-    apex_backtest_row_clear(r);
-    return apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
-  }
-  return APEX_OK;
-}
-
-static apex_err sq_backtest_insert(apex_store *s, const apex_backtest_row *r, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  /* Inserted only when the strategy is the same user's: otherwise nothing changes (ENOTFOUND). */
-  if ((rc = prep(db,
-                 "INSERT INTO backtests (" BT_COLS ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                 "?14, ?15 WHERE EXISTS (SELECT 1 FROM strategies WHERE id = ?3 AND user_id = ?2)",
-                 &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, r->user_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 3, r->strategy_id, -1, SQLITE_STATIC);
-  bind_ms(q, 4, r->start_date);
-  bind_ms(q, 5, r->end_date);
-  sqlite3_bind_int64(q, 6, r->initial_capital);
-  sqlite3_bind_int64(q, 7, r->commission_pct);
-  sqlite3_bind_int64(q, 8, r->slippage_pct);
-  sqlite3_bind_text(q, 9, r->status[0] ? r->status : "pending", -1, SQLITE_STATIC);
-  sqlite3_bind_int(q, 10, r->progress_pct);
-  bind_text(q, 11, r->error_message);
-  bind_text(q, 12, r->result);
-  sqlite3_bind_int64(q, 13, r->created_at);
-  bind_ms(q, 14, r->started_at);
-  bind_ms(q, 15, r->completed_at);
-  rc = changed_one(db, q, "strategy", err);
-out:
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-static apex_err sq_backtest_get(apex_store *s, const char *user_id, const char *id, apex_backtest_row *out,
-                                apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  if ((rc = prep(db, "SELECT " BT_COLS " FROM backtests WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-  bind_text(q, 2, user_id);
-  if ((rc = row(db, q, "backtest", err)))
-    goto out;
-  rc = read_backtest(q, out, err);
-out:
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-static apex_err sq_backtest_list(apex_store *s, const char *user_id, const apex_page *p, apex_backtest_row *rows,
-                                 size_t *n, int64_t *total, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *c = NULL, *q = NULL;
-  apex_err rc;
-  int r;
-  /* p->symbol filters through the backtest's strategy. */
-  if ((rc = prep(db,
-                 p->desc ? "SELECT " BT_COLS " FROM backtests b WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2) "
-                           "AND (?3 IS NULL OR EXISTS (SELECT 1 FROM strategies s WHERE s.id = b.strategy_id AND "
-                           "s.asset_symbol = ?3)) ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5"
-                         : "SELECT " BT_COLS " FROM backtests b WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2) "
-                           "AND (?3 IS NULL OR EXISTS (SELECT 1 FROM strategies s WHERE s.id = b.strategy_id AND "
-                           "s.asset_symbol = ?3)) ORDER BY created_at, id LIMIT ?4 OFFSET ?5",
-                 &q, err)) ||
-      (rc = prep(db,
-                 "SELECT count(*) FROM backtests b WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2) "
-                 "AND (?3 IS NULL OR EXISTS (SELECT 1 FROM strategies s WHERE s.id = b.strategy_id AND "
-                 "s.asset_symbol = ?3))",
-                 &c, err)))
-    goto out;
-  for (int k = 0; k < 2; k++) {
-    sqlite3_stmt *t = k ? q : c;
-    sqlite3_bind_text(t, 1, user_id, -1, SQLITE_STATIC);
-    bind_text(t, 2, p->status);
-    bind_text(t, 3, p->symbol);
-  }
-  sqlite3_bind_int(q, 4, p->limit);
-  sqlite3_bind_int64(q, 5, (int64_t)(p->page - 1) * p->limit);
-  if ((rc = count_rows(db, c, total, err)))
-    goto out;
-  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)p->limit) {
-    if ((rc = read_backtest(q, &rows[*n], err)))
-      goto out;
-    (*n)++;
-  }
-  if (r != SQLITE_DONE && r != SQLITE_ROW)
-    rc = fail(db, r, "backtests", err);
-out:
-  if (rc) {
-    for (size_t i = 0; i < *n; i++)
-      apex_backtest_row_clear(&rows[i]);
-    *n = 0;
-  }
-  sqlite3_finalize(c);
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-/* After a write that changed nothing: ENOTFOUND if the backtest does not exist, else ECONFLICT. */
-static apex_err finished_or_missing(sqlite3 *db, const char *id, apex_error *err)
-{
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  if ((rc = prep(db, "SELECT status FROM backtests WHERE id = ?1", &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-  if ((rc = row(db, q, "backtest", err)))
-    goto out;
-  rc = apex_error_set(err, APEX_ECONFLICT, "backtest: already %s", (const char *)sqlite3_column_text(q, 0));
-out:
-  sqlite3_finalize(q);
-  return rc;
-}
-
-static apex_err sq_backtest_set_status(apex_store *s, const char *id, const char *status, int progress,
-                                       const char *error_message, int64_t now, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  if ((rc = prep(db,
-                 "UPDATE backtests SET status = ?2, progress_pct = ?3, error_message = coalesce(?4, error_message), "
-                 "started_at = CASE WHEN ?2 = 'running' THEN coalesce(started_at, ?5) ELSE started_at END, "
-                 "completed_at = CASE WHEN ?2 IN ('completed', 'failed', 'cancelled') THEN ?5 ELSE completed_at END "
-                 "WHERE id = ?1 AND status NOT IN ('completed', 'failed', 'cancelled')",
-                 &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, status, -1, SQLITE_STATIC);
-  sqlite3_bind_int(q, 3, progress);
-  if (error_message)
-    sqlite3_bind_text(q, 4, error_message, -1, SQLITE_STATIC);
-  bind_ms(q, 5, now);
-  if ((rc = run(db, q, "backtest", err)))
-    goto out;
-  if (sqlite3_changes(db) == 0)
-    rc = finished_or_missing(db, id, err);
-out:
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-static apex_err sq_backtest_finish(apex_store *s, const char *id, const char *result_json,
-                                   const apex_trade_row *trades, size_t n_trades, const int64_t *eq_time,
-                                   const double *eq_value, size_t n_eq, int64_t now, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *up = NULL, *del = NULL, *dele = NULL, *tr = NULL, *eq = NULL;
-  apex_err rc;
-  bool in_tx = false;
-
-  if ((rc = prep(db,
-                 "UPDATE backtests SET status = 'completed', progress_pct = 100, result = ?2, completed_at = ?3, "
-                 "started_at = coalesce(started_at, ?3) "
-                 "WHERE id = ?1 AND status NOT IN ('completed', 'failed', 'cancelled')",
-                 &up, err)) ||
-      (rc = prep(db, "DELETE FROM backtest_trades WHERE backtest_id = ?1", &del, err)) ||
-      (rc = prep(db, "DELETE FROM backtest_equity WHERE backtest_id = ?1", &dele, err)) ||
-      (rc = prep(db,
-                 "INSERT INTO backtest_trades (backtest_id, seq, entry_time, exit_time, quantity, entry_price, "
-                 "exit_price, gross_pnl, net_pnl, commission, exit_reason) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                 &tr, err)) ||
-      (rc = prep(db, "INSERT INTO backtest_equity (backtest_id, seq, time, value) VALUES (?1, ?2, ?3, ?4)", &eq, err)))
-    goto out;
-  if ((rc = exec(db, "BEGIN IMMEDIATE", err)))
-    goto out;
-  in_tx = true;
-  /* The status moves first: a backtest cancelled meanwhile keeps its state and gets no results. */
-  sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
-  bind_text(up, 2, result_json);
-  bind_ms(up, 3, now);
-  if ((rc = run(db, up, "backtest", err)))
-    goto out;
-  if (sqlite3_changes(db) == 0) {
-    rc = finished_or_missing(db, id, err);
-    goto out;
-  }
-  /* A backtest re-run after a restart replaces what its first run left. */
-  sqlite3_bind_text(del, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(dele, 1, id, -1, SQLITE_STATIC);
-  if ((rc = run(db, del, "backtest trades", err)) || (rc = run(db, dele, "backtest equity", err)))
-    goto out;
-  sqlite3_bind_text(tr, 1, id, -1, SQLITE_STATIC);
-  for (size_t i = 0; i < n_trades; i++) {
-    const apex_trade_row *t = &trades[i];
-    sqlite3_bind_int64(tr, 2, (int64_t)i);
-    sqlite3_bind_int64(tr, 3, t->entry_time);
-    sqlite3_bind_int64(tr, 4, t->exit_time);
-    sqlite3_bind_int64(tr, 5, t->quantity);
-    sqlite3_bind_int64(tr, 6, t->entry_price);
-    sqlite3_bind_int64(tr, 7, t->exit_price);
-    sqlite3_bind_int64(tr, 8, t->gross_pnl);
-    sqlite3_bind_int64(tr, 9, t->net_pnl);
-    sqlite3_bind_int64(tr, 10, t->commission);
-    sqlite3_bind_text(tr, 11, t->exit_reason, -1, SQLITE_STATIC);
-    if ((rc = run(db, tr, "backtest trade", err)))
-      goto out;
-    sqlite3_reset(tr);
-  }
-  sqlite3_bind_text(eq, 1, id, -1, SQLITE_STATIC);
-  for (size_t i = 0; i < n_eq; i++) {
-    apex_dec v;
-    if (apex_dec_from_double(eq_value[i], &v)) {
-      rc = apex_error_set(err, APEX_EINVAL, "backtest equity %zu: %g is not a storable amount", i, eq_value[i]);
-      goto out;
-    }
-    sqlite3_bind_int64(eq, 2, (int64_t)i);
-    sqlite3_bind_int64(eq, 3, eq_time[i]);
-    sqlite3_bind_int64(eq, 4, v);
-    if ((rc = run(db, eq, "backtest equity", err)))
-      goto out;
-    sqlite3_reset(eq);
-  }
-  if ((rc = exec(db, "COMMIT", err)))
-    goto out;
-  in_tx = false;
-out:
-  if (in_tx)
-    rollback(db);
-  sqlite3_finalize(up);
-  sqlite3_finalize(del);
-  sqlite3_finalize(dele);
-  sqlite3_finalize(tr);
-  sqlite3_finalize(eq);
-  DONE(s, db);
-  return rc;
-}
-
-/* ENOTFOUND unless the backtest is this user's; then the row count of its child table. */
-static apex_err child_total(sqlite3 *db, const char *user_id, const char *id, const char *count_sql, int64_t *total,
-                            apex_error *err)
-{
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  if ((rc = prep(db, "SELECT 1 FROM backtests WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-  bind_text(q, 2, user_id);
-  if ((rc = row(db, q, "backtest", err)))
-    goto out;
-  sqlite3_finalize(q);
-  q = NULL;
-  if ((rc = prep(db, count_sql, &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-  rc = count_rows(db, q, total, err);
-out:
-  sqlite3_finalize(q);
-  return rc;
-}
-
-static apex_err sq_backtest_trades(apex_store *s, const char *user_id, const char *id, int page, int limit,
-                                   apex_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  int r;
-  if ((rc = child_total(db, user_id, id, "SELECT count(*) FROM backtest_trades WHERE backtest_id = ?1", total, err)) ||
-      (rc = prep(db,
-                 "SELECT entry_time, exit_time, quantity, entry_price, exit_price, gross_pnl, net_pnl, commission, "
-                 "exit_reason FROM backtest_trades WHERE backtest_id = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3",
-                 &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_int(q, 2, limit);
-  sqlite3_bind_int64(q, 3, (int64_t)(page - 1) * limit);
-  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)limit) {
-    apex_trade_row *t = &rows[(*n)++];
-    memset(t, 0, sizeof *t);
-    t->entry_time = sqlite3_column_int64(q, 0);
-    t->exit_time = sqlite3_column_int64(q, 1);
-    t->quantity = sqlite3_column_int64(q, 2);
-    t->entry_price = sqlite3_column_int64(q, 3);
-    t->exit_price = sqlite3_column_int64(q, 4);
-    t->gross_pnl = sqlite3_column_int64(q, 5);
-    t->net_pnl = sqlite3_column_int64(q, 6);
-    t->commission = sqlite3_column_int64(q, 7);
-    col_copy(q, 8, t->exit_reason, sizeof t->exit_reason);
-  }
-  if (r != SQLITE_DONE && r != SQLITE_ROW)
-    rc = fail(db, r, "backtest trades", err);
-out:
-  if (rc)
-    *n = 0;
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-static apex_err sq_backtest_equity(apex_store *s, const char *user_id, const char *id, int page, int limit,
-                                   int64_t *times, double *values, size_t *n, int64_t *total, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  int r;
-  if ((rc = child_total(db, user_id, id, "SELECT count(*) FROM backtest_equity WHERE backtest_id = ?1", total, err)) ||
-      (rc = prep(db, "SELECT time, value FROM backtest_equity WHERE backtest_id = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3",
-                 &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_int(q, 2, limit);
-  sqlite3_bind_int64(q, 3, (int64_t)(page - 1) * limit);
-  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)limit) {
-    times[*n] = sqlite3_column_int64(q, 0);
-    values[*n] = apex_dec_to_double(sqlite3_column_int64(q, 1));
-    (*n)++;
-  }
-  if (r != SQLITE_DONE && r != SQLITE_ROW)
-    rc = fail(db, r, "backtest equity", err);
-out:
-  if (rc)
-    *n = 0;
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-/* --- candles --- */
-
-static apex_err sq_ohlcv_put(apex_store *st, const char *symbol, const char *timeframe, const apex_series *s,
-                             const char *source, apex_error *err)
-{
-  sqlite3 *db = CONN(st);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  bool in_tx = false;
-
-  if ((rc = prep(db,
-                 "INSERT INTO ohlcv (time, symbol, timeframe, open, high, low, close, volume, source) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (symbol, timeframe, time) DO UPDATE SET "
-                 "open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, "
-                 "volume = excluded.volume, source = excluded.source",
-                 &q, err)) ||
-      (rc = exec(db, "BEGIN IMMEDIATE", err)))
-    goto out;
-  in_tx = true;
-  int64_t before, after;
-  const int64_t t0 = s->time[0], t1 = s->time[s->n - 1];
-  if ((rc = apex_store__catalog_count(st, db, symbol, timeframe, t0, t1, &before, err)))
-    goto out;
-  /* Bindings survive sqlite3_reset: the constant ones are bound once. */
-  sqlite3_bind_text(q, 2, symbol, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 3, timeframe, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 9, source, -1, SQLITE_STATIC);
-  for (size_t i = 0; i < s->n; i++) {
-    sqlite3_bind_int64(q, 1, s->time[i]);
-    sqlite3_bind_double(q, 4, s->open[i]);
-    sqlite3_bind_double(q, 5, s->high[i]);
-    sqlite3_bind_double(q, 6, s->low[i]);
-    sqlite3_bind_double(q, 7, s->close[i]);
-    sqlite3_bind_double(q, 8, s->volume[i]);
-    if ((rc = run(db, q, "ohlcv", err)))
-      goto out;
-    sqlite3_reset(q);
-  }
-  if ((rc = apex_store__catalog_count(st, db, symbol, timeframe, t0, t1, &after, err)) ||
-      (rc = apex_store__catalog_add(st, db, symbol, timeframe, t0, t1, after - before, err)) ||
-      (rc = exec(db, "COMMIT", err)))
-    goto out;
-  in_tx = false;
-out:
-  if (in_tx)
-    rollback(db);
-  sqlite3_finalize(q);
-  DONE(st, db);
-  return rc;
-}
-
-static apex_err sq_ohlcv_get(apex_store *st, const char *symbol, const char *timeframe, int64_t start, int64_t end,
-                             size_t limit, apex_series **out, apex_error *err)
-{
-  sqlite3 *db = CONN(st);
-  sqlite3_stmt *q = NULL;
-  apex_series *s = apex_series_new(limit && limit < 1024 ? limit : 1024);
-  apex_err rc;
-  int r;
-
-  if (!s) {
-    rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
-    goto out;
-  }
-  if ((rc = prep(db,
-                 "SELECT time, open, high, low, close, volume FROM ohlcv WHERE symbol = ?1 AND timeframe = ?2 "
-                 "AND time >= ?3 AND time < ?4 ORDER BY time LIMIT ?5",
-                 &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, symbol, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, timeframe, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 3, start);
-  sqlite3_bind_int64(q, 4, end);
-  sqlite3_bind_int64(q, 5, limit && limit < INT64_MAX ? (int64_t)limit : -1);
-  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-    apex_bar b = {sqlite3_column_int64(q, 0), sqlite3_column_double(q, 1), sqlite3_column_double(q, 2),
-                  sqlite3_column_double(q, 3), sqlite3_column_double(q, 4), sqlite3_column_double(q, 5)};
-    if (apex_series_append(s, &b)) {
-      rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
-      goto out;
-    }
-  }
-  if (r != SQLITE_DONE)
-    rc = fail(db, r, "ohlcv", err);
-out:
-  if (rc) {
-    apex_series_free(s);
-    s = NULL;
-  }
-  *out = s;
-  sqlite3_finalize(q);
-  DONE(st, db);
-  return rc;
-}
-
-
-/* --- portfolios, positions, trades, equity history --- */
-
-static void bind_opt_amount(sqlite3_stmt *st, int i, apex_dec d) /* APEX_DEC_NONE: NULL */
-{
-  if (d != APEX_DEC_NONE)
-    sqlite3_bind_int64(st, i, d);
-  else
-    sqlite3_bind_null(st, i);
-}
-static apex_dec col_opt_amount(sqlite3_stmt *st, int i)
-{
-  return sqlite3_column_type(st, i) == SQLITE_NULL ? APEX_DEC_NONE : sqlite3_column_int64(st, i);
-}
-
-#define PF_COLS                                                                                                    \
-  "id, user_id, name, description, base_currency, is_paper, broker, initial_balance, cash_balance, is_active, "  \
-  "created_at, updated_at"
-
-static apex_err read_portfolio(sqlite3_stmt *q, apex_portfolio_row *r, apex_error *err)
-{
-  memset(r, 0, sizeof *r);
-  col_copy(q, 0, r->id, sizeof r->id);
-  col_copy(q, 1, r->user_id, sizeof r->user_id);
-  col_copy(q, 2, r->name, sizeof r->name);
-  col_copy(q, 4, r->base_currency, sizeof r->base_currency);
-  r->is_paper = sqlite3_column_int(q, 5) != 0;
-  col_copy(q, 6, r->broker, sizeof r->broker);
-  r->initial_balance = sqlite3_column_int64(q, 7);
-  r->cash_balance = sqlite3_column_int64(q, 8);
-  r->is_active = sqlite3_column_int(q, 9) != 0;
-  r->created_at = sqlite3_column_int64(q, 10);
-  r->updated_at = sqlite3_column_int64(q, 11);
-  if (col_dup(q, 3, &r->description))
-    return apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
-  return APEX_OK;
-}
-
-/* Binds ?1..?12 in PF_COLS order. */
-static void bind_portfolio(sqlite3_stmt *q, const apex_portfolio_row *r)
-{
-  sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, r->user_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 3, r->name, -1, SQLITE_STATIC);
-  if (r->description)
-    sqlite3_bind_text(q, 4, r->description, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null(q, 4);
-  sqlite3_bind_text(q, 5, r->base_currency, -1, SQLITE_STATIC);
-  sqlite3_bind_int(q, 6, r->is_paper);
-  bind_text(q, 7, r->broker);
-  sqlite3_bind_int64(q, 8, r->initial_balance);
-  sqlite3_bind_int64(q, 9, r->cash_balance);
-  sqlite3_bind_int(q, 10, r->is_active);
-  sqlite3_bind_int64(q, 11, r->created_at);
-  sqlite3_bind_int64(q, 12, r->updated_at);
-}
-
-static apex_err sq_portfolio_insert(apex_store *s, const apex_portfolio_row *r, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  if ((rc = prep(db, "INSERT INTO portfolios (" PF_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                 &q, err)))
-    goto out;
-  bind_portfolio(q, r);
-  rc = run(db, q, "portfolio", err);
-out:
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-static apex_err sq_portfolio_get(apex_store *s, const char *user_id, const char *id, apex_portfolio_row *out,
-                                 apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  if ((rc = prep(db, "SELECT " PF_COLS " FROM portfolios WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-  bind_text(q, 2, user_id);
-  if ((rc = row(db, q, "portfolio", err)))
-    goto out;
-  rc = read_portfolio(q, out, err);
-out:
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-static apex_err sq_portfolio_list(apex_store *s, const char *user_id, const apex_page *p, apex_portfolio_row *rows,
-                                  size_t *n, int64_t *total, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *c = NULL, *q = NULL;
-  apex_err rc;
-  int r;
-  if ((rc = prep(db,
-                 p->desc ? "SELECT " PF_COLS " FROM portfolios WHERE user_id = ?1 ORDER BY created_at DESC, id DESC "
-                           "LIMIT ?2 OFFSET ?3"
-                         : "SELECT " PF_COLS " FROM portfolios WHERE user_id = ?1 ORDER BY created_at, id "
-                           "LIMIT ?2 OFFSET ?3",
-                 &q, err)) ||
-      (rc = prep(db, "SELECT count(*) FROM portfolios WHERE user_id = ?1", &c, err)))
-    goto out;
-  sqlite3_bind_text(c, 1, user_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 1, user_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int(q, 2, p->limit);
-  sqlite3_bind_int64(q, 3, (int64_t)(p->page - 1) * p->limit);
-  if ((rc = count_rows(db, c, total, err)))
-    goto out;
-  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)p->limit) {
-    if ((rc = read_portfolio(q, &rows[*n], err)))
-      goto out;
-    (*n)++;
-  }
-  if (r != SQLITE_DONE && r != SQLITE_ROW)
-    rc = fail(db, r, "portfolios", err);
-out:
-  if (rc) {
-    for (size_t i = 0; i < *n; i++)
-      apex_portfolio_row_clear(&rows[i]);
-    *n = 0;
-  }
-  sqlite3_finalize(c);
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-static apex_err sq_portfolio_update(apex_store *s, const apex_portfolio_row *r, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  /* ?6 (is_paper), ?8 (initial_balance) and ?11 (created_at) are bound but kept. */
-  if ((rc = prep(db,
-                 "UPDATE portfolios SET name = ?3, description = ?4, base_currency = ?5, broker = ?7, "
-                 "cash_balance = ?9, is_active = ?10, updated_at = ?12 WHERE id = ?1 AND user_id = ?2",
-                 &q, err)))
-    goto out;
-  bind_portfolio(q, r);
-  rc = changed_one(db, q, "portfolio", err);
-out:
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-static apex_err sq_portfolio_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  if ((rc = prep(db, "DELETE FROM portfolios WHERE id = ?1 AND user_id = ?2", &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, user_id, -1, SQLITE_STATIC);
-  rc = changed_one(db, q, "portfolio", err);
-out:
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-/* ENOTFOUND unless the portfolio is this user's (NULL: anyone's); then the row count of count_sql. */
-static apex_err portfolio_child_total(sqlite3 *db, const char *user_id, const char *id, const char *count_sql,
-                                      int64_t *total, apex_error *err)
-{
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  if ((rc = prep(db, "SELECT 1 FROM portfolios WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)", &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-  bind_text(q, 2, user_id);
-  if ((rc = row(db, q, "portfolio", err)))
-    goto out;
-  sqlite3_finalize(q);
-  q = NULL;
-  if ((rc = prep(db, count_sql, &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-  rc = count_rows(db, q, total, err);
-out:
-  sqlite3_finalize(q);
-  return rc;
-}
-
-static apex_err sq_position_put(apex_store *s, const apex_position_row *r, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  if ((rc = prep(db,
-                 "INSERT INTO positions (id, portfolio_id, symbol, quantity, average_entry_price, current_price, "
-                 "unrealized_pnl, unrealized_pnl_pct, is_open, opened_at, closed_at, updated_at) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO UPDATE SET "
-                 "symbol = excluded.symbol, quantity = excluded.quantity, "
-                 "average_entry_price = excluded.average_entry_price, current_price = excluded.current_price, "
-                 "unrealized_pnl = excluded.unrealized_pnl, unrealized_pnl_pct = excluded.unrealized_pnl_pct, "
-                 "is_open = excluded.is_open, closed_at = excluded.closed_at, updated_at = excluded.updated_at "
-                 "WHERE positions.portfolio_id = excluded.portfolio_id",
-                 &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, r->portfolio_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 3, r->symbol, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 4, r->quantity);
-  sqlite3_bind_int64(q, 5, r->average_entry_price);
-  bind_opt_amount(q, 6, r->current_price);
-  bind_opt_amount(q, 7, r->unrealized_pnl);
-  bind_opt_amount(q, 8, r->unrealized_pnl_pct);
-  sqlite3_bind_int(q, 9, r->is_open);
-  sqlite3_bind_int64(q, 10, r->opened_at);
-  bind_ms(q, 11, r->closed_at);
-  sqlite3_bind_int64(q, 12, r->updated_at);
-  /* No change: the id belongs to another portfolio's position. */
-  rc = changed_one(db, q, "position", err);
-out:
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-static apex_err sq_positions(apex_store *s, const char *user_id, const char *portfolio_id, bool open_only, int page,
-                             int limit, apex_position_row *rows, size_t *n, int64_t *total, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  int r;
-  if ((rc = portfolio_child_total(db, user_id, portfolio_id,
-                                  open_only ? "SELECT count(*) FROM positions WHERE portfolio_id = ?1 AND is_open = 1"
-                                            : "SELECT count(*) FROM positions WHERE portfolio_id = ?1",
-                                  total, err)) ||
-      (rc = prep(db,
-                 "SELECT id, portfolio_id, symbol, quantity, average_entry_price, current_price, unrealized_pnl, "
-                 "unrealized_pnl_pct, is_open, opened_at, closed_at, updated_at FROM positions "
-                 "WHERE portfolio_id = ?1 AND (?4 = 0 OR is_open = 1) ORDER BY symbol, opened_at, id "
-                 "LIMIT ?2 OFFSET ?3",
-                 &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, portfolio_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int(q, 2, limit);
-  sqlite3_bind_int64(q, 3, (int64_t)(page - 1) * limit);
-  sqlite3_bind_int(q, 4, open_only);
-  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)limit) {
-    apex_position_row *p = &rows[(*n)++];
-    memset(p, 0, sizeof *p);
-    col_copy(q, 0, p->id, sizeof p->id);
-    col_copy(q, 1, p->portfolio_id, sizeof p->portfolio_id);
-    col_copy(q, 2, p->symbol, sizeof p->symbol);
-    p->quantity = sqlite3_column_int64(q, 3);
-    p->average_entry_price = sqlite3_column_int64(q, 4);
-    p->current_price = col_opt_amount(q, 5);
-    p->unrealized_pnl = col_opt_amount(q, 6);
-    p->unrealized_pnl_pct = col_opt_amount(q, 7);
-    p->is_open = sqlite3_column_int(q, 8) != 0;
-    p->opened_at = sqlite3_column_int64(q, 9);
-    p->closed_at = sqlite3_column_int64(q, 10);
-    p->updated_at = sqlite3_column_int64(q, 11);
-  }
-  if (r != SQLITE_DONE && r != SQLITE_ROW)
-    rc = fail(db, r, "positions", err);
-out:
-  if (rc)
-    *n = 0;
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-#define PTRADE_COLS                                                                                                \
-  "id, user_id, strategy_id, portfolio_id, symbol, side, order_type, quantity, price, filled_quantity, "          \
-  "filled_price, commission, slippage, status, broker_order_id, realized_pnl, is_paper, created_at, "             \
-  "submitted_at, filled_at"
-
-static apex_err sq_portfolio_trade_insert(apex_store *s, const apex_portfolio_trade_row *r, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  /* Inserted only into the same user's portfolio: otherwise nothing changes (ENOTFOUND). */
-  if ((rc = prep(db,
-                 "INSERT INTO trades (" PTRADE_COLS ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                 "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20 "
-                 "WHERE EXISTS (SELECT 1 FROM portfolios WHERE id = ?4 AND user_id = ?2)",
-                 &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, r->user_id, -1, SQLITE_STATIC);
-  bind_text(q, 3, r->strategy_id);
-  sqlite3_bind_text(q, 4, r->portfolio_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 5, r->symbol, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 6, r->side, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 7, r->order_type, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 8, r->quantity);
-  bind_opt_amount(q, 9, r->price);
-  sqlite3_bind_int64(q, 10, r->filled_quantity);
-  bind_opt_amount(q, 11, r->filled_price);
-  sqlite3_bind_int64(q, 12, r->commission);
-  sqlite3_bind_int64(q, 13, r->slippage);
-  sqlite3_bind_text(q, 14, r->status[0] ? r->status : "pending", -1, SQLITE_STATIC);
-  bind_text(q, 15, r->broker_order_id);
-  bind_opt_amount(q, 16, r->realized_pnl);
-  sqlite3_bind_int(q, 17, r->is_paper);
-  sqlite3_bind_int64(q, 18, r->created_at);
-  bind_ms(q, 19, r->submitted_at);
-  bind_ms(q, 20, r->filled_at);
-  rc = changed_one(db, q, "portfolio", err);
-out:
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-static apex_err sq_portfolio_trades(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
-                                    apex_portfolio_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  int r;
-  if ((rc = portfolio_child_total(db, user_id, portfolio_id, "SELECT count(*) FROM trades WHERE portfolio_id = ?1",
-                                  total, err)) ||
-      (rc = prep(db,
-                 "SELECT " PTRADE_COLS " FROM trades WHERE portfolio_id = ?1 ORDER BY created_at DESC, id DESC "
-                 "LIMIT ?2 OFFSET ?3",
-                 &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, portfolio_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int(q, 2, limit);
-  sqlite3_bind_int64(q, 3, (int64_t)(page - 1) * limit);
-  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)limit) {
-    apex_portfolio_trade_row *t = &rows[(*n)++];
-    memset(t, 0, sizeof *t);
-    col_copy(q, 0, t->id, sizeof t->id);
-    col_copy(q, 1, t->user_id, sizeof t->user_id);
-    col_copy(q, 2, t->strategy_id, sizeof t->strategy_id);
-    col_copy(q, 3, t->portfolio_id, sizeof t->portfolio_id);
-    col_copy(q, 4, t->symbol, sizeof t->symbol);
-    col_copy(q, 5, t->side, sizeof t->side);
-    col_copy(q, 6, t->order_type, sizeof t->order_type);
-    t->quantity = sqlite3_column_int64(q, 7);
-    t->price = col_opt_amount(q, 8);
-    t->filled_quantity = sqlite3_column_int64(q, 9);
-    t->filled_price = col_opt_amount(q, 10);
-    t->commission = sqlite3_column_int64(q, 11);
-    t->slippage = sqlite3_column_int64(q, 12);
-    col_copy(q, 13, t->status, sizeof t->status);
-    col_copy(q, 14, t->broker_order_id, sizeof t->broker_order_id);
-    t->realized_pnl = col_opt_amount(q, 15);
-    t->is_paper = sqlite3_column_int(q, 16) != 0;
-    t->created_at = sqlite3_column_int64(q, 17);
-    t->submitted_at = sqlite3_column_int64(q, 18);
-    t->filled_at = sqlite3_column_int64(q, 19);
-  }
-  if (r != SQLITE_DONE && r != SQLITE_ROW)
-    rc = fail(db, r, "trades", err);
-out:
-  if (rc)
-    *n = 0;
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-static apex_err sq_equity_put(apex_store *s, const char *portfolio_id, const apex_equity_row *rows, size_t n,
-                              apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  bool in_tx = false;
-  if ((rc = prep(db,
-                 "INSERT INTO equity_history (time, portfolio_id, equity_value, cash_balance, positions_value, "
-                 "daily_pnl, daily_pnl_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-                 "ON CONFLICT (time, portfolio_id) DO UPDATE SET equity_value = excluded.equity_value, "
-                 "cash_balance = excluded.cash_balance, positions_value = excluded.positions_value, "
-                 "daily_pnl = excluded.daily_pnl, daily_pnl_pct = excluded.daily_pnl_pct",
-                 &q, err)) ||
-      (rc = exec(db, "BEGIN IMMEDIATE", err)))
-    goto out;
-  in_tx = true;
-  sqlite3_bind_text(q, 2, portfolio_id, -1, SQLITE_STATIC);
-  for (size_t i = 0; i < n; i++) {
-    sqlite3_bind_int64(q, 1, rows[i].time);
-    sqlite3_bind_int64(q, 3, rows[i].equity_value);
-    sqlite3_bind_int64(q, 4, rows[i].cash_balance);
-    sqlite3_bind_int64(q, 5, rows[i].positions_value);
-    bind_opt_amount(q, 6, rows[i].daily_pnl);
-    bind_opt_amount(q, 7, rows[i].daily_pnl_pct);
-    if ((rc = run(db, q, "equity", err)))
-      goto out;
-    sqlite3_reset(q);
-  }
-  if ((rc = exec(db, "COMMIT", err)))
-    goto out;
-  in_tx = false;
-out:
-  if (in_tx)
-    rollback(db);
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
-static apex_err sq_equity(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
-                          apex_equity_row *rows, size_t *n, int64_t *total, apex_error *err)
-{
-  sqlite3 *db = CONN(s);
-  sqlite3_stmt *q = NULL;
-  apex_err rc;
-  int r;
-  if ((rc = portfolio_child_total(db, user_id, portfolio_id,
-                                  "SELECT count(*) FROM equity_history WHERE portfolio_id = ?1", total, err)) ||
-      (rc = prep(db,
-                 "SELECT time, equity_value, cash_balance, positions_value, daily_pnl, daily_pnl_pct "
-                 "FROM equity_history WHERE portfolio_id = ?1 ORDER BY time LIMIT ?2 OFFSET ?3",
-                 &q, err)))
-    goto out;
-  sqlite3_bind_text(q, 1, portfolio_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int(q, 2, limit);
-  sqlite3_bind_int64(q, 3, (int64_t)(page - 1) * limit);
-  while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)limit) {
-    apex_equity_row *e = &rows[(*n)++];
-    e->time = sqlite3_column_int64(q, 0);
-    e->equity_value = sqlite3_column_int64(q, 1);
-    e->cash_balance = sqlite3_column_int64(q, 2);
-    e->positions_value = sqlite3_column_int64(q, 3);
-    e->daily_pnl = col_opt_amount(q, 4);
-    e->daily_pnl_pct = col_opt_amount(q, 5);
-  }
-  if (r != SQLITE_DONE && r != SQLITE_ROW)
-    rc = fail(db, r, "equity", err);
-out:
-  if (rc)
-    *n = 0;
-  sqlite3_finalize(q);
-  DONE(s, db);
-  return rc;
-}
-
 static const apex_store_ops SQLITE_OPS = {
     .name = "sqlite",
     .close = sq_close,
     .migrate = sq_migrate,
     .migration_status = sq_migration_status,
     .ping = sq_ping,
-    .backtest_insert = sq_backtest_insert,
-    .backtest_get = sq_backtest_get,
-    .backtest_list = sq_backtest_list,
-    .backtest_set_status = sq_backtest_set_status,
-    .backtest_finish = sq_backtest_finish,
-    .backtest_trades = sq_backtest_trades,
-    .backtest_equity = sq_backtest_equity,
-    .ohlcv_put = sq_ohlcv_put,
-    .ohlcv_get = sq_ohlcv_get,
-    .portfolio_insert = sq_portfolio_insert,
-    .portfolio_get = sq_portfolio_get,
-    .portfolio_list = sq_portfolio_list,
-    .portfolio_update = sq_portfolio_update,
-    .portfolio_delete = sq_portfolio_delete,
-    .position_put = sq_position_put,
-    .positions = sq_positions,
-    .portfolio_trade_insert = sq_portfolio_trade_insert,
-    .portfolio_trades = sq_portfolio_trades,
-    .equity_put = sq_equity_put,
-    .equity = sq_equity,
 };

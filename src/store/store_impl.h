@@ -20,48 +20,13 @@ extern const size_t apex_store__migrations_sqlite_n;
 extern const apex_store_migration apex_store__migrations_pg[];
 extern const size_t apex_store__migrations_pg_n;
 
-/* Every store.h function but open, with the same contract; store.c checks arguments first. */
+/* What each backend does apart from the SQL driver below: open/close, migrations, ping. */
 typedef struct apex_store_ops {
   const char *name;
   void (*close)(apex_store *s);
   apex_err (*migrate)(apex_store *s, apex_error *err);
   apex_err (*migration_status)(apex_store *s, char *buf, size_t cap, apex_error *err);
   apex_err (*ping)(apex_store *s, apex_error *err);
-  apex_err (*backtest_insert)(apex_store *s, const apex_backtest_row *r, apex_error *err);
-  apex_err (*backtest_get)(apex_store *s, const char *user_id, const char *id, apex_backtest_row *out,
-                           apex_error *err);
-  apex_err (*backtest_list)(apex_store *s, const char *user_id, const apex_page *p, apex_backtest_row *rows,
-                            size_t *n, int64_t *total, apex_error *err);
-  apex_err (*backtest_set_status)(apex_store *s, const char *id, const char *status, int progress,
-                                  const char *error_message, int64_t now, apex_error *err);
-  apex_err (*backtest_finish)(apex_store *s, const char *id, const char *result_json, const apex_trade_row *trades,
-                              size_t n_trades, const int64_t *eq_time, const double *eq_value, size_t n_eq,
-                              int64_t now, apex_error *err);
-  apex_err (*backtest_trades)(apex_store *s, const char *user_id, const char *id, int page, int limit,
-                              apex_trade_row *rows, size_t *n, int64_t *total, apex_error *err);
-  apex_err (*backtest_equity)(apex_store *s, const char *user_id, const char *id, int page, int limit,
-                              int64_t *times, double *values, size_t *n, int64_t *total, apex_error *err);
-  apex_err (*ohlcv_put)(apex_store *st, const char *symbol, const char *timeframe, const apex_series *s,
-                        const char *source, apex_error *err);
-  apex_err (*ohlcv_get)(apex_store *st, const char *symbol, const char *timeframe, int64_t start, int64_t end,
-                        size_t limit, apex_series **out, apex_error *err);
-  apex_err (*portfolio_insert)(apex_store *s, const apex_portfolio_row *r, apex_error *err);
-  apex_err (*portfolio_get)(apex_store *s, const char *user_id, const char *id, apex_portfolio_row *out,
-                            apex_error *err);
-  apex_err (*portfolio_list)(apex_store *s, const char *user_id, const apex_page *p, apex_portfolio_row *rows,
-                             size_t *n, int64_t *total, apex_error *err);
-  apex_err (*portfolio_update)(apex_store *s, const apex_portfolio_row *r, apex_error *err);
-  apex_err (*portfolio_delete)(apex_store *s, const char *user_id, const char *id, apex_error *err);
-  apex_err (*position_put)(apex_store *s, const apex_position_row *r, apex_error *err);
-  apex_err (*positions)(apex_store *s, const char *user_id, const char *portfolio_id, bool open_only, int page,
-                        int limit, apex_position_row *rows, size_t *n, int64_t *total, apex_error *err);
-  apex_err (*portfolio_trade_insert)(apex_store *s, const apex_portfolio_trade_row *r, apex_error *err);
-  apex_err (*portfolio_trades)(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
-                               apex_portfolio_trade_row *rows, size_t *n, int64_t *total, apex_error *err);
-  apex_err (*equity_put)(apex_store *s, const char *portfolio_id, const apex_equity_row *rows, size_t n,
-                         apex_error *err);
-  apex_err (*equity)(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
-                     apex_equity_row *rows, size_t *n, int64_t *total, apex_error *err);
 } apex_store_ops;
 
 /* A fixed set of connections handed out one at a time: acquire waits while all are busy. */
@@ -78,14 +43,28 @@ typedef struct apex_store_pool {
  * (SQLite binds them by name), times go through apex_ts($n) / apex_ms(col) (identity functions
  * registered on SQLite, ms <-> TIMESTAMPTZ in PostgreSQL), exact decimals bind as INTEGER units of
  * 1e-8 (SQLite) or NUMERIC text (PostgreSQL). conn is one pooled connection. */
-typedef enum apex_sql_type { APEX_SQL_NULL, APEX_SQL_TEXT, APEX_SQL_I64, APEX_SQL_DEC, APEX_SQL_F64, APEX_SQL_BOOL } apex_sql_type;
+typedef enum apex_sql_type { APEX_SQL_NULL, APEX_SQL_TEXT, APEX_SQL_I64, APEX_SQL_DEC, APEX_SQL_F64, APEX_SQL_BOOL,
+                             APEX_SQL_TS } apex_sql_type;
 typedef struct apex_sql_arg {
   apex_sql_type t;
   const char *s; /* TEXT (NULL binds NULL) */
-  int64_t i;     /* I64, DEC (units of 1e-8), BOOL */
+  int64_t i;     /* I64, DEC (units of 1e-8), BOOL, TS (ms: a time column's value in copy_in; I64 in query) */
   double f;      /* F64 */
 } apex_sql_arg;
 typedef struct apex_sql_res apex_sql_res; /* the rows a statement returned, and how many it changed */
+
+/* A bulk load for the driver's copy_in: nrows rows of ncols arguments, each filled on demand by
+ * row() so no copy of the whole load is ever built. table and cols are our constant names, never
+ * user text. upsert NULL: a key already stored fails ECONFLICT; else the conflict clause, such as
+ * "ON CONFLICT (k) DO UPDATE SET v = excluded.v" (the keys must be distinct within the load). */
+typedef struct apex_sql_copy {
+  const char *table, *cols;
+  int ncols;
+  size_t nrows;
+  const char *upsert;
+  apex_err (*row)(void *ctx, size_t i, apex_sql_arg *args, apex_error *err);
+  void *ctx;
+} apex_sql_copy;
 typedef struct apex_sql_driver {
   /* Runs one statement with args; *out (caller frees with res_free) on success. Failures map as
    * everywhere in the store: unique key ECONFLICT, missing parent ENOTFOUND, else EIO. Each
@@ -103,6 +82,13 @@ typedef struct apex_sql_driver {
   void (*res_free)(apex_sql_res *r); /* NULL is a no-op */
   const char *begin_write;           /* opens a transaction that will write */
   void (*revive)(void *conn);        /* reconnects a dropped connection (may be NULL) */
+  /* Loads cp inside the caller's transaction by the backend's fast path (PostgreSQL: COPY, through
+   * a temporary table when upserting; SQLite: one prepared multi-row INSERT). */
+  apex_err (*copy_in)(apex_store *s, void *conn, const apex_sql_copy *cp, apex_error *err);
+  /* Makes table ready for rows at times[0..n) (PostgreSQL's native month partitions, each in its
+   * own short transaction): call before the caller's transaction begins. NULL: nothing to do. */
+  apex_err (*partitions)(apex_store *s, void *conn, const char *table, const int64_t *times, size_t n,
+                         apex_error *err);
 } apex_sql_driver;
 
 struct apex_store {

@@ -1124,6 +1124,78 @@ static void case_portfolios(apex_store *s)
   ERR(APEX_ENOTFOUND, apex_store_position_put(s, &pos, &err));
 }
 
+/* Both backends alike: a new row's id must be a UUID (EINVAL), and a text that is not one names
+ * no row (ENOTFOUND), never a database error. */
+static void case_bad_ids(apex_store *s)
+{
+  apex_error err = {0};
+  apex_user a;
+  apex_strategy_row st;
+  apex_portfolio_row pf;
+  make_user(s, &a);
+  make_strategy(&st, a.id, "BTC/USDT", "draft", 1700000000000);
+  OK(apex_store_strategy_insert(s, &st, &err));
+  make_portfolio(&pf, a.id, "ids", 1700000000000);
+  OK(apex_store_portfolio_insert(s, &pf, &err));
+  const char *bad = "not-a-uuid";
+
+  apex_backtest_row bt = {.start_date = 1600000000000, .initial_capital = APEX_DEC_SCALE, .created_at = 1};
+  strcpy(bt.id, bad);
+  strcpy(bt.user_id, a.id);
+  strcpy(bt.strategy_id, st.id);
+  ERR(APEX_EINVAL, apex_store_backtest_insert(s, &bt, &err));
+  new_id(bt.id);
+  strcpy(bt.strategy_id, bad);
+  ERR(APEX_ENOTFOUND, apex_store_backtest_insert(s, &bt, &err));
+  apex_backtest_row got;
+  ERR(APEX_ENOTFOUND, apex_store_backtest_get(s, a.id, bad, &got, &err));
+  ERR(APEX_ENOTFOUND, apex_store_backtest_get(s, bad, bt.id, &got, &err));
+  ERR(APEX_ENOTFOUND, apex_store_backtest_set_status(s, bad, "running", 1, NULL, 1, &err));
+  ERR(APEX_ENOTFOUND, apex_store_backtest_finish(s, bad, "{}", NULL, 0, NULL, NULL, 0, 1, &err));
+  apex_trade_row tr[1];
+  int64_t t[1], total;
+  double v[1];
+  size_t n;
+  ERR(APEX_ENOTFOUND, apex_store_backtest_trades(s, a.id, bad, 1, 1, tr, &n, &total, &err));
+  ERR(APEX_ENOTFOUND, apex_store_backtest_equity(s, bad, bt.id, 1, 1, t, v, &n, &total, &err));
+
+  apex_portfolio_row p2;
+  make_portfolio(&p2, a.id, "bad", 1);
+  strcpy(p2.id, bad);
+  ERR(APEX_EINVAL, apex_store_portfolio_insert(s, &p2, &err));
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_update(s, &p2, &err));
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_get(s, NULL, bad, &p2, &err));
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_delete(s, a.id, bad, &err));
+  apex_position_row pos = {.quantity = 1, .average_entry_price = 1, .is_open = true, .opened_at = 1, .updated_at = 1};
+  strcpy(pos.id, bad);
+  strcpy(pos.portfolio_id, pf.id);
+  strcpy(pos.symbol, "BTC/USDT");
+  ERR(APEX_EINVAL, apex_store_position_put(s, &pos, &err));
+  new_id(pos.id);
+  strcpy(pos.portfolio_id, bad);
+  ERR(APEX_ENOTFOUND, apex_store_position_put(s, &pos, &err));
+  apex_position_row prow[1];
+  ERR(APEX_ENOTFOUND, apex_store_positions(s, NULL, bad, false, 1, 1, prow, &n, &total, &err));
+  apex_portfolio_trade_row ptr = {.quantity = 1, .price = APEX_DEC_NONE, .filled_price = APEX_DEC_NONE,
+                                  .realized_pnl = APEX_DEC_NONE, .created_at = 1};
+  strcpy(ptr.id, bad);
+  strcpy(ptr.user_id, a.id);
+  strcpy(ptr.portfolio_id, pf.id);
+  strcpy(ptr.symbol, "BTC/USDT");
+  strcpy(ptr.side, "BUY");
+  strcpy(ptr.order_type, "MARKET");
+  ERR(APEX_EINVAL, apex_store_portfolio_trade_insert(s, &ptr, &err));
+  new_id(ptr.id);
+  strcpy(ptr.strategy_id, bad);
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_trade_insert(s, &ptr, &err));
+  apex_portfolio_trade_row trows[1];
+  ERR(APEX_ENOTFOUND, apex_store_portfolio_trades(s, a.id, bad, 1, 1, trows, &n, &total, &err));
+  apex_equity_row eq = {.time = 1600000000000, .equity_value = 1, .daily_pnl = APEX_DEC_NONE,
+                        .daily_pnl_pct = APEX_DEC_NONE};
+  ERR(APEX_ENOTFOUND, apex_store_equity_put(s, bad, &eq, 1, &err));
+  ERR(APEX_ENOTFOUND, apex_store_equity(s, NULL, bad, 1, 1, &eq, &n, &total, &err));
+}
+
 static void case_api_keys(apex_store *s)
 {
   apex_error err = {0};

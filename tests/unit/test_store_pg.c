@@ -37,6 +37,7 @@ Test(store_pg, backtests) { case_backtests(st); }
 Test(store_pg, ohlcv) { case_ohlcv(st); }
 Test(store_pg, threads) { case_threads(st); }
 Test(store_pg, portfolios) { case_portfolios(st); }
+Test(store_pg, bad_ids) { case_bad_ids(st); }
 Test(store_pg, api_keys) { case_api_keys(st); }
 Test(store_pg, leases) { case_leases(st); }
 Test(store_pg, rules) { case_rules(st); }

@@ -38,6 +38,7 @@ Test(store_sqlite, backtests) { case_backtests(st); }
 Test(store_sqlite, ohlcv) { case_ohlcv(st); }
 Test(store_sqlite, threads) { case_threads(st); }
 Test(store_sqlite, portfolios) { case_portfolios(st); }
+Test(store_sqlite, bad_ids) { case_bad_ids(st); }
 Test(store_sqlite, api_keys) { case_api_keys(st); }
 Test(store_sqlite, leases) { case_leases(st); }
 Test(store_sqlite, rules) { case_rules(st); }
