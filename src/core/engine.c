@@ -205,7 +205,8 @@ static void sell_all(apex_engine *e, apex_exit_reason why, apex_engine_out *out)
 
 /* Every decision at candle t's close, once the indicators have it: one function for both modes.
  * Forced inline: the batch backtest calls on_close 10^7 times and the extra call was ~8 % of it. */
-__attribute__((always_inline)) static inline apex_err decide(apex_engine *e, size_t t, int64_t time, double close, apex_engine_out *out)
+__attribute__((always_inline)) static inline apex_err decide(apex_engine *e, size_t t, int64_t time, double close,
+                                                             apex_engine_out *out)
 {
   const double max_dd = e->st->risk.max_drawdown_pct;
   apex_err rc;
