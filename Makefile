@@ -6,6 +6,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+API_FUZZ_EXAMPLES ?= 500
 APEX = $(BUILD)/apextrade
 
 .PHONY: all deps build build-asan run demo test test-unit test-asan check-layers bench fuzz clean
@@ -57,7 +58,7 @@ bench: build
 	@$(BUILD)/bench/ingest   # PostgreSQL too when APEX_TEST_PG_URL is set
 	@sh bench/api.sh $(APEX)
 
-fuzz: deps
+fuzz: deps build-asan
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAPEX_FUZZ=ON -DAPEX_TESTS=OFF >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@for f in $(FUZZ_BUILD)/fuzz/fuzz_*; do \
@@ -66,6 +67,10 @@ fuzz: deps
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=$(FUZZ_BUILD)/ $$work $$corpus || exit 1; \
 	done
+	@echo "fuzz: the HTTP API, $(API_FUZZ_EXAMPLES) examples per operation, against $(ASAN_BUILD)/apextrade"
+	@APEX_BIN=$(CURDIR)/$(ASAN_BUILD)/apextrade APEX_FUZZ_EXAMPLES=$(API_FUZZ_EXAMPLES) APEX_TEST_PG_URL= \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/hostile/test_api_fuzz.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

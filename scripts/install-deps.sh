@@ -18,6 +18,7 @@ libmicrohttpd-dev
 wrk
 python3-pytest
 python3-httpx
+python3-hypothesis
 libsqlite3-dev
 libpq-dev
 postgresql
