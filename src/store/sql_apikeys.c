@@ -11,6 +11,7 @@
   } while (0)
 
 #define KEY_COLS "id, user_id, broker, name, key_hint, is_paper, apex_ms(created_at), apex_ms(last_used_at)"
+#define COUNT_SQL "SELECT count(*) FROM api_keys WHERE user_id = $1"
 
 /* Secrets are encrypted, but plain or not they leave no copy behind in freed memory. */
 static void wipe_free(char **p)
@@ -125,11 +126,12 @@ apex_err apex_store_api_key_list(apex_store *s, const char *user_id, const apex_
     return APEX_OK;
   void *c = apex_sql__acquire(s);
   apex_sql_res *r = NULL;
-  /* count(*) OVER () gives the total with the page; an empty page needs its own count. */
+  /* The total comes with the page from a subquery run once (not count(*) OVER (), which SQLite
+   * answers by copying every row into a temporary table). An empty page needs its own count. */
   if ((rc = SQL(s, c,
-                p->desc ? "SELECT " KEY_COLS ", count(*) OVER () FROM api_keys WHERE user_id = $1 "
+                p->desc ? "SELECT " KEY_COLS ", (" COUNT_SQL ") FROM api_keys WHERE user_id = $1 "
                           "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
-                        : "SELECT " KEY_COLS ", count(*) OVER () FROM api_keys WHERE user_id = $1 "
+                        : "SELECT " KEY_COLS ", (" COUNT_SQL ") FROM api_keys WHERE user_id = $1 "
                           "ORDER BY created_at, id LIMIT $2 OFFSET $3",
                 &r, err, A_TEXT(user_id), A_I64(p->limit), A_I64((int64_t)(p->page - 1) * p->limit))))
     goto out;
@@ -139,7 +141,7 @@ apex_err apex_store_api_key_list(apex_store *s, const char *user_id, const apex_
   } else {
     s->sql->res_free(r);
     r = NULL;
-    if ((rc = SQL(s, c, "SELECT count(*) FROM api_keys WHERE user_id = $1", &r, err, A_TEXT(user_id))))
+    if ((rc = SQL(s, c, COUNT_SQL, &r, err, A_TEXT(user_id))))
       goto out;
     *total = s->sql->i64(r, 0, 0);
   }

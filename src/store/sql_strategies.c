@@ -19,6 +19,7 @@
 #define LIST_WHERE                                                                                                 \
   "WHERE user_id = $1 AND (CAST($2 AS text) IS NULL OR status = $2) AND (CAST($3 AS text) IS NULL OR "            \
   "asset_symbol = $3) "
+#define COUNT_SQL "SELECT count(*) FROM strategies " LIST_WHERE
 
 void apex_strategy_row_clear(apex_strategy_row *r)
 {
@@ -209,11 +210,13 @@ apex_err apex_store_strategy_list(apex_store *s, const char *user_id, const apex
     return APEX_OK;
   void *c = apex_sql__acquire(s);
   apex_sql_res *r = NULL;
-  /* count(*) OVER () gives the total with the page; an empty page needs its own count. */
+  /* The total comes with the page (one round trip) from a subquery run once; count(*) OVER ()
+   * made SQLite copy every matching row, definitions included, into a temporary table. An empty
+   * page needs its own count. */
   if ((rc = SQL(s, c,
-                p->desc ? "SELECT " STRAT_COLS ", count(*) OVER () FROM strategies " LIST_WHERE
+                p->desc ? "SELECT " STRAT_COLS ", (" COUNT_SQL ") FROM strategies " LIST_WHERE
                           "ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
-                        : "SELECT " STRAT_COLS ", count(*) OVER () FROM strategies " LIST_WHERE
+                        : "SELECT " STRAT_COLS ", (" COUNT_SQL ") FROM strategies " LIST_WHERE
                           "ORDER BY created_at, id LIMIT $4 OFFSET $5",
                 &r, err, A_TEXT(user_id), A_OPT(p->status), A_OPT(p->symbol), A_I64(p->limit),
                 A_I64((int64_t)(p->page - 1) * p->limit))))
@@ -224,7 +227,7 @@ apex_err apex_store_strategy_list(apex_store *s, const char *user_id, const apex
   } else {
     s->sql->res_free(r);
     r = NULL;
-    if (!(rc = SQL(s, c, "SELECT count(*) FROM strategies " LIST_WHERE, &r, err, A_TEXT(user_id),
+    if (!(rc = SQL(s, c, COUNT_SQL, &r, err, A_TEXT(user_id),
                    A_OPT(p->status), A_OPT(p->symbol))))
       *total = s->sql->i64(r, 0, 0);
   }
