@@ -62,7 +62,7 @@ static apex_err requeue(apex_app *app, apex_error *err)
   size_t n = 0;
   apex_err rc = apex_store_backtest_claimable(app->store, app->now_ms(), &ids, &n, err);
   for (size_t i = 0; i < n && !rc; i++)
-    if ((rc = apex_queue_submit(app->queue, ids[i])))
+    if ((rc = apex_queue_submit(app->queue, ids[i], ""))) /* owners unknown here: one group */
       apex_error_set(err, rc, "cannot queue backtest %s", ids[i]);
   free(ids);
   return rc;

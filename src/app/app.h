@@ -25,6 +25,8 @@ typedef struct apex_app_settings {
   bool live_trading;         /* FEATURE_LIVE_TRADING */
   int lease_s;               /* BACKTEST_LEASE_SECONDS (60; 0 = 60): a job's claim lasts this long, renewed
                               * while it runs; a crashed worker's job is re-queued once it expires */
+  int per_user;              /* BACKTEST_MAX_PER_USER (10; 0 = 10): a user's backtests queued or running at once */
+  int memory_mb;             /* BACKTEST_MAX_MEMORY_MB (2048; 0 = 2048): the estimate a backtest may need */
 } apex_app_settings;
 
 /* Password and token functions, given by the api layer (api/auth.c holds the crypto libraries). */

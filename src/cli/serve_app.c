@@ -90,7 +90,8 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
   apex_jwt_keys_use_denylist(ctx->keys, &ctx->deny);
   memcpy(app->enc_key, ctx->secrets.enc_key, sizeof app->enc_key); /* broker API keys at rest */
   app->settings = (apex_app_settings){cfg->backtest_workers, cfg->backtest_timeout_s, cfg->feature_live_trading,
-                                      cfg->backtest_lease_s};
+                                      cfg->backtest_lease_s, (int)cfg->backtest_per_user,
+                                      (int)cfg->backtest_memory_mb};
   app->now_ms = wall_ms;
   app->access_ttl_s = (int64_t)cfg->jwt_access_minutes * 60;
   app->refresh_ttl_s = (int64_t)cfg->jwt_refresh_days * 86400;

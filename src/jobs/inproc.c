@@ -1,8 +1,12 @@
-/* inproc.c - the in-process job queue (queue.h's port): a FIFO, a mutex, a condition variable, N
- * worker threads and a watchdog that raises the cancel flag of jobs past their time. */
+/* inproc.c - the in-process job queue (queue.h's port): a list, a mutex, a condition variable, N
+ * worker threads and a watchdog that raises the cancel flag of jobs past their time. Fairness is
+ * start-time fair queuing: a job's tag is one past the later of the queue's virtual time and the
+ * last tag queued in its group; workers take the smallest tag (the oldest among equals). One user
+ * with 200 jobs queued thus delays another user's single job by one job, not by 200. */
 #include "jobs/queue.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -13,6 +17,8 @@
 typedef struct job {
   struct job *next;
   char id[ID_MAX];
+  char group[ID_MAX];
+  uint64_t tag;
   atomic_int cancel, timed_out;
   struct timespec started;
   bool running;
@@ -23,6 +29,7 @@ typedef struct inproc {
   pthread_cond_t cv, dog_cv;
   job *head, *tail;    /* queued */
   job **running;       /* one slot per worker */
+  uint64_t vtime;      /* the tag of the job taken last */
   int workers, timeout_s;
   pthread_t *threads, dog;
   bool stopping, joined;
@@ -35,6 +42,23 @@ static double elapsed_s(const struct timespec *t0)
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) * 1e-9;
+}
+
+/* With q->mu held and a job queued: unlinks and returns the one with the smallest tag. */
+static job *take(inproc *q)
+{
+  job **best = &q->head, *prev = NULL, *best_prev = NULL;
+  for (job **pp = &q->head; *pp; prev = *pp, pp = &(*pp)->next)
+    if ((*pp)->tag < (*best)->tag) {
+      best = pp;
+      best_prev = prev;
+    }
+  job *j = *best;
+  *best = j->next;
+  if (q->tail == j)
+    q->tail = best_prev;
+  q->vtime = j->tag;
+  return j;
 }
 
 typedef struct worker_arg {
@@ -54,10 +78,7 @@ static void *worker(void *p)
       pthread_cond_wait(&q->cv, &q->mu);
     if (q->stopping)
       break;
-    job *j = q->head;
-    q->head = j->next;
-    if (!q->head)
-      q->tail = NULL;
+    job *j = take(q);
     j->running = true;
     clock_gettime(CLOCK_MONOTONIC, &j->started);
     q->running[slot] = j;
@@ -154,13 +175,14 @@ static bool known(inproc *q, const char *id)
   return false;
 }
 
-static apex_err submit(void *impl, const char *id)
+static apex_err submit(void *impl, const char *id, const char *group)
 {
   inproc *q = impl;
   job *j = calloc(1, sizeof *j);
   if (!j)
     return APEX_ENOMEM;
   snprintf(j->id, sizeof j->id, "%s", id);
+  snprintf(j->group, sizeof j->group, "%s", group ? group : "");
   pthread_mutex_lock(&q->mu);
   if (q->stopping || known(q, j->id)) {
     apex_err rc = q->stopping ? APEX_ECANCELED : APEX_OK;
@@ -168,6 +190,11 @@ static apex_err submit(void *impl, const char *id)
     free(j);
     return rc;
   }
+  j->tag = q->vtime;
+  for (job *k = q->head; k; k = k->next)
+    if (!strcmp(k->group, j->group) && k->tag > j->tag)
+      j->tag = k->tag;
+  j->tag++;
   if (q->tail)
     q->tail->next = j;
   else
@@ -204,6 +231,19 @@ static bool cancel(void *impl, const char *id)
     }
   pthread_mutex_unlock(&q->mu);
   return found;
+}
+
+static size_t count(void *impl, const char *group)
+{
+  inproc *q = impl;
+  size_t n = 0;
+  pthread_mutex_lock(&q->mu);
+  for (job *j = q->head; j; j = j->next)
+    n += !strcmp(j->group, group);
+  for (int i = 0; i < q->workers; i++)
+    n += q->running[i] && !strcmp(q->running[i]->group, group);
+  pthread_mutex_unlock(&q->mu);
+  return n;
 }
 
 static void counts(void *impl, size_t *queued, size_t *running)
@@ -264,7 +304,7 @@ static void destroy(void *impl)
   free(q);
 }
 
-static const apex_queue_ops INPROC_OPS = {"inproc", submit, cancel, counts, stop, destroy};
+static const apex_queue_ops INPROC_OPS = {"inproc", submit, count, cancel, counts, stop, destroy};
 
 apex_err apex_queue_inproc_new(int workers, int timeout_s, apex_job_fn fn, void *ctx, apex_queue *out)
 {

@@ -18,9 +18,12 @@ typedef void (*apex_job_fn)(void *ctx, const char *id, const atomic_int *cancel,
 
 typedef struct apex_queue_ops {
   const char *name; /* "inproc" */
-  /* Queues job id (copied); an id already queued or running here is not queued twice.
-   * APEX_ENOMEM; APEX_ECANCELED once stopping. */
-  apex_err (*submit)(void *impl, const char *id);
+  /* Queues job id (copied) for group (its owner: "" for none); an id already queued or running
+   * here is not queued twice. Groups take turns: a group's queued jobs never make another group
+   * wait behind all of them. APEX_ENOMEM; APEX_ECANCELED once stopping. */
+  apex_err (*submit)(void *impl, const char *id, const char *group);
+  /* Jobs of group queued or running here. */
+  size_t (*count)(void *impl, const char *group);
   /* Raises the cancel flag of a queued or running job; true if it was known. A queued job is
    * dropped without running. */
   bool (*cancel)(void *impl, const char *id);
@@ -39,7 +42,11 @@ typedef struct apex_queue {
   void *impl;
 } apex_queue;
 
-static inline apex_err apex_queue_submit(apex_queue *q, const char *id) { return q->ops->submit(q->impl, id); }
+static inline apex_err apex_queue_submit(apex_queue *q, const char *id, const char *group)
+{
+  return q->ops->submit(q->impl, id, group);
+}
+static inline size_t apex_queue_count(apex_queue *q, const char *group) { return q->ops->count(q->impl, group); }
 static inline bool apex_queue_cancel(apex_queue *q, const char *id) { return q->ops->cancel(q->impl, id); }
 static inline void apex_queue_counts(apex_queue *q, size_t *queued, size_t *running)
 {
@@ -55,7 +62,8 @@ static inline void apex_queue_free(apex_queue *q)
     *q = (apex_queue){0};
 }
 
-/* The in-process implementation (inproc.c): a FIFO, `workers` threads, and a watchdog that raises
+/* The in-process implementation (inproc.c): fair between groups (start-time fair queuing),
+ * first in first out within one, `workers` threads, and a watchdog that raises
  * the cancel flag of a job running longer than timeout_s (0: never). fn(ctx, ...) runs each job.
  * APEX_ENOMEM (threads or memory); q is zeroed on error. */
 apex_err apex_queue_inproc_new(int workers, int timeout_s, apex_job_fn fn, void *ctx, apex_queue *q);

@@ -46,6 +46,8 @@ typedef struct apex_config {
   char jwt_public_key_file[1024];  /* JWT_PUBLIC_KEY_FILE (optional, checked against the private key) */
   /* jobs */
   int backtest_workers;     /* BACKTEST_WORKERS (4) */
+  unsigned backtest_per_user; /* BACKTEST_MAX_PER_USER (10) */
+  unsigned backtest_memory_mb; /* BACKTEST_MAX_MEMORY_MB (2048) */
   int backtest_timeout_s;   /* BACKTEST_TIMEOUT_SECONDS (600) */
   int backtest_lease_s;     /* BACKTEST_LEASE_SECONDS (60): a worker's claim on a job, renewed while it runs */
   /* mail */

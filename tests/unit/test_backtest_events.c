@@ -4,6 +4,7 @@
  * range publishes exactly one "failed" with the spec's code 3001. Every event names the owner. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -186,4 +187,50 @@ Test(backtest_events, a_job_without_an_events_port_still_completes)
   cr_assert_eq(apex_store_backtest_get(app.store, NULL, id, &row, &err), APEX_OK, "%s", err.msg);
   cr_expect_str_eq(row.status, "completed");
   apex_backtest_row_clear(&row);
+}
+
+/* A user's backtests queued or running at once are capped (BACKTEST_MAX_PER_USER): beyond it the
+ * submission answers 429 with a Retry-After, and nothing is stored for it. */
+static atomic_int gate_open;
+
+static void held_job(void *ctx, const char *id, const atomic_int *cancel, const atomic_int *timed_out)
+{
+  (void)ctx, (void)id, (void)timed_out;
+  while (!atomic_load(&gate_open) && !atomic_load(cancel))
+    usleep(1000);
+}
+
+Test(backtest_events, a_users_queued_and_running_backtests_are_capped)
+{
+  apex_queue q;
+  char body[128];
+  apex_backtest_row row;
+  cr_assert_eq(apex_queue_inproc_new(1, 60, held_job, NULL, &q), APEX_OK);
+  app.queue = &q;
+  app.settings.per_user = 3;
+  app.settings.memory_mb = 2048;
+  snprintf(body, sizeof body, "{\"strategy_id\": \"%s\"}", strat.id);
+  for (int i = 0; i < 3; i++) {
+    apex_app_error e = {0};
+    cr_assert_eq(apex_app_backtest_submit(&app, user.id, body, strlen(body), &row, &e), APEX_OK, "%d: %s", i,
+                 e.detail);
+  }
+  for (int i = 0; i < 2; i++) {
+    apex_app_error e = {0};
+    cr_assert_neq(apex_app_backtest_submit(&app, user.id, body, strlen(body), &row, &e), APEX_OK);
+    cr_expect_eq(e.status, 429);
+    cr_expect_gt(e.retry_after, 0);
+  }
+  apex_page page = {.page = 1, .limit = 50};
+  apex_backtest_row rows[50];
+  size_t n = 0;
+  int64_t total = 0;
+  apex_error err = {0};
+  cr_assert_eq(apex_store_backtest_list(app.store, user.id, &page, rows, &n, &total, &err), APEX_OK, "%s", err.msg);
+  cr_expect_eq(total, 3, "refused submissions store nothing");
+  for (size_t i = 0; i < n; i++)
+    apex_backtest_row_clear(&rows[i]);
+  atomic_store(&gate_open, 1);
+  apex_queue_free(&q);
+  app.queue = NULL;
 }

@@ -50,7 +50,7 @@ Test(jobs, every_job_runs_once_within_the_worker_limit)
   for (int i = 0; i < 20; i++) {
     char id[16];
     snprintf(id, sizeof id, "job%d", i);
-    cr_assert_eq(apex_queue_submit(&q, id), APEX_OK);
+    cr_assert_eq(apex_queue_submit(&q, id, ""), APEX_OK);
   }
   for (int i = 0; i < 300 && atomic_load(&c.ran) < 20; i++)
     sleep_ms(10);
@@ -65,8 +65,8 @@ Test(jobs, cancel_drops_queued_and_flags_running)
   ctx c = {0};
   apex_queue q;
   cr_assert_eq(apex_queue_inproc_new(1, 60, job, &c, &q), APEX_OK);
-  apex_queue_submit(&q, "wait-1");
-  apex_queue_submit(&q, "queued");
+  apex_queue_submit(&q, "wait-1", "");
+  apex_queue_submit(&q, "queued", "");
   sleep_ms(50);
   size_t queued, running;
   apex_queue_counts(&q, &queued, &running);
@@ -89,7 +89,7 @@ Test(jobs, watchdog_times_out_a_long_job, .timeout = 10)
   ctx c = {0};
   apex_queue q;
   cr_assert_eq(apex_queue_inproc_new(1, 1, job, &c, &q), APEX_OK);
-  apex_queue_submit(&q, "wait-long");
+  apex_queue_submit(&q, "wait-long", "");
   for (int i = 0; i < 400 && atomic_load(&c.ran) < 1; i++)
     sleep_ms(10);
   cr_expect_eq(atomic_load(&c.saw_timeout), 1, "timed_out raised after the 1 s limit");
@@ -101,13 +101,13 @@ Test(jobs, stop_cancels_running_jobs_and_waits_for_them)
   ctx c = {0};
   apex_queue q;
   cr_assert_eq(apex_queue_inproc_new(2, 60, job, &c, &q), APEX_OK);
-  apex_queue_submit(&q, "wait-a");
-  apex_queue_submit(&q, "wait-b");
+  apex_queue_submit(&q, "wait-a", "");
+  apex_queue_submit(&q, "wait-b", "");
   sleep_ms(50);
   apex_queue_stop(&q, true); /* returns only once both workers have finished */
   cr_expect_eq(atomic_load(&c.ran), 2);
   cr_expect_eq(atomic_load(&c.saw_cancel), 2);
-  cr_expect_eq(apex_queue_submit(&q, "late"), APEX_ECANCELED, "a stopped queue takes no job");
+  cr_expect_eq(apex_queue_submit(&q, "late", ""), APEX_ECANCELED, "a stopped queue takes no job");
   apex_queue_free(&q);
 }
 
@@ -116,11 +116,11 @@ Test(jobs, an_id_queued_or_running_is_not_queued_twice)
   ctx c = {0};
   apex_queue q;
   cr_assert_eq(apex_queue_inproc_new(1, 60, job, &c, &q), APEX_OK);
-  apex_queue_submit(&q, "wait-1");
+  apex_queue_submit(&q, "wait-1", "");
   sleep_ms(50);
-  cr_expect_eq(apex_queue_submit(&q, "wait-1"), APEX_OK, "running: accepted, not queued");
-  cr_expect_eq(apex_queue_submit(&q, "other"), APEX_OK);
-  cr_expect_eq(apex_queue_submit(&q, "other"), APEX_OK, "queued: accepted, not queued");
+  cr_expect_eq(apex_queue_submit(&q, "wait-1", ""), APEX_OK, "running: accepted, not queued");
+  cr_expect_eq(apex_queue_submit(&q, "other", ""), APEX_OK);
+  cr_expect_eq(apex_queue_submit(&q, "other", ""), APEX_OK, "queued: accepted, not queued");
   size_t queued, running;
   apex_queue_counts(&q, &queued, &running);
   cr_expect_eq(queued, 1);
@@ -130,5 +130,49 @@ Test(jobs, an_id_queued_or_running_is_not_queued_twice)
     sleep_ms(10);
   sleep_ms(50);
   cr_expect_eq(atomic_load(&c.ran), 2, "each id ran once");
+  apex_queue_free(&q);
+}
+
+/* Users take turns: one user's 6 queued jobs delay another's single job by one job, not six
+ * (start-time fair queuing); within one user, first in, first out. */
+static char order[16][16];
+static atomic_int n_order;
+
+static void record(void *p, const char *id, const atomic_int *cancel, const atomic_int *timed_out)
+{
+  (void)p, (void)timed_out;
+  if (!strcmp(id, "gate")) { /* holds the only worker until every job is queued */
+    for (int i = 0; i < 500 && !atomic_load(cancel) && atomic_load(&n_order) < 0; i++)
+      sleep_ms(10);
+    return;
+  }
+  int k = atomic_fetch_add(&n_order, 1);
+  if (k >= 0 && k < 16)
+    snprintf(order[k], sizeof order[k], "%s", id);
+}
+
+Test(jobs, groups_take_turns_and_count_their_jobs)
+{
+  apex_queue q;
+  atomic_store(&n_order, -1); /* the gate holds while negative */
+  cr_assert_eq(apex_queue_inproc_new(1, 60, record, NULL, &q), APEX_OK);
+  cr_assert_eq(apex_queue_submit(&q, "gate", "admin"), APEX_OK);
+  sleep_ms(50);
+  const char *flood[] = {"a1", "a2", "a3", "a4", "a5", "a6"};
+  for (int i = 0; i < 6; i++)
+    cr_assert_eq(apex_queue_submit(&q, flood[i], "alice"), APEX_OK);
+  cr_assert_eq(apex_queue_submit(&q, "b1", "bob"), APEX_OK);
+  cr_assert_eq(apex_queue_submit(&q, "c1", "carol"), APEX_OK);
+  cr_expect_eq(apex_queue_count(&q, "alice"), 6);
+  cr_expect_eq(apex_queue_count(&q, "bob"), 1);
+  cr_expect_eq(apex_queue_count(&q, "admin"), 1, "running jobs count too");
+  cr_expect_eq(apex_queue_count(&q, "nobody"), 0);
+  atomic_store(&n_order, 0); /* open the gate */
+  for (int i = 0; i < 300 && atomic_load(&n_order) < 8; i++)
+    sleep_ms(10);
+  cr_assert_eq(atomic_load(&n_order), 8);
+  const char *want[] = {"a1", "b1", "c1", "a2", "a3", "a4", "a5", "a6"};
+  for (int i = 0; i < 8; i++)
+    cr_expect_str_eq(order[i], want[i], "position %d", i);
   apex_queue_free(&q);
 }

@@ -1,0 +1,53 @@
+"""Backtests as a careless or greedy user submits them: 300 indicators on 2 M candles took 4.95 GB
+(no bound), one user's 200 submissions starved everyone else's, and the submit request itself
+loaded every candle on the HTTP thread."""
+import copy
+import json
+import os
+import subprocess
+
+from conftest import BIN, PASSWORD, Server, signed_in
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def server_with_candles(tmp_path, env=None):
+    data_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    data_env.update(APEX_DATA_DIR=str(tmp_path))
+    if os.environ.get("APEX_TEST_PG_URL"):
+        data_env["DATABASE_URL"] = os.environ["APEX_TEST_PG_URL"]
+    subprocess.run([BIN, "data", "import", os.path.join(ROOT, "data", "orcl-1995-2014.csv"), "--symbol", "ORCL",
+                    "--timeframe", "1d"], env=data_env, check=True, capture_output=True)
+    return Server(tmp_path, env=env)
+
+
+def example():
+    with open(os.path.join(ROOT, "examples", "rsi_mean_reversion.json")) as f:
+        return json.load(f)
+
+
+def test_a_backtest_above_the_memory_cap_is_refused_with_the_estimate(tmp_path):
+    srv = server_with_candles(tmp_path, env={"BACKTEST_MAX_MEMORY_MB": "16"})
+    try:
+        c = srv.client
+        h = signed_in(c, "greedy@example.com")
+        doc = copy.deepcopy(example())
+        # One indicator column on ~5,000 stored candles: under 1 MiB...
+        small = c.post("/api/v1/strategies", json=doc, headers=h).json()["id"]
+        assert c.post("/api/v1/backtests", json={"strategy_id": small}, headers=h).status_code == 202
+        # ...and 1,000 SMA periods in one rule: 1,000 columns, about 40 MiB.
+        doc["rules"][0]["conditions"] = [
+            {"indicator": "SMA", "params": {"period": p}, "operator": "greater_than", "value": 0}
+            for p in range(2, 1002)]
+        r = c.post("/api/v1/strategies", json=doc, headers=h)
+        assert r.status_code == 201, r.text
+        r = c.post("/api/v1/backtests", json={"strategy_id": r.json()["id"]}, headers=h)
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+        detail = r.json()["detail"]
+        assert "MiB" in detail and "16 MiB" in detail and "BACKTEST_MAX_MEMORY_MB" in detail, detail
+    finally:
+        srv.stop()
+
+# The per-user cap and the turns users take in the queue are proven deterministically in
+# tests/unit/test_backtest_events.c and tests/unit/test_jobs.c (a held worker): over HTTP the
+# backtests here finish faster than a client can queue them.
