@@ -7,7 +7,7 @@
 
 static int one(apex_res *res, int status, apex_backtest_row *r)
 {
-  apex_json *j = apex_app_backtest_json(r);
+  apex_json *j = apex_app_backtest_json(r, true);
   apex_backtest_row_clear(r);
   return apex_res_json(res, status, j);
 }
@@ -61,7 +61,7 @@ int h_backtests_cancel(apex_req *req, apex_res *res, void *app)
     return apex_api_fail(res, &e);
   }
   /* The spec's 3003 BACKTEST_CANCELLED is a 200: the backtest resource, with its code. */
-  apex_json *j = apex_app_backtest_json(&r);
+  apex_json *j = apex_app_backtest_json(&r, true);
   apex_json_object_set(j, "code", apex_json_new_integer(APEX_E_BACKTEST_CANCELLED));
   apex_backtest_row_clear(&r);
   return apex_res_json(res, 200, j);

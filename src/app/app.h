@@ -206,7 +206,9 @@ apex_err apex_app_backtest_trades(apex_app *app, const char *user_id, const char
 apex_err apex_app_backtest_equity(apex_app *app, const char *user_id, const char *id, const apex_page *p,
                                   apex_json **items, int64_t *total, apex_app_error *e);
 /* With error_message as the person-readable message and error_code as the failure's code. */
-apex_json *apex_app_backtest_json(const apex_backtest_row *r);
+/* One backtest with its result's metrics; full adds the result's arrays (the sampled equity
+ * curve): a list leaves them out, so a page of backtests stays small whatever they hold. */
+apex_json *apex_app_backtest_json(const apex_backtest_row *r, bool full);
 /* The stored error_message of a failed or cancelled backtest: {"code": code, "message": message}
  * as JSON text (malloc'd; NULL on OOM), so the code is kept as a number, not parsed from prose. */
 char *apex_app_backtest_reason(apex_code code, const char *message);

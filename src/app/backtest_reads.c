@@ -45,7 +45,7 @@ apex_err apex_app_backtest_list(apex_app *app, const char *user_id, const apex_p
   }
   *items = apex_json_new_array();
   for (size_t i = 0; i < n; i++) {
-    apex_json_array_append(*items, apex_app_backtest_json(&rows[i]));
+    apex_json_array_append(*items, apex_app_backtest_json(&rows[i], false));
     apex_backtest_row_clear(&rows[i]);
   }
   free(rows);
@@ -152,7 +152,7 @@ static void set_reason(apex_json *j, const apex_backtest_row *r)
   apex_json_free(doc); /* after msg was copied: it may point into doc */
 }
 
-apex_json *apex_app_backtest_json(const apex_backtest_row *r)
+apex_json *apex_app_backtest_json(const apex_backtest_row *r, bool full)
 {
   apex_json *j = apex_json_new_object();
   apex_error err;
@@ -179,7 +179,8 @@ apex_json *apex_app_backtest_json(const apex_backtest_row *r)
     const char *k;
     const apex_json *v;
     while (apex_json_object_next(&it, &k, &v))
-      apex_json_object_set(j, k, apex_json_copy(v));
+      if (full || !apex_json_is_array(v))
+        apex_json_object_set(j, k, apex_json_copy(v));
     apex_json_free(res);
   }
   return j;

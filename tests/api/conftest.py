@@ -11,9 +11,10 @@ import httpx
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# The suites make many accounts from 127.0.0.1; servers they start inherit this (the per-address
-# limit itself is tested in tests/hostile/test_accounts.py).
+# The suites make many accounts and backtests from 127.0.0.1; servers they start inherit these (the
+# limits themselves are tested in tests/hostile/test_accounts.py and tests/unit/test_backtest_events.c).
 os.environ.setdefault("ACCOUNT_REQUESTS_PER_MINUTE", "100000")
+os.environ.setdefault("BACKTEST_MAX_PER_USER", "1000")  # test_app_flow queues twenty at once
 BIN = os.path.abspath(os.environ.get("APEX_BIN", os.path.join(ROOT, "build", "apextrade")))
 ALLOWED_ORIGIN = "http://allowed.example"
 SECURITY_HEADERS = {

@@ -51,3 +51,29 @@ def test_a_backtest_above_the_memory_cap_is_refused_with_the_estimate(tmp_path):
 # The per-user cap and the turns users take in the queue are proven deterministically in
 # tests/unit/test_backtest_events.c and tests/unit/test_jobs.c (a held worker): over HTTP the
 # backtests here finish faster than a client can queue them.
+
+
+def test_the_backtest_list_embeds_no_curves(tmp_path):
+    import time
+    srv = server_with_candles(tmp_path)
+    try:
+        c = srv.client
+        h = signed_in(c, "lister@example.com")
+        sid = c.post("/api/v1/strategies", json=example(), headers=h).json()["id"]
+        ids = [c.post("/api/v1/backtests", json={"strategy_id": sid}, headers=h).json()["id"] for _ in range(3)]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if all(c.get(f"/api/v1/backtests/{i}", headers=h).json()["status"] == "completed" for i in ids):
+                break
+            time.sleep(0.2)
+        one = c.get(f"/api/v1/backtests/{ids[0]}", headers=h).json()
+        assert len(one["equity_curve"]) > 100  # the resource itself has its curve...
+        page = c.get("/api/v1/backtests", headers=h, params={"limit": 100}).json()
+        assert page["total"] == 3 and len(page["items"]) == 3
+        for item in page["items"]:
+            assert item["status"] == "completed" and "sharpe_ratio" in item  # ...the list its metrics
+            assert not [k for k, v in item.items() if isinstance(v, list)], item.keys()  # and no arrays
+        r = c.get("/api/v1/backtests", headers=h, params={"limit": 101})
+        assert r.status_code == 422, r.text  # pages are bounded
+    finally:
+        srv.stop()
