@@ -74,9 +74,20 @@ static void rollback(sqlite3 *db) { sqlite3_exec(db, "ROLLBACK", NULL, NULL, NUL
 
 /* --- the SQL driver (store_impl.h) under the entity functions written once --- */
 
+/* Rows are kept as typed cells with their texts in one buffer: a sqlite3_value_dup per cell was
+ * an allocation or two for every column of every row. */
+typedef struct sd_cell {
+  int type;     /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL */
+  int64_t i;
+  double f;
+  size_t off;   /* TEXT, BLOB: NUL-terminated at r->buf + off */
+  char num[32]; /* a number's text, written when first asked for */
+} sd_cell;
 struct apex_sql_res {
-  int nrows, ncols, cap;
-  sqlite3_value **v; /* nrows * ncols protected copies */
+  int nrows, ncols, cap; /* cap: cells */
+  sd_cell *cells;
+  char *buf;
+  size_t len, bcap;
   int64_t changed;
 };
 
@@ -84,10 +95,52 @@ static void sd_free(apex_sql_res *r)
 {
   if (!r)
     return;
-  for (int i = 0; i < r->nrows * r->ncols; i++)
-    sqlite3_value_free(r->v[i]);
-  free(r->v);
+  free(r->cells);
+  free(r->buf);
   free(r);
+}
+
+/* Appends the current row of q; false when out of memory. */
+static bool sd_keep_row(apex_sql_res *r, sqlite3_stmt *q)
+{
+  if ((r->nrows + 1) * r->ncols > r->cap) {
+    int nc = r->cap ? r->cap * 2 : 16 * (r->ncols ? r->ncols : 1);
+    sd_cell *ncells = realloc(r->cells, (size_t)nc * sizeof *ncells);
+    if (!ncells)
+      return false;
+    r->cells = ncells;
+    r->cap = nc;
+  }
+  for (int c = 0; c < r->ncols; c++) {
+    sd_cell *e = &r->cells[r->nrows * r->ncols + c];
+    e->type = sqlite3_column_type(q, c);
+    e->num[0] = '\0';
+    if (e->type == SQLITE_INTEGER) {
+      e->i = sqlite3_column_int64(q, c);
+    } else if (e->type == SQLITE_FLOAT) {
+      e->f = sqlite3_column_double(q, c);
+    } else if (e->type == SQLITE_TEXT || e->type == SQLITE_BLOB) {
+      const void *p = e->type == SQLITE_TEXT ? (const void *)sqlite3_column_text(q, c) : sqlite3_column_blob(q, c);
+      size_t n = (size_t)sqlite3_column_bytes(q, c);
+      if (r->len + n + 1 > r->bcap) {
+        size_t ncap = r->bcap ? r->bcap : 1024;
+        while (ncap < r->len + n + 1)
+          ncap *= 2;
+        char *nb = realloc(r->buf, ncap);
+        if (!nb)
+          return false;
+        r->buf = nb;
+        r->bcap = ncap;
+      }
+      if (n)
+        memcpy(r->buf + r->len, p, n);
+      r->buf[r->len + n] = '\0';
+      e->off = r->len;
+      r->len += n + 1;
+    }
+  }
+  r->nrows++;
+  return true;
 }
 
 static void sd_bind(sqlite3_stmt *q, int k, const apex_sql_arg *a)
@@ -214,26 +267,11 @@ static apex_err sd_query(apex_store *s, void *conn, const char *sql, const apex_
       sd_bind(q, k, &a[i]);
   }
   r->ncols = sqlite3_column_count(q);
-  while ((st = sqlite3_step(q)) == SQLITE_ROW) {
-    if ((r->nrows + 1) * r->ncols > r->cap) {
-      int nc = r->cap ? r->cap * 2 : 16 * (r->ncols ? r->ncols : 1);
-      sqlite3_value **nv = realloc(r->v, (size_t)nc * sizeof *nv);
-      if (!nv) {
-        rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
-        goto out;
-      }
-      r->v = nv;
-      r->cap = nc;
+  while ((st = sqlite3_step(q)) == SQLITE_ROW)
+    if (!sd_keep_row(r, q)) {
+      rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
+      goto out;
     }
-    for (int c = 0; c < r->ncols; c++)
-      if (!(r->v[r->nrows * r->ncols + c] = sqlite3_value_dup(sqlite3_column_value(q, c)))) {
-        for (int j = 0; j < c; j++)
-          sqlite3_value_free(r->v[r->nrows * r->ncols + j]);
-        rc = apex_error_set(err, APEX_ENOMEM, "sqlite: out of memory");
-        goto out;
-      }
-    r->nrows++;
-  }
   if (st != SQLITE_DONE) {
     rc = fail(db, st, "query", err);
     goto out;
@@ -253,24 +291,47 @@ out:
   return rc;
 }
 
-static sqlite3_value *sd_v(const apex_sql_res *r, int row, int col) { return r->v[row * r->ncols + col]; }
+/* The conversions SQLite's sqlite3_value_* make between a cell's type and the one asked for. */
+static sd_cell *sd_v(const apex_sql_res *r, int row, int col) { return &r->cells[row * r->ncols + col]; }
 static int sd_rows(const apex_sql_res *r) { return r->nrows; }
 static int64_t sd_changed(const apex_sql_res *r) { return r->changed; }
-static bool sd_is_null(const apex_sql_res *r, int row, int col)
-{
-  return sqlite3_value_type(sd_v(r, row, col)) == SQLITE_NULL;
-}
+static bool sd_is_null(const apex_sql_res *r, int row, int col) { return sd_v(r, row, col)->type == SQLITE_NULL; }
 static const char *sd_text(const apex_sql_res *r, int row, int col)
 {
-  return (const char *)sqlite3_value_text(sd_v(r, row, col));
+  sd_cell *e = sd_v(r, row, col);
+  if (e->type == SQLITE_TEXT || e->type == SQLITE_BLOB)
+    return r->buf + e->off;
+  if (e->type == SQLITE_NULL)
+    return NULL;
+  if (e->num[0])
+    return e->num;
+  if (e->type == SQLITE_INTEGER)
+    sqlite3_snprintf((int)sizeof e->num, e->num, "%lld", (sqlite3_int64)e->i);
+  else /* SQLite's own text for a REAL */
+    sqlite3_snprintf((int)sizeof e->num, e->num, "%!.15g", e->f);
+  return e->num;
 }
-static int64_t sd_i64(const apex_sql_res *r, int row, int col) { return sqlite3_value_int64(sd_v(r, row, col)); }
+static int64_t sd_i64(const apex_sql_res *r, int row, int col)
+{
+  const sd_cell *e = sd_v(r, row, col);
+  return e->type == SQLITE_INTEGER ? e->i
+         : e->type == SQLITE_FLOAT ? (int64_t)e->f
+         : e->type == SQLITE_TEXT  ? strtoll(r->buf + e->off, NULL, 10)
+                                   : 0;
+}
 static apex_dec sd_dec(const apex_sql_res *r, int row, int col)
 {
-  return sd_is_null(r, row, col) ? APEX_DEC_NONE : sqlite3_value_int64(sd_v(r, row, col));
+  return sd_is_null(r, row, col) ? APEX_DEC_NONE : sd_i64(r, row, col);
 }
-static double sd_f64(const apex_sql_res *r, int row, int col) { return sqlite3_value_double(sd_v(r, row, col)); }
-static bool sd_bool(const apex_sql_res *r, int row, int col) { return sqlite3_value_int64(sd_v(r, row, col)) != 0; }
+static double sd_f64(const apex_sql_res *r, int row, int col)
+{
+  const sd_cell *e = sd_v(r, row, col);
+  return e->type == SQLITE_FLOAT ? e->f
+         : e->type == SQLITE_INTEGER ? (double)e->i
+         : e->type == SQLITE_TEXT    ? strtod(r->buf + e->off, NULL)
+                                     : 0;
+}
+static bool sd_bool(const apex_sql_res *r, int row, int col) { return sd_i64(r, row, col) != 0; }
 
 /* --- bulk loads (the driver's copy_in) --- */
 

@@ -1284,6 +1284,17 @@ static void case_stmt_cache(apex_store *s)
       cr_assert(i % 3 ? !strcmp(s->sql->text(r, 0, 1), "x") : s->sql->is_null(r, 0, 1), "run %d", i);
       s->sql->res_free(r);
     }
+  /* A column read as another type converts as the database's own text would. */
+  cr_assert_eq(SQL(s, c, "SELECT CAST($1 AS bigint), 2.5, CAST($2 AS text), NULL", &r, &err, A_I64(-42),
+                   A_TEXT("17")),
+               APEX_OK, "%s", err.msg);
+  cr_assert_str_eq(s->sql->text(r, 0, 0), "-42");
+  cr_assert_str_eq(s->sql->text(r, 0, 1), "2.5");
+  cr_assert_eq(s->sql->f64(r, 0, 1), 2.5);
+  cr_assert_eq(s->sql->i64(r, 0, 2), 17);
+  cr_assert_eq(s->sql->f64(r, 0, 0), -42.0);
+  cr_assert(s->sql->is_null(r, 0, 3) && !s->sql->text(r, 0, 3) && s->sql->i64(r, 0, 3) == 0);
+  s->sql->res_free(r);
   apex_sql__release(s, c);
 
   /* A unique key refused, then the same statement again with new values. */
