@@ -26,6 +26,7 @@
 #include "core/timeframe.h"
 
 #define APEX_STRATEGY_MAX_RULES 32
+#define APEX_STRATEGY_MAX_COLUMNS 256 /* distinct indicator outputs over all rules */
 
 typedef struct apex_risk {
   double stop_loss_pct;     /* 0: none; else 0 < x < 100, below the entry price */

@@ -96,7 +96,7 @@ static const opt OPTS[] = {
     {"BACKTEST_WORKERS", NULL, T_INT, F(backtest_workers), "4", 1, 256, false, "backtests run at once"},
     {"BACKTEST_MAX_PER_USER", NULL, T_UINT, F(backtest_per_user), "10", 1, 100000, false,
      "a user's backtests queued or running at once; more answer 429 (users take turns in the queue)"},
-    {"BACKTEST_MAX_MEMORY_MB", NULL, T_UINT, F(backtest_memory_mb), "2048", 16, 1048576, false,
+    {"BACKTEST_MAX_MEMORY_MB", NULL, T_UINT, F(backtest_memory_mb), "2048", 1, 1048576, false,
      "a backtest whose estimate (stored candles x indicator columns) is above this is refused with 422"},
     {"BACKTEST_TIMEOUT_SECONDS", NULL, T_INT, F(backtest_timeout_s), "600", 1, 86400, false,
      "a backtest running longer fails with 3002"},

@@ -27,7 +27,7 @@ def example():
 
 
 def test_a_backtest_above_the_memory_cap_is_refused_with_the_estimate(tmp_path):
-    srv = server_with_candles(tmp_path, env={"BACKTEST_MAX_MEMORY_MB": "16"})
+    srv = server_with_candles(tmp_path, env={"BACKTEST_MAX_MEMORY_MB": "8"})
     try:
         c = srv.client
         h = signed_in(c, "greedy@example.com")
@@ -35,16 +35,22 @@ def test_a_backtest_above_the_memory_cap_is_refused_with_the_estimate(tmp_path):
         # One indicator column on ~5,000 stored candles: under 1 MiB...
         small = c.post("/api/v1/strategies", json=doc, headers=h).json()["id"]
         assert c.post("/api/v1/backtests", json={"strategy_id": small}, headers=h).status_code == 202
-        # ...and 1,000 SMA periods in one rule: 1,000 columns, about 40 MiB.
+        # ...and 250 SMA periods in one rule: 250 columns, about 10 MiB.
         doc["rules"][0]["conditions"] = [
             {"indicator": "SMA", "params": {"period": p}, "operator": "greater_than", "value": 0}
-            for p in range(2, 1002)]
+            for p in range(2, 252)]
         r = c.post("/api/v1/strategies", json=doc, headers=h)
         assert r.status_code == 201, r.text
         r = c.post("/api/v1/backtests", json={"strategy_id": r.json()["id"]}, headers=h)
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
         detail = r.json()["detail"]
-        assert "MiB" in detail and "16 MiB" in detail and "BACKTEST_MAX_MEMORY_MB" in detail, detail
+        assert "MiB" in detail and "8 MiB" in detail and "BACKTEST_MAX_MEMORY_MB" in detail, detail
+        # A document with more indicator outputs than any backtest may hold is refused at the door.
+        doc["rules"][0]["conditions"] = [
+            {"indicator": "SMA", "params": {"period": p}, "operator": "greater_than", "value": 0}
+            for p in range(2, 302)]
+        r = c.post("/api/v1/strategies", json=doc, headers=h)
+        assert r.status_code == 422 and "at most 256" in r.text and "/rules" in r.text, r.text
     finally:
         srv.stop()
 
