@@ -8,6 +8,7 @@
 
 #include "api/http.h"
 #include "api/router.h"
+#include "base/utf8.h"
 
 void apex_res_reset(apex_res *res)
 {
@@ -186,6 +187,7 @@ int apex_res_errorf(apex_res *res, int code, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(detail, sizeof detail, fmt, ap);
   va_end(ap);
+  apex_utf8_trim(detail); /* a detail quoting the client's text may end in half a character */
   return apex_res_error(res, code, detail);
 }
 

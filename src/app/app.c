@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/utf8.h"
 #include "core/timeframe.h"
 #include "sys/log.h"
 
@@ -24,6 +25,7 @@ apex_err apex_app_raise(apex_app_error *e, apex_code code, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(e->detail, sizeof e->detail, fmt, ap);
   va_end(ap);
+  apex_utf8_trim(e->detail); /* a detail quoting the client's text may end in half a character */
   return APEX_EINVAL;
 }
 

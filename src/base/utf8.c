@@ -32,6 +32,22 @@ size_t apex_utf8_seq(const unsigned char *s, size_t avail)
   return n;
 }
 
+size_t apex_utf8_trim(char *s)
+{
+  unsigned char *p = (unsigned char *)s;
+  size_t left = 0, at = 0;
+  while (p[left])
+    left++;
+  while (at < left) {
+    size_t k = apex_utf8_seq(p + at, left - at);
+    if (!k)
+      break;
+    at += k;
+  }
+  s[at] = 0;
+  return at;
+}
+
 bool apex_utf8_valid(const char *s)
 {
   const unsigned char *p = (const unsigned char *)s;

@@ -11,5 +11,9 @@
 size_t apex_utf8_seq(const unsigned char *s, size_t avail);
 /* The NUL-terminated s is well-formed UTF-8. */
 bool apex_utf8_valid(const char *s);
+/* Ends s before its first byte that does not start a well-formed sequence: text cut to fit a
+ * buffer (snprintf, %.64s) loses the half character at the cut, so it can go into JSON. Returns
+ * the new length. */
+size_t apex_utf8_trim(char *s);
 
 #endif
