@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import time
 import urllib.parse
 import uuid
@@ -22,6 +23,11 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis keeps a character table cache in .hypothesis/ under the working directory (the
+# checkout): kept in the temporary directory instead, so a run writes nothing to the tree.
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "apex-hypothesis"))
 
 from conftest import BIN, PASSWORD, Server
 
