@@ -34,6 +34,15 @@ apex_err apex_sql__begin(apex_store *s, void *c, apex_error *err) { return apex_
 
 void apex_sql__rollback(apex_store *s, void *c) { apex_sql__exec(s, c, "ROLLBACK", NULL); }
 
+apex_err apex_sql__dup(apex_store *s, const apex_sql_res *r, int row, int col, char **out, apex_error *err)
+{
+  const char *t = s->sql->text(r, row, col);
+  *out = NULL;
+  if (t && !(*out = strdup(t)))
+    return apex_error_set(err, APEX_ENOMEM, "store: out of memory");
+  return APEX_OK;
+}
+
 bool apex_store__id_ok(const char *id)
 {
   if (!id || strlen(id) != 36)

@@ -33,6 +33,9 @@ void apex_sql__rollback(apex_store *s, void *c);
 /* A UUID's text form (8-4-4-4-12 hex). An id that is not one names no row in either database. */
 bool apex_store__id_ok(const char *id);
 
+/* *out = a malloc'd copy of the text at (row, col), NULL for SQL NULL; ENOMEM (set in err) if out of memory. */
+apex_err apex_sql__dup(apex_store *s, const apex_sql_res *r, int row, int col, char **out, apex_error *err);
+
 /* EINVAL unless p is a page: page >= 1, limit >= 1, its offset within INT32_MAX. */
 apex_err apex_sql__page_ok(const apex_page *p, apex_error *err);
 

@@ -47,13 +47,6 @@ static void read_key(apex_store *s, const apex_sql_res *r, int i, apex_api_key_r
   o->last_used_at = s->sql->i64(r, i, 7);
 }
 
-static apex_err dup_col(apex_store *s, const apex_sql_res *r, int col, char **out)
-{
-  const char *t = s->sql->text(r, 0, col);
-  *out = t ? strdup(t) : NULL;
-  return t && !*out ? APEX_ENOMEM : APEX_OK;
-}
-
 apex_err apex_store_api_key_insert(apex_store *s, const apex_api_key_row *r, apex_error *err)
 {
   NEED(r && r->id[0] && r->user_id[0] && r->exchange[0] && r->key_hint[0] && r->api_key_enc && r->api_secret_enc,
@@ -101,11 +94,10 @@ apex_err apex_store_api_key_get(apex_store *s, const char *user_id, const char *
     rc = apex_error_set(err, APEX_ENOTFOUND, "api key: not found");
   if (!rc) {
     read_key(s, r, 0, out);
-    if (dup_col(s, r, 8, &out->api_key_enc) || dup_col(s, r, 9, &out->api_secret_enc) ||
-        dup_col(s, r, 10, &out->passphrase_enc)) {
+    if ((rc = apex_sql__dup(s, r, 0, 8, &out->api_key_enc, err)) ||
+        (rc = apex_sql__dup(s, r, 0, 9, &out->api_secret_enc, err)) ||
+        (rc = apex_sql__dup(s, r, 0, 10, &out->passphrase_enc, err)))
       apex_api_key_row_clear(out);
-      rc = apex_error_set(err, APEX_ENOMEM, "store: out of memory");
-    }
   }
   s->sql->res_free(r);
   apex_sql__release(s, c);

@@ -37,13 +37,6 @@ static apex_dec opt_dec(apex_store *s, const apex_sql_res *r, int i, int col)
 }
 #define A_OPT_DEC(d) ((d) >= 0 ? A_DEC(d) : A_NULL)
 
-static apex_err dup_col(apex_store *s, const apex_sql_res *r, int i, int col, char **out)
-{
-  const char *t = s->sql->text(r, i, col);
-  *out = t ? strdup(t) : NULL;
-  return t && !*out ? APEX_ENOMEM : APEX_OK;
-}
-
 static apex_err read_strategy(apex_store *s, const apex_sql_res *r, int i, apex_strategy_row *o, apex_error *err)
 {
   memset(o, 0, sizeof *o);
@@ -62,11 +55,10 @@ static apex_err read_strategy(apex_store *s, const apex_sql_res *r, int i, apex_
   o->created_at = s->sql->i64(r, i, 14);
   o->updated_at = s->sql->i64(r, i, 15);
   o->activated_at = s->sql->i64(r, i, 16);
-  if (dup_col(s, r, i, 3, &o->description) || dup_col(s, r, i, 6, &o->definition)) {
+  apex_err rc;
+  if ((rc = apex_sql__dup(s, r, i, 3, &o->description, err)) || (rc = apex_sql__dup(s, r, i, 6, &o->definition, err)))
     apex_strategy_row_clear(o);
-    return apex_error_set(err, APEX_ENOMEM, "store: out of memory");
-  }
-  return APEX_OK;
+  return rc;
 }
 
 /* Fills rows[*n..] from r (at most cap); on failure clears what it filled. */
