@@ -66,8 +66,15 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
     snprintf(path, sizeof path, "%s/apextrade.db", cfg->data_dir);
     url = path;
   }
-  if ((rc = apex_store_open(url, cfg->db_pool_size, &app->store, err)) || (rc = apex_store_migrate(app->store, err)))
+  if ((rc = apex_store_open(url, cfg->db_pool_size, &app->store, err)) || (rc = apex_store_migrate(app->store, err)) ||
+      (rc = apex_store_check(app->store, err))) {
+    if (!cfg->database_url[0] && !strstr(err->msg, path)) { /* name the file (a URL is never echoed) */
+      char msg[sizeof err->msg];
+      snprintf(msg, sizeof msg, "%s", err->msg);
+      apex_error_set(err, rc, "%s: %s", path, msg);
+    }
     goto fail;
+  }
   apex_config_secrets(cfg, &scfg); /* the flags and the environment, read once by sys/config */
   /* cfg passed apex_config_validate, whose production policy runs before ensure would generate
    * what production must be given. */

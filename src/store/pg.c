@@ -739,4 +739,5 @@ static const apex_store_ops PG_OPS = {
     .migrate = pg_migrate,
     .migration_status = pg_migration_status,
     .ping = pg_ping,
+    .check = pg_ping, /* the server keeps its own pages whole */
 };

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "store/store_impl.h"
@@ -180,7 +183,33 @@ typedef struct sd_cache {
 } sd_cache;
 typedef struct sq_impl {
   sd_cache cache[SQLITE_POOL]; /* one per pool slot */
+  /* What readiness (sq_ping) reports, beyond a query that works: */
+  char path[1024];             /* the file opened, and its identity then: deleted or replaced later, */
+  dev_t dev;                   /* the server would write into a file no one will ever open again */
+  ino_t ino;
+  pthread_mutex_t mu;          /* guards the two messages below */
+  char corrupt[256];           /* the first corruption met by any query (sticky: the file needs repair) */
+  char write_failed[256];      /* the last write failure (disk full, I/O error) until a write works again */
 } sq_impl;
+
+/* Remembers a failure readiness must report: corruption for good, a failed write until the
+ * next write probe succeeds. */
+static void note_failure(apex_store *s, sqlite3 *db, int st)
+{
+  sq_impl *im = s ? s->impl : NULL;
+  int prim = st & 0xff;
+  if (!im || (prim != SQLITE_CORRUPT && prim != SQLITE_NOTADB && prim != SQLITE_FULL && prim != SQLITE_IOERR &&
+              prim != SQLITE_READONLY))
+    return;
+  pthread_mutex_lock(&im->mu);
+  if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB) {
+    if (!im->corrupt[0])
+      snprintf(im->corrupt, sizeof im->corrupt, "%s", sqlite3_errmsg(db));
+  } else {
+    snprintf(im->write_failed, sizeof im->write_failed, "%s", sqlite3_errmsg(db));
+  }
+  pthread_mutex_unlock(&im->mu);
+}
 
 static sd_cache *sd_cache_of(apex_store *s, sqlite3 *db)
 {
@@ -250,6 +279,7 @@ static apex_err sd_query(apex_store *s, void *conn, const char *sql, const apex_
     const char *tail = NULL;
     st = sqlite3_prepare_v3(db, sql, -1, cache ? SQLITE_PREPARE_PERSISTENT : 0, &q, &tail);
     if (st != SQLITE_OK) {
+      note_failure(s, db, st);
       rc = fail(db, st, "prepare", err);
       goto out;
     }
@@ -273,6 +303,7 @@ static apex_err sd_query(apex_store *s, void *conn, const char *sql, const apex_
       goto out;
     }
   if (st != SQLITE_DONE) {
+    note_failure(s, db, st);
     rc = fail(db, st, "query", err);
     goto out;
   }
@@ -426,6 +457,8 @@ static void sq_close(apex_store *s)
     sqlite3_close_v2((sqlite3 *)s->pool.conns[i]);
   }
   apex_store__pool_destroy(&s->pool);
+  if (im)
+    pthread_mutex_destroy(&im->mu);
   free(im);
   free(s);
 }
@@ -467,6 +500,7 @@ apex_err apex_store__sqlite_open(const char *path, apex_store **out, apex_error 
   void **conns = calloc(SQLITE_POOL, sizeof *conns);
   sq_impl *im = calloc(1, sizeof *im);
   apex_err rc = APEX_OK;
+  struct stat fst;
   /* Every ":memory:" connection is its own database: one connection only there. */
   int n = !strcmp(path, ":memory:") ? 1 : SQLITE_POOL;
 
@@ -484,6 +518,12 @@ apex_err apex_store__sqlite_open(const char *path, apex_store **out, apex_error 
     goto out;
   }
   s->impl = im;
+  pthread_mutex_init(&im->mu, NULL);
+  if (strcmp(path, ":memory:") && !stat(path, &fst) && strlen(path) < sizeof im->path) {
+    snprintf(im->path, sizeof im->path, "%s", path);
+    im->dev = fst.st_dev;
+    im->ino = fst.st_ino;
+  }
   conns = NULL;
 out:
   if (rc) {
@@ -589,11 +629,89 @@ out:
   return rc;
 }
 
+#define MIN_FREE_MB 64 /* below this, writes are about to fail: not ready */
+
+/* Bytes the database and its WAL can still grow by: the disk's free space, or less when the
+ * process has a file size limit (RLIMIT_FSIZE, which a container or ulimit may set). */
+static double room(const char *path)
+{
+  struct statvfs vfs;
+  struct rlimit lim;
+  double free_b = statvfs(path, &vfs) ? 1e300 : (double)vfs.f_bavail * (double)vfs.f_frsize;
+  if (!getrlimit(RLIMIT_FSIZE, &lim) && lim.rlim_cur != RLIM_INFINITY) {
+    char wal[1100];
+    struct stat st;
+    double biggest = stat(path, &st) ? 0 : (double)st.st_size;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (!stat(wal, &st) && (double)st.st_size > biggest)
+      biggest = (double)st.st_size;
+    if ((double)lim.rlim_cur - biggest < free_b)
+      free_b = (double)lim.rlim_cur - biggest;
+  }
+  return free_b;
+}
+
+/* Ready means the database can be read and written where it was opened: the same file (not
+ * deleted or replaced), no corruption met, the schema readable, the last failed write healed by a
+ * write that works, and room left on its disk. Messages name the file, never a URL. */
 static apex_err sq_ping(apex_store *s, apex_error *err)
 {
+  sq_impl *im = s->impl;
+  char corrupt[256], write_failed[256];
+  struct stat st;
+  pthread_mutex_lock(&im->mu);
+  snprintf(corrupt, sizeof corrupt, "%s", im->corrupt);
+  snprintf(write_failed, sizeof write_failed, "%s", im->write_failed);
+  pthread_mutex_unlock(&im->mu);
+  if (corrupt[0])
+    return apex_error_set(err, APEX_EIO, "sqlite: %s is corrupt (%s): restore a backup", im->path, corrupt);
+  if (im->path[0] && (stat(im->path, &st) || st.st_dev != im->dev || st.st_ino != im->ino))
+    return apex_error_set(err, APEX_EIO, "sqlite: %s was deleted or replaced while the server runs: restart it",
+                          im->path);
   sqlite3 *db = CONN(s);
-  apex_err rc = exec(db, "SELECT 1", err);
+  apex_err rc = exec(db, "SELECT count(*) FROM sqlite_master", err);
+  if (!rc && write_failed[0]) {
+    /* Rewriting the header's user_version is a real, tiny commit: it works once the disk does. */
+    int r = sqlite3_exec(db, "BEGIN IMMEDIATE; PRAGMA user_version = 0; COMMIT", NULL, NULL, NULL);
+    if (r == SQLITE_OK) {
+      pthread_mutex_lock(&im->mu);
+      im->write_failed[0] = '\0';
+      pthread_mutex_unlock(&im->mu);
+    } else {
+      sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+      rc = apex_error_set(err, APEX_EIO, "sqlite: writes to %s fail: %s", im->path, write_failed);
+    }
+  }
   DONE(s, db);
+  if (!rc && im->path[0] && room(im->path) < MIN_FREE_MB * 1048576.0)
+    rc = apex_error_set(err, APEX_EIO, "sqlite: less than %d MiB left to write %s (disk space or file size limit)",
+                        MIN_FREE_MB, im->path);
+  return rc;
+}
+
+static apex_err sq_check(apex_store *s, apex_error *err)
+{
+  /* Not sq_ping: a nearly full disk makes the server unready, it does not keep it from starting. */
+  sq_impl *im = s->impl;
+  apex_err rc = APEX_OK;
+  sqlite3 *db = CONN(s);
+  sqlite3_stmt *q = NULL;
+  char first[200] = "";
+  if (!(rc = prep(db, "PRAGMA quick_check(1)", &q, err))) {
+    int st = sqlite3_step(q);
+    if (st == SQLITE_ROW)
+      snprintf(first, sizeof first, "%s", (const char *)sqlite3_column_text(q, 0));
+    else if (st != SQLITE_DONE)
+      snprintf(first, sizeof first, "%s", sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(q);
+  DONE(s, db);
+  if (!rc && strcmp(first, "ok")) {
+    pthread_mutex_lock(&im->mu);
+    snprintf(im->corrupt, sizeof im->corrupt, "%s", first);
+    pthread_mutex_unlock(&im->mu);
+    rc = apex_error_set(err, APEX_EIO, "sqlite: %s is corrupt (%s): restore a backup", im->path, first);
+  }
   return rc;
 }
 
@@ -603,4 +721,5 @@ static const apex_store_ops SQLITE_OPS = {
     .migrate = sq_migrate,
     .migration_status = sq_migration_status,
     .ping = sq_ping,
+    .check = sq_check,
 };

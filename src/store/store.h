@@ -35,6 +35,9 @@ apex_err apex_store_migrate(apex_store *s, apex_error *err);
 apex_err apex_store_migration_status(apex_store *s, char *buf, size_t cap, apex_error *err);
 /* Cheap round trip (for /readyz). */
 apex_err apex_store_ping(apex_store *s, apex_error *err);
+/* ping, and for SQLite a pass over every page (PRAGMA quick_check: seconds per GiB): at start,
+ * so a corrupt file is found before it answers anything. APEX_EIO names what is wrong. */
+apex_err apex_store_check(apex_store *s, apex_error *err);
 /* Connections in use and in the pool (for /metrics). */
 void apex_store_pool_stats(apex_store *s, int *in_use, int *size);
 

@@ -42,6 +42,9 @@ apex_err apex_signals_install(apex_error *err)
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* A file size limit (RLIMIT_FSIZE) must fail the write (EFBIG: the database says "disk full"),
+   * not kill the server with everything in flight. */
+  signal(SIGXFSZ, SIG_IGN);
   return APEX_OK;
 }
 
