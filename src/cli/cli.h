@@ -16,6 +16,7 @@ int apex_cmd_indicator(int argc, char **argv);
 int apex_cmd_data(int argc, char **argv);
 int apex_cmd_backtest(int argc, char **argv);
 int apex_cmd_migrate(int argc, char **argv);
+int apex_cmd_db(int argc, char **argv);
 int apex_cmd_serve(int argc, char **argv);
 
 /* The configuration of a command that opens the store: defaults, the environment, then flags[0..n)

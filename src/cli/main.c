@@ -15,6 +15,7 @@ static const struct {
     {"serve", apex_cmd_serve, "run the HTTP API server (see 'apextrade serve --help')"},
     {"data", apex_cmd_data, "candle files: inspect, resample, import into the database"},
     {"migrate", apex_cmd_migrate, "apply pending database migrations (--status: list them)"},
+    {"db", apex_cmd_db, "back up the database while the server runs, or restore a backup"},
 };
 
 static void usage(FILE *f)

@@ -447,6 +447,13 @@ static apex_err pg_ping(apex_store *s, apex_error *err)
   return rc;
 }
 
+static apex_err pg_backup(apex_store *s, const char *dest, apex_error *err)
+{
+  (void)s, (void)dest;
+  return apex_error_set(err, APEX_EINVAL, "backup: on PostgreSQL use pg_dump (pg_dump -Fc -f FILE DBNAME) and "
+                                          "pg_restore; it is consistent while the server writes");
+}
+
 /* Sends buffered COPY text when it holds more than half of its room (or always when flush). */
 typedef struct copybuf {
   char *b;
@@ -740,4 +747,5 @@ static const apex_store_ops PG_OPS = {
     .migration_status = pg_migration_status,
     .ping = pg_ping,
     .check = pg_ping, /* the server keeps its own pages whole */
+    .backup = pg_backup,
 };

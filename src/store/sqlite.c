@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store/store_impl.h"
 
@@ -715,6 +716,91 @@ static apex_err sq_check(apex_store *s, apex_error *err)
   return rc;
 }
 
+/* Copies every page of from into to in one step: one read transaction on from, so the copy is a
+ * single snapshot even while other connections commit. */
+static apex_err copy_db(sqlite3 *from, sqlite3 *to, const char *what, apex_error *err)
+{
+  sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
+  if (!b)
+    return apex_error_set(err, APEX_EIO, "sqlite: %s: %s", what, sqlite3_errmsg(to));
+  int st = sqlite3_backup_step(b, -1);
+  sqlite3_backup_finish(b);
+  if (st != SQLITE_DONE)
+    return apex_error_set(err, APEX_EIO, "sqlite: %s: %s", what, sqlite3_errstr(st));
+  return APEX_OK;
+}
+
+static apex_err sq_backup(apex_store *s, const char *dest, apex_error *err)
+{
+  sqlite3 *to = NULL;
+  struct stat st;
+  if (!stat(dest, &st))
+    return apex_error_set(err, APEX_ECONFLICT, "backup: %s exists; name a new file", dest);
+  int r = sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (r != SQLITE_OK) {
+    apex_err rc = apex_error_set(err, APEX_EIO, "backup: cannot create %s: %s", dest,
+                                 to ? sqlite3_errmsg(to) : sqlite3_errstr(r));
+    sqlite3_close_v2(to);
+    return rc;
+  }
+  sqlite3 *db = CONN(s);
+  apex_err rc = copy_db(db, to, "backup", err);
+  DONE(s, db);
+  /* The copy is one file: no WAL beside it to lose when it is moved. */
+  if (!rc)
+    rc = exec(to, "PRAGMA journal_mode=DELETE", err);
+  sqlite3_close_v2(to);
+  if (rc)
+    unlink(dest);
+  return rc;
+}
+
+apex_err apex_store_restore_sqlite(const char *src, const char *db_path, apex_error *err)
+{
+  sqlite3 *from = NULL, *to = NULL;
+  sqlite3_stmt *q = NULL;
+  apex_err rc = APEX_OK;
+  char first[200] = "";
+  int r = sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL);
+  if (r != SQLITE_OK) {
+    rc = apex_error_set(err, APEX_EIO, "restore: cannot open %s: %s", src, from ? sqlite3_errmsg(from) : sqlite3_errstr(r));
+    goto out;
+  }
+  /* Whole and ours, before anything of the current database is touched. */
+  if ((rc = prep(from, "PRAGMA quick_check(1)", &q, err)))
+    goto bad;
+  if (sqlite3_step(q) == SQLITE_ROW)
+    snprintf(first, sizeof first, "%s", (const char *)sqlite3_column_text(q, 0));
+  sqlite3_finalize(q);
+  q = NULL;
+  if (strcmp(first, "ok")) {
+    rc = apex_error_set(err, APEX_EDATA, "restore: %s is not a whole database (%s)", src,
+                        first[0] ? first : sqlite3_errmsg(from));
+    goto out;
+  }
+  if (exec(from, "SELECT 1 FROM schema_migrations LIMIT 1", err)) {
+    rc = apex_error_set(err, APEX_EDATA, "restore: %s is not an ApexTrade database (no schema_migrations)", src);
+    goto out;
+  }
+  r = sqlite3_open_v2(db_path, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (r != SQLITE_OK) {
+    rc = apex_error_set(err, APEX_EIO, "restore: cannot open %s: %s", db_path, to ? sqlite3_errmsg(to) : sqlite3_errstr(r));
+    goto out;
+  }
+  sqlite3_busy_timeout(to, BUSY_MS);
+  if (!(rc = copy_db(from, to, "restore", err)))
+    rc = exec(to, "PRAGMA journal_mode=WAL", err);
+  goto out;
+bad:
+  apex_error_set(err, APEX_EDATA, "restore: %s is not a database: %s", src, sqlite3_errmsg(from));
+  rc = APEX_EDATA;
+out:
+  sqlite3_finalize(q);
+  sqlite3_close_v2(from);
+  sqlite3_close_v2(to);
+  return rc;
+}
+
 static const apex_store_ops SQLITE_OPS = {
     .name = "sqlite",
     .close = sq_close,
@@ -722,4 +808,5 @@ static const apex_store_ops SQLITE_OPS = {
     .migration_status = sq_migration_status,
     .ping = sq_ping,
     .check = sq_check,
+    .backup = sq_backup,
 };

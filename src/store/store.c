@@ -145,6 +145,12 @@ apex_err apex_store_migration_status(apex_store *s, char *buf, size_t cap, apex_
 
 apex_err apex_store_ping(apex_store *s, apex_error *err) { return s->ops->ping(s, err); }
 apex_err apex_store_check(apex_store *s, apex_error *err) { return s->ops->check(s, err); }
+apex_err apex_store_backup(apex_store *s, const char *dest, apex_error *err)
+{
+  if (!dest || !*dest)
+    return apex_error_set(err, APEX_EINVAL, "backup: no file named");
+  return s->ops->backup(s, dest, err);
+}
 
 void apex_store_pool_stats(apex_store *s, int *in_use, int *size)
 {

@@ -38,6 +38,14 @@ apex_err apex_store_ping(apex_store *s, apex_error *err);
 /* ping, and for SQLite a pass over every page (PRAGMA quick_check: seconds per GiB): at start,
  * so a corrupt file is found before it answers anything. APEX_EIO names what is wrong. */
 apex_err apex_store_check(apex_store *s, apex_error *err);
+/* A consistent copy of the whole database into the new file dest (SQLite's online backup: one
+ * snapshot, while others keep writing). APEX_ECONFLICT when dest exists; APEX_EINVAL on
+ * PostgreSQL, whose own tools do it (pg_dump). */
+apex_err apex_store_backup(apex_store *s, const char *dest, apex_error *err);
+/* Replaces the SQLite database at db_path with the backup at src, after checking src is a whole
+ * ApexTrade database (quick_check, its migrations table). No server may use db_path meanwhile
+ * (the caller holds the data directory's lock). */
+apex_err apex_store_restore_sqlite(const char *src, const char *db_path, apex_error *err);
 /* Connections in use and in the pool (for /metrics). */
 void apex_store_pool_stats(apex_store *s, int *in_use, int *size);
 

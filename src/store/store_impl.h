@@ -28,6 +28,7 @@ typedef struct apex_store_ops {
   apex_err (*migration_status)(apex_store *s, char *buf, size_t cap, apex_error *err);
   apex_err (*ping)(apex_store *s, apex_error *err);
   apex_err (*check)(apex_store *s, apex_error *err);
+  apex_err (*backup)(apex_store *s, const char *dest, apex_error *err);
 } apex_store_ops;
 
 /* A fixed set of connections handed out one at a time: acquire waits while all are busy. */
