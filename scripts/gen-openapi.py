@@ -74,7 +74,8 @@ paths = {
                                                  codes=AUTHC + (403, 404, 409, 422))},
  "/api/v1/strategies/{id}/deactivate": {"post": op("Pause trading", "strategies", ok(ref("Strategy")), ID, codes=AUTHC + (404, 409))},
  "/api/v1/strategies/{id}/clone": {"post": op("Duplicate a strategy", "strategies", ok(ref("Strategy"), "201", "Created"), ID, codes=AUTHC + (404,))},
- "/api/v1/strategies/{id}/versions": {"get": op("Version history, newest first", "strategies", ok({"type": "object"}), ID, codes=AUTHC + (404,))},
+ "/api/v1/strategies/{id}/versions": {"get": op("Version history, newest first: a page of {version, name, created_at}", "strategies", ok({"type": "object"}), ID + PAGE[:2], codes=AUTHC + (404, 422))},
+ "/api/v1/strategies/{id}/versions/{version}": {"get": op("One version with its document (definition)", "strategies", ok({"type": "object"}), ID + [P("version", schema={"type": "integer", "minimum": 1})], codes=AUTHC + (404,))},
  "/api/v1/rules": {"get": op("List the rule library", "rules", ok(page_of("LibraryRule")), PAGE, codes=AUTHC + (422,)),
                    "post": op("Add a rule to the library (spec 3.2.1 rule object; the id is assigned)", "rules",
                               ok(ref("LibraryRule"), "201", "Created"), req=body(ref("RuleDocument")), codes=AUTHC + (400, 415, 422))},
@@ -127,6 +128,8 @@ paths = {
 obj = lambda props, req=(): {"type": "object", "properties": props, **({"required": list(req)} if req else {})}
 S, N, I = {"type": "string"}, {"type": "number"}, {"type": "integer"}
 DEC = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,8})?$", "description": "exact decimal"}
+COST = {"type": "number", "minimum": 0, "maximum": 10, "description": "percent (APEX_COST_PCT_MAX)"}
+TZ = {"type": "string", "description": "an IANA time zone name (Europe/Paris, UTC, ...)"}
 schemas = {
  "Problem": obj({"type": S, "title": S, "status": I, "detail": S, "instance": S, "code": I,
                  "errors": {"type": "array", "items": obj({"field": S, "pointer": S, "message": S, "code": I})}}, ("type", "title", "status")),
@@ -136,7 +139,7 @@ schemas = {
  "Refresh": obj({"refresh_token": S}),
  "Forgot": obj({"email": S}, ("email",)),
  "Reset": obj({"token": S, "password": S}, ("token", "password")),
- "Profile": obj({"first_name": S, "last_name": S, "timezone": S, "preferred_currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}),
+ "Profile": obj({"first_name": S, "last_name": S, "timezone": TZ, "preferred_currency": {"type": "string", "enum": ["EUR", "USD"]}}),
  "User": obj({"id": S, "email": S, "first_name": S, "last_name": S, "timezone": S, "preferred_currency": S,
               "is_active": {"type": "boolean"}, "is_verified": {"type": "boolean"}, "created_at": S}),
  "Tokens": obj({"access_token": S, "token_type": S, "expires_in": I, "refresh_token": S, "refresh_expires_in": I, "user": ref("User")}),
@@ -156,9 +159,9 @@ schemas = {
                   "created_at": S, "updated_at": S, "activated_at": S}),
  "Activate": obj({"mode": {"type": "string", "enum": ["paper", "live"]}}),
  "StrategyPage": obj({"items": {"type": "array", "items": ref("Strategy")}, "total": I, "page": I, "limit": I}),
- "BacktestConfig": obj({"strategy_id": S, "start_date": S, "end_date": S, "initial_capital": N, "commission_pct": N, "slippage_pct": N}),
+ "BacktestConfig": obj({"strategy_id": S, "start_date": S, "end_date": S, "initial_capital": N, "commission_pct": COST, "slippage_pct": COST}),
  "Backtest": obj({"id": S, "backtest_id": S, "strategy_id": S, "status": S, "progress_pct": I, "start_date": S, "end_date": S,
-                  "initial_capital": DEC, "commission_pct": N, "slippage_pct": N, "error_message": S, "error_code": I,
+                  "initial_capital": DEC, "commission_pct": COST, "slippage_pct": COST, "error_message": S, "error_code": I,
                   "final_capital": DEC, "total_return_pct": N, "cagr_pct": N, "sharpe_ratio": N, "sortino_ratio": N,
                   "max_drawdown_pct": N, "win_rate_pct": N, "total_trades": I, "profit_factor": N,
                   "monthly_returns": {"type": "array"}, "equity_curve": {"type": "array"}, "stats": {"type": "object"},

@@ -120,10 +120,20 @@ int h_strategies_versions(apex_req *req, apex_res *res, void *app)
   apex_app_error e = {0};
   apex_json *items = NULL;
   int64_t total = 0;
-  if (apex_app_strategy_versions(app, req->user_id, apex_req_param(req, "id"), &items, &total, &e))
+  apex_page p;
+  if (!apex_api_page(req, res, &p))
+    return 0;
+  if (apex_app_strategy_versions(app, req->user_id, apex_req_param(req, "id"), &p, &items, &total, &e))
     return apex_api_fail(res, &e);
-  apex_json *j = apex_json_new_object();
-  apex_json_object_set(j, "items", items);
-  apex_json_object_set(j, "total", apex_json_new_integer(total));
+  return apex_api_list(res, items, total, &p);
+}
+
+int h_strategies_version(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_json *j = NULL;
+  if (apex_app_strategy_version(app, req->user_id, apex_req_param(req, "id"), apex_req_param(req, "version"), &j,
+                                &e))
+    return apex_api_fail(res, &e);
   return apex_res_json(res, 200, j);
 }

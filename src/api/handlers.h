@@ -50,6 +50,7 @@ H(h_strategies_activate);
 H(h_strategies_deactivate);
 H(h_strategies_clone);
 H(h_strategies_versions);
+H(h_strategies_version);
 H(h_backtests_list);
 H(h_backtests_create);
 H(h_backtests_get);

@@ -34,6 +34,7 @@ const apex_route apex_api_routes[] = {
     {POST, "/api/v1/strategies/{id}/deactivate", h_strategies_deactivate, true, "strategies.deactivate", 0},
     {POST, "/api/v1/strategies/{id}/clone", h_strategies_clone, true, "strategies.clone", 0},
     {GET, "/api/v1/strategies/{id}/versions", h_strategies_versions, true, "strategies.versions", 0},
+    {GET, "/api/v1/strategies/{id}/versions/{version}", h_strategies_version, true, "strategies.version", 0},
 
     {GET, "/api/v1/rules", h_rules_list, true, "rules.list", 0},
     {POST, "/api/v1/rules", h_rules_create, true, "rules.create", 0},

@@ -158,9 +158,12 @@ apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const 
 /* *items a new JSON array of the page's strategies (without their documents). */
 apex_err apex_app_strategy_list(apex_app *app, const char *user_id, const apex_page *p, apex_json **items,
                                 int64_t *total, apex_app_error *e);
-/* The strategy's versions newest first: {version, created_at, definition}. */
-apex_err apex_app_strategy_versions(apex_app *app, const char *user_id, const char *id, apex_json **items,
-                                    int64_t *total, apex_app_error *e);
+/* A page of the strategy's versions newest first: {version, name, created_at}; *total counts all. */
+apex_err apex_app_strategy_versions(apex_app *app, const char *user_id, const char *id, const apex_page *p,
+                                    apex_json **items, int64_t *total, apex_app_error *e);
+/* One version (its number as text, from the path): {version, name, created_at, definition}. */
+apex_err apex_app_strategy_version(apex_app *app, const char *user_id, const char *id, const char *version,
+                                   apex_json **out, apex_app_error *e);
 /* The JSON form of a row (spec 4.2.2 fields); with full, also its rules and "definition" (the
  * document as written), which lists leave out to stay fast. NULL on OOM. */
 apex_json *apex_app_strategy_json(const apex_strategy_row *r, bool full);

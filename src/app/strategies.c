@@ -289,41 +289,63 @@ apex_err apex_app_strategy_list(apex_app *app, const char *user_id, const apex_p
   return *items ? APEX_OK : apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
 }
 
-#define MAX_VERSIONS 100
-
-apex_err apex_app_strategy_versions(apex_app *app, const char *user_id, const char *id, apex_json **items,
-                                    int64_t *total, apex_app_error *e)
+apex_err apex_app_strategy_versions(apex_app *app, const char *user_id, const char *id, const apex_page *p,
+                                    apex_json **items, int64_t *total, apex_app_error *e)
 {
-  apex_strategy_row cur = {0};
   apex_error err;
   size_t n = 0;
   *items = NULL;
   *total = 0;
-  if (apex_app_strategy_get(app, user_id, id, &cur, e))
-    return APEX_EINVAL;
-  apex_strategy_row_clear(&cur);
-  apex_strategy_row *rows = calloc(MAX_VERSIONS, sizeof *rows);
+  if (!apex_app_id_ok(id))
+    return apex_app_raise(e, APEX_E_STRATEGY_NOT_FOUND, "no strategy %.40s", id);
+  apex_strategy_row *rows = calloc((size_t)p->limit, sizeof *rows);
   if (!rows)
     return apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
-  if (apex_store_strategy_versions(app->store, user_id, id, rows, MAX_VERSIONS, &n, &err)) {
+  apex_err rc = apex_store_strategy_versions(app->store, user_id, id, p->page, p->limit, rows, &n, total, &err);
+  if (rc) {
     free(rows);
-    return apex_app_store_failed(e, &err);
+    return rc == APEX_ENOTFOUND ? apex_app_raise(e, APEX_E_STRATEGY_NOT_FOUND, "no strategy %.40s", id)
+                                : apex_app_store_failed(e, &err);
   }
+  /* Numbers, names and times only: GET .../versions/{version} has the document. */
   *items = apex_json_new_array();
   for (size_t i = 0; i < n; i++) {
-    apex_json *v = apex_json_new_object(), *doc = NULL;
+    apex_json *v = apex_json_new_object();
     apex_json_object_set(v, "version", apex_json_new_integer(rows[i].version));
-    int64_t when = rows[i].updated_at ? rows[i].updated_at : rows[i].created_at;
-    apex_json_object_set(v, "created_at", apex_app_json_time(when));
-    if (rows[i].definition &&
-        !apex_json_parse_strict(rows[i].definition, strlen(rows[i].definition), MAX_BODY, &doc, &err))
-      apex_json_object_set(v, "definition", doc);
+    apex_json_object_set(v, "name", apex_json_new_string(rows[i].name));
+    apex_json_object_set(v, "created_at", apex_app_json_time(rows[i].created_at));
     apex_json_array_append(*items, v);
     apex_strategy_row_clear(&rows[i]);
   }
   free(rows);
-  *total = (int64_t)n;
   return *items ? APEX_OK : apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
+}
+
+apex_err apex_app_strategy_version(apex_app *app, const char *user_id, const char *id, const char *version,
+                                   apex_json **out, apex_app_error *e)
+{
+  apex_error err;
+  apex_strategy_row r = {0};
+  apex_json *doc = NULL;
+  char *end = NULL;
+  long v = version ? strtol(version, &end, 10) : 0;
+  *out = NULL;
+  if (!apex_app_id_ok(id))
+    return apex_app_raise(e, APEX_E_STRATEGY_NOT_FOUND, "no strategy %.40s", id);
+  if (!version || end == version || *end || v < 1 || v > 1000000000)
+    return apex_app_raise(e, APEX_E_NOT_FOUND, "no version %.20s", version ? version : "");
+  apex_err rc = apex_store_strategy_version(app->store, user_id, id, (int)v, &r, &err);
+  if (rc)
+    return rc == APEX_ENOTFOUND ? apex_app_raise(e, APEX_E_NOT_FOUND, "no version %ld of strategy %.40s", v, id)
+                                : apex_app_store_failed(e, &err);
+  *out = apex_json_new_object();
+  apex_json_object_set(*out, "version", apex_json_new_integer(r.version));
+  apex_json_object_set(*out, "name", apex_json_new_string(r.name));
+  apex_json_object_set(*out, "created_at", apex_app_json_time(r.created_at));
+  if (r.definition && !apex_json_parse_strict(r.definition, strlen(r.definition), MAX_BODY, &doc, &err))
+    apex_json_object_set(*out, "definition", doc);
+  apex_strategy_row_clear(&r);
+  return *out ? APEX_OK : apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
 }
 
 static apex_json *pct(apex_dec d) { return d < 0 ? apex_json_new_null() : apex_json_new_number(apex_dec_to_double(d)); }

@@ -248,29 +248,57 @@ apex_err apex_store_strategy_delete(apex_store *s, const char *user_id, const ch
   return rc;
 }
 
-apex_err apex_store_strategy_versions(apex_store *s, const char *user_id, const char *id, apex_strategy_row *rows,
-                                      size_t cap, size_t *n, apex_error *err)
+#define VERSION_SQL(definition)                                                                                    \
+  "SELECT s.id, s.user_id, v.name, v.description, v.asset_symbol, v.timeframe, " definition ", "                    \
+  "v.stop_loss_pct, v.take_profit_pct, v.max_position_size_pct, v.max_drawdown_pct, v.version, "                   \
+  "s.status, s.trading_mode, apex_ms(v.created_at), apex_ms(v.created_at), "                                       \
+  "apex_ms(s.activated_at) FROM strategies s JOIN strategy_versions v ON v.strategy_id = s.id "                     \
+  "WHERE s.id = $1 AND s.user_id = $2 "
+
+apex_err apex_store_strategy_versions(apex_store *s, const char *user_id, const char *id, int page, int limit,
+                                      apex_strategy_row *rows, size_t *n, int64_t *total, apex_error *err)
 {
-  NEED(user_id && id && n && (rows || !cap), "user id, id and outputs required");
+  NEED(user_id && id && n && total && rows && page >= 1 && limit >= 1, "user id, id, page and outputs required");
   *n = 0;
-  if (cap)
-    memset(rows, 0, cap * sizeof *rows);
+  *total = 0;
+  memset(rows, 0, (size_t)limit * sizeof *rows);
+  if (!apex_store__id_ok(id) || !apex_store__id_ok(user_id))
+    return apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
+  void *c = apex_sql__acquire(s);
+  apex_sql_res *r = NULL, *cnt = NULL;
+  /* The owner's row is joined, so another user's strategy looks like no strategy at all. */
+  apex_err rc = SQL(s, c, "SELECT count(*) FROM strategies s JOIN strategy_versions v ON v.strategy_id = s.id "
+                          "WHERE s.id = $1 AND s.user_id = $2",
+                    &cnt, err, A_TEXT(id), A_TEXT(user_id));
+  if (!rc && !(*total = s->sql->i64(cnt, 0, 0)))
+    rc = apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
+  if (!rc)
+    rc = SQL(s, c, VERSION_SQL("NULL") "ORDER BY v.version DESC LIMIT $3 OFFSET $4", &r, err, A_TEXT(id),
+             A_TEXT(user_id), A_I64(limit), A_I64((int64_t)(page - 1) * limit));
+  if (!rc)
+    rc = read_rows(s, r, rows, (size_t)limit, n, err);
+  s->sql->res_free(r);
+  s->sql->res_free(cnt);
+  apex_sql__release(s, c);
+  return rc;
+}
+
+apex_err apex_store_strategy_version(apex_store *s, const char *user_id, const char *id, int version,
+                                     apex_strategy_row *out, apex_error *err)
+{
+  NEED(user_id && id && out, "user id, id and output required");
+  memset(out, 0, sizeof *out);
   if (!apex_store__id_ok(id) || !apex_store__id_ok(user_id))
     return apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
   void *c = apex_sql__acquire(s);
   apex_sql_res *r = NULL;
-  /* The owner's row is joined, so another user's strategy looks like no strategy at all. */
-  apex_err rc = SQL(s, c,
-                    "SELECT s.id, s.user_id, v.name, v.description, v.asset_symbol, v.timeframe, v.definition, "
-                    "v.stop_loss_pct, v.take_profit_pct, v.max_position_size_pct, v.max_drawdown_pct, v.version, "
-                    "s.status, s.trading_mode, apex_ms(v.created_at), apex_ms(v.created_at), "
-                    "apex_ms(s.activated_at) FROM strategies s JOIN strategy_versions v ON v.strategy_id = s.id "
-                    "WHERE s.id = $1 AND s.user_id = $2 ORDER BY v.version DESC LIMIT $3",
-                    &r, err, A_TEXT(id), A_TEXT(user_id), A_I64((int64_t)(cap ? cap : 1)));
-  if (!rc && cap && !s->sql->rows(r))
-    rc = apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
+  size_t n = 0;
+  apex_err rc = SQL(s, c, VERSION_SQL("v.definition") "AND v.version = $3", &r, err, A_TEXT(id), A_TEXT(user_id),
+                    A_I64(version));
+  if (!rc && !s->sql->rows(r))
+    rc = apex_error_set(err, APEX_ENOTFOUND, "strategy version: not found");
   if (!rc)
-    rc = read_rows(s, r, rows, cap, n, err);
+    rc = read_rows(s, r, out, 1, &n, err);
   s->sql->res_free(r);
   apex_sql__release(s, c);
   return rc;

@@ -117,9 +117,13 @@ apex_err apex_store_strategy_list(apex_store *s, const char *user_id, const apex
 /* Updates the row (version = r->version, which the caller has incremented) and stores that version. */
 apex_err apex_store_strategy_update(apex_store *s, const apex_strategy_row *r, apex_error *err);
 apex_err apex_store_strategy_delete(apex_store *s, const char *user_id, const char *id, apex_error *err);
-/* Versions newest first: version numbers, times and definitions (owned by rows[i].definition). */
-apex_err apex_store_strategy_versions(apex_store *s, const char *user_id, const char *id, apex_strategy_row *rows,
-                                      size_t cap, size_t *n, apex_error *err);
+/* A page of versions, newest first (page from 1, limit rows at most, into rows): numbers, names
+ * and times, without definitions (a version's document may be a megabyte); *total counts them all. */
+apex_err apex_store_strategy_versions(apex_store *s, const char *user_id, const char *id, int page, int limit,
+                                      apex_strategy_row *rows, size_t *n, int64_t *total, apex_error *err);
+/* One version with its definition (owned by out->definition). */
+apex_err apex_store_strategy_version(apex_store *s, const char *user_id, const char *id, int version,
+                                     apex_strategy_row *out, apex_error *err);
 
 /* --- backtests --- */
 typedef struct apex_backtest_row {

@@ -83,3 +83,29 @@ def test_the_backtest_list_embeds_no_curves(tmp_path):
         assert r.status_code == 422, r.text  # pages are bounded
     finally:
         srv.stop()
+
+
+def test_version_history_is_paged_without_documents(server):
+    c = server.client
+    h = signed_in(c, "editor@example.com")
+    doc = example()
+    doc["description"] = "x" * 200000  # a large document, saved 12 times
+    sid = c.post("/api/v1/strategies", json=doc, headers=h).json()["id"]
+    for i in range(11):
+        r = c.put(f"/api/v1/strategies/{sid}", json=dict(doc, name=f"v{i + 2}"), headers=h)
+        assert r.status_code == 200, r.text
+    r = c.get(f"/api/v1/strategies/{sid}/versions", headers=h, params={"limit": 5})
+    page = r.json()
+    assert page["total"] == 12 and [v["version"] for v in page["items"]] == [12, 11, 10, 9, 8]
+    assert len(r.content) < 4096 and all("definition" not in v for v in page["items"])  # was 69 MB for many
+    page3 = c.get(f"/api/v1/strategies/{sid}/versions", headers=h, params={"limit": 5, "page": 3}).json()
+    assert [v["version"] for v in page3["items"]] == [2, 1]
+    one = c.get(f"/api/v1/strategies/{sid}/versions/1", headers=h).json()
+    assert one["version"] == 1 and one["definition"]["description"] == doc["description"]
+    for bad in ("13", "0", "-1", "x", "99999999999"):
+        r = c.get(f"/api/v1/strategies/{sid}/versions/{bad}", headers=h)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", (bad, r.text)
+    other = signed_in(c, "peeker@example.com")
+    assert c.get(f"/api/v1/strategies/{sid}/versions/1", headers=other).status_code == 404
+    assert c.get(f"/api/v1/strategies/{sid}/versions", headers=other).status_code == 404
+    assert c.get(f"/api/v1/strategies/{sid}/versions", headers=h, params={"limit": 101}).status_code == 422

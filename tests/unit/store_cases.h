@@ -309,15 +309,29 @@ static void case_strategies(apex_store *s)
   cr_assert_eq(got.activated_at, 1700000100000);
   cr_assert_eq(got.created_at, r[1].created_at);
   apex_strategy_row_clear(&got);
-  OK(apex_store_strategy_versions(s, a.id, u.id, vers, 4, &n, &err));
+  int64_t vtotal = 0;
+  OK(apex_store_strategy_versions(s, a.id, u.id, 1, 4, vers, &n, &vtotal, &err));
   cr_assert_eq(n, 2);
+  cr_assert_eq(vtotal, 2);
   cr_assert_eq(vers[0].version, 2);
   cr_assert_eq(vers[1].version, 1);
-  cr_assert_str_eq(vers[0].definition, u.definition);
-  cr_assert_str_eq(vers[1].definition, r[1].definition);
+  cr_assert_null(vers[0].definition, "a page of versions carries no documents");
   cr_assert_eq(vers[0].created_at, 1700000100000);
   for (size_t i = 0; i < n; i++)
     apex_strategy_row_clear(&vers[i]);
+  OK(apex_store_strategy_versions(s, a.id, u.id, 2, 1, vers, &n, &vtotal, &err)); /* page 2 of 1 a page */
+  cr_assert(n == 1 && vtotal == 2 && vers[0].version == 1);
+  apex_strategy_row_clear(&vers[0]);
+  OK(apex_store_strategy_versions(s, a.id, u.id, 3, 1, vers, &n, &vtotal, &err)); /* past the end */
+  cr_assert(n == 0 && vtotal == 2);
+  OK(apex_store_strategy_version(s, a.id, u.id, 2, &vers[0], &err));
+  cr_assert_str_eq(vers[0].definition, u.definition);
+  apex_strategy_row_clear(&vers[0]);
+  OK(apex_store_strategy_version(s, a.id, u.id, 1, &vers[0], &err));
+  cr_assert_str_eq(vers[0].definition, r[1].definition);
+  apex_strategy_row_clear(&vers[0]);
+  ERR(APEX_ENOTFOUND, apex_store_strategy_version(s, a.id, u.id, 3, &vers[0], &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_version(s, b.id, u.id, 1, &vers[0], &err));
   apex_strategy_row stale = r[1];
   ERR(APEX_ECONFLICT, apex_store_strategy_update(s, &stale, &err));
 
@@ -327,14 +341,14 @@ static void case_strategies(apex_store *s)
   theirs.version = 3;
   ERR(APEX_ENOTFOUND, apex_store_strategy_get(s, b.id, u.id, &got, &err));
   ERR(APEX_ENOTFOUND, apex_store_strategy_update(s, &theirs, &err));
-  ERR(APEX_ENOTFOUND, apex_store_strategy_versions(s, b.id, u.id, vers, 4, &n, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_versions(s, b.id, u.id, 1, 4, vers, &n, &vtotal, &err));
   ERR(APEX_ENOTFOUND, apex_store_strategy_delete(s, b.id, u.id, &err));
   ERR(APEX_ENOTFOUND, apex_store_strategy_get(s, a.id, "not-a-uuid", &got, &err));
 
   OK(apex_store_strategy_delete(s, a.id, u.id, &err));
   ERR(APEX_ENOTFOUND, apex_store_strategy_get(s, a.id, u.id, &got, &err));
   ERR(APEX_ENOTFOUND, apex_store_strategy_delete(s, a.id, u.id, &err));
-  ERR(APEX_ENOTFOUND, apex_store_strategy_versions(s, a.id, u.id, vers, 4, &n, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_versions(s, a.id, u.id, 1, 4, vers, &n, &vtotal, &err));
 }
 
 static void case_decimals(apex_store *s)
@@ -1351,7 +1365,8 @@ static void case_unified_ids(apex_store *s)
   apex_page p = {.page = 1, .limit = 2};
   OK(apex_store_strategy_list(s, bad, &p, rows, &n, &total, &err));
   cr_assert(n == 0 && total == 0);
-  ERR(APEX_ENOTFOUND, apex_store_strategy_versions(s, a.id, bad, rows, 2, &n, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_versions(s, a.id, bad, 1, 2, rows, &n, &total, &err));
+  ERR(APEX_ENOTFOUND, apex_store_strategy_version(s, a.id, bad, 1, &rows[0], &err));
   apex_strategy_row up = st;
   up.version = 2;
   strcpy(up.id, bad);
