@@ -31,6 +31,9 @@ def problems(*codes):
 def page_of(n): return {"type": "object", "properties": {"items": {"type": "array", "items": ref(n)}, "total": {"type": "integer"},
                                                         "page": {"type": "integer"}, "limit": {"type": "integer"}}}
 def op(summary, tag, responses, params=None, req=None, auth=True, codes=()):
+    # Every route: 429 when the client has too many requests in flight (HTTP_MAX_CONNECTIONS_PER_CLIENT);
+    # with a body also 400 (malformed JSON or framing), 413 (over 1 MiB) and 415 (not JSON).
+    codes = sorted(set(codes) | {429} | ({400, 413, 415} if req else set()))
     o = {"summary": summary, "tags": [tag], "responses": {**responses, **problems(*codes)}}
     if params: o["parameters"] = params
     if req: o["requestBody"] = req
