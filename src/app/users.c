@@ -23,11 +23,64 @@
 /* Seconds to wait before key may try again (0: go ahead); with count, counts this attempt. The
  * limiter keeps exact keys, so traffic on other keys never resets this one's count. Without a
  * limiter every attempt is refused (fail closed). */
-static int limit_hit(apex_app *app, const char *key, int max, bool count)
+static int limit_win(apex_app *app, const char *key, int max, int window_s, bool count)
 {
   if (!app->limiter)
-    return LIMIT_WINDOW_S;
-  return apex_limiter_hit(app->limiter, key, max, LIMIT_WINDOW_S, app->now_ms() / 1000, count);
+    return window_s;
+  return apex_limiter_hit(app->limiter, key, max, window_s, app->now_ms() / 1000, count);
+}
+
+static int limit_hit(apex_app *app, const char *key, int max, bool count)
+{
+  return limit_win(app, key, max, LIMIT_WINDOW_S, count);
+}
+
+/* Exponential back-off per account: each time its failures reach the limit is a strike, and
+ * strike n locks it for 60 s x 2^(n-1), at most an hour; a day without one forgets them. The
+ * limiter keeps counts, not values: a count is read by asking whether one more would pass. */
+#define STRIKES_MAX 7
+#define STRIKE_MEMORY_S 86400
+#define LOCK_MAX_S 3600
+
+static int strikes(apex_app *app, const char *mail)
+{
+  char key[300];
+  int n = 0;
+  snprintf(key, sizeof key, "strikes:%s", mail);
+  while (n < STRIKES_MAX && limit_win(app, key, n + 1, STRIKE_MEMORY_S, false))
+    n++;
+  return n;
+}
+
+static int lock_s(int strike)
+{
+  int s = LIMIT_WINDOW_S << (strike - 1); /* strike <= STRIKES_MAX: no overflow */
+  return s > LOCK_MAX_S ? LOCK_MAX_S : s;
+}
+
+/* Seconds the account stays locked by its latest strike (0: not locked). */
+static int locked(apex_app *app, const char *mail)
+{
+  char key[300];
+  int n = strikes(app, mail);
+  if (!n)
+    return 0;
+  snprintf(key, sizeof key, "lock%d:%s", n, mail);
+  return limit_win(app, key, 1, lock_s(n), false);
+}
+
+/* After a failure: when the account's failures just reached the limit, a new strike and its lock. */
+static void strike_if_tripped(apex_app *app, const char *mail, const char *email_key)
+{
+  char key[300];
+  if (!limit_hit(app, email_key, LIMIT_PER_EMAIL, false))
+    return;
+  snprintf(key, sizeof key, "strikes:%s", mail);
+  (void)limit_win(app, key, 1000, STRIKE_MEMORY_S, true);
+  int n = strikes(app, mail);
+  snprintf(key, sizeof key, "lock%d:%s", n, mail);
+  for (int i = 0; i < 2; i++) /* two events over a limit of one: locked for the whole window */
+    (void)limit_win(app, key, 1, lock_s(n), true);
 }
 
 /* Argon2id takes tens of milliseconds and 64 MiB each: at most hash_limit at once, so a burst of
@@ -242,6 +295,9 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
   int wait = limit_hit(app, key, LIMIT_PER_IP, true);
   snprintf(key, sizeof key, "email:%s", mail);
   int wait2 = limit_hit(app, key, LIMIT_PER_EMAIL, false); /* failures are counted below */
+  int wait3 = locked(app, mail);
+  if (wait3 > wait2)
+    wait2 = wait3;
   if (wait || wait2) {
     e->retry_after = wait > wait2 ? wait : wait2;
     return apex_app_raise(e, APEX_E_TOO_MANY_REQUESTS, "try again in %d seconds", e->retry_after);
@@ -255,6 +311,7 @@ apex_err apex_app_login(apex_app *app, const apex_json *body, const char *ip, ap
   bool ok = verified && !rc && user->is_active;
   if (!ok) {
     (void)limit_hit(app, key, LIMIT_PER_EMAIL, true);
+    strike_if_tripped(app, mail, key);
     return apex_app_raise(e, APEX_E_AUTH_INVALID_CREDENTIALS, "email or password incorrect");
   }
   apex_id family;

@@ -145,3 +145,25 @@ Test(login_limits, password_checks_at_once_are_bounded, .init = setup, .fini = t
   cr_assert_eq(atomic_load(&max_in_hash), 2, "%d hashes ran at once", atomic_load(&max_in_hash));
   apex_app_hashing_stop(&app);
 }
+
+/* Exponential back-off: each time an account's failures reach the limit, its lock doubles
+ * (60 s, 120 s, 240 s ...), so a patient guesser gets ever fewer tries an hour. */
+Test(login_limits, lockouts_double_each_time, .init = setup, .fini = teardown)
+{
+  int lock = 60;
+  for (int round = 0; round < 4; round++) {
+    for (int i = 0; i < 5; i++)
+      cr_assert_eq(login("victim@example.com", "a wrong guess", "10.0.0.1"), 401, "round %d attempt %d", round, i);
+    cr_expect_eq(login("victim@example.com", "the right password", "10.0.0.3"), 429, "round %d: locked", round);
+    clock_ms += (int64_t)(lock - 5) * 1000;
+    cr_expect_eq(login("victim@example.com", "the right password", "10.0.0.3"), 429,
+                 "round %d: still locked %d s later", round, lock - 5);
+    clock_ms += 6 * 1000;
+    lock *= 2;
+  }
+  /* The fifth round's lock is 16 minutes; then the owner gets in. */
+  for (int i = 0; i < 5; i++)
+    login("victim@example.com", "a wrong guess", "10.0.0.1");
+  clock_ms += 961 * 1000;
+  cr_expect_eq(login("victim@example.com", "the right password", "10.0.0.3"), 200);
+}
