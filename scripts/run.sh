@@ -5,7 +5,7 @@
 set -eu
 APEX=${1:-build/apextrade}
 export APEX_DATA_DIR="${APEX_DATA_DIR:-./var}"
-mkdir -p "$APEX_DATA_DIR"
+mkdir -p -m 700 "$APEX_DATA_DIR" # the database, keys and secrets: private
 "$APEX" migrate
 if [ ! -f "$APEX_DATA_DIR/.samples-imported" ]; then
   "$APEX" data import data/orcl-1995-2014.csv --symbol ORCL --timeframe 1d
