@@ -193,6 +193,14 @@ typedef struct sq_impl {
   char write_failed[256];      /* the last write failure (disk full, I/O error) until a write works again */
 } sq_impl;
 
+/* The file opened is no longer at its path (deleted, or another file put there). */
+static bool file_gone(apex_store *s)
+{
+  sq_impl *im = s ? s->impl : NULL;
+  struct stat st;
+  return im && im->path[0] && (stat(im->path, &st) || st.st_dev != im->dev || st.st_ino != im->ino);
+}
+
 /* Remembers a failure readiness must report: corruption for good, a failed write until the
  * next write probe succeeds. */
 static void note_failure(apex_store *s, sqlite3 *db, int st)
@@ -289,6 +297,12 @@ static apex_err sd_query(apex_store *s, void *conn, const char *sql, const apex_
       sd_cache_put(cache, sql, q);
       cached = true;
     }
+  }
+  /* A write into a file that was deleted or replaced since it was opened would answer "done" and be
+   * lost at the next start: refuse it (one stat per write statement; reads go on). */
+  if (!sqlite3_stmt_readonly(q) && file_gone(s)) {
+    rc = apex_error_set(err, APEX_EIO, "sqlite: the database file was deleted or replaced while the server runs");
+    goto out;
   }
   /* SQLite numbers "$1", "$2" by first appearance: bind each by the number in its name. */
   for (int k = 1, np = sqlite3_bind_parameter_count(q); k <= np; k++) {
@@ -659,14 +673,13 @@ static apex_err sq_ping(apex_store *s, apex_error *err)
 {
   sq_impl *im = s->impl;
   char corrupt[256], write_failed[256];
-  struct stat st;
   pthread_mutex_lock(&im->mu);
   snprintf(corrupt, sizeof corrupt, "%s", im->corrupt);
   snprintf(write_failed, sizeof write_failed, "%s", im->write_failed);
   pthread_mutex_unlock(&im->mu);
   if (corrupt[0])
     return apex_error_set(err, APEX_EIO, "sqlite: %s is corrupt (%s): restore a backup", im->path, corrupt);
-  if (im->path[0] && (stat(im->path, &st) || st.st_dev != im->dev || st.st_ino != im->ino))
+  if (file_gone(s))
     return apex_error_set(err, APEX_EIO, "sqlite: %s was deleted or replaced while the server runs: restart it",
                           im->path);
   sqlite3 *db = CONN(s);

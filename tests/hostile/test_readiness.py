@@ -32,6 +32,9 @@ def test_a_deleted_database_file_makes_the_server_unready(tmp_path):
         assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json", r.text
         time.sleep(0.2)
         assert "deleted or replaced" in srv.log_text()  # the operator learns why
+        # A write would land in a file no one will open again: refused, not answered 201.
+        r = srv.client.post("/api/v1/auth/register", json={"email": "after@example.com", "password": PASSWORD})
+        assert r.status_code >= 500 and r.headers["content-type"] == "application/problem+json", r.text
     finally:
         srv.stop()
 
