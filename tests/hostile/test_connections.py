@@ -39,11 +39,11 @@ def closed_by_server(s, wait=0.5):
         return s.recv(1) == b""
     except socket.timeout:
         return False
-    except (ConnectionResetError, BrokenPipeError):
+    except OSError:  # reset, or never connected at all: not holding a slot either way
         return True
 
 
-def healthz_from(server, source, timeout=2.0):
+def healthz_from(server, source, timeout=5.0):
     t0 = time.monotonic()
     with httpx.Client(base_url=server.base, timeout=timeout,
                       transport=httpx.HTTPTransport(local_address=source)) as c:
@@ -51,25 +51,48 @@ def healthz_from(server, source, timeout=2.0):
     return time.monotonic() - t0
 
 
+def served_again(srv, source, within=10.0):
+    """The server notices closed connections on its own schedule (slower under ASan): retry."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            return healthz_from(srv, source) < 3.0
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return False
+
+
 def test_a_flood_from_one_address_does_not_starve_another(start_server):
-    srv = start_server(env={"HTTP_MAX_CONNECTIONS_PER_CLIENT": "20"})
+    # A long request timeout: the held connections must not time out while the test counts.
+    srv = start_server(env={"HTTP_MAX_CONNECTIONS_PER_CLIENT": "20", "HTTP_REQUEST_TIMEOUT_SECONDS": "120",
+                            "HTTP_THREADS": "2"})
     flood = open_idle(srv, "127.0.0.2", 300)
     try:
         time.sleep(0.3)
         # 127.0.0.1 is answered at once, again and again, while the flood holds its connections.
         for _ in range(20):
-            assert healthz_from(srv, "127.0.0.1") < 1.0
-        # The flood got its 20 and no more: the rest were closed when they arrived.
-        refused = sum(closed_by_server(s, 0.05) for s in flood)
-        assert refused >= 300 - 20, refused
+            assert healthz_from(srv, "127.0.0.1") < 3.0  # the old server made it wait a minute
+        # The flood got its 20 and no more: the rest were closed when they arrived (a slow build may
+        # still be accepting the last ones: give it a few seconds).
+        open_socks, refused, deadline = list(flood), 0, time.monotonic() + 5
+        # The cap is checked at accept and counted once the connection starts: each HTTP worker
+        # thread may let one more in between (2 here), never hundreds.
+        while refused < 300 - 20 - 2 and time.monotonic() < deadline:
+            still = []
+            for s in open_socks:
+                if closed_by_server(s, 0.01):
+                    refused += 1
+                else:
+                    still.append(s)
+            open_socks = still
+        assert refused >= 300 - 20 - 2, refused
         # And 127.0.0.2 itself is refused while it holds its cap.
         with pytest.raises(httpx.TransportError):
             healthz_from(srv, "127.0.0.2")
     finally:
         for s in flood:
             s.close()
-    time.sleep(0.3)
-    assert healthz_from(srv, "127.0.0.2") < 1.0  # its slots came back when it let go
+    assert served_again(srv, "127.0.0.2")  # its slots came back when it let go
     assert srv.proc.poll() is None
 
 
@@ -96,13 +119,12 @@ def test_refused_near_the_global_limit(start_server):
         assert open_now <= 38, open_now  # 95 % of 40: the rest were closed at once, not left waiting
         t0 = time.monotonic()
         with pytest.raises(httpx.TransportError):
-            healthz_from(srv, "127.0.0.4", timeout=5)
-        assert time.monotonic() - t0 < 1.0  # refused fast, not a 5 s wait in the backlog
+            healthz_from(srv, "127.0.0.4", timeout=10)
+        assert time.monotonic() - t0 < 3.0  # refused fast, not a wait in the backlog until the timeout
     finally:
         for s in held:
             s.close()
-    time.sleep(0.3)
-    assert healthz_from(srv, "127.0.0.4") < 1.0
+    assert served_again(srv, "127.0.0.4")
 
 
 def access_lines(srv):
