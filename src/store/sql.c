@@ -25,6 +25,19 @@ apex_err apex_sql__query(apex_store *s, void *c, const char *sql, const apex_sql
   return rc;
 }
 
+apex_err apex_sql__write_one(apex_store *s, const char *sql, const apex_sql_arg *a, int n, const char *what,
+                             apex_error *err)
+{
+  void *c = apex_sql__acquire(s);
+  apex_sql_res *r = NULL;
+  apex_err rc = apex_sql__query(s, c, sql, a, n, &r, err);
+  if (!rc && s->sql->changed(r) == 0)
+    rc = apex_error_set(err, APEX_ENOTFOUND, "%s: not found", what);
+  s->sql->res_free(r);
+  apex_sql__release(s, c);
+  return rc;
+}
+
 apex_err apex_sql__exec(apex_store *s, void *c, const char *sql, apex_error *err)
 {
   return apex_sql__query(s, c, sql, NULL, 0, NULL, err);
@@ -63,4 +76,56 @@ apex_err apex_sql__page_ok(const apex_page *p, apex_error *err)
   if ((int64_t)(p->page - 1) * p->limit >= INT32_MAX)
     return apex_error_set(err, APEX_EINVAL, "store: page out of range");
   return APEX_OK;
+}
+
+/* *total: the one value of l's count_sql. */
+static apex_err list_count(apex_store *s, void *c, const apex_sql_list *l, int64_t *total, apex_error *err)
+{
+  apex_sql_res *r = NULL;
+  apex_err rc = apex_sql__query(s, c, l->count_sql, l->args, l->count_n, &r, err);
+  if (!rc && !s->sql->rows(r))
+    rc = apex_error_set(err, APEX_ENOTFOUND, "%s: not found", l->what);
+  if (!rc)
+    *total = s->sql->i64(r, 0, 0);
+  s->sql->res_free(r);
+  return rc;
+}
+
+apex_err apex_sql__list(apex_store *s, const apex_sql_list *l, int page, int limit, size_t *n, int64_t *total,
+                        apex_error *err)
+{
+  apex_sql_arg a[8]; /* l's, then limit and offset */
+  *n = 0;
+  *total = 0;
+  if (l->n < 0 || l->n + 2 > (int)APEX_ARRAY_LEN(a))
+    return apex_error_set(err, APEX_EINVAL, "store: %d list arguments", l->n);
+  memcpy(a, l->args, (size_t)l->n * sizeof *a);
+  a[l->n] = A_I64(limit);
+  a[l->n + 1] = A_I64((int64_t)(page - 1) * limit);
+  void *c = apex_sql__acquire(s);
+  apex_sql_res *r = NULL;
+  apex_err rc;
+  if ((!l->total_col && (rc = list_count(s, c, l, total, err))) ||
+      (rc = apex_sql__query(s, c, l->sql, a, l->n + 2, &r, err)))
+    goto out;
+  int nr = s->sql->rows(r);
+  if (l->total_col && nr)
+    *total = s->sql->i64(r, 0, l->total_col);
+  else if (l->total_col && (rc = list_count(s, c, l, total, err)))
+    goto out;
+  for (int i = 0; i < nr && *n < (size_t)limit; i++) {
+    if ((rc = l->read(s, r, i, l->out, *n, err)))
+      goto out;
+    (*n)++;
+  }
+out:
+  if (rc) {
+    for (size_t k = 0; l->clear && k < *n; k++)
+      l->clear(l->out, k);
+    *n = 0;
+    *total = 0;
+  }
+  s->sql->res_free(r);
+  apex_sql__release(s, c);
+  return rc;
 }

@@ -4,12 +4,6 @@
 
 #include "store/sql.h"
 
-#define NEED(cond, what)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      return apex_error_set(err, APEX_EINVAL, "store: %s", what);                                  \
-  } while (0)
-
 #define KEY_COLS "id, user_id, broker, name, key_hint, is_paper, apex_ms(created_at), apex_ms(last_used_at)"
 #define COUNT_SQL "SELECT count(*) FROM api_keys WHERE user_id = $1"
 
@@ -34,8 +28,10 @@ void apex_api_key_row_clear(apex_api_key_row *r)
   wipe_free(&r->passphrase_enc);
 }
 
-static void read_key(apex_store *s, const apex_sql_res *r, int i, apex_api_key_row *o)
+static apex_err read_key(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
 {
+  apex_api_key_row *o = (apex_api_key_row *)out + k;
+  (void)err;
   memset(o, 0, sizeof *o);
   apex_store__copy(o->id, sizeof o->id, s->sql->text(r, i, 0));
   apex_store__copy(o->user_id, sizeof o->user_id, s->sql->text(r, i, 1));
@@ -45,6 +41,7 @@ static void read_key(apex_store *s, const apex_sql_res *r, int i, apex_api_key_r
   o->is_paper = s->sql->boolean(r, i, 5);
   o->created_at = s->sql->i64(r, i, 6);
   o->last_used_at = s->sql->i64(r, i, 7);
+  return APEX_OK;
 }
 
 apex_err apex_store_api_key_insert(apex_store *s, const apex_api_key_row *r, apex_error *err)
@@ -93,7 +90,7 @@ apex_err apex_store_api_key_get(apex_store *s, const char *user_id, const char *
   if (!rc && !s->sql->rows(r))
     rc = apex_error_set(err, APEX_ENOTFOUND, "api key: not found");
   if (!rc) {
-    read_key(s, r, 0, out);
+    read_key(s, r, 0, out, 0, err);
     if ((rc = apex_sql__dup(s, r, 0, 8, &out->api_key_enc, err)) ||
         (rc = apex_sql__dup(s, r, 0, 9, &out->api_secret_enc, err)) ||
         (rc = apex_sql__dup(s, r, 0, 10, &out->passphrase_enc, err)))
@@ -107,46 +104,17 @@ apex_err apex_store_api_key_get(apex_store *s, const char *user_id, const char *
 apex_err apex_store_api_key_list(apex_store *s, const char *user_id, const apex_page *p, apex_api_key_row *rows,
                                  size_t *n, int64_t *total, apex_error *err)
 {
-  apex_err rc = apex_sql__page_ok(p, err);
-  if (rc)
-    return rc;
-  NEED(user_id && rows && n && total, "user id and outputs required");
-  *n = 0;
-  *total = 0;
-  memset(rows, 0, (size_t)p->limit * sizeof *rows);
-  if (!apex_store__id_ok(user_id))
-    return APEX_OK;
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
+  USER_PAGE(p, user_id, rows, n, total);
   /* The total comes with the page from a subquery run once (not count(*) OVER (), which SQLite
    * answers by copying every row into a temporary table). An empty page needs its own count. */
-  if ((rc = SQL(s, c,
-                p->desc ? "SELECT " KEY_COLS ", (" COUNT_SQL ") FROM api_keys WHERE user_id = $1 "
-                          "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
-                        : "SELECT " KEY_COLS ", (" COUNT_SQL ") FROM api_keys WHERE user_id = $1 "
-                          "ORDER BY created_at, id LIMIT $2 OFFSET $3",
-                &r, err, A_TEXT(user_id), A_I64(p->limit), A_I64((int64_t)(p->page - 1) * p->limit))))
-    goto out;
-  int nr = s->sql->rows(r);
-  if (nr) {
-    *total = s->sql->i64(r, 0, 8);
-  } else {
-    s->sql->res_free(r);
-    r = NULL;
-    if ((rc = SQL(s, c, COUNT_SQL, &r, err, A_TEXT(user_id))))
-      goto out;
-    *total = s->sql->i64(r, 0, 0);
-  }
-  for (int i = 0; i < nr && *n < (size_t)p->limit; i++)
-    read_key(s, r, i, &rows[(*n)++]);
-out:
-  if (rc) {
-    *n = 0;
-    *total = 0;
-  }
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  const apex_sql_arg a[] = {A_TEXT(user_id)};
+  const apex_sql_list l = {.sql = p->desc ? "SELECT " KEY_COLS ", (" COUNT_SQL ") FROM api_keys WHERE user_id = $1 "
+                                            "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+                                          : "SELECT " KEY_COLS ", (" COUNT_SQL ") FROM api_keys WHERE user_id = $1 "
+                                            "ORDER BY created_at, id LIMIT $2 OFFSET $3",
+                           .count_sql = COUNT_SQL,
+                           .args = a, .n = 1, .count_n = 1, .total_col = 8, .out = rows, .read = read_key};
+  return apex_sql__list(s, &l, p->page, p->limit, n, total, err);
 }
 
 apex_err apex_store_api_key_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
@@ -154,12 +122,6 @@ apex_err apex_store_api_key_delete(apex_store *s, const char *user_id, const cha
   NEED(user_id && id, "user id and id required");
   if (!apex_store__id_ok(id) || !apex_store__id_ok(user_id))
     return apex_error_set(err, APEX_ENOTFOUND, "api key: not found");
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
-  apex_err rc = SQL(s, c, "DELETE FROM api_keys WHERE id = $1 AND user_id = $2", &r, err, A_TEXT(id), A_TEXT(user_id));
-  if (!rc && s->sql->changed(r) == 0)
-    rc = apex_error_set(err, APEX_ENOTFOUND, "api key: not found");
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  return WRITE_ONE(s, "DELETE FROM api_keys WHERE id = $1 AND user_id = $2", "api key", err, A_TEXT(id),
+                   A_TEXT(user_id));
 }

@@ -5,12 +5,6 @@
 
 #include "store/sql.h"
 
-#define NEED(cond, what)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      return apex_error_set(err, APEX_EINVAL, "store: %s", what);                                  \
-  } while (0)
-
 #define BT_COLS                                                                                                    \
   "id, user_id, strategy_id, apex_ms(start_date), apex_ms(end_date), initial_capital, commission_pct, "            \
   "slippage_pct, status, progress_pct, error_message, result, apex_ms(created_at), apex_ms(started_at), "          \
@@ -25,18 +19,12 @@ void apex_backtest_row_clear(apex_backtest_row *r)
   r->error_message = r->result = NULL;
 }
 
-static apex_err dup_col(apex_store *s, const apex_sql_res *r, int row, int col, char **out, apex_error *err)
-{
-  const char *t = s->sql->text(r, row, col);
-  *out = NULL;
-  if (t && !(*out = strdup(t)))
-    return apex_error_set(err, APEX_ENOMEM, "store: out of memory");
-  return APEX_OK;
-}
+static void clear_backtest(void *out, size_t k) { apex_backtest_row_clear((apex_backtest_row *)out + k); }
 
-static apex_err read_backtest(apex_store *s, const apex_sql_res *r, int i, apex_backtest_row *o, apex_error *err)
+static apex_err read_backtest(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
 {
   const apex_sql_driver *d = s->sql;
+  apex_backtest_row *o = (apex_backtest_row *)out + k;
   apex_err rc;
   memset(o, 0, sizeof *o);
   apex_store__copy(o->id, sizeof o->id, d->text(r, i, 0));
@@ -52,7 +40,7 @@ static apex_err read_backtest(apex_store *s, const apex_sql_res *r, int i, apex_
   o->created_at = d->i64(r, i, 12);
   o->started_at = d->i64(r, i, 13);
   o->completed_at = d->i64(r, i, 14);
-  if ((rc = dup_col(s, r, i, 10, &o->error_message, err)) || (rc = dup_col(s, r, i, 11, &o->result, err)))
+  if ((rc = apex_sql__dup(s, r, i, 10, &o->error_message, err)) || (rc = apex_sql__dup(s, r, i, 11, &o->result, err)))
     apex_backtest_row_clear(o);
   return rc;
 }
@@ -98,7 +86,7 @@ apex_err apex_store_backtest_get(apex_store *s, const char *user_id, const char 
   apex_err rc = SQL(s, c, "SELECT " BT_COLS " FROM backtests WHERE id = $1 AND user_id = coalesce($2, user_id)", &r,
                     err, A_TEXT(id), A_TEXT(user_id));
   if (!rc)
-    rc = s->sql->rows(r) ? read_backtest(s, r, 0, out, err)
+    rc = s->sql->rows(r) ? read_backtest(s, r, 0, out, 0, err)
                          : apex_error_set(err, APEX_ENOTFOUND, "backtest: not found");
   s->sql->res_free(r);
   apex_sql__release(s, c);
@@ -113,50 +101,16 @@ apex_err apex_store_backtest_get(apex_store *s, const char *user_id, const char 
 apex_err apex_store_backtest_list(apex_store *s, const char *user_id, const apex_page *p, apex_backtest_row *rows,
                                   size_t *n, int64_t *total, apex_error *err)
 {
-  apex_err rc = apex_sql__page_ok(p, err);
-  if (rc)
-    return rc;
-  NEED(user_id && rows && n && total, "user id and outputs required");
-  *n = 0;
-  *total = 0;
-  memset(rows, 0, (size_t)p->limit * sizeof *rows);
-  if (!apex_store__id_ok(user_id))
-    return APEX_OK;
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
+  USER_PAGE(p, user_id, rows, n, total);
   /* count(*) OVER () gives the total with the page; an empty page needs its own count. */
-  if ((rc = SQL(s, c,
-                p->desc ? "SELECT " BT_COLS ", count(*) OVER ()" BT_WHERE " ORDER BY created_at DESC, id DESC "
-                          "LIMIT $4 OFFSET $5"
-                        : "SELECT " BT_COLS ", count(*) OVER ()" BT_WHERE " ORDER BY created_at, id LIMIT $4 OFFSET $5",
-                &r, err, A_TEXT(user_id), A_OPT(p->status), A_OPT(p->symbol), A_I64(p->limit),
-                A_I64((int64_t)(p->page - 1) * p->limit))))
-    goto out;
-  int nr = s->sql->rows(r);
-  if (nr) {
-    *total = s->sql->i64(r, 0, 15);
-  } else {
-    s->sql->res_free(r);
-    r = NULL;
-    if ((rc = SQL(s, c, "SELECT count(*)" BT_WHERE, &r, err, A_TEXT(user_id), A_OPT(p->status), A_OPT(p->symbol))))
-      goto out;
-    *total = s->sql->i64(r, 0, 0);
-  }
-  for (int i = 0; i < nr && *n < (size_t)p->limit; i++) {
-    if ((rc = read_backtest(s, r, i, &rows[*n], err)))
-      goto out;
-    (*n)++;
-  }
-out:
-  if (rc) {
-    for (size_t i = 0; i < *n; i++)
-      apex_backtest_row_clear(&rows[i]);
-    *n = 0;
-    *total = 0;
-  }
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  const apex_sql_arg a[] = {A_TEXT(user_id), A_OPT(p->status), A_OPT(p->symbol)};
+  const apex_sql_list l = {
+      .sql = p->desc ? "SELECT " BT_COLS ", count(*) OVER ()" BT_WHERE " ORDER BY created_at DESC, id DESC "
+                       "LIMIT $4 OFFSET $5"
+                     : "SELECT " BT_COLS ", count(*) OVER ()" BT_WHERE " ORDER BY created_at, id LIMIT $4 OFFSET $5",
+      .count_sql = "SELECT count(*)" BT_WHERE,
+      .args = a, .n = 3, .count_n = 3, .total_col = 15, .out = rows, .read = read_backtest, .clear = clear_backtest};
+  return apex_sql__list(s, &l, p->page, p->limit, n, total, err);
 }
 
 static bool is_status(const char *st)
@@ -291,23 +245,6 @@ out:
   return rc;
 }
 
-/* ENOTFOUND unless backtest id is user_id's; else *total: the rows of count_sql ($1: the id). */
-static apex_err child_total(apex_store *s, void *c, const char *user_id, const char *id, const char *count_sql,
-                            int64_t *total, apex_error *err)
-{
-  apex_sql_res *r = NULL;
-  apex_err rc = SQL(s, c, "SELECT 1 FROM backtests WHERE id = $1 AND user_id = $2", &r, err, A_TEXT(id),
-                    A_TEXT(user_id));
-  if (!rc && s->sql->rows(r) == 0)
-    rc = apex_error_set(err, APEX_ENOTFOUND, "backtest: not found");
-  s->sql->res_free(r);
-  r = NULL;
-  if (!rc && !(rc = SQL(s, c, count_sql, &r, err, A_TEXT(id))))
-    *total = s->sql->i64(r, 0, 0);
-  s->sql->res_free(r);
-  return rc;
-}
-
 /* The paging checks of a backtest's trades and equity. */
 #define CHILD_PAGE(outs_ok)                                                                        \
   do {                                                                                             \
@@ -322,69 +259,63 @@ static apex_err child_total(apex_store *s, void *c, const char *user_id, const c
       return apex_error_set(err, APEX_ENOTFOUND, "backtest: not found");                           \
   } while (0)
 
+static apex_err read_trade(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
+{
+  apex_trade_row *t = (apex_trade_row *)out + k;
+  (void)err;
+  memset(t, 0, sizeof *t);
+  t->entry_time = s->sql->i64(r, i, 0);
+  t->exit_time = s->sql->i64(r, i, 1);
+  t->quantity = s->sql->dec(r, i, 2);
+  t->entry_price = s->sql->dec(r, i, 3);
+  t->exit_price = s->sql->dec(r, i, 4);
+  t->gross_pnl = s->sql->dec(r, i, 5);
+  t->net_pnl = s->sql->dec(r, i, 6);
+  t->commission = s->sql->dec(r, i, 7);
+  apex_store__copy(t->exit_reason, sizeof t->exit_reason, s->sql->text(r, i, 8));
+  return APEX_OK;
+}
+
+/* The total of a backtest's child rows in table, the backtest user_id's (else no row). */
+#define CHILD_COUNT(table)                                                                                         \
+  "SELECT (SELECT count(*) FROM " table " WHERE backtest_id = $1) FROM backtests WHERE id = $1 AND user_id = $2"
+
 apex_err apex_store_backtest_trades(apex_store *s, const char *user_id, const char *id, int page, int limit,
                                     apex_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
 {
   CHILD_PAGE(rows);
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
-  apex_err rc;
-  if ((rc = child_total(s, c, user_id, id, "SELECT count(*) FROM backtest_trades WHERE backtest_id = $1", total,
-                        err)) ||
-      (rc = SQL(s, c,
-                "SELECT apex_ms(entry_time), apex_ms(exit_time), quantity, entry_price, exit_price, gross_pnl, "
-                "net_pnl, commission, exit_reason FROM backtest_trades WHERE backtest_id = $1 ORDER BY seq "
-                "LIMIT $2 OFFSET $3",
-                &r, err, A_TEXT(id), A_I64(limit), A_I64((int64_t)(page - 1) * limit))))
-    goto out;
-  for (int i = 0, nr = s->sql->rows(r); i < nr && *n < (size_t)limit; i++) {
-    apex_trade_row *t = &rows[(*n)++];
-    memset(t, 0, sizeof *t);
-    t->entry_time = s->sql->i64(r, i, 0);
-    t->exit_time = s->sql->i64(r, i, 1);
-    t->quantity = s->sql->dec(r, i, 2);
-    t->entry_price = s->sql->dec(r, i, 3);
-    t->exit_price = s->sql->dec(r, i, 4);
-    t->gross_pnl = s->sql->dec(r, i, 5);
-    t->net_pnl = s->sql->dec(r, i, 6);
-    t->commission = s->sql->dec(r, i, 7);
-    apex_store__copy(t->exit_reason, sizeof t->exit_reason, s->sql->text(r, i, 8));
-  }
-out:
-  if (rc) {
-    *n = 0;
-    *total = 0;
-  }
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  const apex_sql_arg a[] = {A_TEXT(id), A_TEXT(user_id)};
+  const apex_sql_list l = {.sql = "SELECT apex_ms(entry_time), apex_ms(exit_time), quantity, entry_price, "
+                                  "exit_price, gross_pnl, net_pnl, commission, exit_reason FROM backtest_trades "
+                                  "WHERE backtest_id = $1 ORDER BY seq LIMIT $2 OFFSET $3",
+                           .count_sql = CHILD_COUNT("backtest_trades"),
+                           .args = a, .n = 1, .count_n = 2, .what = "backtest", .out = rows, .read = read_trade};
+  return apex_sql__list(s, &l, page, limit, n, total, err);
+}
+
+typedef struct equity_out {
+  int64_t *times;
+  double *values;
+} equity_out;
+
+static apex_err read_equity(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
+{
+  equity_out *e = out;
+  (void)err;
+  e->times[k] = s->sql->i64(r, i, 0);
+  e->values[k] = apex_dec_to_double(s->sql->dec(r, i, 1));
+  return APEX_OK;
 }
 
 apex_err apex_store_backtest_equity(apex_store *s, const char *user_id, const char *id, int page, int limit,
                                     int64_t *times, double *values, size_t *n, int64_t *total, apex_error *err)
 {
   CHILD_PAGE(times && values);
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
-  apex_err rc;
-  if ((rc = child_total(s, c, user_id, id, "SELECT count(*) FROM backtest_equity WHERE backtest_id = $1", total,
-                        err)) ||
-      (rc = SQL(s, c,
-                "SELECT apex_ms(time), value FROM backtest_equity WHERE backtest_id = $1 ORDER BY seq "
-                "LIMIT $2 OFFSET $3",
-                &r, err, A_TEXT(id), A_I64(limit), A_I64((int64_t)(page - 1) * limit))))
-    goto out;
-  for (int i = 0, nr = s->sql->rows(r); i < nr && *n < (size_t)limit; i++) {
-    times[*n] = s->sql->i64(r, i, 0);
-    values[*n] = apex_dec_to_double(s->sql->dec(r, i, 1));
-    (*n)++;
-  }
-out:
-  if (rc) {
-    *n = 0;
-    *total = 0;
-  }
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  const apex_sql_arg a[] = {A_TEXT(id), A_TEXT(user_id)};
+  equity_out e = {times, values};
+  const apex_sql_list l = {.sql = "SELECT apex_ms(time), value FROM backtest_equity WHERE backtest_id = $1 "
+                                  "ORDER BY seq LIMIT $2 OFFSET $3",
+                           .count_sql = CHILD_COUNT("backtest_equity"),
+                           .args = a, .n = 1, .count_n = 2, .what = "backtest", .out = &e, .read = read_equity};
+  return apex_sql__list(s, &l, page, limit, n, total, err);
 }

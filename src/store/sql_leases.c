@@ -5,12 +5,6 @@
 
 #include "store/sql.h"
 
-#define NEED(cond, what)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      return apex_error_set(err, APEX_EINVAL, "store: %s", what);                                  \
-  } while (0)
-
 /* Why a lease write changed nothing: no such backtest, or someone else's / finished. */
 static apex_err why_not(apex_store *s, void *c, const char *id, apex_error *err)
 {

@@ -5,12 +5,6 @@
 
 #include "store/sql.h"
 
-#define NEED(cond, what)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      return apex_error_set(err, APEX_EINVAL, "store: %s", what);                                  \
-  } while (0)
-
 #define PF_COLS                                                                                                    \
   "id, user_id, name, description, base_currency, is_paper, broker, initial_balance, cash_balance, is_active, "  \
   "apex_ms(created_at), apex_ms(updated_at)"
@@ -23,9 +17,12 @@ void apex_portfolio_row_clear(apex_portfolio_row *r)
   r->description = NULL;
 }
 
-static apex_err read_portfolio(apex_store *s, const apex_sql_res *r, int i, apex_portfolio_row *o, apex_error *err)
+static void clear_portfolio(void *out, size_t k) { apex_portfolio_row_clear((apex_portfolio_row *)out + k); }
+
+static apex_err read_portfolio(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
 {
   const apex_sql_driver *d = s->sql;
+  apex_portfolio_row *o = (apex_portfolio_row *)out + k;
   memset(o, 0, sizeof *o);
   apex_store__copy(o->id, sizeof o->id, d->text(r, i, 0));
   apex_store__copy(o->user_id, sizeof o->user_id, d->text(r, i, 1));
@@ -38,10 +35,7 @@ static apex_err read_portfolio(apex_store *s, const apex_sql_res *r, int i, apex
   o->is_active = d->boolean(r, i, 9);
   o->created_at = d->i64(r, i, 10);
   o->updated_at = d->i64(r, i, 11);
-  const char *t = d->text(r, i, 3);
-  if (t && !(o->description = strdup(t)))
-    return apex_error_set(err, APEX_ENOMEM, "store: out of memory");
-  return APEX_OK;
+  return apex_sql__dup(s, r, i, 3, &o->description, err);
 }
 
 /* A nullable amount: APEX_DEC_NONE binds NULL. */
@@ -55,21 +49,6 @@ static apex_err check_portfolio(const apex_portfolio_row *r, apex_error *err)
   NEED(is_currency(r->base_currency), "portfolio base currency must be 3 letters");
   return APEX_OK;
 }
-
-/* Runs a write that must change one row: ENOTFOUND when it changed none. */
-static apex_err write_one(apex_store *s, void *c, const char *sql, const apex_sql_arg *a, int n, const char *what,
-                          apex_error *err)
-{
-  apex_sql_res *r = NULL;
-  apex_err rc = apex_sql__query(s, c, sql, a, n, &r, err);
-  if (!rc && s->sql->changed(r) == 0)
-    rc = apex_error_set(err, APEX_ENOTFOUND, "%s: not found", what);
-  s->sql->res_free(r);
-  return rc;
-}
-#define WRITE_ONE(s, c, sql, what, err, ...)                                                                       \
-  write_one((s), (c), (sql), (const apex_sql_arg[]){__VA_ARGS__},                                                 \
-            (int)(sizeof((const apex_sql_arg[]){__VA_ARGS__}) / sizeof(apex_sql_arg)), (what), (err))
 
 apex_err apex_store_portfolio_insert(apex_store *s, const apex_portfolio_row *r, apex_error *err)
 {
@@ -104,7 +83,7 @@ apex_err apex_store_portfolio_get(apex_store *s, const char *user_id, const char
   apex_err rc = SQL(s, c, "SELECT " PF_COLS " FROM portfolios WHERE id = $1 AND user_id = coalesce($2, user_id)",
                     &r, err, A_TEXT(id), A_TEXT(user_id));
   if (!rc)
-    rc = s->sql->rows(r) ? read_portfolio(s, r, 0, out, err)
+    rc = s->sql->rows(r) ? read_portfolio(s, r, 0, out, 0, err)
                          : apex_error_set(err, APEX_ENOTFOUND, "portfolio: not found");
   s->sql->res_free(r);
   apex_sql__release(s, c);
@@ -114,50 +93,17 @@ apex_err apex_store_portfolio_get(apex_store *s, const char *user_id, const char
 apex_err apex_store_portfolio_list(apex_store *s, const char *user_id, const apex_page *p, apex_portfolio_row *rows,
                                    size_t *n, int64_t *total, apex_error *err)
 {
-  apex_err rc = apex_sql__page_ok(p, err);
-  if (rc)
-    return rc;
-  NEED(user_id && rows && n && total, "user id and outputs required");
-  *n = 0;
-  *total = 0;
-  memset(rows, 0, (size_t)p->limit * sizeof *rows);
-  if (!apex_store__id_ok(user_id))
-    return APEX_OK;
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
+  USER_PAGE(p, user_id, rows, n, total);
   /* count(*) OVER () gives the total with the page; an empty page needs its own count. */
-  if ((rc = SQL(s, c,
-                p->desc ? "SELECT " PF_COLS ", count(*) OVER () FROM portfolios WHERE user_id = $1 "
-                          "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
-                        : "SELECT " PF_COLS ", count(*) OVER () FROM portfolios WHERE user_id = $1 "
-                          "ORDER BY created_at, id LIMIT $2 OFFSET $3",
-                &r, err, A_TEXT(user_id), A_I64(p->limit), A_I64((int64_t)(p->page - 1) * p->limit))))
-    goto out;
-  int nr = s->sql->rows(r);
-  if (nr) {
-    *total = s->sql->i64(r, 0, 12);
-  } else {
-    s->sql->res_free(r);
-    r = NULL;
-    if ((rc = SQL(s, c, "SELECT count(*) FROM portfolios WHERE user_id = $1", &r, err, A_TEXT(user_id))))
-      goto out;
-    *total = s->sql->i64(r, 0, 0);
-  }
-  for (int i = 0; i < nr && *n < (size_t)p->limit; i++) {
-    if ((rc = read_portfolio(s, r, i, &rows[*n], err)))
-      goto out;
-    (*n)++;
-  }
-out:
-  if (rc) {
-    for (size_t i = 0; i < *n; i++)
-      apex_portfolio_row_clear(&rows[i]);
-    *n = 0;
-    *total = 0;
-  }
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  const apex_sql_arg a[] = {A_TEXT(user_id)};
+  const apex_sql_list l = {
+      .sql = p->desc ? "SELECT " PF_COLS ", count(*) OVER () FROM portfolios WHERE user_id = $1 "
+                       "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+                     : "SELECT " PF_COLS ", count(*) OVER () FROM portfolios WHERE user_id = $1 "
+                       "ORDER BY created_at, id LIMIT $2 OFFSET $3",
+      .count_sql = "SELECT count(*) FROM portfolios WHERE user_id = $1",
+      .args = a, .n = 1, .count_n = 1, .total_col = 12, .out = rows, .read = read_portfolio, .clear = clear_portfolio};
+  return apex_sql__list(s, &l, p->page, p->limit, n, total, err);
 }
 
 apex_err apex_store_portfolio_update(apex_store *s, const apex_portfolio_row *r, apex_error *err)
@@ -167,15 +113,12 @@ apex_err apex_store_portfolio_update(apex_store *s, const apex_portfolio_row *r,
     return rc;
   if (!apex_store__id_ok(r->id) || !apex_store__id_ok(r->user_id))
     return apex_error_set(err, APEX_ENOTFOUND, "portfolio: not found");
-  void *c = apex_sql__acquire(s);
-  rc = WRITE_ONE(s, c,
-                 "UPDATE portfolios SET name = $3, description = $4, base_currency = $5, broker = $6, "
-                 "cash_balance = $7, is_active = $8, updated_at = apex_ts($9) WHERE id = $1 AND user_id = $2",
-                 "portfolio", err, A_TEXT(r->id), A_TEXT(r->user_id), A_TEXT(r->name), A_TEXT(r->description),
-                 A_TEXT(r->base_currency), A_OPT(r->broker), A_DEC(r->cash_balance), A_BOOL(r->is_active),
-                 A_I64(r->updated_at));
-  apex_sql__release(s, c);
-  return rc;
+  return WRITE_ONE(s,
+                   "UPDATE portfolios SET name = $3, description = $4, base_currency = $5, broker = $6, "
+                   "cash_balance = $7, is_active = $8, updated_at = apex_ts($9) WHERE id = $1 AND user_id = $2",
+                   "portfolio", err, A_TEXT(r->id), A_TEXT(r->user_id), A_TEXT(r->name), A_TEXT(r->description),
+                   A_TEXT(r->base_currency), A_OPT(r->broker), A_DEC(r->cash_balance), A_BOOL(r->is_active),
+                   A_I64(r->updated_at));
 }
 
 apex_err apex_store_portfolio_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
@@ -183,11 +126,8 @@ apex_err apex_store_portfolio_delete(apex_store *s, const char *user_id, const c
   NEED(user_id && id, "user id and id required");
   if (!apex_store__id_ok(id) || !apex_store__id_ok(user_id))
     return apex_error_set(err, APEX_ENOTFOUND, "portfolio: not found");
-  void *c = apex_sql__acquire(s);
-  apex_err rc = WRITE_ONE(s, c, "DELETE FROM portfolios WHERE id = $1 AND user_id = $2", "portfolio", err,
-                          A_TEXT(id), A_TEXT(user_id));
-  apex_sql__release(s, c);
-  return rc;
+  return WRITE_ONE(s, "DELETE FROM portfolios WHERE id = $1 AND user_id = $2", "portfolio", err, A_TEXT(id),
+                   A_TEXT(user_id));
 }
 
 apex_err apex_store_position_put(apex_store *s, const apex_position_row *r, apex_error *err)
@@ -197,10 +137,9 @@ apex_err apex_store_position_put(apex_store *s, const apex_position_row *r, apex
     return apex_error_set(err, APEX_ENOTFOUND, "portfolio: not found");
   if (!apex_store__id_ok(r->id))
     return apex_error_set(err, APEX_EINVAL, "position: id is not a UUID");
-  void *c = apex_sql__acquire(s);
   /* No change: the id belongs to another portfolio's position. */
-  apex_err rc = WRITE_ONE(
-      s, c,
+  return WRITE_ONE(
+      s,
       "INSERT INTO positions (id, portfolio_id, symbol, quantity, average_entry_price, current_price, "
       "unrealized_pnl, unrealized_pnl_pct, is_open, opened_at, closed_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
       "$6, $7, $8, $9, apex_ts($10), apex_ts($11), apex_ts($12)) ON CONFLICT (id) DO UPDATE SET "
@@ -213,26 +152,13 @@ apex_err apex_store_position_put(apex_store *s, const apex_position_row *r, apex
       A_DEC(r->average_entry_price), A_AMOUNT(r->current_price), A_AMOUNT(r->unrealized_pnl),
       A_AMOUNT(r->unrealized_pnl_pct), A_BOOL(r->is_open),
       A_I64(r->opened_at), A_MS(r->closed_at), A_I64(r->updated_at));
-  apex_sql__release(s, c);
-  return rc;
 }
 
-/* ENOTFOUND unless the portfolio is user_id's (NULL: anyone's); else *total: count_sql's count. */
-static apex_err portfolio_total(apex_store *s, void *c, const char *user_id, const char *id, const char *count_sql,
-                                const apex_sql_arg *a, int n, int64_t *total, apex_error *err)
-{
-  apex_sql_res *r = NULL;
-  apex_err rc = SQL(s, c, "SELECT 1 FROM portfolios WHERE id = $1 AND user_id = coalesce($2, user_id)", &r, err,
-                    A_TEXT(id), A_TEXT(user_id));
-  if (!rc && s->sql->rows(r) == 0)
-    rc = apex_error_set(err, APEX_ENOTFOUND, "portfolio: not found");
-  s->sql->res_free(r);
-  r = NULL;
-  if (!rc && !(rc = apex_sql__query(s, c, count_sql, a, n, &r, err)))
-    *total = s->sql->i64(r, 0, 0);
-  s->sql->res_free(r);
-  return rc;
-}
+/* The total of a portfolio's child rows matching cond ($1: the portfolio; the owner, if any, is
+ * $n), no row unless the portfolio is the owner's. */
+#define CHILD_COUNT(table, cond, n)                                                                                \
+  "SELECT (SELECT count(*) FROM " table " WHERE portfolio_id = $1" cond ") FROM portfolios WHERE id = $1 AND "     \
+  "user_id = coalesce($" #n ", user_id)"
 
 /* The paging checks shared by the portfolio sub-resources. */
 #define CHILD_PAGE(rows_ok)                                                                        \
@@ -248,48 +174,39 @@ static apex_err portfolio_total(apex_store *s, void *c, const char *user_id, con
       return apex_error_set(err, APEX_ENOTFOUND, "portfolio: not found");                          \
   } while (0)
 
+static apex_err read_position(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
+{
+  apex_position_row *o = (apex_position_row *)out + k;
+  (void)err;
+  memset(o, 0, sizeof *o);
+  apex_store__copy(o->id, sizeof o->id, s->sql->text(r, i, 0));
+  apex_store__copy(o->portfolio_id, sizeof o->portfolio_id, s->sql->text(r, i, 1));
+  apex_store__copy(o->symbol, sizeof o->symbol, s->sql->text(r, i, 2));
+  o->quantity = s->sql->dec(r, i, 3);
+  o->average_entry_price = s->sql->dec(r, i, 4);
+  o->current_price = s->sql->dec(r, i, 5);
+  o->unrealized_pnl = s->sql->dec(r, i, 6);
+  o->unrealized_pnl_pct = s->sql->dec(r, i, 7);
+  o->is_open = s->sql->boolean(r, i, 8);
+  o->opened_at = s->sql->i64(r, i, 9);
+  o->closed_at = s->sql->i64(r, i, 10);
+  o->updated_at = s->sql->i64(r, i, 11);
+  return APEX_OK;
+}
+
 apex_err apex_store_positions(apex_store *s, const char *user_id, const char *portfolio_id, bool open_only, int page,
                               int limit, apex_position_row *rows, size_t *n, int64_t *total, apex_error *err)
 {
   CHILD_PAGE(rows);
-  const apex_sql_arg ca[] = {A_TEXT(portfolio_id), A_BOOL(open_only)};
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
-  apex_err rc;
-  if ((rc = portfolio_total(s, c, user_id, portfolio_id,
-                            "SELECT count(*) FROM positions WHERE portfolio_id = $1 AND (is_open OR NOT $2)", ca, 2,
-                            total, err)) ||
-      (rc = SQL(s, c,
-                "SELECT id, portfolio_id, symbol, quantity, average_entry_price, current_price, unrealized_pnl, "
-                "unrealized_pnl_pct, is_open, apex_ms(opened_at), apex_ms(closed_at), apex_ms(updated_at) "
-                "FROM positions WHERE portfolio_id = $1 AND (is_open OR NOT $2) ORDER BY symbol, opened_at, id "
-                "LIMIT $3 OFFSET $4",
-                &r, err, A_TEXT(portfolio_id), A_BOOL(open_only), A_I64(limit), A_I64((int64_t)(page - 1) * limit))))
-    goto out;
-  for (int i = 0, nr = s->sql->rows(r); i < nr && *n < (size_t)limit; i++) {
-    apex_position_row *o = &rows[(*n)++];
-    memset(o, 0, sizeof *o);
-    apex_store__copy(o->id, sizeof o->id, s->sql->text(r, i, 0));
-    apex_store__copy(o->portfolio_id, sizeof o->portfolio_id, s->sql->text(r, i, 1));
-    apex_store__copy(o->symbol, sizeof o->symbol, s->sql->text(r, i, 2));
-    o->quantity = s->sql->dec(r, i, 3);
-    o->average_entry_price = s->sql->dec(r, i, 4);
-    o->current_price = s->sql->dec(r, i, 5);
-    o->unrealized_pnl = s->sql->dec(r, i, 6);
-    o->unrealized_pnl_pct = s->sql->dec(r, i, 7);
-    o->is_open = s->sql->boolean(r, i, 8);
-    o->opened_at = s->sql->i64(r, i, 9);
-    o->closed_at = s->sql->i64(r, i, 10);
-    o->updated_at = s->sql->i64(r, i, 11);
-  }
-out:
-  if (rc) {
-    *n = 0;
-    *total = 0;
-  }
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  const apex_sql_arg a[] = {A_TEXT(portfolio_id), A_BOOL(open_only), A_TEXT(user_id)};
+  const apex_sql_list l = {
+      .sql = "SELECT id, portfolio_id, symbol, quantity, average_entry_price, current_price, unrealized_pnl, "
+             "unrealized_pnl_pct, is_open, apex_ms(opened_at), apex_ms(closed_at), apex_ms(updated_at) "
+             "FROM positions WHERE portfolio_id = $1 AND (is_open OR NOT $2) ORDER BY symbol, opened_at, id "
+             "LIMIT $3 OFFSET $4",
+      .count_sql = CHILD_COUNT("positions", " AND (is_open OR NOT $2)", 3),
+      .args = a, .n = 2, .count_n = 3, .what = "portfolio", .out = rows, .read = read_position};
+  return apex_sql__list(s, &l, page, limit, n, total, err);
 }
 
 static bool is_side(const char *side) { return !strcmp(side, "BUY") || !strcmp(side, "SELL"); }
@@ -333,54 +250,45 @@ apex_err apex_store_portfolio_trade_insert(apex_store *s, const apex_portfolio_t
   return rc;
 }
 
+static apex_err read_ptrade(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
+{
+  const apex_sql_driver *d = s->sql;
+  apex_portfolio_trade_row *t = (apex_portfolio_trade_row *)out + k;
+  (void)err;
+  memset(t, 0, sizeof *t);
+  apex_store__copy(t->id, sizeof t->id, d->text(r, i, 0));
+  apex_store__copy(t->user_id, sizeof t->user_id, d->text(r, i, 1));
+  apex_store__copy(t->strategy_id, sizeof t->strategy_id, d->text(r, i, 2));
+  apex_store__copy(t->portfolio_id, sizeof t->portfolio_id, d->text(r, i, 3));
+  apex_store__copy(t->symbol, sizeof t->symbol, d->text(r, i, 4));
+  apex_store__copy(t->side, sizeof t->side, d->text(r, i, 5));
+  apex_store__copy(t->order_type, sizeof t->order_type, d->text(r, i, 6));
+  t->quantity = d->dec(r, i, 7);
+  t->price = d->dec(r, i, 8);
+  t->filled_quantity = d->dec(r, i, 9);
+  t->filled_price = d->dec(r, i, 10);
+  t->commission = d->dec(r, i, 11);
+  t->slippage = d->dec(r, i, 12);
+  apex_store__copy(t->status, sizeof t->status, d->text(r, i, 13));
+  apex_store__copy(t->broker_order_id, sizeof t->broker_order_id, d->text(r, i, 14));
+  t->realized_pnl = d->dec(r, i, 15);
+  t->is_paper = d->boolean(r, i, 16);
+  t->created_at = d->i64(r, i, 17);
+  t->submitted_at = d->i64(r, i, 18);
+  t->filled_at = d->i64(r, i, 19);
+  return APEX_OK;
+}
+
 apex_err apex_store_portfolio_trades(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
                                      apex_portfolio_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
 {
   CHILD_PAGE(rows);
-  const apex_sql_arg ca[] = {A_TEXT(portfolio_id)};
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
-  apex_err rc;
-  if ((rc = portfolio_total(s, c, user_id, portfolio_id, "SELECT count(*) FROM trades WHERE portfolio_id = $1", ca, 1,
-                            total, err)) ||
-      (rc = SQL(s, c,
-                "SELECT " PTRADE_COLS " FROM trades WHERE portfolio_id = $1 ORDER BY created_at DESC, id DESC "
-                "LIMIT $2 OFFSET $3",
-                &r, err, A_TEXT(portfolio_id), A_I64(limit), A_I64((int64_t)(page - 1) * limit))))
-    goto out;
-  for (int i = 0, nr = s->sql->rows(r); i < nr && *n < (size_t)limit; i++) {
-    const apex_sql_driver *d = s->sql;
-    apex_portfolio_trade_row *t = &rows[(*n)++];
-    memset(t, 0, sizeof *t);
-    apex_store__copy(t->id, sizeof t->id, d->text(r, i, 0));
-    apex_store__copy(t->user_id, sizeof t->user_id, d->text(r, i, 1));
-    apex_store__copy(t->strategy_id, sizeof t->strategy_id, d->text(r, i, 2));
-    apex_store__copy(t->portfolio_id, sizeof t->portfolio_id, d->text(r, i, 3));
-    apex_store__copy(t->symbol, sizeof t->symbol, d->text(r, i, 4));
-    apex_store__copy(t->side, sizeof t->side, d->text(r, i, 5));
-    apex_store__copy(t->order_type, sizeof t->order_type, d->text(r, i, 6));
-    t->quantity = d->dec(r, i, 7);
-    t->price = d->dec(r, i, 8);
-    t->filled_quantity = d->dec(r, i, 9);
-    t->filled_price = d->dec(r, i, 10);
-    t->commission = d->dec(r, i, 11);
-    t->slippage = d->dec(r, i, 12);
-    apex_store__copy(t->status, sizeof t->status, d->text(r, i, 13));
-    apex_store__copy(t->broker_order_id, sizeof t->broker_order_id, d->text(r, i, 14));
-    t->realized_pnl = d->dec(r, i, 15);
-    t->is_paper = d->boolean(r, i, 16);
-    t->created_at = d->i64(r, i, 17);
-    t->submitted_at = d->i64(r, i, 18);
-    t->filled_at = d->i64(r, i, 19);
-  }
-out:
-  if (rc) {
-    *n = 0;
-    *total = 0;
-  }
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  const apex_sql_arg a[] = {A_TEXT(portfolio_id), A_TEXT(user_id)};
+  const apex_sql_list l = {.sql = "SELECT " PTRADE_COLS " FROM trades WHERE portfolio_id = $1 "
+                                  "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+                           .count_sql = CHILD_COUNT("trades", "", 2),
+                           .args = a, .n = 1, .count_n = 2, .what = "portfolio", .out = rows, .read = read_ptrade};
+  return apex_sql__list(s, &l, page, limit, n, total, err);
 }
 
 typedef struct equity_rows {
@@ -453,36 +361,28 @@ out:
   return rc;
 }
 
+static apex_err read_equity(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
+{
+  apex_equity_row *e = (apex_equity_row *)out + k;
+  (void)err;
+  e->time = s->sql->i64(r, i, 0);
+  e->equity_value = s->sql->dec(r, i, 1);
+  e->cash_balance = s->sql->dec(r, i, 2);
+  e->positions_value = s->sql->dec(r, i, 3);
+  e->daily_pnl = s->sql->dec(r, i, 4);
+  e->daily_pnl_pct = s->sql->dec(r, i, 5);
+  return APEX_OK;
+}
+
 apex_err apex_store_equity(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
                            apex_equity_row *rows, size_t *n, int64_t *total, apex_error *err)
 {
   CHILD_PAGE(rows);
-  const apex_sql_arg ca[] = {A_TEXT(portfolio_id)};
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
-  apex_err rc;
-  if ((rc = portfolio_total(s, c, user_id, portfolio_id, "SELECT count(*) FROM equity_history WHERE portfolio_id = $1",
-                            ca, 1, total, err)) ||
-      (rc = SQL(s, c,
-                "SELECT apex_ms(time), equity_value, cash_balance, positions_value, daily_pnl, daily_pnl_pct "
-                "FROM equity_history WHERE portfolio_id = $1 ORDER BY time LIMIT $2 OFFSET $3",
-                &r, err, A_TEXT(portfolio_id), A_I64(limit), A_I64((int64_t)(page - 1) * limit))))
-    goto out;
-  for (int i = 0, nr = s->sql->rows(r); i < nr && *n < (size_t)limit; i++) {
-    apex_equity_row *e = &rows[(*n)++];
-    e->time = s->sql->i64(r, i, 0);
-    e->equity_value = s->sql->dec(r, i, 1);
-    e->cash_balance = s->sql->dec(r, i, 2);
-    e->positions_value = s->sql->dec(r, i, 3);
-    e->daily_pnl = s->sql->dec(r, i, 4);
-    e->daily_pnl_pct = s->sql->dec(r, i, 5);
-  }
-out:
-  if (rc) {
-    *n = 0;
-    *total = 0;
-  }
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  const apex_sql_arg a[] = {A_TEXT(portfolio_id), A_TEXT(user_id)};
+  const apex_sql_list l = {.sql = "SELECT apex_ms(time), equity_value, cash_balance, positions_value, daily_pnl, "
+                                  "daily_pnl_pct FROM equity_history WHERE portfolio_id = $1 ORDER BY time "
+                                  "LIMIT $2 OFFSET $3",
+                           .count_sql = CHILD_COUNT("equity_history", "", 2),
+                           .args = a, .n = 1, .count_n = 2, .what = "portfolio", .out = rows, .read = read_equity};
+  return apex_sql__list(s, &l, page, limit, n, total, err);
 }

@@ -4,12 +4,6 @@
 
 #include "store/sql.h"
 
-#define NEED(cond, what)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      return apex_error_set(err, APEX_EINVAL, "store: %s", what);                                  \
-  } while (0)
-
 #define RULE_COLS "id, user_id, name, description, definition, version, apex_ms(created_at), apex_ms(updated_at)"
 
 void apex_rule_row_clear(apex_rule_row *r)
@@ -21,17 +15,11 @@ void apex_rule_row_clear(apex_rule_row *r)
   r->description = r->definition = NULL;
 }
 
-static apex_err dup_col(apex_store *s, const apex_sql_res *r, int row, int col, char **out, apex_error *err)
-{
-  const char *t = s->sql->text(r, row, col);
-  *out = NULL;
-  if (t && !(*out = strdup(t)))
-    return apex_error_set(err, APEX_ENOMEM, "store: out of memory");
-  return APEX_OK;
-}
+static void clear_rule(void *out, size_t k) { apex_rule_row_clear((apex_rule_row *)out + k); }
 
-static apex_err read_rule(apex_store *s, const apex_sql_res *r, int i, apex_rule_row *o, apex_error *err)
+static apex_err read_rule(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
 {
+  apex_rule_row *o = (apex_rule_row *)out + k;
   apex_err rc;
   memset(o, 0, sizeof *o);
   apex_store__copy(o->id, sizeof o->id, s->sql->text(r, i, 0));
@@ -40,7 +28,8 @@ static apex_err read_rule(apex_store *s, const apex_sql_res *r, int i, apex_rule
   o->version = (int)s->sql->i64(r, i, 5);
   o->created_at = s->sql->i64(r, i, 6);
   o->updated_at = s->sql->i64(r, i, 7);
-  if ((rc = dup_col(s, r, i, 3, &o->description, err)) || (rc = dup_col(s, r, i, 4, &o->definition, err)))
+  if ((rc = apex_sql__dup(s, r, i, 3, &o->description, err)) ||
+      (rc = apex_sql__dup(s, r, i, 4, &o->definition, err)))
     apex_rule_row_clear(o);
   return rc;
 }
@@ -84,7 +73,7 @@ apex_err apex_store_rule_get(apex_store *s, const char *user_id, const char *id,
   apex_err rc = SQL(s, c, "SELECT " RULE_COLS " FROM rules WHERE id = $1 AND user_id = $2", &r, err, A_TEXT(id),
                     A_TEXT(user_id));
   if (!rc)
-    rc = s->sql->rows(r) ? read_rule(s, r, 0, out, err) : apex_error_set(err, APEX_ENOTFOUND, "rule: not found");
+    rc = s->sql->rows(r) ? read_rule(s, r, 0, out, 0, err) : apex_error_set(err, APEX_ENOTFOUND, "rule: not found");
   s->sql->res_free(r);
   apex_sql__release(s, c);
   return rc;
@@ -102,42 +91,16 @@ apex_err apex_store_rule_list(apex_store *s, const char *user_id, const apex_pag
   memset(rows, 0, (size_t)p->limit * sizeof *rows);
   if (!apex_store__id_ok(user_id))
     return APEX_OK;
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
-  apex_err rc;
   /* count(*) OVER () gives the total with the page; an empty page needs its own count. */
-  if ((rc = SQL(s, c,
-                p->desc ? "SELECT " RULE_COLS ", count(*) OVER () FROM rules WHERE user_id = $1 "
-                          "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
-                        : "SELECT " RULE_COLS ", count(*) OVER () FROM rules WHERE user_id = $1 "
-                          "ORDER BY created_at, id LIMIT $2 OFFSET $3",
-                &r, err, A_TEXT(user_id), A_I64(p->limit), A_I64((int64_t)(p->page - 1) * p->limit))))
-    goto out;
-  int nr = s->sql->rows(r);
-  if (nr) {
-    *total = s->sql->i64(r, 0, 8);
-  } else {
-    s->sql->res_free(r);
-    r = NULL;
-    if ((rc = SQL(s, c, "SELECT count(*) FROM rules WHERE user_id = $1", &r, err, A_TEXT(user_id))))
-      goto out;
-    *total = s->sql->i64(r, 0, 0);
-  }
-  for (int i = 0; i < nr && *n < (size_t)p->limit; i++) {
-    if ((rc = read_rule(s, r, i, &rows[*n], err)))
-      goto out;
-    (*n)++;
-  }
-out:
-  if (rc) {
-    for (size_t i = 0; i < *n; i++)
-      apex_rule_row_clear(&rows[i]);
-    *n = 0;
-    *total = 0;
-  }
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  const apex_sql_arg a[] = {A_TEXT(user_id)};
+  const apex_sql_list l = {.sql = p->desc ? "SELECT " RULE_COLS ", count(*) OVER () FROM rules WHERE user_id = $1 "
+                                            "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+                                          : "SELECT " RULE_COLS ", count(*) OVER () FROM rules WHERE user_id = $1 "
+                                            "ORDER BY created_at, id LIMIT $2 OFFSET $3",
+                           .count_sql = "SELECT count(*) FROM rules WHERE user_id = $1",
+                           .args = a, .n = 1, .count_n = 1, .total_col = 8, .out = rows, .read = read_rule,
+                           .clear = clear_rule};
+  return apex_sql__list(s, &l, p->page, p->limit, n, total, err);
 }
 
 apex_err apex_store_rule_update(apex_store *s, const apex_rule_row *r, apex_error *err)
@@ -147,18 +110,11 @@ apex_err apex_store_rule_update(apex_store *s, const apex_rule_row *r, apex_erro
     return rc;
   if (!apex_store__id_ok(r->id) || !apex_store__id_ok(r->user_id))
     return apex_error_set(err, APEX_ENOTFOUND, "rule: not found");
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *res = NULL;
-  rc = SQL(s, c,
-           "UPDATE rules SET name = $3, description = $4, definition = $5, version = version + 1, "
-           "updated_at = apex_ts($6) WHERE id = $1 AND user_id = $2",
-           &res, err, A_TEXT(r->id), A_TEXT(r->user_id), A_TEXT(r->name), A_TEXT(r->description),
-           A_TEXT(r->definition), A_I64(r->updated_at));
-  if (!rc && s->sql->changed(res) == 0)
-    rc = apex_error_set(err, APEX_ENOTFOUND, "rule: not found");
-  s->sql->res_free(res);
-  apex_sql__release(s, c);
-  return rc;
+  return WRITE_ONE(s,
+                   "UPDATE rules SET name = $3, description = $4, definition = $5, version = version + 1, "
+                   "updated_at = apex_ts($6) WHERE id = $1 AND user_id = $2",
+                   "rule", err, A_TEXT(r->id), A_TEXT(r->user_id), A_TEXT(r->name), A_TEXT(r->description),
+                   A_TEXT(r->definition), A_I64(r->updated_at));
 }
 
 apex_err apex_store_rule_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
@@ -166,12 +122,5 @@ apex_err apex_store_rule_delete(apex_store *s, const char *user_id, const char *
   NEED(user_id && id, "user id and id required");
   if (!apex_store__id_ok(id) || !apex_store__id_ok(user_id))
     return apex_error_set(err, APEX_ENOTFOUND, "rule: not found");
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *res = NULL;
-  apex_err rc = SQL(s, c, "DELETE FROM rules WHERE id = $1 AND user_id = $2", &res, err, A_TEXT(id), A_TEXT(user_id));
-  if (!rc && s->sql->changed(res) == 0)
-    rc = apex_error_set(err, APEX_ENOTFOUND, "rule: not found");
-  s->sql->res_free(res);
-  apex_sql__release(s, c);
-  return rc;
+  return WRITE_ONE(s, "DELETE FROM rules WHERE id = $1 AND user_id = $2", "rule", err, A_TEXT(id), A_TEXT(user_id));
 }

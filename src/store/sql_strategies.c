@@ -4,12 +4,6 @@
 
 #include "store/sql.h"
 
-#define NEED(cond, what)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      return apex_error_set(err, APEX_EINVAL, "store: %s", what);                                  \
-  } while (0)
-
 #define STRAT_COLS                                                                                                 \
   "id, user_id, name, description, asset_symbol, timeframe, definition, stop_loss_pct, take_profit_pct, "         \
   "max_position_size_pct, max_drawdown_pct, version, status, trading_mode, apex_ms(created_at), "                 \
@@ -37,8 +31,11 @@ static apex_dec opt_dec(apex_store *s, const apex_sql_res *r, int i, int col)
 }
 #define A_OPT_DEC(d) ((d) >= 0 ? A_DEC(d) : A_NULL)
 
-static apex_err read_strategy(apex_store *s, const apex_sql_res *r, int i, apex_strategy_row *o, apex_error *err)
+static void clear_strategy(void *out, size_t k) { apex_strategy_row_clear((apex_strategy_row *)out + k); }
+
+static apex_err read_strategy(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
 {
+  apex_strategy_row *o = (apex_strategy_row *)out + k;
   memset(o, 0, sizeof *o);
   apex_store__copy(o->id, sizeof o->id, s->sql->text(r, i, 0));
   apex_store__copy(o->user_id, sizeof o->user_id, s->sql->text(r, i, 1));
@@ -58,22 +55,6 @@ static apex_err read_strategy(apex_store *s, const apex_sql_res *r, int i, apex_
   apex_err rc;
   if ((rc = apex_sql__dup(s, r, i, 3, &o->description, err)) || (rc = apex_sql__dup(s, r, i, 6, &o->definition, err)))
     apex_strategy_row_clear(o);
-  return rc;
-}
-
-/* Fills rows[*n..] from r (at most cap); on failure clears what it filled. */
-static apex_err read_rows(apex_store *s, const apex_sql_res *r, apex_strategy_row *rows, size_t cap, size_t *n,
-                          apex_error *err)
-{
-  apex_err rc = APEX_OK;
-  for (int i = 0; i < s->sql->rows(r) && *n < cap && !rc; i++)
-    if (!(rc = read_strategy(s, r, i, &rows[*n], err)))
-      (*n)++;
-  if (rc) {
-    for (size_t i = 0; i < *n; i++)
-      apex_strategy_row_clear(&rows[i]);
-    *n = 0;
-  }
   return rc;
 }
 
@@ -181,7 +162,7 @@ apex_err apex_store_strategy_get(apex_store *s, const char *user_id, const char 
                               A_TEXT(id), A_TEXT(user_id))
                         : SQL(s, c, "SELECT " STRAT_COLS " FROM strategies WHERE id = $1", &r, err, A_TEXT(id));
   if (!rc)
-    rc = s->sql->rows(r) ? read_strategy(s, r, 0, out, err)
+    rc = s->sql->rows(r) ? read_strategy(s, r, 0, out, 0, err)
                          : apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
   s->sql->res_free(r);
   apex_sql__release(s, c);
@@ -191,44 +172,19 @@ apex_err apex_store_strategy_get(apex_store *s, const char *user_id, const char 
 apex_err apex_store_strategy_list(apex_store *s, const char *user_id, const apex_page *p, apex_strategy_row *rows,
                                   size_t *n, int64_t *total, apex_error *err)
 {
-  apex_err rc = apex_sql__page_ok(p, err);
-  if (rc)
-    return rc;
-  NEED(user_id && rows && n && total, "user id and outputs required");
-  *n = 0;
-  *total = 0;
-  memset(rows, 0, (size_t)p->limit * sizeof *rows);
-  if (!apex_store__id_ok(user_id))
-    return APEX_OK;
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
+  USER_PAGE(p, user_id, rows, n, total);
   /* The total comes with the page (one round trip) from a subquery run once; count(*) OVER ()
    * made SQLite copy every matching row, definitions included, into a temporary table. An empty
    * page needs its own count. */
-  if ((rc = SQL(s, c,
-                p->desc ? "SELECT " STRAT_COLS ", (" COUNT_SQL ") FROM strategies " LIST_WHERE
-                          "ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
-                        : "SELECT " STRAT_COLS ", (" COUNT_SQL ") FROM strategies " LIST_WHERE
-                          "ORDER BY created_at, id LIMIT $4 OFFSET $5",
-                &r, err, A_TEXT(user_id), A_OPT(p->status), A_OPT(p->symbol), A_I64(p->limit),
-                A_I64((int64_t)(p->page - 1) * p->limit))))
-    goto out;
-  if (s->sql->rows(r)) {
-    *total = s->sql->i64(r, 0, 17);
-    rc = read_rows(s, r, rows, (size_t)p->limit, n, err);
-  } else {
-    s->sql->res_free(r);
-    r = NULL;
-    if (!(rc = SQL(s, c, COUNT_SQL, &r, err, A_TEXT(user_id),
-                   A_OPT(p->status), A_OPT(p->symbol))))
-      *total = s->sql->i64(r, 0, 0);
-  }
-out:
-  if (rc)
-    *total = 0;
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  const apex_sql_arg a[] = {A_TEXT(user_id), A_OPT(p->status), A_OPT(p->symbol)};
+  const apex_sql_list l = {
+      .sql = p->desc ? "SELECT " STRAT_COLS ", (" COUNT_SQL ") FROM strategies " LIST_WHERE
+                       "ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
+                     : "SELECT " STRAT_COLS ", (" COUNT_SQL ") FROM strategies " LIST_WHERE
+                       "ORDER BY created_at, id LIMIT $4 OFFSET $5",
+      .count_sql = COUNT_SQL,
+      .args = a, .n = 3, .count_n = 3, .total_col = 17, .out = rows, .read = read_strategy, .clear = clear_strategy};
+  return apex_sql__list(s, &l, p->page, p->limit, n, total, err);
 }
 
 apex_err apex_store_strategy_delete(apex_store *s, const char *user_id, const char *id, apex_error *err)
@@ -237,15 +193,8 @@ apex_err apex_store_strategy_delete(apex_store *s, const char *user_id, const ch
   /* Another user's strategy, a missing one and a malformed id all name no row of this user's. */
   if (!apex_store__id_ok(id) || !apex_store__id_ok(user_id))
     return apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
-  apex_err rc =
-      SQL(s, c, "DELETE FROM strategies WHERE id = $1 AND user_id = $2", &r, err, A_TEXT(id), A_TEXT(user_id));
-  if (!rc && s->sql->changed(r) == 0)
-    rc = apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  return WRITE_ONE(s, "DELETE FROM strategies WHERE id = $1 AND user_id = $2", "strategy", err, A_TEXT(id),
+                   A_TEXT(user_id));
 }
 
 #define VERSION_SQL(definition)                                                                                    \
@@ -264,23 +213,14 @@ apex_err apex_store_strategy_versions(apex_store *s, const char *user_id, const 
   memset(rows, 0, (size_t)limit * sizeof *rows);
   if (!apex_store__id_ok(id) || !apex_store__id_ok(user_id))
     return apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL, *cnt = NULL;
   /* The owner's row is joined, so another user's strategy looks like no strategy at all. */
-  apex_err rc = SQL(s, c, "SELECT count(*) FROM strategies s JOIN strategy_versions v ON v.strategy_id = s.id "
-                          "WHERE s.id = $1 AND s.user_id = $2",
-                    &cnt, err, A_TEXT(id), A_TEXT(user_id));
-  if (!rc && !(*total = s->sql->i64(cnt, 0, 0)))
-    rc = apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
-  if (!rc)
-    rc = SQL(s, c, VERSION_SQL("NULL") "ORDER BY v.version DESC LIMIT $3 OFFSET $4", &r, err, A_TEXT(id),
-             A_TEXT(user_id), A_I64(limit), A_I64((int64_t)(page - 1) * limit));
-  if (!rc)
-    rc = read_rows(s, r, rows, (size_t)limit, n, err);
-  s->sql->res_free(r);
-  s->sql->res_free(cnt);
-  apex_sql__release(s, c);
-  return rc;
+  const apex_sql_arg a[] = {A_TEXT(id), A_TEXT(user_id)};
+  const apex_sql_list l = {.sql = VERSION_SQL("NULL") "ORDER BY v.version DESC LIMIT $3 OFFSET $4",
+                           .count_sql = "SELECT count(*) FROM strategies s JOIN strategy_versions v ON "
+                                        "v.strategy_id = s.id WHERE s.id = $1 AND s.user_id = $2 GROUP BY s.id",
+                           .args = a, .n = 2, .count_n = 2, .what = "strategy", .out = rows,
+                           .read = read_strategy, .clear = clear_strategy};
+  return apex_sql__list(s, &l, page, limit, n, total, err);
 }
 
 apex_err apex_store_strategy_version(apex_store *s, const char *user_id, const char *id, int version,
@@ -292,13 +232,12 @@ apex_err apex_store_strategy_version(apex_store *s, const char *user_id, const c
     return apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
   void *c = apex_sql__acquire(s);
   apex_sql_res *r = NULL;
-  size_t n = 0;
   apex_err rc = SQL(s, c, VERSION_SQL("v.definition") "AND v.version = $3", &r, err, A_TEXT(id), A_TEXT(user_id),
                     A_I64(version));
   if (!rc && !s->sql->rows(r))
     rc = apex_error_set(err, APEX_ENOTFOUND, "strategy version: not found");
   if (!rc)
-    rc = read_rows(s, r, out, 1, &n, err);
+    rc = read_strategy(s, r, 0, out, 0, err);
   s->sql->res_free(r);
   apex_sql__release(s, c);
   return rc;

@@ -4,12 +4,6 @@
 
 #include "store/sql.h"
 
-#define NEED(cond, what)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      return apex_error_set(err, APEX_EINVAL, "store: %s", what);                                  \
-  } while (0)
-
 /* Runs one statement that returns nothing the caller needs. */
 static apex_err run(apex_store *s, const char *sql, const apex_sql_arg *a, int n, apex_error *err)
 {

@@ -3,12 +3,6 @@
 
 #include "store/sql.h"
 
-#define NEED(cond, what)                                                                           \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      return apex_error_set(err, APEX_EINVAL, "store: %s", what);                                  \
-  } while (0)
-
 #define USER_COLS                                                                                                  \
   "id, email, password_hash, first_name, last_name, timezone, preferred_currency, is_active, is_verified, "       \
   "apex_ms(created_at), apex_ms(updated_at), apex_ms(last_login_at)"
@@ -84,19 +78,12 @@ apex_err apex_store_user_update(apex_store *s, const apex_user *u, apex_error *e
   NEED(u && u->id[0], "user needs an id");
   if (!apex_store__id_ok(u->id))
     return apex_error_set(err, APEX_ENOTFOUND, "user: not found");
-  void *c = apex_sql__acquire(s);
-  apex_sql_res *r = NULL;
   /* Every field but id, email and created_at. */
-  apex_err rc = SQL(s, c,
-                    "UPDATE users SET password_hash = $2, first_name = $3, last_name = $4, timezone = $5, "
-                    "preferred_currency = $6, is_active = $7, is_verified = $8, updated_at = apex_ts($9), "
-                    "last_login_at = apex_ts($10) WHERE id = $1",
-                    &r, err, A_TEXT(u->id), A_TEXT(u->password_hash), A_OPT(u->first_name), A_OPT(u->last_name),
-                    A_TEXT(or_default(u->timezone, "Europe/Paris")), A_TEXT(or_default(u->preferred_currency, "EUR")),
-                    A_BOOL(u->is_active), A_BOOL(u->is_verified), A_I64(u->updated_at), A_MS(u->last_login_at));
-  if (!rc && s->sql->changed(r) == 0)
-    rc = apex_error_set(err, APEX_ENOTFOUND, "user: not found");
-  s->sql->res_free(r);
-  apex_sql__release(s, c);
-  return rc;
+  return WRITE_ONE(s,
+                   "UPDATE users SET password_hash = $2, first_name = $3, last_name = $4, timezone = $5, "
+                   "preferred_currency = $6, is_active = $7, is_verified = $8, updated_at = apex_ts($9), "
+                   "last_login_at = apex_ts($10) WHERE id = $1",
+                   "user", err, A_TEXT(u->id), A_TEXT(u->password_hash), A_OPT(u->first_name), A_OPT(u->last_name),
+                   A_TEXT(or_default(u->timezone, "Europe/Paris")), A_TEXT(or_default(u->preferred_currency, "EUR")),
+                   A_BOOL(u->is_active), A_BOOL(u->is_verified), A_I64(u->updated_at), A_MS(u->last_login_at));
 }
