@@ -21,22 +21,25 @@ def ok(schema=None, status="200", desc="OK"):
     if schema is not None:
         r["content"] = {"application/json": {"schema": schema}}
     return {status: r}
-def problems(*codes):
+# Body limits per route kind (src/api/http.h, apex_http_body_limit); tests/api/test_openapi.py
+# checks x-max-body-bytes against `apextrade serve --routes`.
+SMALL, SUBMIT, DOCUMENT = 32 * 1024, 64 * 1024, 512 * 1024
+def problems(*codes, limit=SMALL):
     names = {400: "Malformed JSON", 401: "Not authenticated (1002 token expired, 1003 token invalid)",
              403: "Forbidden", 404: "Not found (also another user's resource)", 405: "Method not allowed",
-             409: "Conflict", 413: "Body over 1 MiB", 415: "Body is not JSON", 422: "Validation error",
+             409: "Conflict", 413: f"Body over {limit // 1024} KiB", 415: "Body is not JSON", 422: "Validation error",
              429: "Rate limited (Retry-After)", 501: "Not implemented yet", 503: "Not ready"}
     return {str(c): {"description": names.get(c, "Error"),
                      "content": {"application/problem+json": {"schema": ref("Problem")}}} for c in codes}
 def page_of(n): return {"type": "object", "properties": {"items": {"type": "array", "items": ref(n)}, "total": {"type": "integer"},
                                                         "page": {"type": "integer"}, "limit": {"type": "integer"}}}
-def op(summary, tag, responses, params=None, req=None, auth=True, codes=()):
+def op(summary, tag, responses, params=None, req=None, auth=True, codes=(), limit=SMALL):
     # Every route: 429 when the client has too many requests in flight (HTTP_MAX_CONNECTIONS_PER_CLIENT);
-    # with a body also 400 (malformed JSON or framing), 413 (over 1 MiB) and 415 (not JSON).
+    # with a body also 400 (malformed JSON or framing), 413 (over the route's limit) and 415 (not JSON).
     codes = sorted(set(codes) | {429} | ({400, 413, 415} if req else set()))
-    o = {"summary": summary, "tags": [tag], "responses": {**responses, **problems(*codes)}}
+    o = {"summary": summary, "tags": [tag], "responses": {**responses, **problems(*codes, limit=limit)}}
     if params: o["parameters"] = params
-    if req: o["requestBody"] = req
+    if req: o["requestBody"] = {**req, "x-max-body-bytes": limit}
     o["security"] = [{"bearer": []}] if auth else []
     return o
 
@@ -67,10 +70,11 @@ paths = {
                                  req=body(ref("Profile")), codes=AUTHC + (400, 422))},
  "/api/v1/strategies": {"get": op("List strategies", "strategies", ok(ref("StrategyPage")), PAGE + FILTERS, codes=AUTHC + (422,)),
                         "post": op("Create a strategy (the document apextrade backtest --strategy reads)", "strategies",
-                                   ok(ref("Strategy"), "201", "Created"), req=body(ref("StrategyDocument")), codes=AUTHC + (400, 415, 422))},
+                                   ok(ref("Strategy"), "201", "Created"), req=body(ref("StrategyDocument")), codes=AUTHC + (400, 415, 422),
+                                   limit=DOCUMENT)},
  "/api/v1/strategies/{id}": {"get": op("Get a strategy", "strategies", ok(ref("Strategy")), ID, codes=AUTHC + (404,)),
                              "put": op("Replace a strategy (stores a new version)", "strategies", ok(ref("Strategy")), ID,
-                                       body(ref("StrategyDocument")), codes=AUTHC + (400, 404, 415, 422)),
+                                       body(ref("StrategyDocument")), codes=AUTHC + (400, 404, 415, 422), limit=DOCUMENT),
                              "delete": op("Delete a strategy", "strategies", {"204": {"description": "Deleted"}}, ID, codes=AUTHC + (404,))},
  "/api/v1/strategies/{id}/activate": {"post": op("Activate for paper or live trading (live needs FEATURE_LIVE_TRADING)", "strategies",
                                                  ok(ref("Strategy")), ID, {"required": False, "content": {"application/json": {"schema": ref("Activate")}}},
@@ -81,18 +85,19 @@ paths = {
  "/api/v1/strategies/{id}/versions/{version}": {"get": op("One version with its document (definition)", "strategies", ok({"type": "object"}), ID + [P("version", schema={"type": "integer", "minimum": 1})], codes=AUTHC + (404,))},
  "/api/v1/rules": {"get": op("List the rule library", "rules", ok(page_of("LibraryRule")), PAGE, codes=AUTHC + (422,)),
                    "post": op("Add a rule to the library (spec 3.2.1 rule object; the id is assigned)", "rules",
-                              ok(ref("LibraryRule"), "201", "Created"), req=body(ref("RuleDocument")), codes=AUTHC + (400, 415, 422))},
+                              ok(ref("LibraryRule"), "201", "Created"), req=body(ref("RuleDocument")), codes=AUTHC + (400, 415, 422),
+                              limit=DOCUMENT)},
  "/api/v1/rules/validate": {"post": op("Validate a rule without storing it: every problem with its JSON Pointer", "rules",
-                                       ok(ref("RuleValidation")), req=body(ref("RuleDocument")), codes=AUTHC + (400, 415))},
+                                       ok(ref("RuleValidation")), req=body(ref("RuleDocument")), codes=AUTHC + (400, 415), limit=DOCUMENT)},
  "/api/v1/rules/{id}": {"get": op("Get a rule", "rules", ok(ref("LibraryRule")), ID, codes=AUTHC + (404,)),
                         "put": op("Replace a rule (version + 1; saved strategy versions keep the old text)", "rules",
-                                  ok(ref("LibraryRule")), ID, body(ref("RuleDocument")), codes=AUTHC + (400, 404, 415, 422)),
+                                  ok(ref("LibraryRule")), ID, body(ref("RuleDocument")), codes=AUTHC + (400, 404, 415, 422), limit=DOCUMENT),
                         "delete": op("Delete a rule", "rules", {"204": {"description": "Deleted"}}, ID, codes=AUTHC + (404,))},
  "/api/v1/rules/{id}/dependencies": {"get": op("Indicators the rule needs, with parameters, lookbacks and its warm-up", "rules",
                                                ok(ref("RuleDependencies")), ID, codes=AUTHC + (404, 422))},
  "/api/v1/backtests": {"get": op("List backtests", "backtests", ok(ref("BacktestPage")), PAGE + FILTERS, codes=AUTHC + (422,)),
                        "post": op("Start a backtest (runs in the background)", "backtests", ok(ref("Backtest"), "202", "Accepted"),
-                                  req=body(ref("BacktestConfig")), codes=AUTHC + (400, 404, 415, 422))},
+                                  req=body(ref("BacktestConfig")), codes=AUTHC + (400, 404, 415, 422), limit=SUBMIT)},
  "/api/v1/backtests/{id}": {"get": op("Status, progress and results", "backtests", ok(ref("Backtest")), ID, codes=AUTHC + (404,)),
                             "delete": op("Cancel a pending or running backtest (code 3003)", "backtests", ok(ref("Backtest")), ID, codes=AUTHC + (404, 409))},
  "/api/v1/backtests/{id}/trades": {"get": op("Trade log", "backtests", ok(page_of("BacktestTrade")), ID + PAGE[:2], codes=AUTHC + (404, 422))},

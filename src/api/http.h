@@ -29,7 +29,20 @@ typedef enum apex_http_method {
 
 #define APEX_HTTP_MAX_PARAMS 8
 #define APEX_HTTP_MAX_QUERY 32
-#define APEX_HTTP_BODY_MAX (1024 * 1024) /* default body limit: larger bodies get 413 */
+
+/* What a route takes as its body sets how large the body may be (apex_http_body_limit); a larger
+ * one is answered 413 and never kept in memory. A route names its kind in its flags with
+ * APEX_ROUTE_BODY(kind); without one it takes a small body. */
+typedef enum apex_http_body_kind {
+  APEX_BODY_SMALL = 0, /* credentials, profiles, portfolios, keys, actions; routes without a body */
+  APEX_BODY_SUBMIT,    /* a backtest submission: a strategy id and its settings */
+  APEX_BODY_DOCUMENT,  /* a strategy or rule document (rules, free-text description) */
+} apex_http_body_kind;
+#define APEX_HTTP_BODY_SMALL (32u * 1024)
+#define APEX_HTTP_BODY_SUBMIT (64u * 1024)
+#define APEX_HTTP_BODY_DOCUMENT (512u * 1024)
+/* The largest body of a kind, in bytes (APEX_HTTP_BODY_SMALL for unknown kinds). */
+size_t apex_http_body_limit(int kind);
 
 typedef struct apex_http_kv {
   const char *name;
@@ -145,6 +158,9 @@ enum {
   APEX_ROUTE_STATIC = 1u << 1,  /* files under apex_server_opts.static_root; the pattern ends in {path*} */
   APEX_ROUTE_UPGRADE = 1u << 2, /* a WebSocket upgrade: 501 until the WebSocket hub exists */
 };
+/* Flag bits naming the route's body kind (apex_http_body_kind), and reading it back. */
+#define APEX_ROUTE_BODY(kind) ((unsigned)(kind) << 8)
+#define APEX_ROUTE_BODY_KIND(flags) ((int)(((flags) >> 8) & 0xfu))
 
 /* Answers with the file rel (percent-decoded, relative) under root: 200 with its content type,
  * index.html for an empty path or one without an extension that names no file (single-page app
@@ -164,7 +180,7 @@ typedef struct apex_route {
   apex_handler fn;
   bool auth;
   const char *name;
-  unsigned flags; /* APEX_ROUTE_* */
+  unsigned flags; /* APEX_ROUTE_*, and APEX_ROUTE_BODY(kind) */
 } apex_route;
 
 /* Called for auth routes before the handler: fill req->user_id (and user_email) and return 0,
@@ -187,7 +203,6 @@ typedef struct apex_server_opts {
   unsigned request_timeout_s; /* 0 = 10: idle limit while a connection's first request arrives */
   unsigned idle_timeout_s;   /* 0 = 60: idle limit after an answer (keep-alive) */
   const char *trusted_proxies; /* TRUSTED_PROXIES text (apex_proxies_parse); NULL/"": none */
-  size_t body_max;           /* 0 = APEX_HTTP_BODY_MAX */
   const char *cors_origins;  /* comma list of allowed origins, "*" for any; NULL/"" = no CORS */
   int access_log;            /* JSON lines through sys/log: APEX_ACCESS_LOG_* */
   unsigned access_log_sample; /* APEX_ACCESS_LOG_SAMPLED: 1 in N answers below 400 (0 = 100) */

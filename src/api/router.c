@@ -321,6 +321,8 @@ apex_err apex_router_check(const apex_route *routes, size_t n, apex_error *err)
       return apex_error_set(err, APEX_EINVAL, "route %zu: pattern must start with '/', fn and name are required", i);
     if (routes[i].method <= APEX_HTTP_UNKNOWN || routes[i].method >= APEX_HTTP_HEAD)
       return apex_error_set(err, APEX_EINVAL, "route %s: method must be GET, POST, PUT, PATCH or DELETE", p);
+    if (APEX_ROUTE_BODY_KIND(routes[i].flags) > APEX_BODY_DOCUMENT)
+      return apex_error_set(err, APEX_EINVAL, "route %s: unknown body kind", p);
     size_t nparams = 0;
     for (const char *s = p + 1; *s;) {
       const char *end = strchr(s, '/');
@@ -400,6 +402,15 @@ void apex_http_allow_text(unsigned allow, char *out, size_t len)
     if (k < 0 || (size_t)k >= len - w)
       break;
     w += (size_t)k;
+  }
+}
+
+size_t apex_http_body_limit(int kind)
+{
+  switch (kind) {
+  case APEX_BODY_SUBMIT: return APEX_HTTP_BODY_SUBMIT;
+  case APEX_BODY_DOCUMENT: return APEX_HTTP_BODY_DOCUMENT;
+  default: return APEX_HTTP_BODY_SMALL;
   }
 }
 

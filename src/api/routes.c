@@ -1,4 +1,5 @@
-/* routes.c - the API's one route table (method, pattern, handler, auth, metrics label).
+/* routes.c - the API's one route table (method, pattern, handler, auth, metrics label, flags with
+ * the body kind: every route not marked takes a small body, http.h has the sizes).
  * tests/api/test_openapi.py checks it against openapi.json both ways. */
 #include "api/handlers.h"
 
@@ -7,6 +8,8 @@
 #define PUT APEX_HTTP_PUT
 #define PATCH APEX_HTTP_PATCH
 #define DEL APEX_HTTP_DELETE
+#define DOCUMENT APEX_ROUTE_BODY(APEX_BODY_DOCUMENT)
+#define SUBMIT APEX_ROUTE_BODY(APEX_BODY_SUBMIT)
 
 const apex_route apex_api_routes[] = {
     {GET, "/healthz", h_health, false, "healthz", 0},
@@ -26,9 +29,9 @@ const apex_route apex_api_routes[] = {
     {PATCH, "/api/v1/auth/me", h_auth_me_update, true, "auth.me_update", 0},
 
     {GET, "/api/v1/strategies", h_strategies_list, true, "strategies.list", 0},
-    {POST, "/api/v1/strategies", h_strategies_create, true, "strategies.create", 0},
+    {POST, "/api/v1/strategies", h_strategies_create, true, "strategies.create", DOCUMENT},
     {GET, "/api/v1/strategies/{id}", h_strategies_get, true, "strategies.get", 0},
-    {PUT, "/api/v1/strategies/{id}", h_strategies_update, true, "strategies.update", 0},
+    {PUT, "/api/v1/strategies/{id}", h_strategies_update, true, "strategies.update", DOCUMENT},
     {DEL, "/api/v1/strategies/{id}", h_strategies_delete, true, "strategies.delete", 0},
     {POST, "/api/v1/strategies/{id}/activate", h_strategies_activate, true, "strategies.activate", 0},
     {POST, "/api/v1/strategies/{id}/deactivate", h_strategies_deactivate, true, "strategies.deactivate", 0},
@@ -37,15 +40,15 @@ const apex_route apex_api_routes[] = {
     {GET, "/api/v1/strategies/{id}/versions/{version}", h_strategies_version, true, "strategies.version", 0},
 
     {GET, "/api/v1/rules", h_rules_list, true, "rules.list", 0},
-    {POST, "/api/v1/rules", h_rules_create, true, "rules.create", 0},
-    {POST, "/api/v1/rules/validate", h_rules_validate, true, "rules.validate", 0},
+    {POST, "/api/v1/rules", h_rules_create, true, "rules.create", DOCUMENT},
+    {POST, "/api/v1/rules/validate", h_rules_validate, true, "rules.validate", DOCUMENT},
     {GET, "/api/v1/rules/{id}", h_rules_get, true, "rules.get", 0},
-    {PUT, "/api/v1/rules/{id}", h_rules_update, true, "rules.update", 0},
+    {PUT, "/api/v1/rules/{id}", h_rules_update, true, "rules.update", DOCUMENT},
     {DEL, "/api/v1/rules/{id}", h_rules_delete, true, "rules.delete", 0},
     {GET, "/api/v1/rules/{id}/dependencies", h_rules_dependencies, true, "rules.dependencies", 0},
 
     {GET, "/api/v1/backtests", h_backtests_list, true, "backtests.list", 0},
-    {POST, "/api/v1/backtests", h_backtests_create, true, "backtests.create", 0},
+    {POST, "/api/v1/backtests", h_backtests_create, true, "backtests.create", SUBMIT},
     {GET, "/api/v1/backtests/{id}", h_backtests_get, true, "backtests.get", 0},
     {DEL, "/api/v1/backtests/{id}", h_backtests_cancel, true, "backtests.cancel", 0},
     {GET, "/api/v1/backtests/{id}/trades", h_backtests_trades, true, "backtests.trades", 0},

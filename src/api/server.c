@@ -1,6 +1,6 @@
 /* server.c - the HTTP server on libmicrohttpd (the one file that includes it): epoll worker
- * threads, body limits, routing, auth hook, security and CORS headers, request ids, access log,
- * metrics and graceful shutdown. Handlers only ever see apex_req / apex_res. */
+ * threads, body limits per route kind, routing, auth hook, security and CORS headers, request
+ * ids, access log, metrics and graceful shutdown. Handlers only ever see apex_req / apex_res. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -25,15 +25,20 @@
 #include "base/utf8.h"
 #include "sys/log.h"
 
-/* Bodies over the limit are read and dropped up to this multiple, so the client gets its 413
- * instead of a reset; beyond it the connection is closed. */
-#define DISCARD_FACTOR 16
+/* Each route's body limit is known from its headers (route kinds, http.h). libmicrohttpd 0.9.75
+ * takes an answer only before the first body byte or after the last (MHD_queue_response refuses
+ * in between, connection.c:5127), and closes without reading what the client still sends, which
+ * the client sees as a reset instead of the answer. So a body over the limit is never kept: a
+ * Content-Length over it is answered 413 at once when the client waits for our word (Expect:
+ * 100-continue) or the length is past DRAIN_MAX; otherwise the body, and a chunked one from the
+ * byte that passes the limit, is read and dropped, and the 413 goes out when it ends. Past
+ * DRAIN_MAX bytes read, the connection is closed without an answer. */
+#define DRAIN_MAX (16u << 20)
 
 struct apex_server {
   struct MHD_Daemon *d;
   apex_server_opts o; /* o.routes points at routes below: both tables, copied */
   apex_route *routes;
-  size_t body_max;
   unsigned conn_limit, per_client, request_timeout_s, idle_timeout_s;
   apex_peers *conns;       /* open connections per peer address */
   apex_peers *clients;     /* requests in flight per client (the real one behind a trusted proxy) */
@@ -53,7 +58,12 @@ typedef struct req_ctx {
   struct timespec start;
   char *body;
   size_t body_len, body_cap, seen;
+  size_t limit; /* the matched route's body limit (the small one when none matched) */
   bool too_big, dispatched;
+  bool cut;         /* closed past DRAIN_MAX without an answer */
+  apex_match match; /* routed once the headers are in */
+  const apex_route *route;
+  unsigned allow;
   const char *bad; /* why the request is refused with 400 before routing (framing, encoding) */
   bool busy;       /* the client has too many requests in flight: 429 */
   bool counted;    /* req.client_ip holds one count in srv->clients */
@@ -296,11 +306,13 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
   }
   if (x->too_big) {
     char d[96];
-    snprintf(d, sizeof d, "the body is larger than %zu bytes", srv->body_max);
+    snprintf(d, sizeof d, "the body is larger than %zu bytes, the most this endpoint takes", x->limit);
     problem(x, APEX_E_PAYLOAD_TOO_LARGE, d);
     goto send;
   }
-  apex_match m = apex_router_match(srv->o.routes, srv->o.n_routes, (int)req->method, req->path, req, &route, &allow);
+  apex_match m = x->match;
+  route = x->route;
+  allow = x->allow;
   if (req->method == APEX_HTTP_OPTIONS) {
     if (!allow) {
       problem(x, APEX_E_NOT_FOUND, "no such endpoint");
@@ -428,14 +440,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
       x->busy = true;
       return dispatch(srv, c, x);
     }
+    /* Routed now: the route's kind sets the body limit before any body byte is read. */
+    x->match = apex_router_match(srv->o.routes, srv->o.n_routes, (int)req->method, url, req, &x->route, &x->allow);
+    x->limit = apex_http_body_limit(x->match == APEX_MATCH_FOUND ? APEX_ROUTE_BODY_KIND(x->route->flags)
+                                                                 : APEX_BODY_SMALL);
+    if (x->match == APEX_MATCH_FOUND)
+      req->route_name = x->route->name; /* for the log line of a request refused or cut early */
+    /* libmicrohttpd has checked that a Content-Length is all digits and fits 64 bits. */
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl) {
-      unsigned long long n = strtoull(cl, NULL, 10);
-      if (n > srv->body_max) {
-        x->too_big = true;
-        if (n > (unsigned long long)srv->body_max * DISCARD_FACTOR)
-          return dispatch(srv, c, x); /* too large to drain: answer now, MHD closes after */
-      }
+    unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+    if (declared > x->limit) {
+      x->too_big = true;
+      const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+      if ((expect && !strcasecmp(expect, "100-continue")) || declared > DRAIN_MAX)
+        return dispatch(srv, c, x); /* no body sent yet, or too much to drain: MHD closes after */
     }
     return MHD_YES;
   }
@@ -445,15 +463,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (x->dispatched)
       return MHD_YES;
     x->seen += n;
-    if (x->seen > srv->body_max)
+    if (x->seen > x->limit && !x->too_big) {
+      /* A chunked body has no length to refuse up front: from here it is dropped (see DRAIN_MAX). */
       x->too_big = true;
+      free(x->body);
+      x->body = NULL;
+      x->body_len = x->body_cap = 0;
+    }
     if (x->too_big) {
-      /* A chunked body has no length to refuse up front: it is drained and answered 413 at its
-       * end. libmicrohttpd 0.9.75 cannot queue an answer in the middle of a body, so past the
-       * drain limit the connection is closed without one. */
-      if (x->seen > srv->body_max * DISCARD_FACTOR)
-        return MHD_NO;
-      return MHD_YES;
+      if (x->seen <= DRAIN_MAX)
+        return MHD_YES;
+      x->cut = true;
+      return MHD_NO;
     }
     if (x->body_len + n + 1 > x->body_cap) {
       size_t cap = x->body_cap ? x->body_cap : 4096;
@@ -504,8 +525,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     return;
   *con_cls = NULL;
   double ms = ms_since(&x->start);
-  /* 499 (nginx's "client closed request") marks requests that ended before an answer was sent. */
-  int status = x->status_sent ? x->status_sent : 499;
+  /* 499 (nginx's "client closed request") marks requests that ended before an answer was sent;
+   * 413 those cut off past DRAIN_MAX. */
+  int status = x->status_sent ? x->status_sent : x->cut ? 413 : 499;
   const char *route = x->req.route_name ? x->req.route_name : "unmatched";
   apex_prom_observe_request(srv->o.prom, route, x->req.method_name ? x->req.method_name : "?", status, ms / 1e3);
   if (logged(srv, status)) {
@@ -617,7 +639,6 @@ apex_err apex_server_start(const apex_server_opts *opts, apex_server **out, apex
   srv->o.n_routes = n_routes;
   srv->o.extra_routes = NULL;
   srv->o.n_extra_routes = 0;
-  srv->body_max = opts->body_max ? opts->body_max : APEX_HTTP_BODY_MAX;
   const char *host = opts->host && opts->host[0] ? opts->host : "127.0.0.1";
   memset(&sin, 0, sizeof sin);
   memset(&sin6, 0, sizeof sin6);

@@ -81,7 +81,7 @@ static int h_test_item(apex_req *req, apex_res *res, void *app)
 
 /* Only with APEX_TEST_ROUTES=1 (refused in production). */
 static const apex_route TEST_ROUTES[] = {
-    {APEX_HTTP_POST, "/api/v1/_test/echo", h_test_echo, false, "test.echo", 0},
+    {APEX_HTTP_POST, "/api/v1/_test/echo", h_test_echo, false, "test.echo", APEX_ROUTE_BODY(APEX_BODY_DOCUMENT)},
     {APEX_HTTP_GET, "/api/v1/_test/sleep", h_test_sleep, false, "test.sleep", 0},
     {APEX_HTTP_GET, "/api/v1/_test/items/{id}", h_test_item, false, "test.item", 0},
 };
@@ -96,7 +96,7 @@ static void usage(FILE *f)
              "Runs the HTTP API server until SIGTERM or SIGINT, then finishes in-flight requests.\n"
              "Each option can also be set by the environment variable shown under it; flags win.\n\n"
              "  --demo-account  create demo@apextrade.local (password printed once) if it does not exist\n"
-             "  --routes        print the route table (METHOD PATTERN auth|public) and exit\n\n"
+             "  --routes        print the route table (METHOD PATTERN auth|public BODY_MAX_BYTES) and exit\n\n"
              "Settings marked [does nothing yet] are the spec's and are accepted, but no code uses them\n"
              "yet; the server warns at start when one is set.\n\n"
              "options:\n");
@@ -164,10 +164,11 @@ int apex_cmd_serve(int argc, char **argv)
   /* --demo-account is ours, not a configuration setting: take it out before the config sees argv. */
   int n = 1;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--routes")) { /* the route table, for tests and docs: METHOD PATTERN AUTH */
+    if (!strcmp(argv[i], "--routes")) { /* the route table, for tests and docs: METHOD PATTERN AUTH BODY_MAX */
       for (size_t k = 0; k < apex_api_n_routes; k++)
-        printf("%s %s %s\n", apex_http_method_name(apex_api_routes[k].method), apex_api_routes[k].pattern,
-               apex_api_routes[k].auth ? "auth" : "public");
+        printf("%s %s %s %zu\n", apex_http_method_name(apex_api_routes[k].method), apex_api_routes[k].pattern,
+               apex_api_routes[k].auth ? "auth" : "public",
+               apex_http_body_limit(APEX_ROUTE_BODY_KIND(apex_api_routes[k].flags)));
       return APEX_EXIT_OK;
     }
     if (!strcmp(argv[i], "--demo-account"))
