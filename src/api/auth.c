@@ -160,11 +160,11 @@ struct apex_jwt_keys {
   int priv_len;
   unsigned char *pub;
   int pub_len;
-  /* Tokens that passed full verification (jobs/tokencache.h, given by the composition root).
+  /* Tokens that passed full verification (jobs/cache.h, given by the composition root).
    * libjwt parses the PEM key again on every decode, and OpenSSL 3's decoder lookups serialise
    * threads on a lock: an API that verified the same 15-minute token on every request ran at
    * 2,200 requests/s. NULL: every verify is a full check. */
-  apex_tokencache *cache;
+  apex_cache *cache;
   apex_denylist *deny;   /* revoked tokens and users (logout, reset); NULL: none */
   char fp[17];           /* the public key's fingerprint: prefixes cache keys (below) */
 };
@@ -240,7 +240,7 @@ out:
   return rc;
 }
 
-void apex_jwt_keys_use_cache(apex_jwt_keys *keys, apex_tokencache *cache)
+void apex_jwt_keys_use_cache(apex_jwt_keys *keys, apex_cache *cache)
 {
   if (keys)
     keys->cache = cache;
@@ -442,7 +442,7 @@ apex_jwt_status apex_jwt_verify(const apex_jwt_keys *keys, const char *token, in
     return APEX_JWT_INVALID;
   char key[APEX_JWT_MAX_TOKEN + 32];
   bool keyed = keys->cache && cache_key(keys, token, n, key, sizeof key);
-  if (keyed && apex_tokencache_get(keys->cache, key, now_s, &c, sizeof c)) {
+  if (keyed && apex_cache_get_text(keys->cache, key, now_s, &c, sizeof c)) {
     /* Exactly what a full check of this text would conclude now: the claims are the token's. */
     if (strcmp(c.type, expected_type) || c.iat > now_s + APEX_JWT_SKEW_S)
       return APEX_JWT_INVALID;
@@ -484,7 +484,7 @@ apex_jwt_status apex_jwt_verify(const apex_jwt_keys *keys, const char *token, in
     goto out;
   }
   if (keyed) /* until the token's own expiry; a failed put only costs the next full check */
-    (void)apex_tokencache_put(keys->cache, key, c.exp, now_s, &c, sizeof c);
+    (void)apex_cache_put_text(keys->cache, key, c.exp, now_s, &c, sizeof c);
   if (denied(keys, &c, now_s))
     goto out;
   st = APEX_JWT_OK;

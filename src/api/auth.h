@@ -10,7 +10,7 @@
 
 #include "base/err.h"
 #include "jobs/denylist.h"
-#include "jobs/tokencache.h"
+#include "jobs/cache.h"
 
 /* --- passwords --- */
 
@@ -49,7 +49,7 @@ apex_err apex_jwt_keys_new(const char *priv_pem, size_t priv_len, const char *pu
 void apex_jwt_keys_free(apex_jwt_keys *keys);  /* NULL is a no-op */
 /* Remembers verified tokens in cache (borrowed: it must outlive keys; NULL: none), so a token
  * seen before is not decoded again. Call before keys are shared between threads. */
-void apex_jwt_keys_use_cache(apex_jwt_keys *keys, apex_tokencache *cache);
+void apex_jwt_keys_use_cache(apex_jwt_keys *keys, apex_cache *cache);
 /* Refuses (APEX_JWT_INVALID) tokens deny lists as revoked (borrowed like the cache). */
 void apex_jwt_keys_use_denylist(apex_jwt_keys *keys, apex_denylist *deny);
 /* Logout: the access token (if it still verifies) is refused from now until its expiry. */

@@ -94,12 +94,30 @@ bool apex_api_page(apex_req *req, apex_res *res, apex_page *p)
   return true;
 }
 
-int apex_api_list(apex_res *res, apex_json *items, int64_t total, const apex_page *p)
+/* The list envelope with items null: apex_api_list fills it in, apex_api_list_texts splices. */
+static apex_json *envelope(apex_json *items, int64_t total, const apex_page *p)
 {
   apex_json *j = apex_json_new_object();
-  apex_json_object_set(j, "items", items);
+  apex_json_object_set(j, "items", items ? items : apex_json_new_null());
   apex_json_object_set(j, "total", apex_json_new_integer(total));
   apex_json_object_set(j, "page", apex_json_new_integer(p->page));
   apex_json_object_set(j, "limit", apex_json_new_integer(p->limit));
-  return apex_res_json(res, 200, j);
+  return j;
+}
+
+int apex_api_list(apex_res *res, apex_json *items, int64_t total, const apex_page *p)
+{
+  return apex_res_json(res, 200, envelope(items, total, p));
+}
+
+int apex_api_list_texts(apex_res *res, apex_app_texts *items, int64_t total, const apex_page *p)
+{
+  apex_json *j = envelope(NULL, total, p);
+  size_t len = 0;
+  char *text = j ? apex_json_dump_with_items(j, (const char *const *)items->text, items->len, items->n, &len) : NULL;
+  apex_json_free(j);
+  apex_app_texts_clear(items);
+  if (!text)
+    return -1;
+  return apex_res_take(res, 200, "application/json", text, len);
 }

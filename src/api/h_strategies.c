@@ -17,13 +17,13 @@ int h_strategies_list(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
   apex_page p;
-  apex_json *items = NULL;
+  apex_app_texts items = {0};
   int64_t total = 0;
   if (!apex_api_page(req, res, &p))
     return 0;
   if (apex_app_strategy_list(app, req->user_id, &p, &items, &total, &e))
     return apex_api_fail(res, &e);
-  return apex_api_list(res, items, total, &p);
+  return apex_api_list_texts(res, &items, total, &p);
 }
 
 int h_strategies_create(apex_req *req, apex_res *res, void *app)

@@ -20,6 +20,8 @@ int apex_api_invalid(apex_res *res, const char *pointer, const char *message);
 bool apex_api_page(apex_req *req, apex_res *res, apex_page *p);
 /* {"items": items, "total", "page", "limit"} */
 int apex_api_list(apex_res *res, apex_json *items, int64_t total, const apex_page *p);
+/* The same with items already JSON texts (apex_app_strategy_list); frees them. */
+int apex_api_list_texts(apex_res *res, apex_app_texts *items, int64_t total, const apex_page *p);
 
 #define H(name) int name(apex_req *req, apex_res *res, void *app)
 H(h_health);

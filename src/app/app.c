@@ -46,6 +46,17 @@ apex_err apex_app_ready(apex_app *app, const char **backend, apex_app_error *e)
   return apex_app_raise(e, APEX_E_UNAVAILABLE, "the database is not reachable");
 }
 
+void apex_app_texts_clear(apex_app_texts *t)
+{
+  if (!t)
+    return;
+  for (size_t i = 0; t->text && i < t->n; i++)
+    free(t->text[i]);
+  free(t->text);
+  free(t->len);
+  *t = (apex_app_texts){0};
+}
+
 apex_json *apex_app_json_time(int64_t t)
 {
   char b[40];

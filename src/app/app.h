@@ -13,6 +13,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "core/problems.h"
+#include "jobs/cache.h"
 #include "jobs/events.h"
 #include "jobs/limiter.h"
 #include "jobs/queue.h"
@@ -60,6 +61,7 @@ typedef struct apex_app {
   apex_app_mailer mail;
   void *mail_ctx;
   apex_limiter *limiter;   /* rate-limit port: login attempts (users.c); required for login */
+  apex_cache *renders;     /* rendered list items by their whole input (strategies.c); NULL: none */
   apex_events *events;     /* events port: backtest progress, completion and failure, each with its
                             * owner's user id (backtests.c); NULL publishes nothing */
   atomic_int stopping;     /* set by apex_app_stop: jobs cancelled by it go back to "pending" */
@@ -155,8 +157,16 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
                                     apex_strategy_row *out, apex_app_error *e);
 apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
                                       apex_app_error *e);
-/* *items a new JSON array of the page's strategies (without their documents). */
-apex_err apex_app_strategy_list(apex_app *app, const char *user_id, const apex_page *p, apex_json **items,
+/* A page of list items, each already one JSON text (for apex_json_dump_with_items). */
+typedef struct apex_app_texts {
+  char **text; /* malloc'd, n of them */
+  size_t *len;
+  size_t n;
+} apex_app_texts;
+void apex_app_texts_clear(apex_app_texts *t);
+/* *items the page's strategies (without their documents) as JSON texts, rendered once per
+ * distinct row through app->renders. */
+apex_err apex_app_strategy_list(apex_app *app, const char *user_id, const apex_page *p, apex_app_texts *items,
                                 int64_t *total, apex_app_error *e);
 /* A page of the strategy's versions newest first: {version, name, created_at}; *total counts all. */
 apex_err apex_app_strategy_versions(apex_app *app, const char *user_id, const char *id, const apex_page *p,
@@ -167,6 +177,10 @@ apex_err apex_app_strategy_version(apex_app *app, const char *user_id, const cha
 /* The JSON form of a row (spec 4.2.2 fields); with full, also its rules and "definition" (the
  * document as written), which lists leave out to stay fast. NULL on OOM. */
 apex_json *apex_app_strategy_json(const apex_strategy_row *r, bool full);
+/* The list item of r (apex_app_strategy_json without the document) as JSON text, malloc'd, *len
+ * bytes: from app->renders when this exact row was rendered before, else rendered and
+ * remembered there. NULL on OOM. */
+char *apex_app_strategy_item_text(apex_app *app, const apex_strategy_row *r, size_t *len);
 
 /* --- the rule library (rules.c; spec 3.2.1). Bodies are a rule object as in a strategy's "rules"
  * (name required, "description" optional, "id" assigned by the library); invalid: 422, 2002. --- */

@@ -266,27 +266,101 @@ apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const 
   return rc ? apex_app_store_failed(e, &err) : APEX_OK;
 }
 
-apex_err apex_app_strategy_list(apex_app *app, const char *user_id, const apex_page *p, apex_json **items,
+/* Every input of a list item's text (apex_app_strategy_json without the document), as bytes:
+ * strings end in their NUL (rows hold no NUL), numbers are copied whole, a tag names the form. Two
+ * rows with equal keys render equally, so a cached text is never stale, only evicted. A field
+ * added to the item must be added here (test_render_cache.c changes each field and compares).
+ * 0 when the key would not fit (a long description): that item is rendered every time. */
+static size_t item_key(const apex_strategy_row *r, char *key, size_t cap)
+{
+  size_t n = 0;
+#define PUT(p, len)                                                                                                \
+  do {                                                                                                             \
+    if ((len) > cap - n)                                                                                           \
+      return 0;                                                                                                    \
+    memcpy(key + n, (p), (len));                                                                                   \
+    n += (len);                                                                                                    \
+  } while (0)
+#define STR(str) PUT((str), strlen(str) + 1)
+  STR("strategy-item/1");
+  STR(r->id);
+  STR(r->name);
+  PUT(r->description ? "d" : "-", 1);
+  if (r->description)
+    STR(r->description);
+  STR(r->symbol);
+  STR(r->timeframe);
+  const apex_dec pcts[4] = {r->stop_loss_pct, r->take_profit_pct, r->max_position_size_pct, r->max_drawdown_pct};
+  PUT(pcts, sizeof pcts);
+  PUT(&r->version, sizeof r->version);
+  STR(r->status);
+  STR(r->trading_mode);
+  const int64_t times[3] = {r->created_at, r->updated_at, r->activated_at};
+  PUT(times, sizeof times);
+#undef STR
+#undef PUT
+  return n;
+}
+
+#define ITEM_KEY_MAX 2048
+#define ITEM_TEXT_MAX 4096 /* the render cache's value bound (cli/serve_app.c) */
+#define RENDER_TTL_S 3600  /* a bound on memory held for rows nobody lists any more, not on staleness */
+
+char *apex_app_strategy_item_text(apex_app *app, const apex_strategy_row *r, size_t *len)
+{
+  char key[ITEM_KEY_MAX], hit[ITEM_TEXT_MAX];
+  size_t klen = app->renders ? item_key(r, key, sizeof key) : 0;
+  int64_t now_s = app->now_ms() / 1000;
+  char *text = NULL;
+  if (klen && apex_cache_get(app->renders, key, klen, now_s, hit, sizeof hit, len)) {
+    if ((text = malloc(*len + 1))) {
+      memcpy(text, hit, *len);
+      text[*len] = '\0';
+    }
+    return text;
+  }
+  apex_json *j = apex_app_strategy_json(r, false);
+  text = j ? apex_json_dump(j, false) : NULL;
+  apex_json_free(j);
+  *len = text ? strlen(text) : 0;
+  if (text && klen) /* a failed put (too long, no memory) costs only the next render */
+    (void)apex_cache_put(app->renders, key, klen, now_s + RENDER_TTL_S, now_s, text, *len);
+  return text;
+}
+
+apex_err apex_app_strategy_list(apex_app *app, const char *user_id, const apex_page *p, apex_app_texts *items,
                                 int64_t *total, apex_app_error *e)
 {
   apex_error err;
+  apex_err rc = APEX_OK;
   size_t n = 0;
-  *items = NULL;
+  *items = (apex_app_texts){0};
   *total = 0;
   apex_strategy_row *rows = calloc((size_t)p->limit, sizeof *rows);
-  if (!rows)
-    return apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
+  items->text = calloc((size_t)p->limit, sizeof *items->text);
+  items->len = calloc((size_t)p->limit, sizeof *items->len);
+  if (!rows || !items->text || !items->len) {
+    rc = apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
+    goto out;
+  }
   if (apex_store_strategy_list(app->store, user_id, p, rows, &n, total, &err)) {
-    free(rows);
-    return apex_app_store_failed(e, &err);
+    rc = apex_app_store_failed(e, &err);
+    goto out;
   }
-  *items = apex_json_new_array();
-  for (size_t i = 0; i < n; i++) {
-    apex_json_array_append(*items, apex_app_strategy_json(&rows[i], false));
+  for (; items->n < n; items->n++)
+    if (!(items->text[items->n] = apex_app_strategy_item_text(app, &rows[items->n], &items->len[items->n]))) {
+      rc = apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
+      goto out;
+    }
+out:
+  for (size_t i = 0; i < n; i++)
     apex_strategy_row_clear(&rows[i]);
-  }
   free(rows);
-  return *items ? APEX_OK : apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
+  if (rc) {
+    apex_app_texts_clear(items);
+    *total = 0;
+  }
+  return rc;
 }
 
 apex_err apex_app_strategy_versions(apex_app *app, const char *user_id, const char *id, const apex_page *p,

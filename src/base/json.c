@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/parse.h"
@@ -247,4 +248,41 @@ char *apex_json_dump(const apex_json *v, bool pretty)
   size_t flags = JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY;
   flags |= pretty ? JSON_INDENT(2) : JSON_COMPACT;
   return json_dumps(CJ(v), flags);
+}
+
+char *apex_json_dump_with_items(const apex_json *obj, const char *const *items, const size_t *lens, size_t n,
+                                size_t *out_len)
+{
+  char *head = NULL, *out = NULL;
+  *out_len = 0;
+  void *it = json_is_object(CJ(obj)) ? json_object_iter((json_t *)CJ(obj)) : NULL;
+  if (!it || !json_is_null(json_object_iter_value(it)))
+    return NULL;
+  /* Compact text starts with {"key":null; a key that needs escaping would not match (refused). */
+  const char *key = json_object_iter_key(it);
+  size_t klen = strlen(key), plen = klen + 8; /* {" key ":null */
+  if (!(head = apex_json_dump(obj, false)) || strncmp(head, "{\"", 2) || strncmp(head + 2, key, klen) ||
+      strncmp(head + 2 + klen, "\":null", 6))
+    goto out;
+  size_t rest = strlen(head) - plen, total = plen - 4 + 2 + rest + (n ? n - 1 : 0);
+  for (size_t i = 0; i < n; i++)
+    total += lens[i];
+  if (!(out = malloc(total + 1)))
+    goto out;
+  char *w = out;
+  memcpy(w, head, plen - 4); /* {"key": */
+  w += plen - 4;
+  *w++ = '[';
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      *w++ = ',';
+    memcpy(w, items[i], lens[i]);
+    w += lens[i];
+  }
+  *w++ = ']';
+  memcpy(w, head + plen, rest + 1); /* the other members, the closing brace and the NUL */
+  *out_len = total;
+out:
+  free(head);
+  return out;
 }

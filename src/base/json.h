@@ -102,5 +102,12 @@ apex_err apex_json_array_append(apex_json *arr, apex_json *val);
 /* Text of v (reals with 17 significant digits, keys in insertion order); the caller frees it
  * with free(). NULL on OOM. */
 char *apex_json_dump(const apex_json *v, bool pretty);
+/* Compact text of the object obj whose first member, null in obj, becomes the array of the n
+ * texts items[i] (lens[i] bytes, each one whole value as apex_json_dump wrote it). A list reply
+ * thus reuses item texts encoded once (app/strategies.c) instead of encoding every item again.
+ * Stores the text's length in *out_len; the caller frees it. NULL on OOM, or when obj is not an
+ * object whose first member is null under a key that needs no escaping. */
+char *apex_json_dump_with_items(const apex_json *obj, const char *const *items, const size_t *lens, size_t n,
+                                size_t *out_len);
 
 #endif

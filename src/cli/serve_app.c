@@ -84,11 +84,18 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
                               ctx->secrets.jwt_public_len, &ctx->keys, err)))
     goto fail;
   /* 8,192 tokens (~8 MB at most): every user active within an access token's lifetime, many times over. */
-  if ((rc = apex_tokencache_inproc_new(8192, &ctx->tokens))) {
+  if ((rc = apex_cache_inproc_new(8192, 1024, &ctx->tokens))) {
     apex_error_set(err, rc, "cannot create the token cache");
     goto fail;
   }
   apex_jwt_keys_use_cache(ctx->keys, &ctx->tokens);
+  /* 4,096 rendered list items of at most 4 KiB (keys at most 2 KiB, app/strategies.c): 24 MiB at
+   * the very most, about 4 MiB for ordinary strategies. */
+  if ((rc = apex_cache_inproc_new(4096, 4096, &ctx->renders))) {
+    apex_error_set(err, rc, "cannot create the render cache");
+    goto fail;
+  }
+  ctx->app.renders = &ctx->renders;
   /* 1,000,000 entries (~100 MB at most): logouts and resets within one access token lifetime. */
   if ((rc = apex_denylist_inproc_new(1000000, &ctx->deny))) {
     apex_error_set(err, rc, "cannot create the token denylist");
@@ -146,7 +153,9 @@ void apex_serve_app_close(apex_serve_ctx *ctx)
   ctx->app.store = NULL;
   apex_jwt_keys_free(ctx->keys);
   ctx->keys = NULL;
-  apex_tokencache_free(&ctx->tokens); /* after the keys that use it */
+  apex_cache_free(&ctx->tokens); /* after the keys that use it */
+  ctx->app.renders = NULL;
+  apex_cache_free(&ctx->renders);
   apex_denylist_free(&ctx->deny);
   apex_secrets_free(&ctx->secrets);
   explicit_bzero(ctx->app.enc_key, sizeof ctx->app.enc_key);

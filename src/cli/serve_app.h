@@ -14,7 +14,8 @@ typedef struct apex_serve_ctx {
   apex_limiter limiter; /* app.limiter points here */
   apex_events events;   /* app.events points here */
   apex_jwt_keys *keys;  /* verifies through tokens */
-  apex_tokencache tokens; /* verified-token cache */
+  apex_cache tokens;      /* verified-token cache */
+  apex_cache renders;     /* app.renders points here */
   apex_denylist deny;     /* revoked access tokens (logout, reset) */
   apex_secrets secrets;
 } apex_serve_ctx;

@@ -1,13 +1,15 @@
-/* tokencache_inproc.c - tokencache.h's in-process implementation: chained buckets of exact keys
+/* cache_inproc.c - cache.h's in-process implementation: chained buckets of exact keys
  * (compared whole: length, then every byte) plus a least-recently-used list, under one mutex.
  * Expired entries are dropped when a lookup meets them and by a sweep of the whole table when it
  * is full (at most once a second, so a flood of new tokens cannot make every put a full scan);
  * when nothing has expired, the least recently used entry makes room. */
-#include "jobs/tokencache.h"
+#include "jobs/cache.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 typedef struct entry {
   struct entry *next;             /* in its bucket */
@@ -23,14 +25,27 @@ typedef struct inproc {
   size_t nbuckets;                /* a power of two */
   entry *newest, *oldest;
   size_t n, max;
+  size_t max_value;
+  uint64_t seed;
   int64_t last_sweep;
 } inproc;
 
-static size_t bucket_of(const inproc *c, const char *k, size_t n)
+/* Spreads keys over the buckets 8 bytes a step (keys are tokens and rendered items' inputs, hundreds
+ * of bytes each, hashed on every request), from a seed of this cache's own so that nobody can aim
+ * keys at one bucket. Equality is decided by memcmp. */
+static size_t bucket_of(const inproc *c, const unsigned char *k, size_t n)
 {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a: spreads keys; equality is decided by memcmp */
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+  const uint64_t m = 0x9e3779b97f4a7c15ull;
+  uint64_t h = c->seed ^ n, w;
+  for (; n >= 8; n -= 8, k += 8) {
+    memcpy(&w, k, 8);
+    h = (h ^ w) * m;
+    h ^= h >> 32;
+  }
+  w = 0;
+  memcpy(&w, k, n);
+  h = (h ^ w) * m;
+  h ^= h >> 29;
   return (size_t)(h & (c->nbuckets - 1));
 }
 
@@ -69,7 +84,7 @@ static void drop(inproc *c, entry **pp, entry *e)
 
 /* The link pointing at key's entry (or at the NULL ending its bucket), dropping expired entries
  * met on the way (key's own included: an expired entry is as good as absent). */
-static entry **find(inproc *c, const char *key, size_t n, int64_t now)
+static entry **find(inproc *c, const unsigned char *key, size_t n, int64_t now)
 {
   entry **pp = &c->bucket[bucket_of(c, key, n)];
   while (*pp) {
@@ -97,17 +112,18 @@ static void sweep(inproc *c, int64_t now)
   c->last_sweep = now;
 }
 
-static bool get(void *impl, const char *key, int64_t now, void *val, size_t len)
+static bool get(void *impl, const void *key, size_t n, int64_t now, void *val, size_t cap, size_t *len)
 {
   inproc *c = impl;
   bool hit = false;
-  size_t n = strnlen(key, APEX_TOKENCACHE_KEY_MAX + 1);
-  if (n == 0 || n > APEX_TOKENCACHE_KEY_MAX)
+  *len = 0;
+  if (n == 0 || n > APEX_CACHE_KEY_MAX)
     return false;
   pthread_mutex_lock(&c->mu);
   entry *e = *find(c, key, n, now);
-  if (e && e->vlen == len) {
-    memcpy(val, e->data + e->klen, len);
+  if (e && e->vlen <= cap) {
+    memcpy(val, e->data + e->klen, e->vlen);
+    *len = e->vlen;
     lru_unlink(c, e);
     lru_push(c, e);
     hit = true;
@@ -116,11 +132,10 @@ static bool get(void *impl, const char *key, int64_t now, void *val, size_t len)
   return hit;
 }
 
-static apex_err put(void *impl, const char *key, int64_t expires, int64_t now, const void *val, size_t len)
+static apex_err put(void *impl, const void *key, size_t n, int64_t expires, int64_t now, const void *val, size_t len)
 {
   inproc *c = impl;
-  size_t n = strnlen(key, APEX_TOKENCACHE_KEY_MAX + 1);
-  if (n == 0 || n > APEX_TOKENCACHE_KEY_MAX || len == 0 || len > APEX_TOKENCACHE_VALUE_MAX || expires <= now)
+  if (n == 0 || n > APEX_CACHE_KEY_MAX || len == 0 || len > c->max_value || expires <= now)
     return APEX_EINVAL;
   /* Allocated outside the lock; freed again when the key is already there. */
   entry *fresh = malloc(sizeof *fresh + n + len);
@@ -132,13 +147,13 @@ static apex_err put(void *impl, const char *key, int64_t expires, int64_t now, c
 
   pthread_mutex_lock(&c->mu);
   entry **pp = find(c, key, n, now);
-  if (*pp) /* the same token again: take the new value and expiry */
+  if (*pp) /* the same key again: take the new value and expiry */
     drop(c, pp, *pp);
   if (c->n >= c->max && c->last_sweep != now)
     sweep(c, now);
   while (c->n >= c->max) { /* nothing expired: the least recently used makes room */
     entry *old = c->oldest;
-    entry **op = &c->bucket[bucket_of(c, (const char *)old->data, old->klen)];
+    entry **op = &c->bucket[bucket_of(c, old->data, old->klen)];
     while (*op != old)
       op = &(*op)->next;
     drop(c, op, old);
@@ -167,12 +182,12 @@ static void destroy(void *impl)
   free(c);
 }
 
-static const apex_tokencache_ops INPROC_OPS = {get, put, destroy};
+static const apex_cache_ops INPROC_OPS = {get, put, destroy};
 
-apex_err apex_tokencache_inproc_new(size_t max_entries, apex_tokencache *out)
+apex_err apex_cache_inproc_new(size_t max_entries, size_t max_value, apex_cache *out)
 {
-  *out = (apex_tokencache){0};
-  if (!max_entries || max_entries > ((size_t)1 << 24))
+  *out = (apex_cache){0};
+  if (!max_entries || max_entries > ((size_t)1 << 24) || !max_value || max_value > ((size_t)1 << 24))
     return APEX_EINVAL;
   inproc *c = calloc(1, sizeof *c);
   size_t nb = 1;
@@ -185,7 +200,10 @@ apex_err apex_tokencache_inproc_new(size_t max_entries, apex_tokencache *out)
   pthread_mutex_init(&c->mu, NULL);
   c->nbuckets = nb;
   c->max = max_entries;
+  c->max_value = max_value;
+  if (getrandom(&c->seed, sizeof c->seed, GRND_NONBLOCK) != (ssize_t)sizeof c->seed)
+    c->seed = (uint64_t)(uintptr_t)c ^ (uint64_t)time(NULL); /* no entropy yet: still not a constant */
   c->last_sweep = INT64_MIN;
-  *out = (apex_tokencache){&INPROC_OPS, c};
+  *out = (apex_cache){&INPROC_OPS, c};
   return APEX_OK;
 }
