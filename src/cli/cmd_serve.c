@@ -16,6 +16,7 @@
 #include "api/proxies.h"
 #include "api/handlers.h"
 #include "api/prom.h"
+#include "app/dbcheck.h"
 #include "cli/serve_app.h"
 #include "cli/cli.h"
 #include "sys/config.h"
@@ -158,6 +159,7 @@ int apex_cmd_serve(int argc, char **argv)
   int code = APEX_EXIT_FAIL;
   apex_prom *prom = NULL;
   apex_server *srv = NULL;
+  apex_dbcheck *dbcheck = NULL;
   apex_serve_ctx ctx;
   bool demo = false, opened = false;
 
@@ -248,6 +250,11 @@ int apex_cmd_serve(int argc, char **argv)
     fprintf(stderr, "apextrade serve: %s\n", err.msg);
     goto out;
   }
+  /* The check at start ran in apex_serve_app_open; from now on it runs on its own thread. */
+  if (apex_dbcheck_start(ctx.app.store, cfg.db_check_interval_s, &dbcheck, &err)) {
+    fprintf(stderr, "apextrade serve: %s\n", err.msg);
+    goto out;
+  }
   fprintf(stderr, "listening on http://%s%s%s:%u\n", strchr(cfg.host, ':') ? "[" : "", cfg.host,
           strchr(cfg.host, ':') ? "]" : "", (unsigned)apex_server_port(srv));
   apex_log_fields(APEX_LOG_INFO, "server started",
@@ -269,6 +276,7 @@ int apex_cmd_serve(int argc, char **argv)
   while (!(sig = apex_signals_wait(-1)))
     ;
   apex_log_fields(APEX_LOG_INFO, "shutting down", (apex_log_field[]){APEX_LOG_I("signal", sig)}, 1);
+  apex_dbcheck_stop(dbcheck); /* a check in progress ends while the requests drain */
   unsigned left = apex_server_stop(srv, DRAIN_MS);
   if (left)
     apex_log_fields(APEX_LOG_WARN, "requests cut off at shutdown", (apex_log_field[]){APEX_LOG_I("count", left)}, 1);
@@ -276,6 +284,7 @@ int apex_cmd_serve(int argc, char **argv)
   code = APEX_EXIT_OK;
 out:
   apex_server_free(srv);
+  apex_dbcheck_free(dbcheck); /* before the store closes under it */
   if (opened) /* after the server: no request can reach the app any more */
     apex_serve_app_close(&ctx);
   apex_prom_free(prom);

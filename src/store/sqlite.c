@@ -703,23 +703,49 @@ static apex_err sq_ping(apex_store *s, apex_error *err)
   return rc;
 }
 
+/* PRAGMA quick_check reads every page. It runs on a connection of its own, opened for it: the
+ * pool's connections keep pages in their caches across transactions (WAL), so they could pass a
+ * page that is damaged on disk, and a check that takes seconds per GiB must not hold one of the
+ * few pooled connections from requests. An in-memory database has only its pooled connection. */
 static apex_err sq_check(apex_store *s, apex_error *err)
 {
   /* Not sq_ping: a nearly full disk makes the server unready, it does not keep it from starting. */
   sq_impl *im = s->impl;
   apex_err rc = APEX_OK;
-  sqlite3 *db = CONN(s);
+  sqlite3 *db = NULL;
+  bool own = im->path[0] != '\0';
   sqlite3_stmt *q = NULL;
   char first[200] = "";
-  if (!(rc = prep(db, "PRAGMA quick_check(1)", &q, err))) {
-    int st = sqlite3_step(q);
-    if (st == SQLITE_ROW)
-      snprintf(first, sizeof first, "%s", (const char *)sqlite3_column_text(q, 0));
-    else if (st != SQLITE_DONE)
-      snprintf(first, sizeof first, "%s", sqlite3_errmsg(db));
+  if (own) {
+    int r = sqlite3_open_v2(im->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (r != SQLITE_OK) {
+      rc = apex_error_set(err, r == SQLITE_NOMEM ? APEX_ENOMEM : APEX_EIO, "sqlite: cannot open %s to check it: %s",
+                          im->path, db ? sqlite3_errmsg(db) : sqlite3_errstr(r));
+      sqlite3_close_v2(db);
+      return rc;
+    }
+    sqlite3_busy_timeout(db, BUSY_MS);
+  } else {
+    db = CONN(s);
+  }
+  int st = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &q, NULL);
+  if (st == SQLITE_OK)
+    st = sqlite3_step(q);
+  if (st == SQLITE_ROW) {
+    snprintf(first, sizeof first, "%s", (const char *)sqlite3_column_text(q, 0));
+  } else if ((st & 0xff) == SQLITE_CORRUPT || (st & 0xff) == SQLITE_NOTADB) {
+    snprintf(first, sizeof first, "%s", sqlite3_errmsg(db));
+  } else if (st != SQLITE_DONE) {
+    /* Busy, out of memory, an I/O error: the check did not run, which says nothing of the pages
+     * (and must not mark the file corrupt for good). */
+    rc = apex_error_set(err, st == SQLITE_NOMEM ? APEX_ENOMEM : APEX_EIO, "sqlite: cannot check %s: %s",
+                        own ? im->path : ":memory:", sqlite3_errmsg(db));
   }
   sqlite3_finalize(q);
-  DONE(s, db);
+  if (own)
+    sqlite3_close_v2(db);
+  else
+    DONE(s, db);
   if (!rc && strcmp(first, "ok")) {
     pthread_mutex_lock(&im->mu);
     snprintf(im->corrupt, sizeof im->corrupt, "%s", first);

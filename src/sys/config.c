@@ -73,6 +73,10 @@ static const opt OPTS[] = {
     {"TIMESCALE_URL", NULL, T_STR, F(timescale_url), "", 0, 0, true,
      "TimescaleDB URL (spec)"},
     {"DB_POOL_SIZE", NULL, T_INT, F(db_pool_size), "10", 1, 1000, false, "database connections per process"},
+    {"DB_CHECK_INTERVAL_SECONDS", NULL, T_UINT, F(db_check_interval_s), "300", 0, 86400, false,
+     "while serving, check the database this often, off the request threads (0: only at start): "
+     "SQLite's quick_check of every page, a corrupt one makes /readyz answer 503 and is logged; "
+     "on PostgreSQL a round trip"},
     {"REDIS_URL", NULL, T_STR, F(redis_url), "", 0, 0, true,
      "redis://... (empty: in-process jobs and events)"},
     {"CELERY_BROKER_URL", NULL, T_STR, F(celery_broker_url), "", 0, 0, true,

@@ -5,6 +5,7 @@ import os
 import resource
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 
@@ -103,3 +104,34 @@ def test_a_full_disk_makes_the_server_unready_until_it_has_room(tmp_path):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
         log.close()
+
+
+def test_a_page_corrupted_while_the_server_runs_is_found_without_any_request(tmp_path):
+    # The first start writes the schema, the stop checkpoints it into the file: every page of the
+    # empty equity_history table is then in apextrade.db itself, not in the WAL.
+    Server(tmp_path).stop()
+    db = tmp_path / "apextrade.db"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+        page_size = con.execute("PRAGMA page_size").fetchone()[0]
+        root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'equity_history'").fetchone()[0]
+    con.close()
+    srv = Server(tmp_path, env={"DB_CHECK_INTERVAL_SECONDS": "1"})
+    try:
+        assert ready(srv).status_code == 200
+        # Nothing the server does touches equity_history (no portfolio exists), and from here the
+        # only requests are readiness probes: only the periodic check can find the damage.
+        with open(db, "r+b") as f:
+            f.seek((root - 1) * page_size)
+            f.write(os.urandom(page_size))
+        deadline = time.monotonic() + 6  # a few intervals
+        r = ready(srv)
+        while r.status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            r = ready(srv)
+        assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json", r.text
+        log = srv.log_text()
+        assert "database check failed" in log and "apextrade.db is corrupt" in log, log[-3000:]
+        assert "equity_history" not in log  # no query met the table: the check found it
+    finally:
+        srv.stop()
+
