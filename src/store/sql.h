@@ -89,6 +89,9 @@ typedef struct apex_sql_list {
 apex_err apex_sql__list(apex_store *s, const apex_sql_list *l, int page, int limit, size_t *n, int64_t *total,
                         apex_error *err);
 
+/* The statement apex_store_user_by_email runs ($1: the email), so tests can check its plan. */
+extern const char apex_sql__user_by_email[];
+
 /* EINVAL unless p is a page: page >= 1, limit >= 1, its offset within INT32_MAX. */
 apex_err apex_sql__page_ok(const apex_page *p, apex_error *err);
 

@@ -58,11 +58,13 @@ static apex_err user_by(apex_store *s, const char *sql, const char *key, apex_us
   return rc;
 }
 
+/* Case-insensitive on both, through each database's index on lower(email) (idx_users_email). */
+const char apex_sql__user_by_email[] = "SELECT " USER_COLS " FROM users WHERE lower(email) = lower($1)";
+
 apex_err apex_store_user_by_email(apex_store *s, const char *email, apex_user *out, apex_error *err)
 {
   NEED(email && out, "email and output required");
-  /* Case-insensitive on both: PostgreSQL indexes lower(email); SQLite's column is NOCASE. */
-  return user_by(s, "SELECT " USER_COLS " FROM users WHERE lower(email) = lower($1)", email, out, err);
+  return user_by(s, apex_sql__user_by_email, email, out, err);
 }
 
 apex_err apex_store_user_by_id(apex_store *s, const char *id, apex_user *out, apex_error *err)

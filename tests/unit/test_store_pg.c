@@ -65,3 +65,24 @@ Test(store_pg, pool_size_and_bad_url)
   cr_assert_eq(apex_store_ping(s2, &err), APEX_OK, "%s", err.msg);
   apex_store_close(s2);
 }
+
+/* Every login looks its user up by lower(email): the plan must search idx_users_email (seq scans
+ * priced out, since a test table is small enough for the planner to scan it anyway). */
+Test(store_pg, email_lookup_uses_index)
+{
+  apex_error err = {0};
+  apex_sql_res *r = NULL;
+  char sql[600];
+  bool indexed = false;
+  snprintf(sql, sizeof sql, "EXPLAIN %s", apex_sql__user_by_email);
+  void *c = apex_sql__acquire(st);
+  cr_assert_eq(apex_sql__exec(st, c, "BEGIN", &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(apex_sql__exec(st, c, "SET LOCAL enable_seqscan = off", &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(SQL(st, c, sql, &r, &err, A_TEXT("Someone@Example.com")), APEX_OK, "%s", err.msg);
+  for (int i = 0; i < st->sql->rows(r); i++)
+    indexed |= strstr(st->sql->text(r, i, 0), "idx_users_email") != NULL;
+  st->sql->res_free(r);
+  apex_sql__rollback(st, c);
+  apex_sql__release(st, c);
+  cr_assert(indexed, "the lookup does not use idx_users_email");
+}

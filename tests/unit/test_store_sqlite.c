@@ -53,7 +53,8 @@ Test(store_sqlite, status_before_migrating_is_pending)
   snprintf(path, sizeof path, "sqlite:%s.fresh", db_path);
   cr_assert_eq(apex_store_open(path, 0, &s2, &err), APEX_OK, "%s", err.msg);
   cr_assert_eq(apex_store_migration_status(s2, buf, sizeof buf, &err), APEX_OK, "%s", err.msg);
-  cr_assert_str_eq(buf, "0001_init pending\n0002_api_key_secrets pending\n0003_leases_rules_catalog pending\n");
+  cr_assert_str_eq(buf, "0001_init pending\n0002_api_key_secrets pending\n0003_leases_rules_catalog pending\n"
+                        "0004_users_email_lower pending\n");
   apex_store_close(s2);
   unlink(path + 7);
 }
@@ -99,4 +100,25 @@ Test(store_sqlite, sqlalchemy_url)
   unlink(p);
   snprintf(p, sizeof p, "%s-shm", url + 10);
   unlink(p);
+}
+
+/* Every login looks its user up by lower(email): SQLite must search the expression's index, not
+ * scan the users table (the column's NOCASE index cannot answer lower()). */
+Test(store_sqlite, email_lookup_uses_index)
+{
+  apex_error err = {0};
+  apex_sql_res *r = NULL;
+  char sql[600];
+  bool searched = false;
+  snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN %s", apex_sql__user_by_email);
+  void *c = apex_sql__acquire(st);
+  cr_assert_eq(SQL(st, c, sql, &r, &err, A_TEXT("Someone@Example.com")), APEX_OK, "%s", err.msg);
+  for (int i = 0; i < st->sql->rows(r); i++) {
+    const char *detail = st->sql->text(r, i, 3); /* "SEARCH users USING INDEX ..." or "SCAN users" */
+    cr_assert(!strstr(detail, "SCAN"), "%s", detail);
+    searched |= strstr(detail, "USING INDEX idx_users_email") != NULL;
+  }
+  cr_assert(searched, "the lookup does not use idx_users_email");
+  st->sql->res_free(r);
+  apex_sql__release(st, c);
 }
