@@ -4,10 +4,13 @@
 
 #include "store/sql.h"
 
-#define STRAT_COLS                                                                                                 \
-  "id, user_id, name, description, asset_symbol, timeframe, definition, stop_loss_pct, take_profit_pct, "         \
+/* definition: the column, or NULL where a list leaves the documents out (read for nothing, they
+ * were most of a list's bytes). */
+#define COLS(definition)                                                                                           \
+  "id, user_id, name, description, asset_symbol, timeframe, " definition ", stop_loss_pct, take_profit_pct, "      \
   "max_position_size_pct, max_drawdown_pct, version, status, trading_mode, apex_ms(created_at), "                 \
   "apex_ms(updated_at), apex_ms(activated_at)"
+#define STRAT_COLS COLS("definition")
 
 /* A list's filters: status and symbol, each NULL for any. */
 #define LIST_WHERE                                                                                                 \
@@ -178,9 +181,9 @@ apex_err apex_store_strategy_list(apex_store *s, const char *user_id, const apex
    * page needs its own count. */
   const apex_sql_arg a[] = {A_TEXT(user_id), A_OPT(p->status), A_OPT(p->symbol)};
   const apex_sql_list l = {
-      .sql = p->desc ? "SELECT " STRAT_COLS ", (" COUNT_SQL ") FROM strategies " LIST_WHERE
+      .sql = p->desc ? "SELECT " COLS("NULL") ", (" COUNT_SQL ") FROM strategies " LIST_WHERE
                        "ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
-                     : "SELECT " STRAT_COLS ", (" COUNT_SQL ") FROM strategies " LIST_WHERE
+                     : "SELECT " COLS("NULL") ", (" COUNT_SQL ") FROM strategies " LIST_WHERE
                        "ORDER BY created_at, id LIMIT $4 OFFSET $5",
       .count_sql = COUNT_SQL,
       .args = a, .n = 3, .count_n = 3, .total_col = 17, .out = rows, .read = read_strategy, .clear = clear_strategy};

@@ -111,7 +111,8 @@ apex_err apex_store_strategy_insert(apex_store *s, const apex_strategy_row *r, a
 /* user_id NULL: any user's (background jobs only; requests always pass the caller's id). */
 apex_err apex_store_strategy_get(apex_store *s, const char *user_id, const char *id, apex_strategy_row *out,
                                  apex_error *err);
-/* rows: caller array of p->limit; *n rows filled; *total across all pages. */
+/* rows: caller array of p->limit; *n rows filled, without their definition (NULL); *total across
+ * all pages. */
 apex_err apex_store_strategy_list(apex_store *s, const char *user_id, const apex_page *p, apex_strategy_row *rows,
                                   size_t *n, int64_t *total, apex_error *err);
 /* Updates the row (version = r->version, which the caller has incremented) and stores that version. */

@@ -246,6 +246,8 @@ static void case_strategies(apex_store *s)
   cr_assert_eq(n, 2);
   cr_assert_str_eq(rows[0].id, r[0].id);
   cr_assert_str_eq(rows[1].id, r[1].id);
+  cr_assert_str_eq(rows[0].name, r[0].name);
+  cr_assert_null(rows[0].definition, "a list leaves the documents out");
   for (size_t i = 0; i < n; i++)
     apex_strategy_row_clear(&rows[i]);
   p.page = 2;
