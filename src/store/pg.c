@@ -205,6 +205,15 @@ static apex_err pd_cache_put(pd_cache *c, PGconn *cn, const char *sql, int n, pd
   return APEX_OK;
 }
 
+/* The session no longer has a statement we prepared (DEALLOCATE ALL, or a pooler such as pgbouncer
+ * in transaction mode that handed us another server session): libpq cannot tell, so the statement
+ * fails with invalid_sql_statement_name. Then none of the cache can be trusted. */
+static bool pd_lost(const PGresult *r)
+{
+  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  return state && !strcmp(state, "26000");
+}
+
 static apex_err pd_query(apex_store *s, void *cn, const char *sql, const apex_sql_arg *a, int n,
                          apex_sql_res **out, apex_error *err)
 {
@@ -244,15 +253,25 @@ static apex_err pd_query(apex_store *s, void *cn, const char *sql, const apex_sq
   }
   (void)s;
   pd_cache *c = PQinstanceData(cn, pd_event);
-  pd_stmt *e = c ? pd_cache_get(c, sql) : NULL;
-  if (c && !e && (rc = pd_cache_put(c, cn, sql, n, &e, err)))
-    return rc;
-  r = e ? PQexecPrepared(cn, e->name, n, v, NULL, NULL, 0) : PQexecParams(cn, sql, n, NULL, v, NULL, NULL, 0);
-  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    rc = fail_res(cn, r, "query", err);
+  for (bool retried = false;; retried = true) {
+    pd_stmt *e = c ? pd_cache_get(c, sql) : NULL;
+    if (c && !e && (rc = pd_cache_put(c, cn, sql, n, &e, err)))
+      return rc;
+    r = e ? PQexecPrepared(cn, e->name, n, v, NULL, NULL, 0) : PQexecParams(cn, sql, n, NULL, v, NULL, NULL, 0);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+      break;
+    bool lost = e && pd_lost(r);
+    if (lost)
+      pd_cache_clear(c); /* also inside a transaction, so that its ROLLBACK is prepared afresh */
+    /* Prepared again, the statement runs once more; not inside a transaction, which the server has
+     * aborted: the caller must hear. */
+    if (!lost || retried || PQtransactionStatus(cn) != PQTRANS_IDLE) {
+      rc = fail_res(cn, r, "query", err);
+      PQclear(r);
+      return rc;
+    }
     PQclear(r);
-    return rc;
   }
   *out = (apex_sql_res *)(void *)r;
   return APEX_OK;

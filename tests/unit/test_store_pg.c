@@ -86,3 +86,39 @@ Test(store_pg, email_lookup_uses_index)
   apex_sql__release(st, c);
   cr_assert(indexed, "the lookup does not use idx_users_email");
 }
+
+/* A session that loses its prepared statements without libpq noticing (DEALLOCATE ALL, or pgbouncer
+ * in transaction mode handing over another server session): a cached statement run again outside a
+ * transaction is prepared afresh and answers; inside one the server has aborted the transaction, so
+ * the error stands, and the rollback after it leaves the connection usable. */
+Test(store_pg, stmt_cache_survives_deallocate_all)
+{
+  apex_error err = {0};
+  apex_store *s1 = NULL;
+  apex_sql_res *r = NULL;
+  apex_user u, got;
+  cr_assert_eq(apex_store_open(getenv("APEX_TEST_PG_URL"), 1, &s1, &err), APEX_OK, "%s", err.msg);
+  make_user(s1, &u);
+  OK(apex_store_user_by_id(s1, u.id, &got, &err)); /* its statement is now prepared */
+  void *c = apex_sql__acquire(s1);                  /* the only connection: the one the store uses */
+  cr_assert_eq(apex_sql__exec(s1, c, "DEALLOCATE ALL", &err), APEX_OK, "%s", err.msg);
+  apex_sql__release(s1, c);
+  cr_assert_eq(apex_store_user_by_id(s1, u.id, &got, &err), APEX_OK, "%s", err.msg);
+  cr_assert_str_eq(got.email, u.email);
+
+  static const char count_sql[] = "SELECT count(*) FROM users WHERE id = $1";
+  c = apex_sql__acquire(s1);
+  cr_assert_eq(SQL(s1, c, count_sql, NULL, &err, A_TEXT(u.id)), APEX_OK, "%s", err.msg);
+  cr_assert_eq(apex_sql__begin(s1, c, &err), APEX_OK, "%s", err.msg);
+  apex_sql__rollback(s1, c); /* BEGIN and ROLLBACK are cached too */
+  cr_assert_eq(apex_sql__begin(s1, c, &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(apex_sql__exec(s1, c, "DEALLOCATE ALL", &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(SQL(s1, c, count_sql, NULL, &err, A_TEXT(u.id)), APEX_EIO, "inside a transaction: no retry");
+  cr_assert(strstr(err.msg, "does not exist"), "%s", err.msg);
+  apex_sql__rollback(s1, c);
+  cr_assert_eq(SQL(s1, c, count_sql, &r, &err, A_TEXT(u.id)), APEX_OK, "%s", err.msg);
+  cr_assert_eq(s1->sql->i64(r, 0, 0), 1);
+  s1->sql->res_free(r);
+  apex_sql__release(s1, c);
+  apex_store_close(s1);
+}
