@@ -71,13 +71,14 @@ int apex_app_lease_s(const apex_app *app) { return app->settings.lease_s > 0 ? a
 /* Queues what the store says is claimable; the job's claim decides who runs it. */
 static apex_err requeue(apex_app *app, apex_error *err)
 {
-  apex_id *ids = NULL;
+  apex_id *ids = NULL, *owners = NULL;
   size_t n = 0;
-  apex_err rc = apex_store_backtest_claimable(app->store, app->now_ms(), &ids, &n, err);
+  apex_err rc = apex_store_backtest_claimable(app->store, app->now_ms(), &ids, &owners, &n, err);
   for (size_t i = 0; i < n && !rc; i++)
-    if ((rc = apex_queue_submit(app->queue, ids[i], ""))) /* owners unknown here: one group */
+    if ((rc = apex_queue_submit(app->queue, ids[i], owners[i]))) /* in its owner's turn, as when submitted */
       apex_error_set(err, rc, "cannot queue backtest %s", ids[i]);
   free(ids);
+  free(owners);
   return rc;
 }
 

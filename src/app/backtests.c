@@ -193,13 +193,6 @@ apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char
                    mib, (long long)stored, apex_ruleset_nslots(st->rules), (long long)cap);
     goto out;
   }
-  int quota = app->settings.per_user > 0 ? app->settings.per_user : 10;
-  if (apex_queue_count(app->queue, user_id) >= (size_t)quota) {
-    e->retry_after = 10;
-    apex_app_raise(e, APEX_E_TOO_MANY_REQUESTS, "%d backtests of yours are queued or running: the most at once",
-                   quota);
-    goto out;
-  }
   if (apex_app_new_id(out->id)) {
     apex_app_raise(e, APEX_E_INTERNAL, "cannot make an id");
     goto out;
@@ -216,7 +209,19 @@ apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char
   }
   snprintf(out->status, sizeof out->status, "pending");
   out->created_at = app->now_ms();
-  if (apex_store_backtest_insert(app->store, out, &err)) {
+  /* Counted in the store, not in this process's queue: what a killed process left running and
+   * what other processes run count too; the count and the insert are one transaction. */
+  int quota = app->settings.per_user > 0 ? app->settings.per_user : 10;
+  int64_t unfinished = 0;
+  apex_err irc = apex_store_backtest_insert_capped(app->store, out, quota, &unfinished, &err);
+  if (irc == APEX_ETOOBIG) {
+    e->retry_after = 10;
+    apex_app_raise(e, APEX_E_TOO_MANY_REQUESTS,
+                   "%lld backtests of yours are queued or running: the most at once is %d", (long long)unfinished,
+                   quota);
+    goto out;
+  }
+  if (irc) {
     apex_app_store_failed(e, &err);
     goto out;
   }

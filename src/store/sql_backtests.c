@@ -45,14 +45,14 @@ static apex_err read_backtest(apex_store *s, const apex_sql_res *r, int i, void 
   return rc;
 }
 
-apex_err apex_store_backtest_insert(apex_store *s, const apex_backtest_row *r, apex_error *err)
+/* The insert on connection c (inside the caller's transaction, if any). */
+static apex_err insert_on(apex_store *s, void *c, const apex_backtest_row *r, apex_error *err)
 {
   NEED(r && r->id[0] && r->user_id[0] && r->strategy_id[0], "backtest needs an id, a user and a strategy");
   if (!apex_store__id_ok(r->id))
     return apex_error_set(err, APEX_EINVAL, "backtest: id is not a UUID");
   if (!apex_store__id_ok(r->user_id) || !apex_store__id_ok(r->strategy_id))
     return apex_error_set(err, APEX_ENOTFOUND, "backtest: no such strategy");
-  void *c = apex_sql__acquire(s);
   apex_sql_res *res = NULL;
   /* Only into the same user's strategy; its foreign key catches one deleted after this check. */
   apex_err rc = SQL(s, c, "SELECT 1 FROM strategies WHERE id = $1 AND user_id = $2", &res, err,
@@ -70,6 +70,13 @@ apex_err apex_store_backtest_insert(apex_store *s, const apex_backtest_row *r, a
              A_TEXT(r->status[0] ? r->status : "pending"), A_I64(r->progress_pct), A_OPT(r->error_message),
              A_OPT(r->result), A_I64(r->created_at), A_MS(r->started_at), A_MS(r->completed_at));
   s->sql->res_free(res);
+  return rc;
+}
+
+apex_err apex_store_backtest_insert(apex_store *s, const apex_backtest_row *r, apex_error *err)
+{
+  void *c = apex_sql__acquire(s);
+  apex_err rc = insert_on(s, c, r, err);
   apex_sql__release(s, c);
   return rc;
 }
@@ -318,4 +325,41 @@ apex_err apex_store_backtest_equity(apex_store *s, const char *user_id, const ch
                            .count_sql = CHILD_COUNT("backtest_equity"),
                            .args = a, .n = 1, .count_n = 2, .what = "backtest", .out = &e, .read = read_equity};
   return apex_sql__list(s, &l, page, limit, n, total, err);
+}
+
+apex_err apex_store_backtest_insert_capped(apex_store *s, const apex_backtest_row *r, int64_t max_unfinished,
+                                           int64_t *unfinished, apex_error *err)
+{
+  NEED(r && unfinished && max_unfinished > 0, "a backtest, an output and a cap above 0 required");
+  *unfinished = 0;
+  if (!apex_store__id_ok(r->user_id))
+    return apex_error_set(err, APEX_ENOTFOUND, "backtest: no such strategy");
+  void *c = apex_sql__acquire(s);
+  apex_sql_res *res = NULL;
+  bool in_tx = false;
+  apex_err rc;
+  if ((rc = apex_sql__begin(s, c, err)))
+    goto out;
+  in_tx = true;
+  /* SQLite's BEGIN IMMEDIATE already lets one writer in at a time; on PostgreSQL the user's row,
+   * locked by this no-op update, makes the user's next submission count after this one commits. */
+  if ((rc = SQL(s, c, "UPDATE users SET updated_at = updated_at WHERE id = $1", NULL, err, A_TEXT(r->user_id))) ||
+      (rc = SQL(s, c, "SELECT count(*) FROM backtests WHERE user_id = $1 AND status IN ('pending', 'running')",
+                &res, err, A_TEXT(r->user_id))))
+    goto out;
+  *unfinished = s->sql->i64(res, 0, 0);
+  if (*unfinished >= max_unfinished) {
+    rc = apex_error_set(err, APEX_ETOOBIG, "backtest: %lld pending or running, the most is %lld",
+                        (long long)*unfinished, (long long)max_unfinished);
+    goto out;
+  }
+  if ((rc = insert_on(s, c, r, err)) || (rc = apex_sql__exec(s, c, "COMMIT", err)))
+    goto out;
+  in_tx = false;
+out:
+  if (in_tx)
+    apex_sql__rollback(s, c);
+  s->sql->res_free(res);
+  apex_sql__release(s, c);
+  return rc;
 }

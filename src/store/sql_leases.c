@@ -60,30 +60,47 @@ apex_err apex_store_backtest_renew(apex_store *s, const char *id, const char *ow
   return rc;
 }
 
-apex_err apex_store_backtest_claimable(apex_store *s, int64_t now, apex_id **ids, size_t *n, apex_error *err)
+apex_err apex_store_backtest_claimable(apex_store *s, int64_t now, apex_id **ids, apex_id **owners, size_t *n,
+                                       apex_error *err)
 {
   NEED(ids && n, "outputs required");
   *ids = NULL;
+  if (owners)
+    *owners = NULL;
   *n = 0;
   void *c = apex_sql__acquire(s);
   apex_sql_res *r = NULL;
   apex_err rc = SQL(s, c,
-                    "SELECT id FROM backtests WHERE status = 'pending' OR (status = 'running' AND "
+                    "SELECT id, user_id FROM backtests WHERE status = 'pending' OR (status = 'running' AND "
                     "(lease_until IS NULL OR lease_until < apex_ts($1))) ORDER BY created_at, id",
                     &r, err, A_I64(now));
   if (rc)
     goto out;
   int nr = s->sql->rows(r);
   if (nr) {
-    if (!(*ids = malloc((size_t)nr * sizeof **ids))) {
+    *ids = malloc((size_t)nr * sizeof **ids);
+    if (owners)
+      *owners = malloc((size_t)nr * sizeof **owners);
+    if (!*ids || (owners && !*owners)) {
       rc = apex_error_set(err, APEX_ENOMEM, "store: out of memory");
       goto out;
     }
-    for (int i = 0; i < nr; i++)
+    for (int i = 0; i < nr; i++) {
       apex_store__copy((*ids)[i], sizeof(apex_id), s->sql->text(r, i, 0));
+      if (owners)
+        apex_store__copy((*owners)[i], sizeof(apex_id), s->sql->text(r, i, 1));
+    }
     *n = (size_t)nr;
   }
 out:
+  if (rc) {
+    free(*ids);
+    *ids = NULL;
+    if (owners) {
+      free(*owners);
+      *owners = NULL;
+    }
+  }
   s->sql->res_free(r);
   apex_sql__release(s, c);
   return rc;

@@ -146,6 +146,12 @@ typedef struct apex_trade_row {
 } apex_trade_row;
 
 apex_err apex_store_backtest_insert(apex_store *s, const apex_backtest_row *r, apex_error *err);
+/* As insert, unless r's user already has max_unfinished backtests or more pending or running:
+ * then APEX_ETOOBIG and nothing stored. *unfinished is that count before the insert. The count and
+ * the insert are one transaction holding the user's row, so two submissions at once cannot both
+ * take the last place. */
+apex_err apex_store_backtest_insert_capped(apex_store *s, const apex_backtest_row *r, int64_t max_unfinished,
+                                           int64_t *unfinished, apex_error *err);
 /* user_id NULL: any user's (background jobs only). */
 apex_err apex_store_backtest_get(apex_store *s, const char *user_id, const char *id, apex_backtest_row *out,
                                  apex_error *err);
@@ -178,8 +184,10 @@ apex_err apex_store_backtest_claim(apex_store *s, const char *id, const char *ow
 apex_err apex_store_backtest_renew(apex_store *s, const char *id, const char *owner, int64_t lease_until,
                                    apex_error *err);
 /* Ids of backtests pending, or running with lease_until < now or no lease (what a starting process
- * re-queues), oldest first. *ids malloc'd, caller frees (NULL when *n is 0). */
-apex_err apex_store_backtest_claimable(apex_store *s, int64_t now, apex_id **ids, size_t *n, apex_error *err);
+ * re-queues), oldest first, and when owners is not NULL their users' ids (owners[i] owns ids[i]).
+ * *ids and *owners malloc'd, caller frees (NULL when *n is 0). */
+apex_err apex_store_backtest_claimable(apex_store *s, int64_t now, apex_id **ids, apex_id **owners, size_t *n,
+                                       apex_error *err);
 
 /* --- rule library (spec 3.2.1/3.2.2: a user's named rules that strategies reference by id) --- */
 typedef struct apex_rule_row {

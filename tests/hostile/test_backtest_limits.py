@@ -4,7 +4,12 @@ loaded every candle on the HTTP thread."""
 import copy
 import json
 import os
+import signal
+import sqlite3
 import subprocess
+import time
+
+import pytest
 
 from conftest import BIN, PASSWORD, Server, signed_in
 
@@ -57,6 +62,57 @@ def test_a_backtest_above_the_memory_cap_is_refused_with_the_estimate(tmp_path):
 # The per-user cap and the turns users take in the queue are proven deterministically in
 # tests/unit/test_backtest_events.c and tests/unit/test_jobs.c (a held worker): over HTTP the
 # backtests here finish faster than a client can queue them.
+
+
+@pytest.mark.skipif(bool(os.environ.get("APEX_TEST_PG_URL")), reason="edits the SQLite file directly")
+def test_the_per_user_cap_counts_backtests_a_killed_server_left_running(tmp_path):
+    """The cap counted the process's own queue: after a kill -9 and a restart, the backtests the dead
+    server was running (their leases not yet expired) counted for nothing and the user could start
+    as many again. The store counts them now."""
+    env = {"BACKTEST_MAX_PER_USER": "3", "BACKTEST_LEASE_SECONDS": "2"}
+    srv = server_with_candles(tmp_path, env=env)
+    try:
+        c = srv.client
+        h = signed_in(c, "greedy@example.com")
+        sid = c.post("/api/v1/strategies", json=example(), headers=h).json()["id"]
+        ids = []
+        for _ in range(3):
+            r = c.post("/api/v1/backtests", json={"strategy_id": sid}, headers=h)
+            assert r.status_code == 202, r.text
+            ids.append(r.json()["id"])
+    finally:
+        srv.proc.send_signal(signal.SIGKILL)  # a crash: no chance to put anything back
+        srv.proc.wait()
+        srv.client.close()
+        srv.log.close()
+    # Over HTTP the runs finish before the kill lands: make it look as if it came in the middle of
+    # all three, each still under the dead process's lease for a few seconds more.
+    db = sqlite3.connect(tmp_path / "apextrade.db")
+    db.execute("UPDATE backtests SET status = 'running', progress_pct = 40, lease_owner = 'dead:1/0', "
+               "lease_until = ? WHERE id IN (?, ?, ?)", (int(time.time() * 1000) + 8000, *ids))
+    db.commit()
+    db.close()
+
+    srv = Server(tmp_path, env=env)
+    try:
+        c = srv.client
+        r = c.post("/api/v1/backtests", json={"strategy_id": sid}, headers=h)
+        assert r.status_code == 429 and r.headers["content-type"] == "application/problem+json", r.text
+        assert int(r.headers["retry-after"]) > 0
+        other = signed_in(c, "patient@example.com")
+        osid = c.post("/api/v1/strategies", json=example(), headers=other).json()["id"]
+        r = c.post("/api/v1/backtests", json={"strategy_id": osid}, headers=other)
+        assert r.status_code == 202, r.text  # the cap is per user
+        # Once the dead leases expire the three run again here, and finishing frees the cap.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if all(c.get(f"/api/v1/backtests/{i}", headers=h).json()["status"] == "completed" for i in ids):
+                break
+            time.sleep(0.2)
+        r = c.post("/api/v1/backtests", json={"strategy_id": sid}, headers=h)
+        assert r.status_code == 202, r.text
+    finally:
+        srv.stop()
 
 
 def test_the_backtest_list_embeds_no_curves(tmp_path):

@@ -538,7 +538,7 @@ static void case_backtests(apex_store *s)
 
   /* Pending is claimable; completed and failed never are (claimable's own cases: case_leases). */
   apex_id *ids = NULL;
-  OK(apex_store_backtest_claimable(s, 1700000011000, &ids, &n, &err));
+  OK(apex_store_backtest_claimable(s, 1700000011000, &ids, NULL, &n, &err));
   bool seen2 = false;
   for (size_t i = 0; i < n; i++) {
     cr_assert_neq(strcmp(ids[i], bt[0].id), 0);
@@ -548,7 +548,7 @@ static void case_backtests(apex_store *s)
   cr_assert(seen2, "pending backtest listed as claimable");
   free(ids);
   OK(apex_store_backtest_set_status(s, bt[2].id, "cancelled", 0, NULL, 1700000012000, &err));
-  OK(apex_store_backtest_claimable(s, 1700000012000, &ids, &n, &err));
+  OK(apex_store_backtest_claimable(s, 1700000012000, &ids, NULL, &n, &err));
   for (size_t i = 0; i < n; i++)
     cr_assert_neq(strcmp(ids[i], bt[2].id), 0);
   free(ids);
@@ -772,17 +772,22 @@ static void case_leases(apex_store *s)
   ERR(APEX_ENOTFOUND, apex_store_backtest_renew(s, missing, other, 2000, &err));
   ERR(APEX_ENOTFOUND, apex_store_backtest_claim(s, "not-a-uuid", other, 1000, 2000, &err));
 
-  /* claimable at 80000: b1's lease (90000) lives, so only the pending b2 and b3, oldest first. */
-  apex_id *ids = NULL;
+  /* claimable at 80000: b1's lease (90000) lives, so only the pending b2 and b3, oldest first,
+   * each with its owner (the queue gives it its owner's turn). */
+  apex_id *ids = NULL, *owners = NULL;
   size_t n = 9;
-  OK(apex_store_backtest_claimable(s, 80000, &ids, &n, &err));
+  OK(apex_store_backtest_claimable(s, 80000, &ids, &owners, &n, &err));
   cr_assert(!ids_have(ids, n, b1));
   cr_assert(ids_have(ids, n, b2) && ids_have(ids, n, b3));
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(ids[i], b2) || !strcmp(ids[i], b3))
+      cr_assert_str_eq(owners[i], a.id);
   free(ids);
+  free(owners);
 
   /* After 90000 the lease has expired: b1 is claimable and another owner takes it over, keeping
    * the first start time; the old holder can no longer renew. */
-  OK(apex_store_backtest_claimable(s, 90001, &ids, &n, &err));
+  OK(apex_store_backtest_claimable(s, 90001, &ids, NULL, &n, &err));
   cr_assert(ids_have(ids, n, b1));
   free(ids);
   OK(apex_store_backtest_claim(s, b1, other, 90001, 150000, &err));
@@ -796,7 +801,7 @@ static void case_leases(apex_store *s)
   OK(apex_store_backtest_set_status(s, b2, "cancelled", 0, NULL, 100000, &err));
   ERR(APEX_ECONFLICT, apex_store_backtest_claim(s, b1, other, 10000000, 10060000, &err));
   ERR(APEX_ECONFLICT, apex_store_backtest_claim(s, b2, other, 10000000, 10060000, &err));
-  OK(apex_store_backtest_claimable(s, 10000000, &ids, &n, &err));
+  OK(apex_store_backtest_claimable(s, 10000000, &ids, NULL, &n, &err));
   cr_assert(!ids_have(ids, n, b1) && !ids_have(ids, n, b2) && ids_have(ids, n, b3));
   free(ids);
 }
@@ -1403,6 +1408,92 @@ static void case_unified_ids(apex_store *s)
   ERR(APEX_ENOTFOUND, apex_store_api_key_get(s, NULL, bad, &kg, &err));
   ERR(APEX_ENOTFOUND, apex_store_api_key_get(s, bad, k.id, &kg, &err));
   ERR(APEX_ENOTFOUND, apex_store_api_key_delete(s, a.id, bad, &err));
+}
+
+/* A user's pending and running backtests are capped in the store: eight submissions at once for a
+ * cap of three store exactly three (the count and the insert are one transaction), finished ones
+ * free their place, and another user's are not counted. */
+typedef struct {
+  apex_store *s;
+  apex_backtest_row row;
+  apex_err rc;
+} capped_arg;
+
+static void *capped_body(void *p)
+{
+  capped_arg *a = p;
+  apex_error err = {0};
+  int64_t unfinished;
+  a->rc = apex_store_backtest_insert_capped(a->s, &a->row, 3, &unfinished, &err);
+  return NULL;
+}
+
+static void case_backtest_cap(apex_store *s)
+{
+  apex_error err = {0};
+  apex_user a, b;
+  apex_strategy_row ra, rb;
+  make_user(s, &a);
+  make_user(s, &b);
+  make_strategy(&ra, a.id, "BTC/USDT", "draft", 1700000000000);
+  make_strategy(&rb, b.id, "BTC/USDT", "draft", 1700000000000);
+  OK(apex_store_strategy_insert(s, &ra, &err));
+  OK(apex_store_strategy_insert(s, &rb, &err));
+
+  capped_arg args[8];
+  pthread_t th[8];
+  for (int i = 0; i < 8; i++) {
+    args[i] = (capped_arg){.s = s};
+    new_id(args[i].row.id);
+    strcpy(args[i].row.user_id, a.id);
+    strcpy(args[i].row.strategy_id, ra.id);
+    args[i].row.initial_capital = 10000 * APEX_DEC_SCALE;
+    args[i].row.created_at = 1700000000000 + i;
+    cr_assert_eq(pthread_create(&th[i], NULL, capped_body, &args[i]), 0);
+  }
+  int stored = 0;
+  const char *ok[8];
+  for (int i = 0; i < 8; i++) {
+    pthread_join(th[i], NULL);
+    if (args[i].rc == APEX_OK)
+      ok[stored++] = args[i].row.id;
+    else
+      cr_assert_eq(args[i].rc, APEX_ETOOBIG, "submission %d: %s", i, apex_err_name(args[i].rc));
+  }
+  cr_assert_eq(stored, 3);
+  apex_page p = {.page = 1, .limit = 20};
+  apex_backtest_row rows[20];
+  size_t n;
+  int64_t total;
+  OK(apex_store_backtest_list(s, a.id, &p, rows, &n, &total, &err));
+  cr_assert_eq(total, 3, "refused submissions store nothing");
+  for (size_t i = 0; i < n; i++)
+    apex_backtest_row_clear(&rows[i]);
+
+  /* Running ones count; a finished one frees its place; the count comes back with the refusal. */
+  apex_backtest_row more = args[0].row;
+  new_id(more.id);
+  int64_t unfinished = 0;
+  OK(apex_store_backtest_claim(s, ok[0], "host:1:0", 1000, 61000, &err));
+  ERR(APEX_ETOOBIG, apex_store_backtest_insert_capped(s, &more, 3, &unfinished, &err));
+  cr_assert_eq(unfinished, 3);
+  OK(apex_store_backtest_set_status(s, ok[1], "completed", 100, NULL, 2000, &err));
+  OK(apex_store_backtest_insert_capped(s, &more, 3, &unfinished, &err));
+  cr_assert_eq(unfinished, 2);
+
+  /* Another user's cap is their own. */
+  apex_backtest_row theirs = more;
+  new_id(theirs.id);
+  strcpy(theirs.user_id, b.id);
+  strcpy(theirs.strategy_id, rb.id);
+  OK(apex_store_backtest_insert_capped(s, &theirs, 1, &unfinished, &err));
+  cr_assert_eq(unfinished, 0);
+  new_id(theirs.id);
+  ERR(APEX_ETOOBIG, apex_store_backtest_insert_capped(s, &theirs, 1, &unfinished, &err));
+  /* Not into another user's strategy, cap or not. */
+  new_id(theirs.id);
+  strcpy(theirs.strategy_id, ra.id);
+  ERR(APEX_ENOTFOUND, apex_store_backtest_insert_capped(s, &theirs, 10, &unfinished, &err));
 }
 
 #endif

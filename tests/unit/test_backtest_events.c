@@ -234,3 +234,66 @@ Test(backtest_events, a_users_queued_and_running_backtests_are_capped)
   apex_queue_free(&q);
   app.queue = NULL;
 }
+
+/* Backtests re-queued at start (left pending, or running under a lease that expired with the
+ * process that held it) take their owner's turns: user A's five and user B's one, stored after
+ * them, do not make B wait behind all of A's. Was one shared group: B ran last. */
+static atomic_int requeue_gate, n_ran;
+static char ran[8][40];
+
+static void recorded_job(void *ctx, const char *id, const atomic_int *cancel, const atomic_int *timed_out)
+{
+  (void)ctx, (void)timed_out;
+  while (!atomic_load(&requeue_gate) && !atomic_load(cancel)) /* every job is queued before any runs */
+    usleep(1000);
+  int k = atomic_fetch_add(&n_ran, 1);
+  if (k < 8)
+    snprintf(ran[k], sizeof ran[k], "%s", id);
+}
+
+Test(backtest_events, requeued_backtests_keep_their_owners_turns)
+{
+  apex_error err = {0};
+  apex_id a[5], b;
+  for (int i = 0; i < 5; i++) {
+    insert_backtest(a[i], 0, 0);
+    clock_ms += 1000;
+  }
+  /* A's first was running in a process that died: its lease expired a second ago. */
+  cr_assert_eq(apex_store_backtest_claim(app.store, a[0], "dead:1/0", clock_ms - 5000, clock_ms - 1000, &err),
+               APEX_OK, "%s", err.msg);
+
+  apex_user ub = {.email = "other@example.com", .password_hash = "x", .timezone = "UTC",
+                  .preferred_currency = "EUR", .is_active = true, .created_at = 1, .updated_at = 1};
+  cr_assert_eq(apex_app_new_id(ub.id), APEX_OK);
+  cr_assert_eq(apex_store_user_insert(app.store, &ub, &err), APEX_OK, "%s", err.msg);
+  apex_strategy_row sb = strat;
+  cr_assert_eq(apex_app_new_id(sb.id), APEX_OK);
+  snprintf(sb.user_id, sizeof sb.user_id, "%s", ub.id);
+  cr_assert_eq(apex_store_strategy_insert(app.store, &sb, &err), APEX_OK, "%s", err.msg);
+  apex_backtest_row r = {.initial_capital = 10000 * APEX_DEC_SCALE, .status = "pending", .created_at = clock_ms};
+  cr_assert_eq(apex_app_new_id(r.id), APEX_OK);
+  snprintf(r.user_id, sizeof r.user_id, "%s", ub.id);
+  snprintf(r.strategy_id, sizeof r.strategy_id, "%s", sb.id);
+  cr_assert_eq(apex_store_backtest_insert(app.store, &r, &err), APEX_OK, "%s", err.msg);
+  memcpy(b, r.id, sizeof r.id);
+
+  apex_queue q;
+  cr_assert_eq(apex_queue_inproc_new(1, 60, recorded_job, NULL, &q), APEX_OK);
+  app.queue = &q;
+  cr_assert_eq(apex_app_start(&app, &err), APEX_OK, "%s", err.msg); /* re-queues all six */
+  atomic_store(&requeue_gate, 1);
+  for (int i = 0; i < 500 && atomic_load(&n_ran) < 6; i++)
+    usleep(10000);
+  apex_app_stop(&app);
+  apex_queue_free(&q);
+  app.queue = NULL;
+  cr_assert_eq(atomic_load(&n_ran), 6);
+  int pos_b = -1;
+  for (int i = 0; i < 6; i++)
+    if (!strcmp(ran[i], b))
+      pos_b = i;
+  cr_assert_str_eq(ran[0], a[0], "A's oldest first");
+  /* The one worker may take A's first before the rest are queued: then A's second ties with B's. */
+  cr_expect(pos_b == 1 || pos_b == 2, "B's backtest ran at position %d of 6, not right after A's first turns", pos_b);
+}

@@ -44,6 +44,7 @@ Test(store_sqlite, leases) { case_leases(st); }
 Test(store_sqlite, rules) { case_rules(st); }
 Test(store_sqlite, stmt_cache) { case_stmt_cache(st); }
 Test(store_sqlite, unified_ids) { case_unified_ids(st); }
+Test(store_sqlite, backtest_cap) { case_backtest_cap(st); }
 
 Test(store_sqlite, status_before_migrating_is_pending)
 {
