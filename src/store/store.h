@@ -35,8 +35,10 @@ apex_err apex_store_migrate(apex_store *s, apex_error *err);
 apex_err apex_store_migration_status(apex_store *s, char *buf, size_t cap, apex_error *err);
 /* Cheap round trip (for /readyz). */
 apex_err apex_store_ping(apex_store *s, apex_error *err);
-/* ping, and for SQLite a pass over every page (PRAGMA quick_check: seconds per GiB): at start,
- * so a corrupt file is found before it answers anything. APEX_EIO names what is wrong. */
+/* ping on PostgreSQL; for SQLite a pass over every page (PRAGMA quick_check: seconds per GiB) on
+ * a connection of its own, so no pooled one is held and no cached page hides damage. Run at start,
+ * so a corrupt file is found before it answers anything, and while serving (app/dbcheck.h). A
+ * corrupt result is remembered (ping fails from then on); APEX_EIO names what is wrong. */
 apex_err apex_store_check(apex_store *s, apex_error *err);
 /* A consistent copy of the whole database into the new file dest (SQLite's online backup: one
  * snapshot, while others keep writing). APEX_ECONFLICT when dest exists; APEX_EINVAL on
