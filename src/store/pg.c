@@ -4,9 +4,14 @@
 #include <libpq-events.h>
 #include <libpq-fe.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "store/store_impl.h"
 
@@ -117,7 +122,7 @@ typedef struct pd_stmt {
 typedef struct pd_cache {
   pd_stmt e[STMT_CACHE];
   int n;
-  uint64_t clock, seq; /* seq names statements, never reused within a session */
+  uint64_t clock;
 } pd_cache;
 
 static void pd_cache_clear(pd_cache *c)
@@ -169,15 +174,32 @@ static pd_stmt *pd_cache_get(pd_cache *c, const char *sql)
   return hit;
 }
 
+/* Statement names are unique across connections and processes, not only within one session: behind
+ * pgbouncer in transaction mode several of our connections (of several processes) take turns on one
+ * server session, and a per-connection counter would prepare "apex_3" twice there, or run another
+ * connection's statement under a stale name. One counter per process from a random start: two
+ * processes' ranges meet with negligible probability. */
+static atomic_uint_fast64_t stmt_seq;
+static pthread_once_t stmt_seq_once = PTHREAD_ONCE_INIT;
+
+static void stmt_seq_seed(void)
+{
+  uint64_t start = 0;
+  if (getrandom(&start, sizeof start, GRND_NONBLOCK) != (ssize_t)sizeof start)
+    start = ((uint64_t)getpid() << 40) ^ (uint64_t)time(NULL); /* no entropy yet */
+  atomic_store(&stmt_seq, start);
+}
+
 /* Prepares sql under a new name and keeps it, dropping the least recently used when full. */
 static apex_err pd_cache_put(pd_cache *c, PGconn *cn, const char *sql, int n, pd_stmt **out, apex_error *err)
 {
   char name[24];
   char *copy = strdup(sql);
+  pthread_once(&stmt_seq_once, stmt_seq_seed);
   *out = NULL;
   if (!copy)
     return apex_error_set(err, APEX_ENOMEM, "pg: out of memory");
-  snprintf(name, sizeof name, "apex_%llu", (unsigned long long)++c->seq);
+  snprintf(name, sizeof name, "apex_%016llx", (unsigned long long)atomic_fetch_add(&stmt_seq, 1));
   PGresult *r = PQprepare(cn, name, sql, n, NULL);
   if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
     apex_err rc = fail_res(cn, r, "prepare", err);
