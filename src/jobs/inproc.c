@@ -233,19 +233,6 @@ static bool cancel(void *impl, const char *id)
   return found;
 }
 
-static size_t count(void *impl, const char *group)
-{
-  inproc *q = impl;
-  size_t n = 0;
-  pthread_mutex_lock(&q->mu);
-  for (job *j = q->head; j; j = j->next)
-    n += !strcmp(j->group, group);
-  for (int i = 0; i < q->workers; i++)
-    n += q->running[i] && !strcmp(q->running[i]->group, group);
-  pthread_mutex_unlock(&q->mu);
-  return n;
-}
-
 static void counts(void *impl, size_t *queued, size_t *running)
 {
   inproc *q = impl;
@@ -304,7 +291,7 @@ static void destroy(void *impl)
   free(q);
 }
 
-static const apex_queue_ops INPROC_OPS = {"inproc", submit, count, cancel, counts, stop, destroy};
+static const apex_queue_ops INPROC_OPS = {"inproc", submit, cancel, counts, stop, destroy};
 
 apex_err apex_queue_inproc_new(int workers, int timeout_s, apex_job_fn fn, void *ctx, apex_queue *out)
 {

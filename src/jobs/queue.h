@@ -22,8 +22,6 @@ typedef struct apex_queue_ops {
    * here is not queued twice. Groups take turns: a group's queued jobs never make another group
    * wait behind all of them. APEX_ENOMEM; APEX_ECANCELED once stopping. */
   apex_err (*submit)(void *impl, const char *id, const char *group);
-  /* Jobs of group queued or running here. */
-  size_t (*count)(void *impl, const char *group);
   /* Raises the cancel flag of a queued or running job; true if it was known. A queued job is
    * dropped without running. */
   bool (*cancel)(void *impl, const char *id);
@@ -46,7 +44,6 @@ static inline apex_err apex_queue_submit(apex_queue *q, const char *id, const ch
 {
   return q->ops->submit(q->impl, id, group);
 }
-static inline size_t apex_queue_count(apex_queue *q, const char *group) { return q->ops->count(q->impl, group); }
 static inline bool apex_queue_cancel(apex_queue *q, const char *id) { return q->ops->cancel(q->impl, id); }
 static inline void apex_queue_counts(apex_queue *q, size_t *queued, size_t *running)
 {
