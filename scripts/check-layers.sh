@@ -13,6 +13,10 @@ bad=$(grep -rnE '#include *"(core|store|market|api|jobs|sys|app|io|cli)/' src/ba
 if [ -n "$bad" ]; then
   echo "check-layers: base/ includes a layer above it:"; echo "$bad"; fail=1
 fi
+bad=$(grep -rnE '#include *"(store|api|jobs|sys|app|io|cli)/' src/market 2>/dev/null || true)
+if [ -n "$bad" ]; then
+  echo "check-layers: market/ reaches outside its layer (core and base only):"; echo "$bad"; fail=1
+fi
 for h in jansson.h zlib.h sqlite3.h libpq-fe.h curl/curl.h microhttpd.h hiredis/hiredis.h wslay/wslay.h jwt.h sodium.h; do
   n=$(grep -rlE "#include *<$h>" src | wc -l)
   if [ "$n" -gt 1 ]; then

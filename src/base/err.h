@@ -17,7 +17,9 @@
   X(ENOTFOUND, -8, "not found")                           \
   X(EDATA,     -9, "invalid data")                        \
   X(ECANCELED, -10, "cancelled")                          \
-  X(ECONFLICT, -11, "already exists or changed meanwhile")
+  X(ECONFLICT, -11, "already exists or changed meanwhile") \
+  X(ETIMEOUT,  -12, "timed out")                          \
+  X(ERATELIMIT, -13, "rate limited by the other side")
 
 typedef enum {
 #define X(name, val, msg) APEX_##name = (val),
