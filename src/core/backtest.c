@@ -1,7 +1,9 @@
-/* backtest.c - the backtest: a driver over the streaming engine (core/engine) and the simulated
- * broker (core/simbroker); see backtest.h for the semantics. Indicators are computed once in batch
- * form and handed to the engine as columns (faster), or, with opts.streaming, by the engine candle
- * by candle as paper and live trading do; tests/unit/test_engine.c shows both give equal results. */
+/* backtest.c - the backtest and the session it steps (core/session.h): the engine (core/engine)
+ * and the simulated broker (core/simbroker) with the trade log, metrics and equity samples; see
+ * backtest.h for the semantics. Indicators are computed once in batch form and handed to the engine
+ * as columns (the fast loop, batch_candles), or, with opts.streaming, the run steps the session
+ * candle by candle exactly as paper trading does; tests/unit/test_backtest_properties.c shows both
+ * give equal results. */
 #include "core/backtest.h"
 
 #include <math.h>
@@ -11,6 +13,7 @@
 
 #include "core/engine.h"
 #include "core/ind/ind.h"
+#include "core/session.h"
 #include "core/simbroker.h"
 
 const char *apex_exit_reason_name(apex_exit_reason r)
@@ -39,157 +42,387 @@ static void plain_free(void *p, size_t bytes)
   free(p);
 }
 
-/* Everything one run owns, freed in one place. */
-typedef struct run {
+struct apex_session {
   const apex_strategy *st;
-  const apex_series *s;
-  const apex_backtest_opts *o;
-  apex_backtest_result *res;
-  apex_error *err;
+  apex_backtest_opts o;
   apex_engine *eng;
   apex_sim_broker broker;
   apex_metrics_acc *acc;
-  const double **slots;
   void *(*alloc)(size_t bytes);
   void (*free)(void *p, size_t bytes);
-  double **owned; /* slot arrays this run allocated, owned_bytes each */
-  size_t n_owned, owned_bytes;
-  size_t cap_trades;
-} run;
+  apex_bt_trade *trades;
+  size_t n_trades, cap_trades;
+  double *equity; /* cap_equity doubles from alloc */
+  size_t n_equity, cap_equity;
+  size_t t;           /* candles stepped */
+  size_t first_bar;   /* the first traded candle, once trading */
+  size_t next_sample; /* the next candle whose equity is kept */
+  int64_t prev_time;
+  bool trading, ended;
+};
 
-static apex_err fail(run *r, apex_err code, const char *what)
+static apex_err fail(apex_error *err, apex_err code, const char *what)
 {
-  return apex_error_set(r->err, code, "backtest: %s: %s", what, apex_strerror(code));
+  return apex_error_set(err, code, "backtest: %s: %s", what, apex_strerror(code));
 }
 
-/* Computes every dependency over candles [0, n) into slot arrays; price fields point at the series. */
-static apex_err compute_slots(run *r, size_t n)
+static apex_err fill_fail(apex_error *err, apex_err code)
 {
-  const apex_ruleset *rs = r->st->rules;
+  return apex_error_set(err, code, "backtest: %s while filling an order or booking it", apex_strerror(code));
+}
+
+/* Each trade the engine closes: into the log and the metrics. */
+static apex_err push_trade(void *ctx, const apex_bt_trade *t)
+{
+  apex_session *ss = ctx;
+  if (ss->n_trades == ss->cap_trades) {
+    size_t cap = ss->cap_trades ? ss->cap_trades * 2 : 64;
+    apex_bt_trade *p = realloc(ss->trades, cap * sizeof *p);
+    if (!p)
+      return APEX_ENOMEM;
+    ss->trades = p;
+    ss->cap_trades = cap;
+  }
+  ss->trades[ss->n_trades++] = *t;
+  apex_metrics_trade mt = {t->entry_time, t->exit_time,
+                           apex_dec_to_double(t->qty) * apex_dec_to_double(t->entry_price),
+                           apex_dec_to_double(t->net_pnl)};
+  return apex_metrics_acc_trade(ss->acc, &mt);
+}
+
+apex_err apex_session_new(const apex_strategy *st, const apex_backtest_opts *o, apex_session **out, apex_error *err)
+{
+  const apex_backtest_config *c = &o->cfg;
+  apex_fill_costs costs;
+  apex_dec cap;
+  apex_err rc = APEX_OK;
+  apex_session *ss = calloc(1, sizeof *ss);
+
+  *out = NULL;
+  if (!ss)
+    return fail(err, APEX_ENOMEM, "session");
+  ss->st = st;
+  ss->o = *o;
+  ss->alloc = o->alloc ? o->alloc : plain_alloc;
+  ss->free = o->free ? o->free : plain_free;
+  ss->next_sample = SIZE_MAX;
+  if (!(c->initial_capital > 0) || apex_dec_from_double(c->initial_capital, &cap) ||
+      apex_dec_from_double(c->commission_pct, &costs.commission_pct) ||
+      apex_dec_from_double(c->slippage_pct, &costs.slippage_pct) || apex_sim_broker_init(&ss->broker, &costs)) {
+    rc = apex_error_set(err, APEX_EINVAL, "backtest: capital, commission or slippage out of range");
+    goto out;
+  }
+  if (apex_engine_new(st, cap, &ss->eng, err)) {
+    rc = apex_error_set(err, APEX_EINVAL, "backtest: risk_management values out of range");
+    goto out;
+  }
+  if (!(ss->acc = apex_metrics_acc_new(c->initial_capital, o->periods_per_year ? o->periods_per_year : 252)))
+    rc = fail(err, APEX_ENOMEM, "metrics");
+out:
+  if (rc)
+    apex_session_free(ss);
+  else
+    *out = ss;
+  return rc;
+}
+
+void apex_session_free(apex_session *ss)
+{
+  if (!ss)
+    return;
+  apex_engine_free(ss->eng);
+  apex_metrics_acc_free(ss->acc);
+  free(ss->trades);
+  if (ss->equity)
+    ss->free(ss->equity, ss->cap_equity * sizeof(double));
+  free(ss);
+}
+
+/* Room for n more equity samples (the backtest knows its count up front; a paper session grows). */
+static apex_err reserve_equity(apex_session *ss, size_t n)
+{
+  if (ss->n_equity + n <= ss->cap_equity)
+    return APEX_OK;
+  size_t cap = ss->n_equity + n;
+  double *p = ss->alloc(cap * sizeof(double));
+  if (!p)
+    return APEX_ENOMEM;
+  if (ss->equity) {
+    memcpy(p, ss->equity, ss->n_equity * sizeof(double));
+    ss->free(ss->equity, ss->cap_equity * sizeof(double));
+  }
+  ss->equity = p;
+  ss->cap_equity = cap;
+  return APEX_OK;
+}
+
+/* Samples at the traded candles' offsets 0, k, 2k, ... and at the last one. */
+static apex_err sample_equity(apex_session *ss, size_t t, bool last, double equity)
+{
+  size_t k = ss->o.equity_every;
+  if (t != ss->next_sample && !last)
+    return APEX_OK;
+  if (t == ss->next_sample)
+    ss->next_sample += k;
+  if (ss->n_equity == ss->cap_equity && reserve_equity(ss, ss->cap_equity ? ss->cap_equity : 64))
+    return APEX_ENOMEM;
+  ss->equity[ss->n_equity++] = equity;
+  return APEX_OK;
+}
+
+apex_err apex_session_step(apex_session *ss, const apex_bar *bar, bool last, apex_session_out *out,
+                           apex_error *err)
+{
+  const apex_backtest_config *c = &ss->o.cfg;
+  apex_session_out scratch;
+  const size_t t = ss->t;
+  apex_err rc;
+
+  if (!out)
+    out = &scratch;
+  out->orders.n = 0; /* no memset: the intents are large and the engine clears what it writes */
+  out->orders.closed = false;
+  out->trades = 0;
+  out->equity = 0;
+  out->warmup = false;
+  if (ss->ended || (t && bar->time <= ss->prev_time) || bar->time >= c->end_ms)
+    return apex_error_set(err, APEX_EINVAL, "backtest: candle at %lld: %s", (long long)bar->time,
+                          ss->ended ? "after the session's last one"
+                          : bar->time >= c->end_ms ? "at or after the end date"
+                                                   : "not after the previous candle");
+  ss->prev_time = bar->time;
+  if (bar->time < c->start_ms) { /* earlier candles warm the indicators up */
+    apex_engine_warm(ss->eng, bar);
+    out->warmup = true;
+    ss->t++;
+    ss->ended = last;
+    return APEX_OK;
+  }
+  if (!ss->trading) {
+    ss->trading = true;
+    ss->first_bar = t;
+    ss->next_sample = ss->o.equity_every ? t : SIZE_MAX;
+  }
+  size_t before = ss->n_trades;
+  ss->t++;
+  ss->ended = last;
+  if (!apex_sim_broker_idle(&ss->broker, &bar->low, &bar->high) &&
+      (rc = apex_sim_broker_bar(&ss->broker, ss->eng, bar, t, push_trade, ss)))
+    return fill_fail(err, rc);
+  if (last &&
+      (rc = apex_sim_broker_close(&ss->broker, ss->eng, APEX_EXIT_END_OF_DATA, bar->close, t, bar->time, push_trade, ss)))
+    return fill_fail(err, rc);
+  if ((rc = apex_engine_on_bar(ss->eng, bar, &out->orders)))
+    return fill_fail(err, rc);
+  if (out->orders.n && !last) /* a signal on the last candle is not acted on */
+    apex_sim_broker_take(&ss->broker, &out->orders);
+  double equity = apex_engine_equity(ss->eng);
+  if (ss->o.on_bar)
+    ss->o.on_bar(ss->o.on_bar_ctx, t, apex_engine_cash(ss->eng), apex_engine_position(ss->eng), equity);
+  if ((rc = apex_metrics_acc_bar(ss->acc, bar->time, equity, apex_engine_in_market(ss->eng))))
+    return fill_fail(err, rc);
+  if ((rc = sample_equity(ss, t, last, equity)))
+    return fail(err, rc, "equity curve");
+  out->trades = ss->n_trades - before;
+  out->equity = equity;
+  return APEX_OK;
+}
+
+apex_err apex_session_finish(apex_session *ss, apex_backtest_result *out, apex_error *err)
+{
+  apex_err rc;
+
+  memset(out, 0, sizeof *out);
+  if (!ss->trading)
+    return apex_error_set(err, APEX_EDATA, "backtest: no candles between the start and end dates");
+  if (!ss->ended)
+    return apex_error_set(err, APEX_EINVAL, "backtest: the session has not had its last candle");
+  if ((rc = apex_metrics_acc_finish(ss->acc, &out->metrics)))
+    return fail(err, rc, "metrics");
+  out->trades = ss->trades;
+  out->n_trades = ss->n_trades;
+  ss->trades = NULL;
+  ss->n_trades = ss->cap_trades = 0;
+  if (ss->n_equity) {
+    out->equity = ss->equity;
+    out->n_equity = ss->n_equity;
+    out->release = ss->free;
+    /* release() is told n_equity doubles: hand over exactly that many */
+    if (ss->cap_equity != ss->n_equity) {
+      double *p = ss->alloc(ss->n_equity * sizeof(double));
+      if (!p) {
+        memset(out, 0, sizeof *out);
+        return fail(err, APEX_ENOMEM, "equity curve");
+      }
+      memcpy(p, ss->equity, ss->n_equity * sizeof(double));
+      out->equity = p;
+    } else {
+      ss->equity = NULL;
+      ss->n_equity = ss->cap_equity = 0;
+    }
+  }
+  out->first_bar = ss->first_bar;
+  out->bars = ss->t - ss->first_bar;
+  out->warmup = apex_ruleset_warmup(ss->st->rules);
+  out->halted = apex_engine_halted(ss->eng, &out->halted_time);
+  out->final_cash = apex_engine_cash(ss->eng);
+  out->total_commission = apex_engine_commission(ss->eng);
+  out->fills = apex_engine_fills(ss->eng);
+  return APEX_OK;
+}
+
+/* The batch path's indicator columns, owned by one run. */
+typedef struct columns {
+  const double **slots;
+  double **owned; /* slot arrays this run allocated, owned_bytes each */
+  size_t n_owned, owned_bytes;
+  void *(*alloc)(size_t bytes);
+  void (*free)(void *p, size_t bytes);
+} columns;
+
+/* Computes every dependency over candles [0, n) into slot arrays; price fields point at the series. */
+static apex_err compute_slots(columns *cl, const apex_strategy *st, const apex_series *s, size_t n)
+{
+  const apex_ruleset *rs = st->rules;
   size_t nslots = apex_ruleset_nslots(rs), ndeps = apex_ruleset_ndeps(rs);
-  apex_series view = *r->s;
+  apex_series view = *s;
   view.n = n;
-  r->slots = calloc(nslots ? nslots : 1, sizeof *r->slots);
-  r->owned = calloc(nslots ? nslots : 1, sizeof *r->owned);
-  if (!r->slots || !r->owned)
+  cl->slots = calloc(nslots ? nslots : 1, sizeof *cl->slots);
+  cl->owned = calloc(nslots ? nslots : 1, sizeof *cl->owned);
+  if (!cl->slots || !cl->owned)
     return APEX_ENOMEM;
   for (size_t k = 0; k < ndeps; k++) {
     const apex_rule_dep *d = apex_ruleset_dep(rs, k);
     const char *nm = d->ind->name;
-    const double *col = !strcmp(nm, "close")    ? r->s->close
-                        : !strcmp(nm, "open")   ? r->s->open
-                        : !strcmp(nm, "high")   ? r->s->high
-                        : !strcmp(nm, "low")    ? r->s->low
-                        : !strcmp(nm, "volume") ? r->s->volume
+    const double *col = !strcmp(nm, "close")    ? s->close
+                        : !strcmp(nm, "open")   ? s->open
+                        : !strcmp(nm, "high")   ? s->high
+                        : !strcmp(nm, "low")    ? s->low
+                        : !strcmp(nm, "volume") ? s->volume
                                                 : NULL;
     if (col) { /* no copy of a column we already have */
-      r->slots[d->first_slot] = col;
+      cl->slots[d->first_slot] = col;
       continue;
     }
     double *outs[APEX_IND_MAX_OUTPUTS] = {0};
-    r->owned_bytes = (n ? n : 1) * sizeof(double);
+    cl->owned_bytes = (n ? n : 1) * sizeof(double);
     for (int o = 0; o < d->ind->n_outputs; o++) {
-      outs[o] = r->alloc(r->owned_bytes);
+      outs[o] = cl->alloc(cl->owned_bytes);
       if (!outs[o])
         return APEX_ENOMEM;
-      r->owned[r->n_owned++] = outs[o];
-      r->slots[d->first_slot + (size_t)o] = outs[o];
+      cl->owned[cl->n_owned++] = outs[o];
+      cl->slots[d->first_slot + (size_t)o] = outs[o];
     }
     d->ind->batch(&view, d->params, outs);
   }
   return APEX_OK;
 }
 
-/* Each trade the engine closes: into the log and the metrics. */
-static apex_err push_trade(void *ctx, const apex_bt_trade *t)
+static void columns_free(columns *cl)
 {
-  run *r = ctx;
-  apex_backtest_result *res = r->res;
-  if (res->n_trades == r->cap_trades) {
-    size_t cap = r->cap_trades ? r->cap_trades * 2 : 64;
-    apex_bt_trade *p = realloc(res->trades, cap * sizeof *p);
-    if (!p)
-      return APEX_ENOMEM;
-    res->trades = p;
-    r->cap_trades = cap;
-  }
-  res->trades[res->n_trades++] = *t;
-  apex_metrics_trade mt = {t->entry_time, t->exit_time,
-                           apex_dec_to_double(t->qty) * apex_dec_to_double(t->entry_price),
-                           apex_dec_to_double(t->net_pnl)};
-  return apex_metrics_acc_trade(r->acc, &mt);
+  for (size_t k = 0; k < cl->n_owned; k++)
+    cl->free(cl->owned[k], cl->owned_bytes);
+  free(cl->owned);
+  free((void *)cl->slots);
 }
 
-static apex_err setup(run *r, size_t *b0, size_t *b1)
+/* Candles [t0, t1) of the batch path: the session step's work for candles whose indicator values
+ * are in the columns, reading a whole candle only when the broker needs it. Equal to stepping them
+ * (tests/unit/test_backtest_properties.c); kept apart because it is the fast path. */
+static apex_err batch_candles(apex_session *ss, const apex_series *s, size_t t0, size_t t1, size_t last,
+                              apex_error *err)
 {
-  const apex_backtest_config *c = &r->o->cfg;
-  const apex_series *s = r->s;
-  apex_fill_costs costs;
+  apex_engine_out eo;
   apex_err rc;
-  apex_dec cap;
+  /* Fields in locals: the loop calls out of this file, so they would be reloaded per candle. */
+  apex_engine *const eng = ss->eng;
+  apex_sim_broker *const broker = &ss->broker;
+  apex_metrics_acc *const acc = ss->acc;
+  void (*const on_bar)(void *ctx, size_t bar, apex_dec cash, apex_dec position, double equity) = ss->o.on_bar;
+  void *const on_bar_ctx = ss->o.on_bar_ctx;
+  double *const curve = ss->equity;
+  const size_t every = ss->o.equity_every;
+  size_t next_sample = ss->next_sample, n_sampled = ss->n_equity;
 
-  size_t lo = 0, hi = s->n;
-  while (lo < s->n && s->time[lo] < c->start_ms)
-    lo++;
-  while (hi > lo && s->time[hi - 1] >= c->end_ms)
-    hi--;
-  if (hi == lo)
-    return apex_error_set(r->err, APEX_EDATA, "backtest: no candles between the start and end dates");
-  *b0 = lo;
-  *b1 = hi;
-  if (!(c->initial_capital > 0) || apex_dec_from_double(c->initial_capital, &cap) ||
-      apex_dec_from_double(c->commission_pct, &costs.commission_pct) ||
-      apex_dec_from_double(c->slippage_pct, &costs.slippage_pct) || apex_sim_broker_init(&r->broker, &costs))
-    return apex_error_set(r->err, APEX_EINVAL, "backtest: capital, commission or slippage out of range");
-  if (apex_engine_new(r->st, cap, &r->eng, r->err))
-    return apex_error_set(r->err, APEX_EINVAL, "backtest: risk_management values out of range");
-  if (!(r->acc = apex_metrics_acc_new(c->initial_capital, r->o->periods_per_year ? r->o->periods_per_year : 252)))
-    return fail(r, APEX_ENOMEM, "metrics");
-  if (!r->o->streaming) {
-    if ((rc = compute_slots(r, hi)))
-      return fail(r, rc, "indicators");
-    apex_engine_use_columns(r->eng, r->slots);
+  for (size_t t = t0; t < t1; t++) {
+    /* Most candles fill nothing and need only their close and time: the whole candle is read only
+     * when the broker needs it. */
+    if (!apex_sim_broker_idle(broker, s->low + t, s->high + t)) {
+      apex_bar bar = apex_series_bar(s, t);
+      if ((rc = apex_sim_broker_bar(broker, eng, &bar, t, push_trade, ss)))
+        return fill_fail(err, rc);
+    }
+    if (t == last &&
+        (rc = apex_sim_broker_close(broker, eng, APEX_EXIT_END_OF_DATA, s->close[t], t, s->time[t], push_trade, ss)))
+      return fill_fail(err, rc);
+    if ((rc = apex_engine_on_close(eng, s->time[t], s->close[t], &eo)))
+      return fill_fail(err, rc);
+    if (eo.n && t < last) /* a signal on the last candle is not acted on */
+      apex_sim_broker_take(broker, &eo);
+    double equity = apex_engine_equity(eng);
+    if (on_bar)
+      on_bar(on_bar_ctx, t, apex_engine_cash(eng), apex_engine_position(eng), equity);
+    if ((rc = apex_metrics_acc_bar(acc, s->time[t], equity, apex_engine_in_market(eng))))
+      return fill_fail(err, rc);
+    if (t == next_sample) { /* room reserved up front */
+      curve[n_sampled++] = equity;
+      next_sample = last - t > every ? t + every : last;
+    }
   }
-  size_t k = r->o->equity_every;
-  if (k) {
-    r->res->n_equity = (hi - lo - 1) / k + 1 + ((hi - lo - 1) % k != 0);
-    r->res->release = r->free;
-    if (!(r->res->equity = r->alloc(r->res->n_equity * sizeof(double))))
-      return fail(r, APEX_ENOMEM, "equity curve");
-  }
-  r->res->first_bar = lo;
-  r->res->bars = hi - lo;
-  r->res->warmup = apex_ruleset_warmup(r->st->rules);
+  ss->next_sample = next_sample;
+  ss->n_equity = n_sampled;
+  ss->t = t1;
+  ss->prev_time = s->time[t1 - 1];
+  ss->ended = t1 == last + 1;
   return APEX_OK;
 }
 
-/* The backtest is a driver: candles to the engine, its orders to the simulated broker, the
- * broker's fills back to the engine; the driver keeps the metrics, the equity curve and the log. */
+/* The backtest is a driver: each candle through the session (engine, simulated broker, metrics,
+ * equity samples), in batch form with precomputed indicator columns, or stepped as paper trading
+ * steps it. */
 apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const apex_backtest_opts *o,
                            apex_backtest_result *out, apex_error *err)
 {
-  run r = {.st = st, .s = s, .o = o, .res = out, .err = err,
-           .alloc = o->alloc ? o->alloc : plain_alloc, .free = o->free ? o->free : plain_free};
-  size_t b0, b1;
+  const apex_backtest_config *c = &o->cfg;
+  apex_session *ss = NULL;
+  columns cl = {.alloc = o->alloc ? o->alloc : plain_alloc, .free = o->free ? o->free : plain_free};
   apex_err rc;
-  apex_engine_out eo;
 
   memset(out, 0, sizeof *out);
-  if ((rc = setup(&r, &b0, &b1)))
+  size_t b0 = 0, b1 = s->n;
+  while (b0 < s->n && s->time[b0] < c->start_ms)
+    b0++;
+  while (b1 > b0 && s->time[b1 - 1] >= c->end_ms)
+    b1--;
+  if (b1 == b0)
+    return apex_error_set(err, APEX_EDATA, "backtest: no candles between the start and end dates");
+  if ((rc = apex_session_new(st, o, &ss, err)))
+    return rc;
+  const bool streaming = o->streaming;
+  if (!streaming) {
+    if ((rc = compute_slots(&cl, st, s, b1))) {
+      rc = fail(err, rc, "indicators");
+      goto out;
+    }
+    apex_engine_use_columns(ss->eng, cl.slots);
+  }
+  size_t k = o->equity_every, n = b1 - b0;
+  if (k && (rc = reserve_equity(ss, (n - 1) / k + 1 + ((n - 1) % k != 0)))) {
+    rc = fail(err, rc, "equity curve");
     goto out;
+  }
 
   const size_t last = b1 - 1;
   const size_t chunk = (b1 - b0) / 100 ? (b1 - b0) / 100 : 1;
-  /* Options in locals: the loop calls out of this file, so fields would be reloaded per candle. */
-  const bool streaming = o->streaming;
-  void (*const on_bar)(void *ctx, size_t bar, apex_dec cash, apex_dec position, double equity) = o->on_bar;
-  double *const curve = out->equity;
-  /* The next candle whose equity is kept (b0, b0 + k, ..., then the last): one test per candle. */
-  size_t next_sample = curve ? b0 : SIZE_MAX, n_sampled = 0;
-
   for (size_t t = 0; t < b0; t++) { /* earlier candles warm the indicators up */
     apex_bar bar = apex_series_bar(s, t);
-    apex_engine_warm(r.eng, &bar);
+    if ((rc = apex_session_step(ss, &bar, false, NULL, err)))
+      goto out;
+  }
+  if (!streaming) { /* what the first traded step sets */
+    ss->trading = true;
+    ss->first_bar = b0;
+    ss->next_sample = o->equity_every ? b0 : SIZE_MAX;
   }
   for (size_t t0 = b0; t0 < b1; t0 += chunk) {
     if (o->cancel && atomic_load_explicit(o->cancel, memory_order_relaxed)) {
@@ -199,58 +432,23 @@ apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const 
     if (o->progress)
       o->progress(o->progress_ctx, 100.0 * (double)(t0 - b0) / (double)(b1 - b0), s->time[t0]);
     size_t t1 = t0 + chunk < b1 ? t0 + chunk : b1;
+    if (!streaming) {
+      if ((rc = batch_candles(ss, s, t0, t1, last, err)))
+        goto out;
+      continue;
+    }
     for (size_t t = t0; t < t1; t++) {
-      /* Most candles fill nothing and, with batch columns, need only their close and time: the
-       * whole candle is read only when the broker or the streaming indicators need it. */
-      if (!apex_sim_broker_idle(&r.broker, s->low + t, s->high + t)) {
-        apex_bar bar = apex_series_bar(s, t);
-        if ((rc = apex_sim_broker_bar(&r.broker, r.eng, &bar, t, push_trade, &r)))
-          goto fill_fail;
-      }
-      if (t == last &&
-          (rc = apex_sim_broker_close(&r.broker, r.eng, APEX_EXIT_END_OF_DATA, s->close[t], t, s->time[t], push_trade, &r)))
-        goto fill_fail;
-      if (streaming) {
-        apex_bar bar = apex_series_bar(s, t);
-        rc = apex_engine_on_bar(r.eng, &bar, &eo);
-      } else {
-        rc = apex_engine_on_close(r.eng, s->time[t], s->close[t], &eo);
-      }
-      if (rc)
-        goto fill_fail;
-      if (eo.n && t < last) /* a signal on the last candle is not acted on */
-        apex_sim_broker_take(&r.broker, &eo);
-      double equity = apex_engine_equity(r.eng);
-      if (on_bar)
-        on_bar(o->on_bar_ctx, t, apex_engine_cash(r.eng), apex_engine_position(r.eng), equity);
-      if ((rc = apex_metrics_acc_bar(r.acc, s->time[t], equity, apex_engine_in_market(r.eng))))
-        goto fill_fail;
-      if (t == next_sample) {
-        curve[n_sampled++] = equity;
-        next_sample = last - t > o->equity_every ? t + o->equity_every : last;
-      }
+      apex_bar bar = apex_series_bar(s, t);
+      if ((rc = apex_session_step(ss, &bar, t == last, NULL, err)))
+        goto out;
     }
   }
   if (o->progress)
     o->progress(o->progress_ctx, 100.0, s->time[last]);
-  out->halted = apex_engine_halted(r.eng, &out->halted_time);
-  out->final_cash = apex_engine_cash(r.eng);
-  out->total_commission = apex_engine_commission(r.eng);
-  out->fills = apex_engine_fills(r.eng);
-  if ((rc = apex_metrics_acc_finish(r.acc, &out->metrics)))
-    rc = fail(&r, rc, "metrics");
-  goto out;
-fill_fail:
-  rc = apex_error_set(err, rc, "backtest: %s while filling an order or booking it", apex_strerror(rc));
+  rc = apex_session_finish(ss, out, err);
 out:
-  for (size_t k = 0; k < r.n_owned; k++)
-    r.free(r.owned[k], r.owned_bytes);
-  free(r.owned);
-  free((void *)r.slots);
-  apex_engine_free(r.eng);
-  apex_metrics_acc_free(r.acc);
-  if (rc)
-    apex_backtest_result_clear(out);
+  columns_free(&cl);
+  apex_session_free(ss);
   return rc;
 }
 
