@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/parse.h"
 #include "market/binance_codec.h"
 
 /* Text of a JSON value for messages: strings quoted and cut, other values by type name. */
@@ -31,6 +32,20 @@ static apex_err dec_field(const apex_json *v, const char *what, apex_dec *out, a
   if (rc == APEX_EOVERFLOW)
     return apex_error_set(err, rc, "%s: %s is out of range", what, shown(v, b));
   if (rc)
+    return apex_error_set(err, APEX_EPARSE, "%s: %s is not a decimal", what, shown(v, b));
+  return APEX_OK;
+}
+
+/* A quantity that goes into a double anyway (a candle's volume, core/series): read from its text
+ * directly, so volumes beyond the decimals' range (~9.2e10, a day of SHIB) still decode. */
+static apex_err double_field(const apex_json *v, const char *what, double *out, apex_error *err)
+{
+  char b[SHOWN_MAX + 8];
+  const char *s = apex_json_string_value(v);
+  if (!s)
+    return apex_error_set(err, APEX_EPARSE, "%s: expected a decimal string, got %s", what, shown(v, b));
+  const char *cur = s, *end = s + strlen(s);
+  if (apex_parse_double(&cur, end, out) || cur != end)
     return apex_error_set(err, APEX_EPARSE, "%s: %s is not a decimal", what, shown(v, b));
   return APEX_OK;
 }
@@ -62,7 +77,7 @@ static apex_err kline_row(const apex_json *row, size_t i, int64_t prev_time, boo
 {
   char what[64];
   char b[SHOWN_MAX + 8];
-  apex_dec v[6]; /* [1..5]: o, h, l, c, v */
+  apex_dec v[5]; /* [1..4]: o, h, l, c */
   int64_t close_time;
   apex_err rc;
 
@@ -79,11 +94,14 @@ static apex_err kline_row(const apex_json *row, size_t i, int64_t prev_time, boo
   if (have_prev && bar->time <= prev_time)
     return apex_error_set(err, APEX_EPARSE, "%s: %lld is not after the previous row's %lld", what,
                           (long long)bar->time, (long long)prev_time);
-  for (size_t k = 1; k <= 5; k++) {
+  for (size_t k = 1; k <= 4; k++) {
     snprintf(what, sizeof what, "binance klines row %zu field %zu (%s)", i, k, KLINE_FIELD[k]);
     if ((rc = dec_field(apex_json_array_get(row, k), what, &v[k], err)))
       return rc;
   }
+  snprintf(what, sizeof what, "binance klines row %zu field 5 (volume)", i);
+  if ((rc = double_field(apex_json_array_get(row, 5), what, &bar->volume, err)))
+    return rc;
   snprintf(what, sizeof what, "binance klines row %zu field 6 (close time)", i);
   if ((rc = int_field(apex_json_array_get(row, 6), what, &close_time, err)))
     return rc;
@@ -98,7 +116,7 @@ static apex_err kline_row(const apex_json *row, size_t i, int64_t prev_time, boo
     return apex_error_set(err, APEX_EPARSE, "binance klines row %zu field 2 (high): below open or close", i);
   if (v[3] > apex_dec_min(v[1], v[4]))
     return apex_error_set(err, APEX_EPARSE, "binance klines row %zu field 3 (low): above open or close", i);
-  if (v[5] < 0)
+  if (!(bar->volume >= 0))
     return apex_error_set(err, APEX_EPARSE, "binance klines row %zu field 5 (volume): negative", i);
 
   /* core/series keeps doubles; the checks above were made on the exact values. */
@@ -106,7 +124,6 @@ static apex_err kline_row(const apex_json *row, size_t i, int64_t prev_time, boo
   bar->high = apex_dec_to_double(v[2]);
   bar->low = apex_dec_to_double(v[3]);
   bar->close = apex_dec_to_double(v[4]);
-  bar->volume = apex_dec_to_double(v[5]);
   return APEX_OK;
 }
 

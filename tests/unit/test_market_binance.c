@@ -133,9 +133,18 @@ Test(market_binance, klines_range_and_wrong_counts)
 {
   apex_series *s = apex_series_new(0);
   apex_error e = {0};
-  const char *huge = "[[1,\"1\",\"1\",\"1\",\"1\",\"100000000000\",2,\"0\",0,\"0\",\"0\",\"0\"]]";
-  cr_expect_eq(apex_binance_decode_klines(huge, strlen(huge), s, &e), APEX_EOVERFLOW);
-  cr_expect(strstr(e.msg, "row 0 field 5 (volume): \"100000000000\" is out of range"), "%s", e.msg);
+  /* A volume beyond the decimals' range decodes (candles keep doubles); a price beyond it does not. */
+  const char *huge = "[[1,\"1\",\"1\",\"1\",\"1\",\"123456789012345.5\",2,\"0\",0,\"0\",\"0\",\"0\"]]";
+  cr_expect_eq(apex_binance_decode_klines(huge, strlen(huge), s, &e), APEX_OK, "%s", e.msg);
+  cr_expect_eq(s->n, 1);
+  cr_expect_eq(s->volume[0], 123456789012345.5);
+  apex_series_slice(s, 0, 0);
+  const char *dear = "[[1,\"100000000000\",\"100000000000\",\"1\",\"1\",\"1\",2,\"0\",0,\"0\",\"0\",\"0\"]]";
+  cr_expect_eq(apex_binance_decode_klines(dear, strlen(dear), s, &e), APEX_EOVERFLOW);
+  cr_expect(strstr(e.msg, "row 0 field 1 (open): \"100000000000\" is out of range"), "%s", e.msg);
+  const char *junk = "[[1,\"1\",\"1\",\"1\",\"1\",\"12x\",2,\"0\",0,\"0\",\"0\",\"0\"]]";
+  cr_expect_eq(apex_binance_decode_klines(junk, strlen(junk), s, &e), APEX_EPARSE);
+  cr_expect(strstr(e.msg, "row 0 field 5 (volume): \"12x\" is not a decimal"), "%s", e.msg);
   const char *early = "[[5000,\"1\",\"1\",\"1\",\"1\",\"1\",4999,\"0\",0,\"0\",\"0\",\"0\"]]";
   cr_expect_eq(apex_binance_decode_klines(early, strlen(early), s, &e), APEX_EPARSE);
   cr_expect(strstr(e.msg, "row 0 field 6 (close time): 4999 is before the open time"), "%s", e.msg);
