@@ -15,6 +15,7 @@ enum { APEX_EXIT_OK = 0, APEX_EXIT_FAIL = 1, APEX_EXIT_USAGE = 2 };
 int apex_cmd_indicator(int argc, char **argv);
 int apex_cmd_data(int argc, char **argv);
 int apex_cmd_backtest(int argc, char **argv);
+int apex_cmd_paper(int argc, char **argv);
 int apex_cmd_migrate(int argc, char **argv);
 int apex_cmd_db(int argc, char **argv);
 int apex_cmd_serve(int argc, char **argv);

@@ -11,6 +11,7 @@ static const struct {
   const char *summary;
 } COMMANDS[] = {
     {"backtest", apex_cmd_backtest, "run a strategy (JSON rules) over a candle file and report its performance"},
+    {"paper", apex_cmd_paper, "paper-trade a strategy on a candle file replayed as a live feed (--speed max: as fast as possible)"},
     {"indicator", apex_cmd_indicator, "compute a technical indicator over a candle file (CSV out)"},
     {"serve", apex_cmd_serve, "run the HTTP API server (see 'apextrade serve --help')"},
     {"data", apex_cmd_data, "candle files: inspect, resample, import into the database"},

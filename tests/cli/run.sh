@@ -151,6 +151,49 @@ expect 2 "no candles in range" -- "$APEX" backtest --strategy examples/rsi_mean_
 expect 2 "cannot resample 1d to 1m" -- "$APEX" backtest --strategy examples/sma_crossover.json --data "$ORCL"
 has "$TMP/err" 'cannot build 1m candles' "timeframe mismatch explained"
 
+# --- paper (a session on a replayed file; with --speed max it ends where the backtest does) ---
+expect 0 "paper help" -- "$APEX" paper --help
+has "$TMP/out" 'usage: apextrade paper --strategy FILE.json --replay CANDLES' "paper help"
+# The result JSON equals the backtest's byte for byte but for the two timings in stats.
+timeless() { sed -E 's/"(load|engine)_seconds": [0-9.e+-]+/"\1_seconds": T/' "$1"; }
+same_as_backtest() { # STRATEGY CANDLES DESCRIPTION [OPTIONS...]
+  local st=$1 data=$2 what=$3
+  shift 3
+  expect 0 "backtest $what" -- "$APEX" backtest --strategy "$st" --data "$data" --json - "$@"
+  timeless "$TMP/out" >"$TMP/bt.json"
+  cp "$TMP/err" "$TMP/bt.err"
+  expect 0 "paper $what" -- "$APEX" paper --strategy "$st" --replay "$data" --speed max --json - "$@"
+  timeless "$TMP/out" >"$TMP/paper.json"
+  if cmp -s "$TMP/bt.json" "$TMP/paper.json"; then ok; else bad "paper $what: JSON differs from backtest's: $(diff "$TMP/bt.json" "$TMP/paper.json" | head -5)"; fi
+  if [ "$(sed 's/^apextrade [a-z]*: //' "$TMP/bt.err")" = "$(sed 's/^apextrade [a-z]*: //' "$TMP/err")" ]; then ok; else bad "paper $what: other warnings"; fi
+}
+same_as_backtest examples/rsi_mean_reversion.json "$ORCL" "RSI example on ORCL"
+has "$TMP/paper.json" '"total_trades": 14,' "paper on ORCL makes the backtest's 14 trades"
+same_as_backtest examples/rsi_mean_reversion.json "$ORCL" "ORCL with capital and costs" --capital 5000 --commission 0 --slippage 0.1
+same_as_backtest examples/sma_crossover.json data/btc-usdt-1m.json "SMA crossover on the 1m BTC sample"
+has "$TMP/paper.json" '"total_trades": [1-9][0-9]+,' "the BTC comparison trades"
+same_as_backtest examples/bollinger_breakout.json data/btc-usdt-1m.json "Bollinger breakout on the 1m BTC sample"
+expect 0 "paper prints a summary without --json" -- "$APEX" paper --strategy examples/rsi_mean_reversion.json --replay "$ORCL" --speed max
+has "$TMP/out" '^Trades +14 ' "paper summary"
+# At a speed: 1m candles at 60000x are 1 ms apart (300 of them).
+/usr/bin/python3 -c "import json,sys; json.dump(json.load(open(sys.argv[1]))[:300], open(sys.argv[2], 'w'))" \
+  data/btc-usdt-1m.json "$TMP/few.json"
+expect 0 "paper at a speed" -- "$APEX" paper --strategy examples/sma_crossover.json --replay "$TMP/few.json" --speed 60000 --json -
+has "$TMP/out" '"total_trades": ' "a paced session ends with a result"
+expect 2 "paper: missing candle file" -- "$APEX" paper --strategy examples/rsi_mean_reversion.json --replay "$TMP/none.csv" --speed max
+has "$TMP/err" 'none.csv' "missing replay file named"
+lines "$TMP/err" 1 "paper: one error line for a missing file"
+expect 2 "paper: bad speed" -- "$APEX" paper --strategy examples/rsi_mean_reversion.json --replay "$ORCL" --speed fast
+has "$TMP/err" "^apextrade paper: --speed .*'fast'" "bad speed named"
+lines "$TMP/err" 1 "paper: one error line for a bad speed"
+expect 2 "paper: negative speed" -- "$APEX" paper --strategy examples/rsi_mean_reversion.json --replay "$ORCL" --speed -2
+lines "$TMP/err" 1 "paper: one error line for a negative speed"
+expect 2 "paper: no --replay" -- "$APEX" paper --strategy examples/rsi_mean_reversion.json
+has "$TMP/err" 'missing --replay' "missing --replay named"
+expect 2 "paper: backtest-only option" -- "$APEX" paper --strategy examples/rsi_mean_reversion.json --replay "$ORCL" --trades x.csv
+expect 2 "paper: bad commission" -- "$APEX" paper --strategy examples/rsi_mean_reversion.json --replay "$ORCL" --commission abc
+has "$TMP/err" '^apextrade paper: --commission: must be a number' "bad cost option named"
+
 # --- migrate and data import (SQLite in a temporary APEX_DATA_DIR) ---
 export APEX_DATA_DIR="$TMP/var/data"
 unset DATABASE_URL
@@ -176,6 +219,7 @@ unset APEX_DATA_DIR
 # --- top level ---
 expect 0 "top-level help" -- "$APEX" --help
 has "$TMP/out" 'indicator' "help lists indicator"
+has "$TMP/out" '^  paper ' "help lists paper"
 expect 2 "unknown command" -- "$APEX" frobnicate
 
 echo "cli: $pass passed, $fail failed"
