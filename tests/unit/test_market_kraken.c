@@ -181,7 +181,8 @@ Test(market_kraken, ticker_bad_replies)
     apex_err rc;
     const char *msg;
   } CASES[] = {
-      {"ticker_missing_last.json", APEX_EPARSE, "kraken Ticker c[0]: c is missing, expected an array of at least 1"},
+      {"ticker_missing_last.json", APEX_EPARSE,
+       "kraken Ticker c[0]: c is missing, expected an array of at least 1"},
       {"ticker_open_zero.json", APEX_EPARSE, "kraken Ticker o: not above 0"},
       {"ticker_bid_negative.json", APEX_EPARSE, "kraken Ticker b[0]: negative"},
       {"ticker_volume_short.json", APEX_EPARSE, "kraken Ticker v[1]: v is too short, expected an array of at least 2"},
