@@ -11,99 +11,8 @@
 #include "core/engine.h"
 #include "core/simbroker.h"
 #include "core/strategy.h"
+#include "support/random_strategy.h"
 #include "support/ref.h"
-
-static unsigned long long rng = 12345;
-static unsigned rnd(unsigned n)
-{
-  rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-  return (unsigned)(rng >> 33) % n;
-}
-
-/* One random operand: an indicator (with an output and maybe an offset) or a price. */
-static int operand(char *b, size_t cap, double *lo, double *hi)
-{
-  static const struct { const char *ind, *params, *out; double lo, hi; } OPS[] = {
-      {"RSI", "{\"period\": 14}", NULL, 20, 80},          {"RSI", "{\"period\": 7}", NULL, 20, 80},
-      {"CCI", "{}", NULL, -150, 150},                     {"WILLR", "{}", NULL, -90, -10},
-      {"STOCH", "{}", "slowk", 10, 90},                   {"MFI", "{}", NULL, 20, 80},
-      {"ADX", "{}", NULL, 10, 40},                        {"MACD", "{}", "hist", -0.5, 0.5},
-      {"SMA", "{\"period\": 20}", NULL, 90, 110},         {"EMA", "{\"period\": 50}", NULL, 90, 110},
-      {"BBANDS", "{}", "upper", 90, 110},                 {"close", "{}", NULL, 90, 110},
-      {"ROC", "{}", NULL, -2, 2},                          {"STOCHRSI", "{}", "fastk", 10, 90},
-  };
-  unsigned k = rnd(APEX_ARRAY_LEN(OPS));
-  char out[48] = "", off[24] = "";
-  if (OPS[k].out)
-    snprintf(out, sizeof out, ", \"output\": \"%s\"", OPS[k].out);
-  if (rnd(4) == 0)
-    snprintf(off, sizeof off, ", \"offset\": %u", rnd(3));
-  *lo = OPS[k].lo;
-  *hi = OPS[k].hi;
-  return snprintf(b, cap, "\"indicator\": \"%s\", \"params\": %s%s%s", OPS[k].ind, OPS[k].params, out, off);
-}
-
-static int condition(char *b, size_t cap, int depth)
-{
-  static const char *const CMP[] = {"less_than", "greater_than", "less_equal", "greater_equal", "crosses_above",
-                                    "crosses_below", "between"};
-  if (depth < 2 && rnd(4) == 0) {
-    static const char *const LOGIC[] = {"AND", "OR", "NOT"};
-    int n = snprintf(b, cap, "{\"logic\": \"%s\", \"conditions\": [", LOGIC[rnd(3)]);
-    int m = 1 + (int)rnd(2);
-    for (int i = 0; i < m; i++) {
-      n += i ? snprintf(b + n, cap - (size_t)n, ", ") : 0;
-      n += condition(b + n, cap - (size_t)n, depth + 1);
-    }
-    return n + snprintf(b + n, cap - (size_t)n, "]}");
-  }
-  double lo, hi;
-  int n = snprintf(b, cap, "{");
-  n += operand(b + n, cap - (size_t)n, &lo, &hi);
-  const char *op = CMP[rnd(APEX_ARRAY_LEN(CMP))];
-  double v = lo + (hi - lo) * rnd(1000) / 1000.0;
-  if (!strcmp(op, "between"))
-    return n + snprintf(b + n, cap - (size_t)n, ", \"operator\": \"between\", \"value\": [%g, %g]}", lo, v);
-  if (strstr(op, "crosses") && rnd(2) == 0) { /* indicator against indicator */
-    double l2, h2;
-    n += snprintf(b + n, cap - (size_t)n, ", \"operator\": \"%s\", \"value\": {", op);
-    n += operand(b + n, cap - (size_t)n, &l2, &h2);
-    return n + snprintf(b + n, cap - (size_t)n, "}}");
-  }
-  return n + snprintf(b + n, cap - (size_t)n, ", \"operator\": \"%s\", \"value\": %g}", op, v);
-}
-
-static apex_strategy *random_strategy(void)
-{
-  static char doc[16384];
-  char entry[6000], exit_[6000];
-  int n = snprintf(entry, sizeof entry, "{\"signal\": \"BUY\", \"logic\": \"%s\", \"conditions\": [",
-                   rnd(2) ? "AND" : "OR");
-  n += condition(entry + n, sizeof entry - (size_t)n, 0);
-  snprintf(entry + n, sizeof entry - (size_t)n, "]}");
-  n = snprintf(exit_, sizeof exit_, "{\"signal\": \"SELL\", \"conditions\": [");
-  n += condition(exit_ + n, sizeof exit_ - (size_t)n, 0);
-  snprintf(exit_ + n, sizeof exit_ - (size_t)n, "]}");
-  char risk[200] = "{";
-  size_t rl = 1;
-  if (rnd(2))
-    rl += (size_t)snprintf(risk + rl, sizeof risk - rl, "\"stop_loss_pct\": %u, ", 1 + rnd(5));
-  if (rnd(2))
-    rl += (size_t)snprintf(risk + rl, sizeof risk - rl, "\"take_profit_pct\": %u, ", 1 + rnd(8));
-  if (rnd(3) == 0)
-    rl += (size_t)snprintf(risk + rl, sizeof risk - rl, "\"max_drawdown_pct\": %u, ", 5 + rnd(20));
-  snprintf(risk + rl, sizeof risk - rl, "\"max_position_size\": %g}", (1 + rnd(10)) / 10.0);
-  snprintf(doc, sizeof doc,
-           "{\"name\": \"random\", \"asset\": \"BTC/USDT\", \"timeframe\": \"1m\", \"entry_rules\": [%s],"
-           " \"exit_rules\": [%s], \"risk_management\": %s,"
-           " \"backtest\": {\"initial_capital\": %u, \"commission_pct\": %g, \"slippage_pct\": %g}}",
-           entry, exit_, risk, 1000 + rnd(100000), rnd(30) / 100.0, rnd(10) / 100.0);
-  apex_strategy *st = NULL;
-  apex_problems p = {0};
-  cr_assert_eq(apex_strategy_parse(doc, strlen(doc), &st, &p), APEX_OK, "%s: %s\n%s", p.item[0].pointer,
-               p.item[0].message, doc);
-  return st;
-}
 
 typedef struct watch {
   const apex_series *s;
@@ -118,15 +27,6 @@ static void on_bar(void *ctx, size_t t, apex_dec cash, apex_dec pos, double equi
   double want = apex_dec_to_double(cash) + apex_dec_to_double(pos) * w->s->close[t];
   if (!ref_close_enough(equity, want, 1e-12, 1e-9))
     w->bad_equity++;
-}
-
-static bool trade_eq(const apex_bt_trade *x, const apex_bt_trade *y)
-{
-  return x->entry_bar == y->entry_bar && x->exit_bar == y->exit_bar && x->entry_time == y->entry_time &&
-         x->exit_time == y->exit_time && x->qty == y->qty && x->entry_price == y->entry_price &&
-         x->exit_price == y->exit_price && x->entry_commission == y->entry_commission &&
-         x->exit_commission == y->exit_commission && x->gross_pnl == y->gross_pnl && x->net_pnl == y->net_pnl &&
-         x->reason == y->reason;
 }
 
 static apex_backtest_result run(const apex_strategy *st, const apex_series *s, watch *w)
@@ -147,7 +47,7 @@ Test(backtest_properties, random_strategies_on_random_candles)
   apex_series *full = ref_random_series(1500, 77);
   size_t total_trades = 0;
   for (int iter = 0; iter < 60; iter++) {
-    apex_strategy *st = random_strategy();
+    apex_strategy *st = rs_random_strategy();
     watch w = {full, 0, 0};
     apex_backtest_result a = run(st, full, &w), b = run(st, full, NULL);
     cr_expect_eq(w.bad_cash, 0, "iteration %d: cash went negative", iter);
@@ -157,7 +57,7 @@ Test(backtest_properties, random_strategies_on_random_candles)
     cr_expect_eq(a.n_trades, b.n_trades);
     cr_expect_eq(a.final_cash, b.final_cash);
     for (size_t i = 0; i < a.n_trades && i < b.n_trades; i++)
-      cr_expect(trade_eq(&a.trades[i], &b.trades[i]), "iteration %d: trade %zu differs between runs", iter, i);
+      cr_expect(rs_trade_eq(&a.trades[i], &b.trades[i]), "iteration %d: trade %zu differs between runs", iter, i);
 
     /* exact bookkeeping */
     apex_dec sum = 0, com = 0, start;
@@ -173,7 +73,7 @@ Test(backtest_properties, random_strategies_on_random_candles)
     cr_expect_eq(a.metrics.total_trades, a.n_trades);
 
     /* no look-ahead: cut the data after candle k */
-    size_t k = 200 + rnd(1200);
+    size_t k = 200 + rs_rnd(1200);
     apex_series *cut = ref_random_series(1500, 77);
     apex_series_slice(cut, 0, k);
     apex_backtest_result c = run(st, cut, NULL);
@@ -187,7 +87,7 @@ Test(backtest_properties, random_strategies_on_random_candles)
       same--; /* closed because the data ended: the full run holds it longer */
     cr_expect_geq(a.n_trades, same);
     for (size_t i = 0; i < same && i < a.n_trades; i++)
-      cr_expect(trade_eq(&c.trades[i], &a.trades[i]), "iteration %d: trade %zu differs", iter, i);
+      cr_expect(rs_trade_eq(&c.trades[i], &a.trades[i]), "iteration %d: trade %zu differs", iter, i);
     total_trades += a.n_trades;
 
     apex_backtest_result_clear(&a);
@@ -208,12 +108,12 @@ Test(backtest_properties, streaming_indicators_equal_batch_columns)
   apex_series *s = ref_random_series(2000, 91);
   size_t total_trades = 0;
   for (int iter = 0; iter < 80; iter++) {
-    apex_strategy *st = random_strategy();
+    apex_strategy *st = rs_random_strategy();
     apex_backtest_opts o;
     apex_backtest_opts_init(&o, st);
     o.equity_every = 1;
     if (iter % 2)
-      o.cfg.start_ms = s->time[100 + rnd(1000)];
+      o.cfg.start_ms = s->time[100 + rs_rnd(1000)];
     apex_backtest_result a, b;
     apex_error err = {0};
     cr_assert_eq(apex_backtest_run(st, s, &o, &a, &err), APEX_OK, "%s", err.msg);
@@ -222,7 +122,7 @@ Test(backtest_properties, streaming_indicators_equal_batch_columns)
     cr_expect_eq(a.n_trades, b.n_trades, "iteration %d: %zu trades batch, %zu streaming", iter, a.n_trades,
                  b.n_trades);
     for (size_t i = 0; i < a.n_trades && i < b.n_trades; i++)
-      cr_expect(trade_eq(&a.trades[i], &b.trades[i]), "iteration %d: trade %zu differs", iter, i);
+      cr_expect(rs_trade_eq(&a.trades[i], &b.trades[i]), "iteration %d: trade %zu differs", iter, i);
     cr_expect_eq(a.final_cash, b.final_cash, "iteration %d", iter);
     cr_expect_eq(a.total_commission, b.total_commission);
     cr_expect_eq(a.fills, b.fills);
@@ -266,12 +166,12 @@ Test(backtest_properties, batch_loop_equals_engine_and_broker_driven_by_hand)
   static trade_log l; /* large: not on the stack */
   size_t total_trades = 0;
   for (int iter = 0; iter < 60; iter++) {
-    apex_strategy *st = random_strategy();
+    apex_strategy *st = rs_random_strategy();
     apex_backtest_opts o;
     apex_backtest_opts_init(&o, st);
     o.equity_every = 1;
     if (iter % 2)
-      o.cfg.start_ms = s->time[100 + rnd(1000)];
+      o.cfg.start_ms = s->time[100 + rs_rnd(1000)];
     apex_backtest_result a;
     apex_error err = {0};
     cr_assert_eq(apex_backtest_run(st, s, &o, &a, &err), APEX_OK, "%s", err.msg);
@@ -307,7 +207,7 @@ Test(backtest_properties, batch_loop_equals_engine_and_broker_driven_by_hand)
     cr_expect_eq(bad_equity, 0, "iteration %d: equity differs at %zu candles", iter, bad_equity);
     cr_expect_eq(l.n, a.n_trades, "iteration %d: %zu trades by hand, %zu by the backtest", iter, l.n, a.n_trades);
     for (size_t i = 0; i < l.n && i < a.n_trades; i++)
-      cr_expect(trade_eq(&l.t[i], &a.trades[i]), "iteration %d: trade %zu differs", iter, i);
+      cr_expect(rs_trade_eq(&l.t[i], &a.trades[i]), "iteration %d: trade %zu differs", iter, i);
     cr_expect_eq(apex_engine_cash(e), a.final_cash, "iteration %d", iter);
     cr_expect_eq(apex_engine_fills(e), a.fills, "iteration %d", iter);
     cr_expect_eq(apex_engine_halted(e, NULL), a.halted, "iteration %d", iter);
