@@ -17,12 +17,18 @@ bad=$(grep -rnE '#include *"(store|api|jobs|sys|app|io|cli)/' src/market 2>/dev/
 if [ -n "$bad" ]; then
   echo "check-layers: market/ reaches outside its layer (core and base only):"; echo "$bad"; fail=1
 fi
-for h in jansson.h zlib.h sqlite3.h libpq-fe.h curl/curl.h microhttpd.h hiredis/hiredis.h wslay/wslay.h jwt.h sodium.h; do
+for h in jansson.h zlib.h sqlite3.h libpq-fe.h microhttpd.h hiredis/hiredis.h wslay/wslay.h jwt.h sodium.h; do
   n=$(grep -rlE "#include *<$h>" src | wc -l)
   if [ "$n" -gt 1 ]; then
     echo "check-layers: <$h> is included by $n files (one wrapper only):"; grep -rlE "#include *<$h>" src; fail=1
   fi
 done
+# libcurl has one wrapper per layer that needs it: market/http.c (venue HTTP) and sys/mail.c
+# (SMTP). sys/ may not include market/ and mail is no market data, so neither can serve the other.
+bad=$(grep -rlE '#include *<curl/curl\.h>' src | grep -vxE 'src/(market/http|sys/mail)\.c' || true)
+if [ -n "$bad" ]; then
+  echo "check-layers: <curl/curl.h> outside market/http.c and sys/mail.c:"; echo "$bad"; fail=1
+fi
 n=$(grep -rlE '#include *<openssl/' src | sort -u | wc -l)
 if [ "$n" -gt 1 ]; then
   echo "check-layers: OpenSSL headers are included by $n files (one wrapper only):"; grep -rlE '#include *<openssl/' src; fail=1
