@@ -106,6 +106,7 @@ apex_err apex_session_new(const apex_strategy *st, const apex_backtest_opts *o, 
   ss->alloc = o->alloc ? o->alloc : plain_alloc;
   ss->free = o->free ? o->free : plain_free;
   ss->next_sample = SIZE_MAX;
+  ss->prev_time = INT64_MIN;
   if (!(c->initial_capital > 0) || apex_dec_from_double(c->initial_capital, &cap) ||
       apex_dec_from_double(c->commission_pct, &costs.commission_pct) ||
       apex_dec_from_double(c->slippage_pct, &costs.slippage_pct) || apex_sim_broker_init(&ss->broker, &costs)) {
@@ -170,41 +171,57 @@ static apex_err sample_equity(apex_session *ss, size_t t, bool last, double equi
   return APEX_OK;
 }
 
-apex_err apex_session_step(apex_session *ss, const apex_bar *bar, bool last, apex_session_out *out,
-                           apex_error *err)
+/* One candle's close; cold paths out of line so the backtest's streaming loop, which inlines it,
+ * stays tight. out may be NULL. */
+static apex_err __attribute__((noinline, cold)) step_refused(const apex_session *ss, const apex_bar *bar,
+                                                             apex_error *err)
 {
-  const apex_backtest_config *c = &ss->o.cfg;
-  apex_session_out scratch;
+  return apex_error_set(err, APEX_EINVAL, "backtest: candle at %lld: %s", (long long)bar->time,
+                        ss->ended                        ? "after the session's last one"
+                        : bar->time >= ss->o.cfg.end_ms ? "at or after the end date"
+                                                         : "not after the previous candle");
+}
+
+static apex_err __attribute__((noinline, cold)) step_warm(apex_session *ss, const apex_bar *bar, bool last,
+                                                          apex_session_out *out)
+{
+  apex_engine_warm(ss->eng, bar);
+  if (out) {
+    out->orders.n = 0;
+    out->orders.closed = false;
+    out->trades = 0;
+    out->equity = 0;
+    out->warmup = true;
+  }
+  ss->t++;
+  ss->ended = last;
+  return APEX_OK;
+}
+
+static void __attribute__((noinline, cold)) step_start(apex_session *ss)
+{
+  ss->trading = true;
+  ss->first_bar = ss->t;
+  ss->next_sample = ss->o.equity_every ? ss->t : SIZE_MAX;
+}
+
+static inline __attribute__((always_inline)) apex_err step(apex_session *ss, const apex_bar *bar, bool last,
+                                                           apex_session_out *out, apex_error *err)
+{
+  apex_engine_out local;
+  apex_engine_out *eo = out ? &out->orders : &local;
   const size_t t = ss->t;
   apex_err rc;
 
-  if (!out)
-    out = &scratch;
-  out->orders.n = 0; /* no memset: the intents are large and the engine clears what it writes */
-  out->orders.closed = false;
-  out->trades = 0;
-  out->equity = 0;
-  out->warmup = false;
-  if (ss->ended || (t && bar->time <= ss->prev_time) || bar->time >= c->end_ms)
-    return apex_error_set(err, APEX_EINVAL, "backtest: candle at %lld: %s", (long long)bar->time,
-                          ss->ended ? "after the session's last one"
-                          : bar->time >= c->end_ms ? "at or after the end date"
-                                                   : "not after the previous candle");
+  if (__builtin_expect(ss->ended || bar->time <= ss->prev_time || bar->time >= ss->o.cfg.end_ms, 0))
+    return step_refused(ss, bar, err);
   ss->prev_time = bar->time;
-  if (bar->time < c->start_ms) { /* earlier candles warm the indicators up */
-    apex_engine_warm(ss->eng, bar);
-    out->warmup = true;
-    ss->t++;
-    ss->ended = last;
-    return APEX_OK;
-  }
-  if (!ss->trading) {
-    ss->trading = true;
-    ss->first_bar = t;
-    ss->next_sample = ss->o.equity_every ? t : SIZE_MAX;
-  }
+  if (__builtin_expect(bar->time < ss->o.cfg.start_ms, 0)) /* earlier candles warm the indicators up */
+    return step_warm(ss, bar, last, out);
+  if (__builtin_expect(!ss->trading, 0))
+    step_start(ss);
   size_t before = ss->n_trades;
-  ss->t++;
+  ss->t = t + 1;
   ss->ended = last;
   if (!apex_sim_broker_idle(&ss->broker, &bar->low, &bar->high) &&
       (rc = apex_sim_broker_bar(&ss->broker, ss->eng, bar, t, push_trade, ss)))
@@ -212,20 +229,29 @@ apex_err apex_session_step(apex_session *ss, const apex_bar *bar, bool last, ape
   if (last &&
       (rc = apex_sim_broker_close(&ss->broker, ss->eng, APEX_EXIT_END_OF_DATA, bar->close, t, bar->time, push_trade, ss)))
     return fill_fail(err, rc);
-  if ((rc = apex_engine_on_bar(ss->eng, bar, &out->orders)))
+  if ((rc = apex_engine_on_bar(ss->eng, bar, eo)))
     return fill_fail(err, rc);
-  if (out->orders.n && !last) /* a signal on the last candle is not acted on */
-    apex_sim_broker_take(&ss->broker, &out->orders);
+  if (eo->n && !last) /* a signal on the last candle is not acted on */
+    apex_sim_broker_take(&ss->broker, eo);
   double equity = apex_engine_equity(ss->eng);
   if (ss->o.on_bar)
     ss->o.on_bar(ss->o.on_bar_ctx, t, apex_engine_cash(ss->eng), apex_engine_position(ss->eng), equity);
   if ((rc = apex_metrics_acc_bar(ss->acc, bar->time, equity, apex_engine_in_market(ss->eng))))
     return fill_fail(err, rc);
-  if ((rc = sample_equity(ss, t, last, equity)))
+  if ((t == ss->next_sample || last) && (rc = sample_equity(ss, t, last, equity)))
     return fail(err, rc, "equity curve");
-  out->trades = ss->n_trades - before;
-  out->equity = equity;
+  if (out) {
+    out->trades = ss->n_trades - before;
+    out->equity = equity;
+    out->warmup = false;
+  }
   return APEX_OK;
+}
+
+apex_err apex_session_step(apex_session *ss, const apex_bar *bar, bool last, apex_session_out *out,
+                           apex_error *err)
+{
+  return step(ss, bar, last, out, err);
 }
 
 apex_err apex_session_finish(apex_session *ss, apex_backtest_result *out, apex_error *err)
@@ -437,9 +463,9 @@ apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const 
         goto out;
       continue;
     }
-    for (size_t t = t0; t < t1; t++) {
+    for (size_t t = t0; t < t1; t++) { /* apex_session_step's own code, inlined */
       apex_bar bar = apex_series_bar(s, t);
-      if ((rc = apex_session_step(ss, &bar, t == last, NULL, err)))
+      if ((rc = step(ss, &bar, t == last, NULL, err)))
         goto out;
     }
   }
