@@ -16,7 +16,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 os.environ.setdefault("ACCOUNT_REQUESTS_PER_MINUTE", "100000")
 os.environ.setdefault("BACKTEST_MAX_PER_USER", "1000")  # test_app_flow queues twenty at once
 BIN = os.path.abspath(os.environ.get("APEX_BIN", os.path.join(ROOT, "build", "apextrade")))
-ALLOWED_ORIGIN = "http://allowed.example"
+# A browser origin is only compared, never contacted: a loopback one keeps every name in the tests local.
+ALLOWED_ORIGIN = "http://127.0.0.2:8080"
+OTHER_ORIGIN = "http://127.0.0.3:8080"
+
+
+def _problem_type_base():
+    """The prefix of problem "type" URIs, as the spec's error format writes it (its
+    validation-error example): an identifier the server prints and nothing fetches."""
+    spec = os.path.join(ROOT, "..", "shared", "spec", "apextrade-technical-spec.md")
+    with open(spec, encoding="utf-8") as f:
+        m = re.search(r'"type":\s*"([^"]+/errors/)validation-error"', f.read())
+    assert m, f"{spec}: no problem type example"
+    return m.group(1)
+
+
+PROBLEM_TYPE_BASE = _problem_type_base()
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -126,7 +141,7 @@ def assert_problem(r, status, code=None):
     body = r.json()
     assert body["status"] == status
     assert body["code"] == (code if code is not None else status)
-    assert body["type"].startswith("https://apextrade.io/errors/")
+    assert body["type"].startswith(PROBLEM_TYPE_BASE)
     assert body["title"]
     assert body["instance"] == r.request.url.path
     return body

@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from conftest import ALLOWED_ORIGIN, SECURITY_HEADERS, assert_problem
+from conftest import ALLOWED_ORIGIN, OTHER_ORIGIN, PROBLEM_TYPE_BASE, SECURITY_HEADERS, assert_problem
 
 
 def test_healthz(client):
@@ -51,7 +51,7 @@ def test_metrics_count_requests_by_route_and_status(client):
 
 def test_unknown_path_is_a_404_problem(client):
     body = assert_problem(client.get("/api/v1/nothing-here"), 404)
-    assert body["type"] == "https://apextrade.io/errors/not-found"
+    assert body["type"] == PROBLEM_TYPE_BASE + "not-found"
     assert body["title"] == "Not Found"
     assert body["detail"]
 
@@ -59,7 +59,7 @@ def test_unknown_path_is_a_404_problem(client):
 def test_wrong_method_is_a_405_problem_with_allow(client):
     r = client.delete("/healthz")
     body = assert_problem(r, 405)
-    assert body["type"] == "https://apextrade.io/errors/method-not-allowed"
+    assert body["type"] == PROBLEM_TYPE_BASE + "method-not-allowed"
     allow = {m.strip() for m in r.headers["allow"].split(",")}
     assert {"GET", "HEAD"} <= allow and "DELETE" not in allow
 
@@ -167,11 +167,11 @@ def test_cors_allowed_origin(client):
 
 
 def test_cors_other_origin_gets_nothing(client):
-    r = client.get("/healthz", headers={"origin": "http://evil.example"})
+    r = client.get("/healthz", headers={"origin": OTHER_ORIGIN})
     assert r.status_code == 200
     assert "access-control-allow-origin" not in r.headers
     r = client.options("/api/v1/_test/echo", headers={
-        "origin": "http://evil.example", "access-control-request-method": "POST"})
+        "origin": OTHER_ORIGIN, "access-control-request-method": "POST"})
     assert "access-control-allow-origin" not in r.headers
     assert "access-control-allow-methods" not in r.headers
 

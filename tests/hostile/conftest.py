@@ -11,6 +11,7 @@ _spec.loader.exec_module(_api)
 BIN = _api.BIN
 Server = _api.Server
 assert_problem = _api.assert_problem
+PROBLEM_TYPE_BASE = _api.PROBLEM_TYPE_BASE
 start_server = _api.start_server
 server = _api.server
 client = _api.client

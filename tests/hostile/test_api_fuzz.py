@@ -29,7 +29,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 # checkout): kept in the temporary directory instead, so a run writes nothing to the tree.
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "apex-hypothesis"))
 
-from conftest import BIN, PASSWORD, Server
+from conftest import BIN, PASSWORD, PROBLEM_TYPE_BASE, Server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = int(os.environ.get("APEX_FUZZ_EXAMPLES", "20"))
@@ -469,7 +469,7 @@ def check_answer(w, method, path, op, r, token, owner):
         for field in ("type", "title", "status", "detail", "instance", "code"):
             assert field in body, (field, method, str(r.request.url), body)
         assert body["status"] == st_ and isinstance(body["code"], int), body
-        assert body["type"].startswith("https://apextrade.io/errors/") and body["title"], body
+        assert body["type"].startswith(PROBLEM_TYPE_BASE) and body["title"], body
         assert isinstance(body["detail"], str) and isinstance(body["instance"], str), body
         if st_ not in documented and on_route:
             key = (f"{method} {path}", st_, body["code"])
