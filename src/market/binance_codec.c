@@ -5,59 +5,8 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "base/parse.h"
+#include "market/fields.h"
 #include "market/binance_codec.h"
-
-/* Text of a JSON value for messages: strings quoted and cut, other values by type name. */
-#define SHOWN_MAX 40
-static const char *shown(const apex_json *v, char buf[static SHOWN_MAX + 8])
-{
-  const char *s = apex_json_string_value(v);
-  if (!s)
-    return apex_json_type_name(v);
-  size_t n = strnlen(s, SHOWN_MAX + 1);
-  snprintf(buf, SHOWN_MAX + 8, "\"%.*s%s\"", (int)(n > SHOWN_MAX ? SHOWN_MAX : n), s, n > SHOWN_MAX ? "..." : "");
-  return buf;
-}
-
-/* A decimal sent as a JSON string (ref 1.4-1.7: prices and sizes are strings). Numbers are
- * refused: the venue never sends them, and a double would already have lost the exact text. */
-static apex_err dec_field(const apex_json *v, const char *what, apex_dec *out, apex_error *err)
-{
-  char b[SHOWN_MAX + 8];
-  const char *s = apex_json_string_value(v);
-  if (!s)
-    return apex_error_set(err, APEX_EPARSE, "%s: expected a decimal string, got %s", what, shown(v, b));
-  apex_err rc = apex_dec_from_str(s, out);
-  if (rc == APEX_EOVERFLOW)
-    return apex_error_set(err, rc, "%s: %s is out of range", what, shown(v, b));
-  if (rc)
-    return apex_error_set(err, APEX_EPARSE, "%s: %s is not a decimal", what, shown(v, b));
-  return APEX_OK;
-}
-
-/* A quantity that goes into a double anyway (a candle's volume, core/series): read from its text
- * directly, so volumes beyond the decimals' range (~9.2e10, a day of SHIB) still decode. */
-static apex_err double_field(const apex_json *v, const char *what, double *out, apex_error *err)
-{
-  char b[SHOWN_MAX + 8];
-  const char *s = apex_json_string_value(v);
-  if (!s)
-    return apex_error_set(err, APEX_EPARSE, "%s: expected a decimal string, got %s", what, shown(v, b));
-  const char *cur = s, *end = s + strlen(s);
-  if (apex_parse_double(&cur, end, out) || cur != end)
-    return apex_error_set(err, APEX_EPARSE, "%s: %s is not a decimal", what, shown(v, b));
-  return APEX_OK;
-}
-
-/* An integer sent as a JSON number (times and ids, ref 1.4-1.6). */
-static apex_err int_field(const apex_json *v, const char *what, int64_t *out, apex_error *err)
-{
-  char b[SHOWN_MAX + 8];
-  if (!apex_json_is_integer(v) || apex_json_int64(v, out))
-    return apex_error_set(err, APEX_EPARSE, "%s: expected an integer, got %s", what, shown(v, b));
-  return APEX_OK;
-}
 
 static apex_err parse(const char *buf, size_t len, const char *what, apex_json **doc, apex_error *err)
 {
@@ -76,18 +25,18 @@ static apex_err kline_row(const apex_json *row, size_t i, int64_t prev_time, boo
                           apex_error *err)
 {
   char what[64];
-  char b[SHOWN_MAX + 8];
+  char b[APEX_FIELD_SHOWN_MAX + 8];
   apex_dec v[5]; /* [1..4]: o, h, l, c */
   int64_t close_time;
   apex_err rc;
 
   if (!apex_json_is_array(row))
-    return apex_error_set(err, APEX_EPARSE, "binance klines row %zu: expected an array, got %s", i, shown(row, b));
+    return apex_error_set(err, APEX_EPARSE, "binance klines row %zu: expected an array, got %s", i, apex_field_shown(row, b));
   if (apex_json_array_size(row) != 12)
     return apex_error_set(err, APEX_EPARSE, "binance klines row %zu: %zu elements, expected 12", i,
                           apex_json_array_size(row));
   snprintf(what, sizeof what, "binance klines row %zu field 0 (open time)", i);
-  if ((rc = int_field(apex_json_array_get(row, 0), what, &bar->time, err)))
+  if ((rc = apex_field_int(apex_json_array_get(row, 0), what, &bar->time, err)))
     return rc;
   if (bar->time < 0)
     return apex_error_set(err, APEX_EPARSE, "%s: %lld is negative", what, (long long)bar->time);
@@ -96,14 +45,14 @@ static apex_err kline_row(const apex_json *row, size_t i, int64_t prev_time, boo
                           (long long)bar->time, (long long)prev_time);
   for (size_t k = 1; k <= 4; k++) {
     snprintf(what, sizeof what, "binance klines row %zu field %zu (%s)", i, k, KLINE_FIELD[k]);
-    if ((rc = dec_field(apex_json_array_get(row, k), what, &v[k], err)))
+    if ((rc = apex_field_dec(apex_json_array_get(row, k), what, &v[k], err)))
       return rc;
   }
   snprintf(what, sizeof what, "binance klines row %zu field 5 (volume)", i);
-  if ((rc = double_field(apex_json_array_get(row, 5), what, &bar->volume, err)))
+  if ((rc = apex_field_double(apex_json_array_get(row, 5), what, &bar->volume, err)))
     return rc;
   snprintf(what, sizeof what, "binance klines row %zu field 6 (close time)", i);
-  if ((rc = int_field(apex_json_array_get(row, 6), what, &close_time, err)))
+  if ((rc = apex_field_int(apex_json_array_get(row, 6), what, &close_time, err)))
     return rc;
   if (close_time < bar->time)
     return apex_error_set(err, APEX_EPARSE, "%s: %lld is before the open time", what, (long long)close_time);
@@ -177,7 +126,7 @@ static apex_err filter_dec(const apex_json *filters, const char *type, const cha
       continue;
     char what[96];
     snprintf(what, sizeof what, "binance exchangeInfo symbols[%zu] %s.%s", sym_i, type, key);
-    apex_err rc = dec_field(apex_json_object_get(f, key), what, out, err);
+    apex_err rc = apex_field_dec(apex_json_object_get(f, key), what, out, err);
     if (rc)
       return rc;
     if (*out < 0)
@@ -193,7 +142,7 @@ static apex_err symbol_entry(const apex_json *o, size_t i, apex_market_symbol *s
 {
   static const char *const KEYS[] = {"symbol", "status", "baseAsset", "quoteAsset"};
   const char *str[4];
-  char b[SHOWN_MAX + 8];
+  char b[APEX_FIELD_SHOWN_MAX + 8];
   bool found;
   apex_err rc;
 
@@ -201,17 +150,17 @@ static apex_err symbol_entry(const apex_json *o, size_t i, apex_market_symbol *s
   *fits = false;
   if (!apex_json_is_object(o))
     return apex_error_set(err, APEX_EPARSE, "binance exchangeInfo symbols[%zu]: expected an object, got %s", i,
-                          shown(o, b));
+                          apex_field_shown(o, b));
   for (size_t k = 0; k < 4; k++) {
     const apex_json *v = apex_json_object_get(o, KEYS[k]);
     if (!(str[k] = apex_json_string_value(v)))
       return apex_error_set(err, APEX_EPARSE, "binance exchangeInfo symbols[%zu] %s: expected a string, got %s", i,
-                            KEYS[k], shown(v, b));
+                            KEYS[k], apex_field_shown(v, b));
   }
   const apex_json *filters = apex_json_object_get(o, "filters");
   if (!apex_json_is_array(filters))
     return apex_error_set(err, APEX_EPARSE, "binance exchangeInfo symbols[%zu] filters: expected an array, got %s",
-                          i, shown(filters, b));
+                          i, apex_field_shown(filters, b));
   if ((rc = filter_dec(filters, "PRICE_FILTER", "tickSize", i, &s->tick_size, &found, err)) ||
       (rc = filter_dec(filters, "LOT_SIZE", "stepSize", i, &s->lot_step, &found, err)) ||
       (rc = filter_dec(filters, "NOTIONAL", "minNotional", i, &s->min_notional, &found, err)))
@@ -283,7 +232,7 @@ apex_err apex_binance_decode_ticker(const char *buf, size_t len, const char *sym
   static const char *const KEYS[] = {"lastPrice", "bidPrice", "askPrice", "volume", "priceChangePercent"};
   apex_json *doc = NULL;
   apex_dec v[5];
-  char joined[APEX_MARKET_SYMBOL_MAX + 1], b[SHOWN_MAX + 8], what[64];
+  char joined[APEX_MARKET_SYMBOL_MAX + 1], b[APEX_FIELD_SHOWN_MAX + 8], what[64];
   apex_err rc;
 
   *out = (apex_ticker){0};
@@ -298,12 +247,12 @@ apex_err apex_binance_decode_ticker(const char *buf, size_t len, const char *sym
   const apex_json *sv = apex_json_object_get(doc, "symbol");
   const char *s = apex_json_string_value(sv);
   if (!s || strcmp(s, joined) != 0) {
-    rc = apex_error_set(err, APEX_EPARSE, "binance ticker: symbol is %s, expected \"%s\"", shown(sv, b), joined);
+    rc = apex_error_set(err, APEX_EPARSE, "binance ticker: symbol is %s, expected \"%s\"", apex_field_shown(sv, b), joined);
     goto out;
   }
   for (size_t k = 0; k < 5; k++) {
     snprintf(what, sizeof what, "binance ticker %s", KEYS[k]);
-    if ((rc = dec_field(apex_json_object_get(doc, KEYS[k]), what, &v[k], err)))
+    if ((rc = apex_field_dec(apex_json_object_get(doc, KEYS[k]), what, &v[k], err)))
       goto out;
     /* The first four are prices and a volume; only the change may be negative. */
     if (k < 4 && v[k] < 0) {
@@ -315,7 +264,7 @@ apex_err apex_binance_decode_ticker(const char *buf, size_t len, const char *sym
     rc = apex_error_set(err, APEX_EPARSE, "binance ticker lastPrice: not above 0");
     goto out;
   }
-  if ((rc = int_field(apex_json_object_get(doc, "closeTime"), "binance ticker closeTime", &out->time, err)))
+  if ((rc = apex_field_int(apex_json_object_get(doc, "closeTime"), "binance ticker closeTime", &out->time, err)))
     goto out;
   memcpy(out->symbol, symbol, strlen(symbol) + 1); /* fits: apex_market_joined accepted it */
   out->last = v[0];
@@ -336,26 +285,26 @@ out:
 static apex_err book_side(const apex_json *side, const char *name, bool falling, size_t keep, apex_book_level *lv,
                           size_t *n, apex_error *err)
 {
-  char what[64], b[SHOWN_MAX + 8];
+  char what[64], b[APEX_FIELD_SHOWN_MAX + 8];
   apex_dec prev = 0;
   apex_err rc;
 
   *n = 0;
   if (!apex_json_is_array(side))
-    return apex_error_set(err, APEX_EPARSE, "binance depth %s: expected an array, got %s", name, shown(side, b));
+    return apex_error_set(err, APEX_EPARSE, "binance depth %s: expected an array, got %s", name, apex_field_shown(side, b));
   for (size_t i = 0; i < apex_json_array_size(side); i++) {
     const apex_json *pair = apex_json_array_get(side, i);
     apex_book_level l;
     if (!apex_json_is_array(pair) || apex_json_array_size(pair) != 2)
       return apex_error_set(err, APEX_EPARSE, "binance depth %s[%zu]: expected [price, qty], got %s", name, i,
-                            apex_json_is_array(pair) ? "another length" : shown(pair, b));
+                            apex_json_is_array(pair) ? "another length" : apex_field_shown(pair, b));
     snprintf(what, sizeof what, "binance depth %s[%zu] price", name, i);
-    if ((rc = dec_field(apex_json_array_get(pair, 0), what, &l.price, err)))
+    if ((rc = apex_field_dec(apex_json_array_get(pair, 0), what, &l.price, err)))
       return rc;
     if (l.price <= 0)
       return apex_error_set(err, APEX_EPARSE, "%s: not above 0", what);
     snprintf(what, sizeof what, "binance depth %s[%zu] qty", name, i);
-    if ((rc = dec_field(apex_json_array_get(pair, 1), what, &l.qty, err)))
+    if ((rc = apex_field_dec(apex_json_array_get(pair, 1), what, &l.qty, err)))
       return rc;
     if (l.qty <= 0)
       return apex_error_set(err, APEX_EPARSE, "%s: not above 0", what);
@@ -388,7 +337,7 @@ apex_err apex_binance_decode_depth(const char *buf, size_t len, const char *symb
     rc = apex_error_set(err, APEX_EPARSE, "binance depth: expected an object, got %s", apex_json_type_name(doc));
     goto out;
   }
-  if ((rc = int_field(apex_json_object_get(doc, "lastUpdateId"), "binance depth lastUpdateId", &id, err)) ||
+  if ((rc = apex_field_int(apex_json_object_get(doc, "lastUpdateId"), "binance depth lastUpdateId", &id, err)) ||
       (rc = book_side(apex_json_object_get(doc, "bids"), "bids", true, depth, out->bids, &out->n_bids, err)) ||
       (rc = book_side(apex_json_object_get(doc, "asks"), "asks", false, depth, out->asks, &out->n_asks, err)))
     goto out;

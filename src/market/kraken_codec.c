@@ -5,59 +5,8 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "base/parse.h"
+#include "market/fields.h"
 #include "market/kraken_codec.h"
-
-/* Text of a JSON value for messages: strings quoted and cut, other values by type name. */
-#define SHOWN_MAX 40
-static const char *shown(const apex_json *v, char buf[static SHOWN_MAX + 8])
-{
-  const char *s = apex_json_string_value(v);
-  if (!s)
-    return apex_json_type_name(v);
-  size_t n = strnlen(s, SHOWN_MAX + 1);
-  snprintf(buf, SHOWN_MAX + 8, "\"%.*s%s\"", (int)(n > SHOWN_MAX ? SHOWN_MAX : n), s, n > SHOWN_MAX ? "..." : "");
-  return buf;
-}
-
-/* A decimal sent as a JSON string (ref 2.2-2.4: prices, sizes and minimums are strings). Numbers
- * are refused: the venue never sends them, and a double would already have lost the exact text. */
-static apex_err dec_field(const apex_json *v, const char *what, apex_dec *out, apex_error *err)
-{
-  char b[SHOWN_MAX + 8];
-  const char *s = apex_json_string_value(v);
-  if (!s)
-    return apex_error_set(err, APEX_EPARSE, "%s: expected a decimal string, got %s", what, shown(v, b));
-  apex_err rc = apex_dec_from_str(s, out);
-  if (rc == APEX_EOVERFLOW)
-    return apex_error_set(err, rc, "%s: %s is out of range", what, shown(v, b));
-  if (rc)
-    return apex_error_set(err, APEX_EPARSE, "%s: %s is not a decimal", what, shown(v, b));
-  return APEX_OK;
-}
-
-/* A candle's volume goes into a double anyway (core/series): read from its text directly, so
- * volumes beyond the decimals' range (~9.2e10) still decode. */
-static apex_err double_field(const apex_json *v, const char *what, double *out, apex_error *err)
-{
-  char b[SHOWN_MAX + 8];
-  const char *s = apex_json_string_value(v);
-  if (!s)
-    return apex_error_set(err, APEX_EPARSE, "%s: expected a decimal string, got %s", what, shown(v, b));
-  const char *cur = s, *end = s + strlen(s);
-  if (apex_parse_double(&cur, end, out) || cur != end)
-    return apex_error_set(err, APEX_EPARSE, "%s: %s is not a decimal", what, shown(v, b));
-  return APEX_OK;
-}
-
-/* An integer sent as a JSON number (times, counts, decimals, ref 2.2-2.3). */
-static apex_err int_field(const apex_json *v, const char *what, int64_t *out, apex_error *err)
-{
-  char b[SHOWN_MAX + 8];
-  if (!apex_json_is_integer(v) || apex_json_int64(v, out))
-    return apex_error_set(err, APEX_EPARSE, "%s: expected an integer, got %s", what, shown(v, b));
-  return APEX_OK;
-}
 
 /* --- errors (ref 2.7, ccxt's mapping in ref 7) --- */
 
@@ -88,11 +37,11 @@ static apex_err venue_code(const char *text)
 /* A non-empty error array as an apex_err: its first string decides, `prefix` starts the message. */
 static apex_err venue_error(const char *prefix, const apex_json *errs, apex_error *err)
 {
-  char b[SHOWN_MAX + 8];
+  char b[APEX_FIELD_SHOWN_MAX + 8];
   const apex_json *first = apex_json_array_get(errs, 0);
   const char *s = apex_json_string_value(first);
   if (!s)
-    return apex_error_set(err, APEX_EINVAL, "%s, error[0] is %s", prefix, shown(first, b));
+    return apex_error_set(err, APEX_EINVAL, "%s, error[0] is %s", prefix, apex_field_shown(first, b));
   return apex_error_set(err, venue_code(s), "%s, %.300s", prefix, s);
 }
 
@@ -183,18 +132,18 @@ static apex_err ohlc_row(const apex_json *row, size_t i, int64_t prev_time, bool
                          apex_error *err)
 {
   char what[64];
-  char b[SHOWN_MAX + 8];
+  char b[APEX_FIELD_SHOWN_MAX + 8];
   apex_dec v[6]; /* [1..5]: o, h, l, c, vwap */
   int64_t secs, count;
   apex_err rc;
 
   if (!apex_json_is_array(row))
-    return apex_error_set(err, APEX_EPARSE, "kraken OHLC row %zu: expected an array, got %s", i, shown(row, b));
+    return apex_error_set(err, APEX_EPARSE, "kraken OHLC row %zu: expected an array, got %s", i, apex_field_shown(row, b));
   if (apex_json_array_size(row) != 8)
     return apex_error_set(err, APEX_EPARSE, "kraken OHLC row %zu: %zu elements, expected 8", i,
                           apex_json_array_size(row));
   snprintf(what, sizeof what, "kraken OHLC row %zu field 0 (time)", i);
-  if ((rc = int_field(apex_json_array_get(row, 0), what, &secs, err)))
+  if ((rc = apex_field_int(apex_json_array_get(row, 0), what, &secs, err)))
     return rc;
   /* Seconds on the wire (ref 2.3), ms in our candles (ref 7). */
   if (secs < 0 || secs > INT64_MAX / 1000)
@@ -205,14 +154,14 @@ static apex_err ohlc_row(const apex_json *row, size_t i, int64_t prev_time, bool
                           (long long)secs, (long long)prev_time);
   for (size_t k = 1; k <= 5; k++) {
     snprintf(what, sizeof what, "kraken OHLC row %zu field %zu (%s)", i, k, OHLC_FIELD[k]);
-    if ((rc = dec_field(apex_json_array_get(row, k), what, &v[k], err)))
+    if ((rc = apex_field_dec(apex_json_array_get(row, k), what, &v[k], err)))
       return rc;
   }
   snprintf(what, sizeof what, "kraken OHLC row %zu field 6 (volume)", i);
-  if ((rc = double_field(apex_json_array_get(row, 6), what, &bar->volume, err)))
+  if ((rc = apex_field_double(apex_json_array_get(row, 6), what, &bar->volume, err)))
     return rc;
   snprintf(what, sizeof what, "kraken OHLC row %zu field 7 (count)", i);
-  if ((rc = int_field(apex_json_array_get(row, 7), what, &count, err)))
+  if ((rc = apex_field_int(apex_json_array_get(row, 7), what, &count, err)))
     return rc;
   if (count < 0)
     return apex_error_set(err, APEX_EPARSE, "%s: %lld is negative", what, (long long)count);
@@ -242,17 +191,17 @@ apex_err apex_kraken_decode_ohlc(const char *buf, size_t len, apex_series *out, 
   apex_json *doc = NULL;
   const apex_json *result = NULL, *rows = NULL;
   const char *pair = NULL;
-  char b[SHOWN_MAX + 8];
+  char b[APEX_FIELD_SHOWN_MAX + 8];
   int64_t since = 0;
   size_t n0 = out->n;
   apex_err rc = envelope(buf, len, "OHLC", &doc, &result, err);
   if (rc)
     goto out;
-  if ((rc = int_field(apex_json_object_get(result, "last"), "kraken OHLC last", &since, err)) ||
+  if ((rc = apex_field_int(apex_json_object_get(result, "last"), "kraken OHLC last", &since, err)) ||
       (rc = only_member(result, "OHLC", "last", &pair, &rows, err)))
     goto out;
   if (!apex_json_is_array(rows)) {
-    rc = apex_error_set(err, APEX_EPARSE, "kraken OHLC %.40s: expected an array, got %s", pair, shown(rows, b));
+    rc = apex_error_set(err, APEX_EPARSE, "kraken OHLC %.40s: expected an array, got %s", pair, apex_field_shown(rows, b));
     goto out;
   }
   size_t n = apex_json_array_size(rows);
@@ -287,13 +236,13 @@ out:
 /* Element idx of the array member key of t, a decimal string. */
 static apex_err ticker_dec(const apex_json *t, const char *key, size_t idx, apex_dec *out, apex_error *err)
 {
-  char what[48], b[SHOWN_MAX + 8];
+  char what[48], b[APEX_FIELD_SHOWN_MAX + 8];
   const apex_json *a = apex_json_object_get(t, key);
   snprintf(what, sizeof what, "kraken Ticker %s[%zu]", key, idx);
   if (!apex_json_is_array(a) || apex_json_array_size(a) <= idx)
     return apex_error_set(err, APEX_EPARSE, "%s: %s is %s, expected an array of at least %zu", what, key,
-                          apex_json_is_array(a) ? "too short" : shown(a, b), idx + 1);
-  apex_err rc = dec_field(apex_json_array_get(a, idx), what, out, err);
+                          apex_json_is_array(a) ? "too short" : apex_field_shown(a, b), idx + 1);
+  apex_err rc = apex_field_dec(apex_json_array_get(a, idx), what, out, err);
   if (rc)
     return rc;
   if (*out < 0)
@@ -307,7 +256,7 @@ apex_err apex_kraken_decode_ticker(const char *buf, size_t len, const char *symb
   apex_json *doc = NULL;
   const apex_json *result = NULL, *t = NULL;
   const char *pair = NULL;
-  char base[APEX_MARKET_ASSET_MAX + 1], quote[APEX_MARKET_ASSET_MAX + 1], b[SHOWN_MAX + 8];
+  char base[APEX_MARKET_ASSET_MAX + 1], quote[APEX_MARKET_ASSET_MAX + 1], b[APEX_FIELD_SHOWN_MAX + 8];
   apex_dec ask, bid, last, vol, open;
   apex_err rc;
 
@@ -318,12 +267,12 @@ apex_err apex_kraken_decode_ticker(const char *buf, size_t len, const char *symb
       (rc = only_member(result, "Ticker", NULL, &pair, &t, err)))
     goto out;
   if (!apex_json_is_object(t)) {
-    rc = apex_error_set(err, APEX_EPARSE, "kraken Ticker %.40s: expected an object, got %s", pair, shown(t, b));
+    rc = apex_error_set(err, APEX_EPARSE, "kraken Ticker %.40s: expected an object, got %s", pair, apex_field_shown(t, b));
     goto out;
   }
   if ((rc = ticker_dec(t, "a", 0, &ask, err)) || (rc = ticker_dec(t, "b", 0, &bid, err)) ||
       (rc = ticker_dec(t, "c", 0, &last, err)) || (rc = ticker_dec(t, "v", 1, &vol, err)) ||
-      (rc = dec_field(apex_json_object_get(t, "o"), "kraken Ticker o", &open, err)))
+      (rc = apex_field_dec(apex_json_object_get(t, "o"), "kraken Ticker o", &open, err)))
     goto out;
   if (last <= 0 || open <= 0) {
     rc = apex_error_set(err, APEX_EPARSE, "kraken Ticker %s: not above 0", last <= 0 ? "c[0]" : "o");
@@ -369,7 +318,7 @@ static apex_dec step_of(int64_t places)
 /* One AssetPairs entry into *s; *fits false when it has no place in our symbol form. */
 static apex_err pair_entry(const char *id, const apex_json *o, apex_market_symbol *s, bool *fits, apex_error *err)
 {
-  char what[96], b[SHOWN_MAX + 8];
+  char what[96], b[APEX_FIELD_SHOWN_MAX + 8];
   int64_t lot_dp, pair_dp;
   apex_dec ordermin = 0;
   apex_err rc;
@@ -377,12 +326,12 @@ static apex_err pair_entry(const char *id, const apex_json *o, apex_market_symbo
   *s = (apex_market_symbol){0};
   *fits = false;
   if (!apex_json_is_object(o))
-    return apex_error_set(err, APEX_EPARSE, "kraken AssetPairs %.40s: expected an object, got %s", id, shown(o, b));
+    return apex_error_set(err, APEX_EPARSE, "kraken AssetPairs %.40s: expected an object, got %s", id, apex_field_shown(o, b));
   snprintf(what, sizeof what, "kraken AssetPairs %.40s lot_decimals", id);
-  if ((rc = int_field(apex_json_object_get(o, "lot_decimals"), what, &lot_dp, err)))
+  if ((rc = apex_field_int(apex_json_object_get(o, "lot_decimals"), what, &lot_dp, err)))
     return rc;
   snprintf(what, sizeof what, "kraken AssetPairs %.40s pair_decimals", id);
-  if ((rc = int_field(apex_json_object_get(o, "pair_decimals"), what, &pair_dp, err)))
+  if ((rc = apex_field_int(apex_json_object_get(o, "pair_decimals"), what, &pair_dp, err)))
     return rc;
   if (lot_dp < 0 || pair_dp < 0)
     return apex_error_set(err, APEX_EPARSE, "kraken AssetPairs %.40s: negative decimals", id);
@@ -393,7 +342,7 @@ static apex_err pair_entry(const char *id, const apex_json *o, apex_market_symbo
     if (!v)
       continue; /* older replies lack tick_size and costmin */
     snprintf(what, sizeof what, "kraken AssetPairs %.40s %s", id, MINS[k]);
-    if ((rc = dec_field(v, what, dst[k], err)))
+    if ((rc = apex_field_dec(v, what, dst[k], err)))
       return rc;
     if (*dst[k] < 0)
       return apex_error_set(err, APEX_EPARSE, "%s: negative", what);
@@ -401,12 +350,12 @@ static apex_err pair_entry(const char *id, const apex_json *o, apex_market_symbo
   const apex_json *st = apex_json_object_get(o, "status");
   if (st && !apex_json_is_string(st))
     return apex_error_set(err, APEX_EPARSE, "kraken AssetPairs %.40s status: expected a string, got %s", id,
-                          shown(st, b));
+                          apex_field_shown(st, b));
   s->active = !st || strcmp(apex_json_string_value(st), "online") == 0;
   const apex_json *wv = apex_json_object_get(o, "wsname");
   if (wv && !apex_json_is_string(wv))
     return apex_error_set(err, APEX_EPARSE, "kraken AssetPairs %.40s wsname: expected a string, got %s", id,
-                          shown(wv, b));
+                          apex_field_shown(wv, b));
 
   /* Left out, not an error: no wsname (".d" pairs), names outside our form, steps below 1e-8. */
   const char *ws = apex_json_string_value(wv);

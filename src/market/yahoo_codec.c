@@ -5,19 +5,8 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "market/fields.h"
 #include "market/yahoo_codec.h"
-
-/* Text of a JSON value for messages: strings quoted and cut, other values by type name. */
-#define SHOWN_MAX 40
-static const char *shown(const apex_json *v, char buf[static SHOWN_MAX + 8])
-{
-  const char *s = apex_json_string_value(v);
-  if (!s)
-    return apex_json_type_name(v);
-  size_t n = strnlen(s, SHOWN_MAX + 1);
-  snprintf(buf, SHOWN_MAX + 8, "\"%.*s%s\"", (int)(n > SHOWN_MAX ? SHOWN_MAX : n), s, n > SHOWN_MAX ? "..." : "");
-  return buf;
-}
 
 /* A price sent as a JSON number (ref 5.2, 5.3: "close": [75.0875015258789]). Yahoo has no decimal
  * text to keep: its prices are binary doubles already (float32 values widened, by their digits),
@@ -25,24 +14,15 @@ static const char *shown(const apex_json *v, char buf[static SHOWN_MAX + 8])
  * those exact decimals as for the other venues. Strings are refused: Yahoo never sends them. */
 static apex_err price_field(const apex_json *v, const char *what, apex_dec *out, apex_error *err)
 {
-  char b[SHOWN_MAX + 8];
+  char b[APEX_FIELD_SHOWN_MAX + 8];
   double x;
   if (!apex_json_is_number(v) || apex_json_number(v, &x))
-    return apex_error_set(err, APEX_EPARSE, "%s: expected a number, got %s", what, shown(v, b));
+    return apex_error_set(err, APEX_EPARSE, "%s: expected a number, got %s", what, apex_field_shown(v, b));
   apex_err rc = apex_dec_from_double(x, out);
   if (rc == APEX_EOVERFLOW)
     return apex_error_set(err, rc, "%s: %g is out of range", what, x);
   if (rc)
     return apex_error_set(err, APEX_EPARSE, "%s: %g is not a price", what, x);
-  return APEX_OK;
-}
-
-/* An integer sent as a JSON number (timestamps, ref 5.2). */
-static apex_err int_field(const apex_json *v, const char *what, int64_t *out, apex_error *err)
-{
-  char b[SHOWN_MAX + 8];
-  if (!apex_json_is_integer(v) || apex_json_int64(v, out))
-    return apex_error_set(err, APEX_EPARSE, "%s: expected an integer, got %s", what, shown(v, b));
   return APEX_OK;
 }
 
@@ -144,7 +124,7 @@ static const char *const QUOTE_KEY[] = {"open", "high", "low", "close", "volume"
 /* One row of the parallel arrays: *bar filled, or *empty when o/h/l/c are all null. */
 static apex_err chart_row(const apex_json *const col[5], size_t i, apex_bar *bar, bool *empty, apex_error *err)
 {
-  char what[64], b[SHOWN_MAX + 8];
+  char what[64], b[APEX_FIELD_SHOWN_MAX + 8];
   apex_dec v[4];
   size_t nulls = 0;
   apex_err rc;
@@ -164,7 +144,7 @@ static apex_err chart_row(const apex_json *const col[5], size_t i, apex_bar *bar
   const apex_json *vol = apex_json_array_get(col[4], i);
   bar->volume = 0; /* null: none reported */
   if (!apex_json_is_null(vol) && (!apex_json_is_number(vol) || apex_json_number(vol, &bar->volume)))
-    return apex_error_set(err, APEX_EPARSE, "yahoo chart row %zu volume: expected a number, got %s", i, shown(vol, b));
+    return apex_error_set(err, APEX_EPARSE, "yahoo chart row %zu volume: expected a number, got %s", i, apex_field_shown(vol, b));
   if (!(bar->volume >= 0))
     return apex_error_set(err, APEX_EPARSE, "yahoo chart row %zu volume: negative", i);
   if (v[1] < apex_dec_max(v[0], v[3]))
@@ -184,7 +164,7 @@ apex_err apex_yahoo_decode_chart(const char *buf, size_t len, apex_series *out, 
 {
   apex_json *doc = NULL;
   const apex_json *res = NULL, *col[5];
-  char what[64], b[SHOWN_MAX + 8];
+  char what[64], b[APEX_FIELD_SHOWN_MAX + 8];
   size_t n0 = out->n, dropped = 0;
   apex_err rc = envelope(buf, len, "chart", &doc, &res, err);
   if (rc)
@@ -193,7 +173,7 @@ apex_err apex_yahoo_decode_chart(const char *buf, size_t len, apex_series *out, 
   if (!ts)
     goto out; /* a range without trading: meta only */
   if (!apex_json_is_array(ts)) {
-    rc = apex_error_set(err, APEX_EPARSE, "yahoo chart timestamp: expected an array, got %s", shown(ts, b));
+    rc = apex_error_set(err, APEX_EPARSE, "yahoo chart timestamp: expected an array, got %s", apex_field_shown(ts, b));
     goto out;
   }
   size_t n = apex_json_array_size(ts);
@@ -208,7 +188,7 @@ apex_err apex_yahoo_decode_chart(const char *buf, size_t len, apex_series *out, 
     col[k] = apex_json_object_get(q, QUOTE_KEY[k]);
     if (!apex_json_is_array(col[k]) || apex_json_array_size(col[k]) != n) {
       rc = apex_error_set(err, APEX_EPARSE, "yahoo chart %s: expected an array of %zu (as timestamp), got %s",
-                          QUOTE_KEY[k], n, apex_json_is_array(col[k]) ? "another length" : shown(col[k], b));
+                          QUOTE_KEY[k], n, apex_json_is_array(col[k]) ? "another length" : apex_field_shown(col[k], b));
       goto out;
     }
   }
@@ -223,7 +203,7 @@ apex_err apex_yahoo_decode_chart(const char *buf, size_t len, apex_series *out, 
     int64_t secs;
     bool empty;
     snprintf(what, sizeof what, "yahoo chart row %zu timestamp", i);
-    if ((rc = int_field(apex_json_array_get(ts, i), what, &secs, err)) ||
+    if ((rc = apex_field_int(apex_json_array_get(ts, i), what, &secs, err)) ||
         (rc = secs_to_ms(secs, what, &bar.time, err)))
       goto out;
     if (have_prev && bar.time <= prev) {
@@ -262,7 +242,7 @@ apex_err apex_yahoo_decode_quote(const char *buf, size_t len, const char *symbol
 {
   apex_json *doc = NULL;
   const apex_json *res = NULL;
-  char base[APEX_MARKET_ASSET_MAX + 1], quote[APEX_MARKET_ASSET_MAX + 1], b[SHOWN_MAX + 8];
+  char base[APEX_MARKET_ASSET_MAX + 1], quote[APEX_MARKET_ASSET_MAX + 1], b[APEX_FIELD_SHOWN_MAX + 8];
   apex_dec last, prev_close;
   int64_t secs;
   apex_err rc;
@@ -280,20 +260,20 @@ apex_err apex_yahoo_decode_quote(const char *buf, size_t len, const char *symbol
   const apex_json *sv = apex_json_object_get(meta, "symbol");
   const char *s = apex_json_string_value(sv);
   if (!s || strcmp(s, base) != 0) {
-    rc = apex_error_set(err, APEX_EPARSE, "yahoo quote meta.symbol: %s, expected \"%s\"", shown(sv, b), base);
+    rc = apex_error_set(err, APEX_EPARSE, "yahoo quote meta.symbol: %s, expected \"%s\"", apex_field_shown(sv, b), base);
     goto out;
   }
   const apex_json *cv = apex_json_object_get(meta, "currency");
   const char *c = apex_json_string_value(cv);
   if (cv && (!c || strcmp(c, quote) != 0)) {
-    rc = apex_error_set(err, APEX_EPARSE, "yahoo quote meta.currency: %s, expected \"%s\"", shown(cv, b), quote);
+    rc = apex_error_set(err, APEX_EPARSE, "yahoo quote meta.currency: %s, expected \"%s\"", apex_field_shown(cv, b), quote);
     goto out;
   }
   if ((rc = price_field(apex_json_object_get(meta, "regularMarketPrice"), "yahoo quote meta.regularMarketPrice",
                         &last, err)) ||
       (rc = price_field(apex_json_object_get(meta, "chartPreviousClose"), "yahoo quote meta.chartPreviousClose",
                         &prev_close, err)) ||
-      (rc = int_field(apex_json_object_get(meta, "regularMarketTime"), "yahoo quote meta.regularMarketTime", &secs,
+      (rc = apex_field_int(apex_json_object_get(meta, "regularMarketTime"), "yahoo quote meta.regularMarketTime", &secs,
                       err)) ||
       (rc = secs_to_ms(secs, "yahoo quote meta.regularMarketTime", &out->time, err)))
     goto out;

@@ -7,25 +7,17 @@
 #include <string.h>
 
 #include "market/yahoo_codec.h"
+#include "support/files.h"
 
 #define DIR APEX_SOURCE_DIR "/tests/market/yahoo/"
 
-/* The file's bytes (not NUL-terminated for the decoder: *len excludes the NUL we add). */
+/* The file's bytes (not NUL-terminated for the decoder: *len excludes the NUL added). */
 static char *slurp(const char *name, size_t *len)
 {
   char path[512];
   snprintf(path, sizeof path, DIR "%s", name);
-  FILE *f = fopen(path, "rb");
-  cr_assert(f, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  cr_assert(buf);
-  cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  *len = (size_t)n;
+  char *buf = apex_test_slurp(path, len);
+  cr_assert(buf, "cannot read %s", path);
   return buf;
 }
 

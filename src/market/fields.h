@@ -1,0 +1,26 @@
+/* fields.h - one field of a venue's JSON reply read with a message that names it: the helpers the
+ * codecs (binance_codec.c, kraken_codec.c, yahoo_codec.c) share. `what` names the field in the
+ * message ("binance klines row 3 field 2 (high)"). */
+#ifndef APEX_MARKET_FIELDS_H
+#define APEX_MARKET_FIELDS_H
+
+#include <stdint.h>
+
+#include "base/decimal.h"
+#include "base/err.h"
+#include "base/json.h"
+
+#define APEX_FIELD_SHOWN_MAX 40
+/* Text of a JSON value for messages: strings quoted and cut to APEX_FIELD_SHOWN_MAX bytes, other
+ * values by their type name. Returns buf or a static name. */
+const char *apex_field_shown(const apex_json *v, char buf[static APEX_FIELD_SHOWN_MAX + 8]);
+/* A decimal sent as a JSON string (venues send prices and sizes as text). Numbers are refused: a
+ * double would already have lost the exact text. APEX_EOVERFLOW out of range, else APEX_EPARSE. */
+apex_err apex_field_dec(const apex_json *v, const char *what, apex_dec *out, apex_error *err);
+/* A quantity sent as a JSON string that goes into a double anyway (a candle's volume,
+ * core/series): read from its text, so volumes beyond the decimals' range (~9.2e10) still decode. */
+apex_err apex_field_double(const apex_json *v, const char *what, double *out, apex_error *err);
+/* An integer sent as a JSON number (times, ids, counts). */
+apex_err apex_field_int(const apex_json *v, const char *what, int64_t *out, apex_error *err);
+
+#endif
