@@ -157,7 +157,7 @@ schemas = {
                           "asset_symbol": {"type": "string", "description": "alias of asset (spec 7.5)"},
                           "entry_rules": {"type": "array", "items": {}, "description": "rule ids (of /rules or of the rule library) or rule objects"},
                           "exit_rules": {"type": "array", "items": {}},
-                          "risk_management": obj({"stop_loss_pct": N, "take_profit_pct": N, "max_position_size": N, "max_drawdown_pct": N}),
+                          "risk_management": obj({"stop_loss_pct": N, "take_profit_pct": N, "max_position_size": N, "max_drawdown_pct": N, "max_trades_per_day": I, "max_open_positions": I}),
                           "stop_loss_pct": {"type": "number", "description": "alias of risk_management.stop_loss_pct (spec 7.5)"},
                           "take_profit_pct": {"type": "number", "description": "alias of risk_management.take_profit_pct (spec 7.5)"},
                           "backtest": ref("BacktestConfig")}, ("name", "timeframe", "entry_rules")),

@@ -198,6 +198,15 @@ static apex_err __attribute__((noinline, cold)) step_warm(apex_session *ss, cons
   return APEX_OK;
 }
 
+/* A stale candle's new orders are refused: the engine forgets them and records why. */
+static void __attribute__((noinline, cold)) refuse_stale(apex_session *ss, apex_engine_out *eo)
+{
+  for (size_t i = 0; i < eo->n; i++)
+    if (eo->intent[i].kind == APEX_INTENT_SUBMIT)
+      apex_engine_on_reject(ss->eng, eo->intent[i].order.id, APEX_REFUSE_STALE);
+  eo->n = 0;
+}
+
 static void __attribute__((noinline, cold)) step_start(apex_session *ss)
 {
   ss->trading = true;
@@ -206,7 +215,7 @@ static void __attribute__((noinline, cold)) step_start(apex_session *ss)
 }
 
 static inline __attribute__((always_inline)) apex_err step(apex_session *ss, const apex_bar *bar, bool last,
-                                                           apex_session_out *out, apex_error *err)
+                                                           bool stale, apex_session_out *out, apex_error *err)
 {
   apex_engine_out local;
   apex_engine_out *eo = out ? &out->orders : &local;
@@ -231,6 +240,8 @@ static inline __attribute__((always_inline)) apex_err step(apex_session *ss, con
     return fill_fail(err, rc);
   if ((rc = apex_engine_on_bar(ss->eng, bar, eo)))
     return fill_fail(err, rc);
+  if (__builtin_expect(stale && eo->n, 0))
+    refuse_stale(ss, eo);
   if (eo->n && !last) /* a signal on the last candle is not acted on */
     apex_sim_broker_take(&ss->broker, eo);
   double equity = apex_engine_equity(ss->eng);
@@ -251,8 +262,22 @@ static inline __attribute__((always_inline)) apex_err step(apex_session *ss, con
 apex_err apex_session_step(apex_session *ss, const apex_bar *bar, bool last, apex_session_out *out,
                            apex_error *err)
 {
-  return step(ss, bar, last, out, err);
+  return step(ss, bar, last, false, out, err);
 }
+
+apex_err apex_session_step_stale(apex_session *ss, const apex_bar *bar, apex_session_out *out, apex_error *err)
+{
+  return step(ss, bar, false, true, out, err);
+}
+
+const apex_bt_trade *apex_session_trades(const apex_session *ss, size_t *n)
+{
+  *n = ss->n_trades;
+  return ss->trades;
+}
+
+const apex_engine *apex_session_engine(const apex_session *ss) { return ss->eng; }
+size_t apex_session_candles(const apex_session *ss) { return ss->t; }
 
 apex_err apex_session_finish(apex_session *ss, apex_backtest_result *out, apex_error *err)
 {
@@ -465,7 +490,7 @@ apex_err apex_backtest_run(const apex_strategy *st, const apex_series *s, const 
     }
     for (size_t t = t0; t < t1; t++) { /* apex_session_step's own code, inlined */
       apex_bar bar = apex_series_bar(s, t);
-      if ((rc = step(ss, &bar, t == last, NULL, err)))
+      if ((rc = step(ss, &bar, t == last, false, NULL, err)))
         goto out;
     }
   }

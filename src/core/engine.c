@@ -22,6 +22,11 @@ typedef struct eng_state {
   apex_exit_reason exit_why;
   apex_order stop, target;  /* the open position's protective orders */
   apex_bt_trade open;       /* the trade being built */
+  int64_t last_time;        /* the last close judged */
+  int64_t rate_day;         /* UTC day (ms / 86400000) that entries_today counts */
+  uint32_t entries_today;
+  uint64_t n_refusals;      /* ever recorded; the newest APEX_ENGINE_REFUSALS kept in refusal[] */
+  apex_refusal refusal[APEX_ENGINE_REFUSALS];
 } eng_state;
 
 /* One indicator instance, with what a candle needs at hand (no walk through the ruleset). */
@@ -191,6 +196,11 @@ static void clear_out(apex_engine_out *out)
   out->closed = false;
 }
 
+static void refuse(apex_engine *e, apex_refusal_kind kind, int64_t time, apex_dec qty)
+{
+  e->s.refusal[e->s.n_refusals++ % APEX_ENGINE_REFUSALS] = (apex_refusal){kind, time, qty};
+}
+
 /* A market SELL of the whole position, created at the last candle seen. */
 static void sell_all(apex_engine *e, apex_exit_reason why, apex_engine_out *out)
 {
@@ -221,17 +231,37 @@ __attribute__((always_inline)) static inline apex_err decide(apex_engine *e, siz
     e->s.halted_time = time;
     sell_all(e, APEX_EXIT_MAX_DRAWDOWN, out);
   }
-  if (e->s.halted || t < e->warm || e->s.exit.id)
+  e->s.last_time = time;
+  if (t < e->warm || e->s.exit.id)
     return APEX_OK;
   if (e->s.qty_d == 0) {
     if (e->s.entry.id || !any_rule(e, e->st->entry, e->st->n_entry, t))
       return APEX_OK;
+    if (e->s.halted) { /* the signal is there, the guard says no */
+      refuse(e, APEX_REFUSE_DRAWDOWN, time, 0);
+      return APEX_OK;
+    }
     apex_dec close_px, size;
     if ((rc = apex_dec_from_double(close, &close_px)) ||
         (rc = apex_ledger_target_qty(e->fraction, apex_ledger_cash(e->led), close_px, &size)))
       return rc;
-    if (size <= 0)
+    if (size <= 0) {
+      refuse(e, APEX_REFUSE_CASH, time, 0);
       return APEX_OK;
+    }
+    const uint32_t max_day = e->st->risk.max_trades_per_day;
+    if (max_day) {
+      int64_t day = time >= 0 ? time / 86400000 : (time - 86399999) / 86400000;
+      if (day != e->s.rate_day) {
+        e->s.rate_day = day;
+        e->s.entries_today = 0;
+      }
+      if (e->s.entries_today >= max_day) {
+        refuse(e, APEX_REFUSE_ORDER_RATE, time, size);
+        return APEX_OK;
+      }
+      e->s.entries_today++;
+    }
     e->s.entry = (apex_order){e->s.next_id++, APEX_SIDE_BUY, APEX_ORDER_MARKET, size, 0, t};
     submit(out, &e->s.entry, APEX_EXIT_SIGNAL);
   } else if (any_rule(e, e->st->exit, e->st->n_exit, t)) {
@@ -334,10 +364,12 @@ apex_err apex_engine_on_fill(apex_engine *e, const apex_fill *f, apex_engine_out
   return APEX_OK;
 }
 
-void apex_engine_on_reject(apex_engine *e, uint64_t id)
+void apex_engine_on_reject(apex_engine *e, uint64_t id, apex_refusal_kind why)
 {
-  if (e->s.entry.id == id)
+  if (e->s.entry.id == id) {
+    refuse(e, why, e->s.last_time, e->s.entry.qty);
     e->s.entry.id = 0;
+  }
   else if (e->s.exit.id == id)
     e->s.exit.id = 0;
   else if (e->s.has_stop && e->s.stop.id == id)
@@ -359,6 +391,34 @@ apex_dec apex_engine_commission(const apex_engine *e) { return apex_ledger_commi
 size_t apex_engine_fills(const apex_engine *e) { return apex_ledger_fills(e->led); }
 double apex_engine_equity(const apex_engine *e) { return e->s.equity; }
 bool apex_engine_in_market(const apex_engine *e) { return e->s.qty_d > 0; }
+
+uint64_t apex_engine_refusal_count(const apex_engine *e) { return e->s.n_refusals; }
+
+const apex_refusal *apex_engine_refusal(const apex_engine *e, uint64_t seq)
+{
+  if (seq >= e->s.n_refusals || e->s.n_refusals - seq > APEX_ENGINE_REFUSALS)
+    return NULL;
+  return &e->s.refusal[seq % APEX_ENGINE_REFUSALS];
+}
+
+bool apex_engine_open_trade(const apex_engine *e, apex_bt_trade *out)
+{
+  if (e->s.in_trade && out)
+    *out = e->s.open;
+  return e->s.in_trade;
+}
+
+const char *apex_refusal_name(apex_refusal_kind k)
+{
+  switch (k) {
+  case APEX_REFUSE_CASH: return "insufficient_cash";
+  case APEX_REFUSE_DRAWDOWN: return "drawdown_halt";
+  case APEX_REFUSE_ORDER_RATE: return "order_rate";
+  case APEX_REFUSE_OPEN_POSITIONS: return "max_open_positions";
+  case APEX_REFUSE_STALE: return "stale_candle";
+  }
+  return "unknown";
+}
 
 bool apex_engine_halted(const apex_engine *e, int64_t *when)
 {

@@ -7,7 +7,8 @@
  *
  * The order flow is the backtest's (backtest.h):
  * - on_bar at candle t's close: a flat engine whose entry rule holds submits a market BUY of
- *   max_position_size x cash / close (created_bar t: it may fill from candle t+1 on); a long one
+ *   max_position_size x cash / close (created_bar t: it may fill from candle t+1 on), unless a
+ *   risk check refuses it (halted, nothing affordable, max_trades_per_day); a long one
  *   whose exit rule holds submits a market SELL of the whole position. Past max_drawdown_pct below
  *   the equity peak the engine halts (no new entries ever) and sells an open position.
  * - on_fill of the entry: books it, opens the trade, and submits the protective STOP_LOSS and
@@ -31,6 +32,28 @@
 #include "core/strategy.h"
 
 typedef struct apex_engine apex_engine; /* opaque */
+
+/* Pre-trade risk refusals: an entry the rules asked for and a check stopped. The engine makes the
+ * first three itself (so the backtest and the runners refuse alike); a runner reports the others
+ * through apex_engine_on_reject. */
+typedef enum apex_refusal_kind {
+  APEX_REFUSE_CASH = 1,       /* nothing affordable: the size rounds to zero at the close or the fill */
+  APEX_REFUSE_DRAWDOWN,       /* halted by max_drawdown_pct */
+  APEX_REFUSE_ORDER_RATE,     /* max_trades_per_day entries already made this UTC day */
+  APEX_REFUSE_OPEN_POSITIONS, /* the portfolio holds max_open_positions already (runner) */
+  APEX_REFUSE_STALE,          /* the signal came on a candle closed too long ago (runner, after a restart) */
+} apex_refusal_kind;
+
+/* "insufficient_cash", "drawdown_halt", "order_rate", "max_open_positions", "stale_candle". */
+const char *apex_refusal_name(apex_refusal_kind k);
+
+typedef struct apex_refusal {
+  apex_refusal_kind kind;
+  int64_t time; /* the close of the candle whose signal was refused */
+  apex_dec qty; /* the size the entry would have had; 0 when none was computed */
+} apex_refusal;
+
+#define APEX_ENGINE_REFUSALS 8 /* kept; a caller reads them after every candle */
 
 typedef enum apex_intent_kind { APEX_INTENT_SUBMIT = 1, APEX_INTENT_CANCEL = 2 } apex_intent_kind;
 
@@ -73,8 +96,9 @@ apex_err apex_engine_on_close(apex_engine *e, int64_t time, double close, apex_e
 /* A fill of one of the engine's orders. APEX_EINVAL for an unknown order id or an exit that is not
  * the whole position; ledger errors (APEX_ENOFUNDS, APEX_EOVERFLOW) leave the engine unchanged. */
 apex_err apex_engine_on_fill(apex_engine *e, const apex_fill *f, apex_engine_out *out);
-/* The broker refused order id (nothing affordable, venue error): the engine forgets it. */
-void apex_engine_on_reject(apex_engine *e, uint64_t id);
+/* The broker refused order id (nothing affordable, venue error, a risk check outside the engine):
+ * the engine forgets it; a refused entry is recorded as a refusal for why. */
+void apex_engine_on_reject(apex_engine *e, uint64_t id, apex_refusal_kind why);
 /* Asks to close the position: a market SELL with this reason (created_bar = the last candle
  * seen), unless flat or an exit is already pending (then out->n == 0). */
 void apex_engine_close_all(apex_engine *e, apex_exit_reason why, apex_engine_out *out);
@@ -88,6 +112,12 @@ size_t apex_engine_fills(const apex_engine *e);
 double apex_engine_equity(const apex_engine *e);
 bool apex_engine_in_market(const apex_engine *e); /* position > 0 */
 bool apex_engine_halted(const apex_engine *e, int64_t *when);
+/* Refusals ever recorded; refusal seq (0-based) while it is among the newest APEX_ENGINE_REFUSALS,
+ * else NULL. */
+uint64_t apex_engine_refusal_count(const apex_engine *e);
+const apex_refusal *apex_engine_refusal(const apex_engine *e, uint64_t seq);
+/* The position's trade so far (entry fields), false when flat. */
+bool apex_engine_open_trade(const apex_engine *e, apex_bt_trade *out);
 
 /* Snapshot: a byte image of the whole state (account, orders, trade in progress, indicator states
  * and rings) for this build and this strategy. apex_engine_snapshot_size gives the bytes; the

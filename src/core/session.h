@@ -44,6 +44,19 @@ void apex_session_free(apex_session *ss); /* NULL is a no-op */
 apex_err apex_session_step(apex_session *ss, const apex_bar *bar, bool last, apex_session_out *out,
                            apex_error *err);
 
+/* A candle that closed too long ago to act on (the runner catching up after a restart): the
+ * broker fills as usual (a resting stop or target, an order already waiting), indicators and
+ * equity move, but orders its close would make are refused (APEX_REFUSE_STALE) and none is placed.
+ * Never the last candle. Errors as apex_session_step. */
+apex_err apex_session_step_stale(apex_session *ss, const apex_bar *bar, apex_session_out *out, apex_error *err);
+
+/* The trades closed so far, in order (valid until the next step or finish). */
+const apex_bt_trade *apex_session_trades(const apex_session *ss, size_t *n);
+/* The engine inside: its account, open trade and refusals (read-only). */
+const apex_engine *apex_session_engine(const apex_session *ss);
+/* Candles stepped, warm-up included. */
+size_t apex_session_candles(const apex_session *ss);
+
 /* After the step with last: the result, exactly as apex_backtest_run gives it for the same candles
  * (trades and equity move into out; clear it with apex_backtest_result_clear, after or before
  * freeing the session). APEX_EDATA when no candle was traded, APEX_EINVAL before the last step. On

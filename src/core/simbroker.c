@@ -68,7 +68,7 @@ static apex_err fill_market(apex_sim_broker *b, apex_engine *e, apex_order o, co
     if ((rc = apex_ledger_max_buy_qty(apex_engine_cash(e), f.price, b->costs.commission_pct, &cap)))
       return rc;
     if (cap <= 0) {
-      apex_engine_on_reject(e, o.id); /* nothing affordable: no trade */
+      apex_engine_on_reject(e, o.id, APEX_REFUSE_CASH); /* nothing affordable: no trade */
       return APEX_OK;
     }
     if (cap < f.qty) {

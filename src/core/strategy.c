@@ -87,6 +87,23 @@ static void read_number(const apex_json *obj, const char *key, const char *where
   *out = x;
 }
 
+/* A whole count in [1, hi]; absent or 0 leaves *out (0: no limit). */
+static void read_count(const apex_json *obj, const char *key, const char *where, double hi, uint32_t *out,
+                       apex_problems *probs)
+{
+  double x = -1;
+  char ptr[200];
+  read_number(obj, key, where, 0, hi, false, &x, probs);
+  if (x < 0)
+    return;
+  if (x != (double)(uint32_t)x) {
+    snprintf(ptr, sizeof ptr, "%s/%s", where, key);
+    apex_problems_add(probs, ptr, "must be a whole number, got %.17g", x);
+    return;
+  }
+  *out = (uint32_t)x;
+}
+
 static void read_date(const apex_json *obj, const char *key, const char *where, int64_t *out, apex_problems *probs)
 {
   const apex_json *v = apex_json_object_get(obj, key);
@@ -143,8 +160,8 @@ static void read_string(const apex_json *obj, const char *key, bool required, ch
 
 static void read_risk(const apex_json *obj, apex_risk *r, apex_problems *probs)
 {
-  static const char *const KNOWN[] = {"stop_loss_pct", "take_profit_pct", "max_position_size",
-                                      "max_drawdown_pct", NULL};
+  static const char *const KNOWN[] = {"stop_loss_pct",    "take_profit_pct",    "max_position_size",
+                                      "max_drawdown_pct", "max_trades_per_day", "max_open_positions", NULL};
   const char *where = "/risk_management";
   if (!apex_json_is_object(obj)) {
     apex_problems_add(probs, where, "must be an object, got %s", apex_json_type_name(obj));
@@ -159,6 +176,8 @@ static void read_risk(const apex_json *obj, apex_risk *r, apex_problems *probs)
   read_number(obj, "take_profit_pct", where, 0, 1e6, true, &r->take_profit_pct, probs);
   read_number(obj, "max_position_size", where, 0, 1, true, &r->max_position_size, probs);
   read_number(obj, "max_drawdown_pct", where, 0, 100, true, &r->max_drawdown_pct, probs);
+  read_count(obj, "max_trades_per_day", where, 1000, &r->max_trades_per_day, probs);
+  read_count(obj, "max_open_positions", where, 1000, &r->max_open_positions, probs);
 }
 
 /* Resolves one list of rule references ("entry_rules"/"exit_rules") into rule indices. */

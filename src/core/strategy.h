@@ -7,7 +7,7 @@
  *    "entry_rules": ["rsi_buy" | RULE, ...],       (ids of rules above, or inline rule objects)
  *    "exit_rules":  ["rsi_sell" | RULE, ...],
  *    "risk_management": {"stop_loss_pct": 2, "take_profit_pct": 5, "max_position_size": 0.1,
- *                        "max_drawdown_pct": 20},
+ *                        "max_drawdown_pct": 20, "max_trades_per_day": 5, "max_open_positions": 3},
  *    "backtest": {"initial_capital": 10000, "commission_pct": 0.1, "slippage_pct": 0.05,
  *                 "start_date": "2024-01-01", "end_date": "2025-01-01"}}     (optional defaults)
  * Long-only for now: entry rules must signal BUY and exit rules SELL. Any entry rule opens a position
@@ -33,6 +33,9 @@ typedef struct apex_risk {
   double take_profit_pct;   /* 0: none; else > 0, above the entry price */
   double max_position_size; /* fraction of equity per entry, 0 < x <= 1 (default 0.1) */
   double max_drawdown_pct;  /* 0: none; else 0 < x <= 100: halt entries and close when exceeded */
+  uint32_t max_trades_per_day; /* 0: none; else entries per UTC day, 1..1000 (the order-rate check) */
+  uint32_t max_open_positions; /* 0: none; else positions open at once in the portfolio the strategy
+                                * trades, 1..1000 (a runner's check: one strategy holds at most one) */
 } apex_risk;
 
 typedef struct apex_backtest_config {

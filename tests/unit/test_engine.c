@@ -114,7 +114,7 @@ Test(engine, a_rejected_entry_can_be_made_again)
   apex_bar b1 = bar(0, 11), b2 = bar(1, 11);
   cr_assert_eq(apex_engine_on_bar(e, &b1, &out), APEX_OK);
   cr_assert_eq(out.n, 1);
-  apex_engine_on_reject(e, out.intent[0].order.id);
+  apex_engine_on_reject(e, out.intent[0].order.id, APEX_REFUSE_CASH);
   cr_assert_eq(apex_engine_on_bar(e, &b2, &out), APEX_OK);
   cr_expect_eq(out.n, 1, "the refused entry is forgotten, so the signal acts again");
   cr_expect_eq(out.intent[0].order.created_bar, 1);
