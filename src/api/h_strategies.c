@@ -89,15 +89,10 @@ int h_strategies_activate(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};
   apex_strategy_row r = {0};
-  const char *mode = "paper";
-  if (req->body_len) {
-    const apex_json *b = apex_req_json(req, res);
-    if (!b)
-      return 0;
-    const apex_json *m = apex_json_object_get(b, "mode");
-    mode = m ? apex_json_string_value(m) : "paper";
-  }
-  if (apex_app_strategy_activate(app, req->user_id, apex_req_param(req, "id"), mode, &r, &e)) {
+  const apex_json *b = NULL;
+  if (req->body_len && !(b = apex_req_json(req, res)))
+    return 0;
+  if (apex_app_strategy_activate(app, req->user_id, apex_req_param(req, "id"), b, &r, &e)) {
     apex_strategy_row_clear(&r);
     return apex_api_fail(res, &e);
   }
@@ -136,4 +131,26 @@ int h_strategies_version(apex_req *req, apex_res *res, void *app)
                                 &e))
     return apex_api_fail(res, &e);
   return apex_res_json(res, 200, j);
+}
+
+int h_strategies_run(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_json *j = NULL;
+  if (apex_app_strategy_run(app, req->user_id, apex_req_param(req, "id"), &j, &e))
+    return apex_api_fail(res, &e);
+  return apex_res_json(res, 200, j);
+}
+
+int h_strategies_refusals(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_json *items = NULL;
+  int64_t total = 0;
+  apex_page p;
+  if (!apex_api_page(req, res, &p))
+    return 0;
+  if (apex_app_strategy_refusals(app, req->user_id, apex_req_param(req, "id"), &p, &items, &total, &e))
+    return apex_api_fail(res, &e);
+  return apex_api_list(res, items, total, &p);
 }

@@ -53,6 +53,8 @@ H(h_strategies_deactivate);
 H(h_strategies_clone);
 H(h_strategies_versions);
 H(h_strategies_version);
+H(h_strategies_run);
+H(h_strategies_refusals);
 H(h_backtests_list);
 H(h_backtests_create);
 H(h_backtests_get);

@@ -36,6 +36,8 @@ const apex_route apex_api_routes[] = {
     {POST, "/api/v1/strategies/{id}/activate", h_strategies_activate, true, "strategies.activate", 0},
     {POST, "/api/v1/strategies/{id}/deactivate", h_strategies_deactivate, true, "strategies.deactivate", 0},
     {POST, "/api/v1/strategies/{id}/clone", h_strategies_clone, true, "strategies.clone", 0},
+    {GET, "/api/v1/strategies/{id}/run", h_strategies_run, true, "strategies.run", 0},
+    {GET, "/api/v1/strategies/{id}/refusals", h_strategies_refusals, true, "strategies.refusals", 0},
     {GET, "/api/v1/strategies/{id}/versions", h_strategies_versions, true, "strategies.versions", 0},
     {GET, "/api/v1/strategies/{id}/versions/{version}", h_strategies_version, true, "strategies.version", 0},
 

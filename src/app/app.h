@@ -72,6 +72,8 @@ typedef struct apex_app {
   struct apex_app_hashing *hashing; /* bounds Argon2 work at once (users.c); NULL: unbounded */
   int hash_limit;                   /* password hashes at once (0: the number of cores) */
   unsigned char enc_key[APEX_SECRETS_KEY_LEN]; /* API_KEY_ENCRYPTION_KEY: broker secrets at rest (apikeys.c) */
+  struct apex_runner *runner; /* steps active strategies (runner.c); NULL: activations wait for one */
+  const struct apex_market *venue; /* order books and tickers (market.c); NULL: none configured */
 } apex_app;
 
 /* A failed use case: the HTTP status, the spec's numeric code (Appendix B; the status when the spec
@@ -152,9 +154,20 @@ apex_err apex_app_strategy_update(apex_app *app, const char *user_id, const char
 apex_err apex_app_strategy_delete(apex_app *app, const char *user_id, const char *id, apex_app_error *e);
 apex_err apex_app_strategy_clone(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
                                  apex_app_error *e);
-/* mode "paper" or "live" (live only with FEATURE_LIVE_TRADING); 409/2003 if already active. */
-apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const char *id, const char *mode,
+/* body: {"mode": "paper" | "live" (live only with FEATURE_LIVE_TRADING), "portfolio_id": the user's
+ * portfolio the run trades, "capital"?: the amount it may use, in the portfolio's currency
+ * (default: the portfolio's cash)}. Starts a run (store.h apex_run_row) with the strategy's
+ * document as it is now, converted to the pair's quote currency at the day's ECB rate, and tells
+ * the runner. 409/2003 if already active; 404 for another user's portfolio; 422 with problems. */
+apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const char *id, const apex_json *body,
                                     apex_strategy_row *out, apex_app_error *e);
+/* The strategy's newest run as JSON ({id, portfolio_id, mode, status, symbol, timeframe, capital,
+ * quote_currency, base_currency, fx_rate, warm_from, start_time, last_time, candles, error, ...});
+ * 404 when it never ran. */
+apex_err apex_app_strategy_run(apex_app *app, const char *user_id, const char *id, apex_json **out, apex_app_error *e);
+/* A page of the strategy's risk refusals, newest first: {time, kind, detail, quantity, run_id, portfolio_id}. */
+apex_err apex_app_strategy_refusals(apex_app *app, const char *user_id, const char *id, const apex_page *p,
+                                    apex_json **items, int64_t *total, apex_app_error *e);
 apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
                                       apex_app_error *e);
 /* A page of list items, each already one JSON text (for apex_json_dump_with_items). */
@@ -304,4 +317,10 @@ typedef struct apex_market_tick {
 apex_err apex_app_market_ticker(apex_app *app, const char *symbol, apex_market_tick *out, apex_app_error *e);
 
 
+/* --- currency conversion (fx.c) --- */
+/* rate such that an amount in from times rate is the amount in to, from the ECB reference rates of
+ * the latest day <= at_ms (stablecoins such as USDT count as USD; equal currencies give 1 and
+ * *rate_date_ms = at_ms). 503 when no rate is stored. */
+apex_err apex_app_fx_rate(apex_app *app, const char *from, const char *to, int64_t at_ms, apex_dec *rate,
+                          int64_t *rate_date_ms, apex_app_error *e);
 #endif

@@ -226,46 +226,6 @@ apex_err apex_app_strategy_clone(apex_app *app, const char *user_id, const char 
   return APEX_OK;
 }
 
-apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const char *id, const char *mode,
-                                    apex_strategy_row *out, apex_app_error *e)
-{
-  *out = (apex_strategy_row){0};
-  apex_error err;
-  if (!mode || (strcmp(mode, "paper") && strcmp(mode, "live"))) {
-    apex_app_raise(e, APEX_E_VALIDATION, "mode must be \"paper\" or \"live\"");
-    apex_problems_add(&e->problems, "/mode", "must be \"paper\" or \"live\"");
-    return APEX_EINVAL;
-  }
-  if (!strcmp(mode, "live") && !app->settings.live_trading)
-    return apex_app_raise(e, APEX_E_FORBIDDEN,
-                          "live trading is off on this server (FEATURE_LIVE_TRADING=true enables it)");
-  if (apex_app_strategy_get(app, user_id, id, out, e))
-    return APEX_EINVAL;
-  if (!strcmp(out->status, "active"))
-    return apex_app_raise(e, APEX_E_STRATEGY_ALREADY_ACTIVE, "strategy %s is already active (%s)", id,
-                         out->trading_mode);
-  snprintf(out->status, sizeof out->status, "active");
-  snprintf(out->trading_mode, sizeof out->trading_mode, "%s", mode);
-  out->activated_at = out->updated_at = app->now_ms();
-  apex_err rc = apex_store_strategy_update(app->store, out, &err);
-  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
-}
-
-apex_err apex_app_strategy_deactivate(apex_app *app, const char *user_id, const char *id, apex_strategy_row *out,
-                                      apex_app_error *e)
-{
-  *out = (apex_strategy_row){0};
-  apex_error err;
-  if (apex_app_strategy_get(app, user_id, id, out, e))
-    return APEX_EINVAL;
-  if (strcmp(out->status, "active"))
-    return apex_app_raise(e, APEX_E_CONFLICT, "strategy %s is %s, not active", id, out->status);
-  snprintf(out->status, sizeof out->status, "paused");
-  out->updated_at = app->now_ms();
-  apex_err rc = apex_store_strategy_update(app->store, out, &err);
-  return rc ? apex_app_store_failed(e, &err) : APEX_OK;
-}
-
 /* Every input of a list item's text (apex_app_strategy_json without the document), as bytes:
  * strings end in their NUL (rows hold no NUL), numbers are copied whole, a tag names the form. Two
  * rows with equal keys render equally, so a cached text is never stale, only evicted. A field

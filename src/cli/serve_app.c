@@ -2,10 +2,15 @@
 #include "cli/serve_app.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/strategy.h"
+#include "io/load.h"
+#include "market/binance.h"
+#include "market/replay.h"
 #include "sys/log.h"
 #include "sys/mail.h"
 
@@ -50,6 +55,75 @@ static void smtp_mail(void *ctx, const char *to, const char *subject, const char
     apex_log_field f[] = {APEX_LOG_S("to", to), APEX_LOG_S("error", err.msg)};
     apex_log_fields(APEX_LOG_WARN, "mail not sent", f, 2);
   }
+}
+
+/* Where a replay starts: after the last candle a running run of its pair stepped (a restart goes
+ * on where it stopped), else at MARKET_REPLAY_FROM. */
+static apex_err replay_start(const apex_config *cfg, apex_store *store, const apex_series *s, size_t *from,
+                             apex_error *err)
+{
+  int64_t t = INT64_MIN;
+  apex_run_row *runs = NULL;
+  size_t n = 0;
+  if (cfg->replay_from[0] && apex_parse_date_ms(cfg->replay_from, &t))
+    return apex_error_set(err, APEX_EINVAL, "MARKET_REPLAY_FROM: %s is not a date like 2017-11-07", cfg->replay_from);
+  apex_err rc = apex_store_runs_running(store, &runs, &n, err);
+  if (rc)
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    if (!strcmp(runs[i].symbol, cfg->replay_symbol) && !strcmp(runs[i].timeframe, cfg->replay_timeframe) &&
+        runs[i].last_time && runs[i].last_time + 1 > t)
+      t = runs[i].last_time + 1;
+    apex_run_row_clear(&runs[i]);
+  }
+  free(runs);
+  size_t i = 0;
+  while (i < s->n && s->time[i] < t)
+    i++;
+  *from = i;
+  return APEX_OK;
+}
+
+/* MARKET_FEED and the venue for order books; then the runner, which rebuilds the running runs. */
+static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_error *err)
+{
+  apex_app *app = &ctx->app;
+  apex_err rc;
+  apex_binance_options bo = {.base_url = cfg->binance_url};
+  if ((rc = apex_market_binance_new(&bo, &ctx->venue, err)))
+    return rc;
+  app->venue = &ctx->venue;
+  apex_runner_options ro = {0};
+  if (!strcmp(cfg->market_feed, "replay")) {
+    char *end;
+    double speed = strtod(cfg->replay_speed, &end);
+    size_t from = 0;
+    apex_load_opts lo = {0};
+    if (!cfg->replay_file[0])
+      return apex_error_set(err, APEX_EINVAL, "MARKET_FEED=replay needs MARKET_REPLAY_FILE");
+    if (end == cfg->replay_speed || *end || !(speed >= 0))
+      return apex_error_set(err, APEX_EINVAL, "MARKET_REPLAY_SPEED: %s is not a speed (0, 1, 60, ...)",
+                            cfg->replay_speed);
+    if ((rc = apex_load_candles(cfg->replay_file, &lo, &ctx->replayed, NULL, err)) ||
+        (rc = replay_start(cfg, app->store, ctx->replayed, &from, err)))
+      return rc;
+    apex_series_slice(ctx->replayed, from, ctx->replayed->n);
+    if ((rc = apex_replay_new(ctx->replayed, cfg->replay_symbol, cfg->replay_timeframe, speed, &ctx->feed, err)))
+      return rc;
+    ro.source = "replay";
+  } else if (!strcmp(cfg->market_feed, "binance")) {
+    if ((rc = apex_market_binance_new(&bo, &ctx->feed, err)))
+      return rc;
+    ro.live_clock = true;
+    ro.source = "binance";
+  } else if (strcmp(cfg->market_feed, "none")) {
+    return apex_error_set(err, APEX_EINVAL, "MARKET_FEED: %s is not none, replay or binance", cfg->market_feed);
+  }
+  ro.feed = ctx->feed.ops ? &ctx->feed : NULL;
+  if ((rc = apex_runner_new(app, &ro, &ctx->runner, err)))
+    return rc;
+  app->runner = ctx->runner;
+  return apex_runner_start(ctx->runner, err);
 }
 
 apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_error *err)
@@ -131,7 +205,7 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
     goto fail;
   }
   app->events = &ctx->events;
-  if ((rc = apex_app_start(app, err)))
+  if ((rc = apex_app_start(app, err)) || (rc = open_market(cfg, ctx, err)))
     goto fail;
   return APEX_OK;
 fail:
@@ -141,6 +215,13 @@ fail:
 
 void apex_serve_app_close(apex_serve_ctx *ctx)
 {
+  apex_runner_free(ctx->runner); /* first: it writes to the store and reads the feed */
+  ctx->runner = ctx->app.runner = NULL;
+  apex_market_free(&ctx->feed);
+  apex_series_free(ctx->replayed);
+  ctx->replayed = NULL;
+  ctx->app.venue = NULL;
+  apex_market_free(&ctx->venue);
   if (ctx->app.queue)
     apex_app_stop(&ctx->app);
   apex_queue_free(&ctx->queue);

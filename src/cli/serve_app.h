@@ -5,6 +5,9 @@
 
 #include "api/auth.h"
 #include "app/app.h"
+#include "app/runner.h"
+#include "core/series.h"
+#include "market/market.h"
 #include "sys/config.h"
 #include "sys/secrets.h"
 
@@ -18,6 +21,10 @@ typedef struct apex_serve_ctx {
   apex_cache renders;     /* app.renders points here */
   apex_denylist deny;     /* revoked access tokens (logout, reset) */
   apex_secrets secrets;
+  apex_market feed;       /* MARKET_FEED's closed candles (zeroed: none) */
+  apex_series *replayed;  /* the candles a replay feed plays */
+  apex_market venue;      /* order books (Binance's public API); app.venue points here */
+  apex_runner *runner;    /* app.runner */
 } apex_serve_ctx;
 
 /* Opens and migrates the store named by cfg, loads or creates the secrets, starts the workers

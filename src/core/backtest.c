@@ -277,6 +277,19 @@ const apex_bt_trade *apex_session_trades(const apex_session *ss, size_t *n)
 }
 
 const apex_engine *apex_session_engine(const apex_session *ss) { return ss->eng; }
+
+apex_err apex_session_refuse(apex_session *ss, uint64_t order_id, apex_refusal_kind why)
+{
+  apex_sim_broker *b = &ss->broker;
+  for (size_t i = 0; i < b->n_market; i++)
+    if (b->market[i].id == order_id) {
+      memmove(&b->market[i], &b->market[i + 1], (b->n_market - i - 1) * sizeof b->market[0]);
+      b->n_market--;
+      apex_engine_on_reject(ss->eng, order_id, why);
+      return APEX_OK;
+    }
+  return APEX_ENOTFOUND;
+}
 size_t apex_session_candles(const apex_session *ss) { return ss->t; }
 
 apex_err apex_session_finish(apex_session *ss, apex_backtest_result *out, apex_error *err)

@@ -416,6 +416,7 @@ const char *apex_refusal_name(apex_refusal_kind k)
   case APEX_REFUSE_ORDER_RATE: return "order_rate";
   case APEX_REFUSE_OPEN_POSITIONS: return "max_open_positions";
   case APEX_REFUSE_STALE: return "stale_candle";
+  case APEX_REFUSE_PORTFOLIO_CASH: return "insufficient_portfolio_cash";
   }
   return "unknown";
 }

@@ -42,9 +42,11 @@ typedef enum apex_refusal_kind {
   APEX_REFUSE_ORDER_RATE,     /* max_trades_per_day entries already made this UTC day */
   APEX_REFUSE_OPEN_POSITIONS, /* the portfolio holds max_open_positions already (runner) */
   APEX_REFUSE_STALE,          /* the signal came on a candle closed too long ago (runner, after a restart) */
+  APEX_REFUSE_PORTFOLIO_CASH, /* the portfolio's cash, shared with other strategies, cannot pay (runner) */
 } apex_refusal_kind;
 
-/* "insufficient_cash", "drawdown_halt", "order_rate", "max_open_positions", "stale_candle". */
+/* "insufficient_cash", "drawdown_halt", "order_rate", "max_open_positions", "stale_candle",
+ * "insufficient_portfolio_cash". */
 const char *apex_refusal_name(apex_refusal_kind k);
 
 typedef struct apex_refusal {

@@ -54,6 +54,10 @@ apex_err apex_session_step_stale(apex_session *ss, const apex_bar *bar, apex_ses
 const apex_bt_trade *apex_session_trades(const apex_session *ss, size_t *n);
 /* The engine inside: its account, open trade and refusals (read-only). */
 const apex_engine *apex_session_engine(const apex_session *ss);
+/* Withdraws a market order placed at the last close, before it fills, for a check the runner
+ * makes outside the engine (the portfolio's open positions or cash): the engine records the
+ * refusal. APEX_ENOTFOUND when no such order waits. */
+apex_err apex_session_refuse(apex_session *ss, uint64_t order_id, apex_refusal_kind why);
 /* Candles stepped, warm-up included. */
 size_t apex_session_candles(const apex_session *ss);
 

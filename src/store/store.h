@@ -332,4 +332,82 @@ apex_err apex_store_api_key_list(apex_store *s, const char *user_id, const apex_
                                  size_t *n, int64_t *total, apex_error *err);
 apex_err apex_store_api_key_delete(apex_store *s, const char *user_id, const char *id, apex_error *err);
 
+/* --- strategy runs (paper/live trading: app/runner.c) and their risk refusals --- */
+typedef struct apex_run_row {
+  apex_id id, strategy_id, user_id, portfolio_id;
+  char mode[8];               /* paper, live */
+  char symbol[33], timeframe[8];
+  char *definition;           /* owned: the strategy document as activated */
+  char quote_currency[16];    /* the pair's (USDT) */
+  char base_currency[4];      /* the portfolio's (EUR) */
+  apex_dec fx_rate;           /* base -> quote at activation */
+  apex_dec capital;           /* in the quote currency */
+  apex_dec commission_pct, slippage_pct;
+  char status[16];            /* running, stopped, failed */
+  int64_t warm_from, start_time, last_time; /* 0: not yet */
+  int64_t candles;            /* stepped, warm-up included */
+  char error[256];            /* "": none */
+  int64_t created_at, stopped_at;
+} apex_run_row;
+void apex_run_row_clear(apex_run_row *r); /* frees the owned text; NULL is a no-op */
+
+/* ECONFLICT when the strategy already has a running run. */
+apex_err apex_store_run_insert(apex_store *s, const apex_run_row *r, apex_error *err);
+/* Every running run, oldest first; *rows malloc'd (clear each, then free). */
+apex_err apex_store_runs_running(apex_store *s, apex_run_row **rows, size_t *n, apex_error *err);
+/* The strategy's newest run (user_id NULL: anyone's); ENOTFOUND when it never ran. */
+apex_err apex_store_run_latest(apex_store *s, const char *user_id, const char *strategy_id, apex_run_row *out,
+                               apex_error *err);
+/* Ends a running run: status stopped or failed, error ("" none), stopped_at. ENOTFOUND when it is
+ * not running. */
+apex_err apex_store_run_stop(apex_store *s, const char *run_id, const char *status, const char *error, int64_t at,
+                             apex_error *err);
+
+typedef struct apex_risk_event_row {
+  apex_id run_id, strategy_id, portfolio_id;
+  int64_t seq;          /* per run, from 0 */
+  int64_t time;         /* the candle whose signal was refused */
+  char kind[32];        /* insufficient_cash, drawdown_halt, order_rate, max_open_positions, stale_candle */
+  char detail[256];
+  apex_dec quantity;    /* APEX_DEC_NONE: none */
+} apex_risk_event_row;
+/* The strategy's refusals, newest first; ENOTFOUND unless the strategy is user_id's. */
+apex_err apex_store_risk_events(apex_store *s, const char *user_id, const char *strategy_id, int page, int limit,
+                                apex_risk_event_row *rows, size_t *n, int64_t *total, apex_error *err);
+
+typedef struct apex_run_progress {
+  const char *run_id;
+  int64_t warm_from, start_time, last_time, candles;
+} apex_run_progress;
+typedef struct apex_cash_update {
+  const char *portfolio_id;
+  apex_dec cash_balance;
+  int64_t updated_at;
+} apex_cash_update;
+typedef struct apex_equity_point {
+  const char *portfolio_id;
+  apex_equity_row row;
+} apex_equity_point;
+
+/* What one candle close did to the runs stepped on it, written in one transaction so that a crash
+ * keeps all of it or none: the runs' progress, orders (trades upserted by id: a pending order
+ * stored at the signal becomes filled at the fill), positions (upserted by id), the portfolios'
+ * cash, equity points (upserted on time and portfolio) and refusals (inserted once per run and
+ * seq). Rows of each kind in any order; equity times per portfolio unique. */
+typedef struct apex_paper_commit {
+  const apex_run_progress *runs;
+  size_t n_runs;
+  const apex_portfolio_trade_row *trades;
+  size_t n_trades;
+  const apex_position_row *positions;
+  size_t n_positions;
+  const apex_cash_update *cash;
+  size_t n_cash;
+  const apex_equity_point *equity;
+  size_t n_equity;
+  const apex_risk_event_row *risk;
+  size_t n_risk;
+} apex_paper_commit;
+apex_err apex_store_paper_commit(apex_store *s, const apex_paper_commit *c, apex_error *err);
+
 #endif

@@ -68,6 +68,13 @@ typedef struct apex_config {
   unsigned log_file_max_kb; /* LOG_FILE_MAX_KB (102400) */
   unsigned log_files;       /* LOG_FILES (5): rotated files kept besides LOG_FILE */
   bool feature_live_trading;   /* FEATURE_LIVE_TRADING (false) */
+  char market_feed[16];        /* MARKET_FEED: none, replay, binance (none) */
+  char replay_file[1024];      /* MARKET_REPLAY_FILE: candles played as the live feed */
+  char replay_symbol[33];      /* MARKET_REPLAY_SYMBOL (BTC/USDT) */
+  char replay_timeframe[8];    /* MARKET_REPLAY_TIMEFRAME (1m) */
+  char replay_speed[16];       /* MARKET_REPLAY_SPEED: x real time, 0 as fast as possible (60) */
+  char replay_from[32];        /* MARKET_REPLAY_FROM: the first candle played (date); "": the file's first */
+  char binance_url[256];       /* BINANCE_BASE_URL (https://api.binance.com) */
   bool feature_multi_exchange; /* FEATURE_MULTI_EXCHANGE (false) */
   bool test_routes;         /* APEX_TEST_ROUTES (false): extra routes for tests/api only */
 } apex_config;

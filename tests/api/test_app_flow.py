@@ -150,9 +150,13 @@ def test_strategy_lifecycle(api):
     assert [x["version"] for x in v["items"]] == [2, 1]
     c = api.post(f"/api/v1/strategies/{sid}/clone", headers=h)
     assert c.status_code == 201 and c.json()["id"] != sid and c.json()["version"] == 1
-    a = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"})
+    pf = api.post("/api/v1/portfolios", headers=h, json={"name": "paper", "base_currency": "USD",
+                                                          "initial_balance": "10000"}).json()["id"]
+    problem(api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"}), 422)
+    a = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": pf})
     assert a.status_code == 200 and a.json()["status"] == "active" and a.json()["trading_mode"] == "paper"
-    problem(api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"}), 409, 2003)
+    problem(api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": pf}),
+            409, 2003)
     problem(api.post(f"/api/v1/strategies/{c.json()['id']}/activate", headers=h, json={"mode": "live"}), 403)
     assert api.post(f"/api/v1/strategies/{sid}/deactivate", headers=h).json()["status"] == "paused"
     lst = api.get("/api/v1/strategies", headers=h, params={"limit": 1}).json()
@@ -237,12 +241,16 @@ def test_other_users_see_nothing(api):
     sid = api.post("/api/v1/strategies", headers=ha, json=doc).json()["id"]
     bid = api.post("/api/v1/backtests", headers=ha, json={"strategy_id": sid}).json()["id"]
     assert wait_done(api, ha, bid)["status"] == "completed"
+    pf = api.post("/api/v1/portfolios", headers=ha, json={"name": "paper", "base_currency": "USD",
+                                                           "initial_balance": "10000"}).json()["id"]
     # Each route first answers its owner (so it works and the resource exists), then hides the
     # resource from the other user. Activate/deactivate alternate so each call would succeed.
     for method, path, kw, owner_status in [
             ("GET", f"/api/v1/strategies/{sid}", {}, 200),
             ("PUT", f"/api/v1/strategies/{sid}", {"json": doc}, 200),
-            ("POST", f"/api/v1/strategies/{sid}/activate", {"json": {"mode": "paper"}}, 200),
+            ("POST", f"/api/v1/strategies/{sid}/activate", {"json": {"mode": "paper", "portfolio_id": pf}}, 200),
+            ("GET", f"/api/v1/strategies/{sid}/run", {}, 200),
+            ("GET", f"/api/v1/strategies/{sid}/refusals", {}, 200),
             ("POST", f"/api/v1/strategies/{sid}/deactivate", {}, 200),
             ("POST", f"/api/v1/strategies/{sid}/clone", {}, 201),
             ("GET", f"/api/v1/strategies/{sid}/versions", {}, 200),

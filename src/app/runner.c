@@ -1,0 +1,899 @@
+/* runner.c - active strategies stepped on closed candles, their results stored (runner.h). */
+#include "app/runner.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/session.h"
+#include "core/timeframe.h"
+
+#define RATE_NONE INT64_MIN
+
+typedef struct pf {
+  apex_id id;
+  char base[4];
+  apex_dec cash; /* in base */
+  bool touched;  /* an equity point is due at this candle */
+} pf;
+
+typedef struct run {
+  apex_run_row row;
+  apex_strategy *st;
+  apex_session *ss;
+  pf *pf;
+  int64_t tf_ms;
+  uint64_t entry_id, exit_id; /* market orders waiting for the next open (engine ids), 0: none */
+  uint64_t pos_entry_id;      /* the open position's entry order */
+  apex_dec entry_qty;         /* as ordered */
+  bool in_trade;
+  size_t trades_done;
+  uint64_t refusals_done;
+  double last_close;
+  int64_t rate_day;           /* UTC day of rate */
+  apex_dec rate;              /* quote -> base */
+  int64_t *outside;           /* rebuild: times of stored refusals made outside the engine */
+  apex_refusal_kind *outside_kind;
+  size_t n_outside;
+  bool failed;
+} run;
+
+/* What one candle close writes. */
+typedef struct batch {
+  apex_portfolio_trade_row *trades;
+  size_t n_trades, cap_trades;
+  apex_position_row *positions;
+  size_t n_positions, cap_positions;
+  apex_risk_event_row *risk;
+  size_t n_risk, cap_risk;
+} batch;
+
+typedef struct last_price {
+  char symbol[APEX_MARKET_SYMBOL_MAX + 1];
+  apex_ticker t;
+} last_price;
+
+struct apex_runner {
+  apex_app *app;
+  apex_runner_options o;
+  run **runs;
+  size_t n_runs;
+  pf **pfs;
+  size_t n_pfs;
+  last_price *prices;
+  size_t n_prices;
+  pthread_mutex_t mu; /* runs, portfolios, prices: the thread and apex_runner_on_candle callers */
+  pthread_t thread;
+  bool started;
+  atomic_int stop, reload;
+};
+
+static const apex_dec ONE = APEX_DEC_SCALE;
+
+/* --- ids: one per (run, role, order), so a rewrite of the same order is an upsert --- */
+static void derived_id(apex_runner *r, const char *run_id, char tag, uint64_t n, apex_id out)
+{
+  char text[96], hex[65];
+  snprintf(text, sizeof text, "%s:%c:%" PRIu64, run_id, tag, n);
+  r->app->auth.token_hash(text, hex); /* SHA-256 hex */
+  hex[12] = '5';                       /* name-based version, RFC 4122 variant */
+  hex[16] = "89ab"[hex[16] % 4];
+  snprintf(out, APEX_ID_LEN, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+#define PUSH(arr, n, cap, item)                                                                                    \
+  do {                                                                                                             \
+    if ((n) == (cap)) {                                                                                            \
+      size_t c_ = (cap) ? (cap) * 2 : 16;                                                                          \
+      void *p_ = realloc((arr), c_ * sizeof *(arr));                                                               \
+      if (!p_)                                                                                                     \
+        return APEX_ENOMEM;                                                                                        \
+      (arr) = p_;                                                                                                  \
+      (cap) = c_;                                                                                                  \
+    }                                                                                                              \
+    (arr)[(n)++] = (item);                                                                                         \
+  } while (0)
+
+static void batch_free(batch *b)
+{
+  free(b->trades);
+  free(b->positions);
+  free(b->risk);
+  memset(b, 0, sizeof *b);
+}
+
+/* --- runs --- */
+static void run_free(run *rn)
+{
+  if (!rn)
+    return;
+  apex_session_free(rn->ss);
+  apex_strategy_free(rn->st);
+  apex_run_row_clear(&rn->row);
+  free(rn->outside);
+  free(rn->outside_kind);
+  free(rn);
+}
+
+static pf *portfolio(apex_runner *r, const char *id, apex_error *err)
+{
+  for (size_t i = 0; i < r->n_pfs; i++)
+    if (!strcmp(r->pfs[i]->id, id))
+      return r->pfs[i];
+  apex_portfolio_row row;
+  if (apex_store_portfolio_get(r->app->store, NULL, id, &row, err))
+    return NULL;
+  pf *p = calloc(1, sizeof *p);
+  pf **grown = realloc(r->pfs, (r->n_pfs + 1) * sizeof *grown);
+  if (!p || !grown) {
+    free(p);
+    if (grown)
+      r->pfs = grown;
+    apex_portfolio_row_clear(&row);
+    apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
+    return NULL;
+  }
+  r->pfs = grown;
+  snprintf(p->id, sizeof p->id, "%s", row.id);
+  snprintf(p->base, sizeof p->base, "%s", row.base_currency);
+  p->cash = row.cash_balance;
+  apex_portfolio_row_clear(&row);
+  r->pfs[r->n_pfs++] = p;
+  return p;
+}
+
+/* The options a run's session takes: the backtest's, with the run's capital and costs and its
+ * first traded candle. */
+static void run_opts(const run *rn, apex_backtest_opts *o)
+{
+  apex_backtest_opts_init(o, rn->st);
+  o->cfg.start_ms = rn->row.start_time ? rn->row.start_time : INT64_MAX - 1;
+  o->cfg.end_ms = INT64_MAX;
+  o->cfg.initial_capital = apex_dec_to_double(rn->row.capital);
+  o->cfg.commission_pct = apex_dec_to_double(rn->row.commission_pct);
+  o->cfg.slippage_pct = apex_dec_to_double(rn->row.slippage_pct);
+}
+
+/* The quote -> base rate for the UTC day of t (cached per day). */
+static apex_err rate_at(apex_runner *r, run *rn, int64_t t, apex_dec *out, apex_error *err)
+{
+  int64_t day = t / 86400000;
+  if (rn->rate_day != day) {
+    apex_app_error e = {0};
+    int64_t when;
+    apex_dec rate;
+    if (apex_app_fx_rate(r->app, rn->row.quote_currency, rn->row.base_currency, t, &rate, &when, &e))
+      return apex_error_set(err, APEX_EDATA, "runner: %s", e.detail);
+    rn->rate = rate;
+    rn->rate_day = day;
+  }
+  *out = rn->rate;
+  return APEX_OK;
+}
+
+static apex_err to_base(apex_runner *r, run *rn, int64_t t, apex_dec quote, apex_dec *out, apex_error *err)
+{
+  apex_dec rate;
+  apex_err rc = rate_at(r, rn, t, &rate, err);
+  if (rc)
+    return rc;
+  if (rate == ONE) {
+    *out = quote;
+    return APEX_OK;
+  }
+  return apex_dec_mul(quote, rate, out) ? apex_error_set(err, APEX_EOVERFLOW, "runner: amount out of range")
+                                        : APEX_OK;
+}
+
+static apex_portfolio_trade_row order_row(apex_runner *r, const run *rn, char tag, uint64_t n, const char *side,
+                                          const char *type)
+{
+  apex_portfolio_trade_row t = {0};
+  derived_id(r, rn->row.id, tag, n, t.id);
+  snprintf(t.user_id, sizeof t.user_id, "%s", rn->row.user_id);
+  snprintf(t.portfolio_id, sizeof t.portfolio_id, "%s", rn->row.portfolio_id);
+  snprintf(t.strategy_id, sizeof t.strategy_id, "%s", rn->row.strategy_id);
+  snprintf(t.symbol, sizeof t.symbol, "%s", rn->row.symbol);
+  snprintf(t.side, sizeof t.side, "%s", side);
+  snprintf(t.order_type, sizeof t.order_type, "%s", type);
+  t.price = t.filled_price = t.realized_pnl = APEX_DEC_NONE;
+  t.is_paper = strcmp(rn->row.mode, "live") != 0;
+  return t;
+}
+
+static const char *exit_type(apex_exit_reason why)
+{
+  return why == APEX_EXIT_STOP_LOSS ? "STOP_LOSS" : why == APEX_EXIT_TAKE_PROFIT ? "TAKE_PROFIT" : "MARKET";
+}
+
+static apex_position_row position_row(apex_runner *r, const run *rn, uint64_t entry_id, const apex_bt_trade *tr,
+                                      int64_t now)
+{
+  apex_position_row p = {0};
+  derived_id(r, rn->row.id, 'p', entry_id, p.id);
+  snprintf(p.portfolio_id, sizeof p.portfolio_id, "%s", rn->row.portfolio_id);
+  snprintf(p.symbol, sizeof p.symbol, "%s", rn->row.symbol);
+  p.quantity = tr->qty;
+  p.average_entry_price = tr->entry_price;
+  p.current_price = p.unrealized_pnl = p.unrealized_pnl_pct = APEX_DEC_NONE;
+  p.is_open = true;
+  p.opened_at = tr->entry_time;
+  p.updated_at = now;
+  return p;
+}
+
+/* Marks an open position at price: unrealized P&L (price - entry) x qty, and its percent. */
+static void mark(apex_position_row *p, apex_dec price)
+{
+  apex_dec pnl, pct;
+  p->current_price = price;
+  if (apex_dec_mul(price - p->average_entry_price, p->quantity, &pnl))
+    return;
+  p->unrealized_pnl = pnl;
+  if (p->average_entry_price > 0 && !apex_dec_div(price - p->average_entry_price, p->average_entry_price, &pct) &&
+      !apex_dec_mul(pct, 100 * ONE, &pct))
+    p->unrealized_pnl_pct = pct;
+}
+
+/* A fill's effect on the portfolio's cash, in base: -(notional + commission) for a buy. */
+static apex_err book_cash(apex_runner *r, run *rn, int64_t t, apex_dec qty, apex_dec px, apex_dec fee, bool buy,
+                          apex_error *err)
+{
+  apex_dec notional, delta, base;
+  if (apex_dec_mul(qty, px, &notional))
+    return apex_error_set(err, APEX_EOVERFLOW, "runner: notional out of range");
+  delta = buy ? -(notional + fee) : notional - fee;
+  apex_err rc = to_base(r, rn, t, delta, &base, err);
+  if (!rc)
+    rn->pf->cash += base;
+  return rc;
+}
+
+static bool refused_outside(const run *rn, int64_t t, apex_refusal_kind *kind)
+{
+  for (size_t i = 0; i < rn->n_outside; i++)
+    if (rn->outside[i] == t) {
+      *kind = rn->outside_kind[i];
+      return true;
+    }
+  return false;
+}
+
+static size_t open_positions(const apex_runner *r, const pf *p)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < r->n_runs; i++)
+    if (r->runs[i]->pf == p && (r->runs[i]->in_trade || r->runs[i]->entry_id))
+      n++;
+  return n;
+}
+
+/* The checks a portfolio makes on a new entry: open positions and shared cash. */
+static bool portfolio_refuses(apex_runner *r, run *rn, const apex_order *o, double close, apex_refusal_kind *kind,
+                              apex_error *err)
+{
+  uint32_t max_open = rn->st->risk.max_open_positions;
+  if (max_open && open_positions(r, rn->pf) >= max_open) {
+    *kind = APEX_REFUSE_OPEN_POSITIONS;
+    return true;
+  }
+  apex_dec px, notional, base;
+  if (apex_dec_from_double(close, &px) || apex_dec_mul(o->qty, px, &notional) ||
+      to_base(r, rn, rn->row.last_time, notional, &base, err))
+    return false;
+  if (base > rn->pf->cash) {
+    *kind = APEX_REFUSE_PORTFOLIO_CASH;
+    return true;
+  }
+  return false;
+}
+
+static const char *refusal_detail(apex_refusal_kind k)
+{
+  switch (k) {
+  case APEX_REFUSE_CASH: return "the entry's size rounds to nothing with the strategy's cash";
+  case APEX_REFUSE_DRAWDOWN: return "the strategy is halted: equity fell more than max_drawdown_pct below its peak";
+  case APEX_REFUSE_ORDER_RATE: return "max_trades_per_day entries already made this UTC day";
+  case APEX_REFUSE_OPEN_POSITIONS: return "the portfolio already holds max_open_positions positions";
+  case APEX_REFUSE_STALE: return "the candle closed too long ago to act on (the server was down)";
+  case APEX_REFUSE_PORTFOLIO_CASH: return "the portfolio's cash cannot pay for the entry";
+  }
+  return "refused";
+}
+
+/* One candle through one run. b NULL: a rebuild (state only, nothing written, outside decisions
+ * taken from the stored refusals). */
+static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stale, batch *b, apex_error *err)
+{
+  apex_session_out out;
+  size_t nt0, nt1;
+  apex_session_trades(rn->ss, &nt0);
+  const bool was_in = rn->in_trade;
+  apex_err rc = stale ? apex_session_step_stale(rn->ss, bar, &out, err) : apex_session_step(rn->ss, bar, false, &out, err);
+  if (rc)
+    return rc;
+  const apex_engine *e = apex_session_engine(rn->ss);
+  const apex_bt_trade *trades = apex_session_trades(rn->ss, &nt1);
+  apex_bt_trade open;
+  const bool in_now = apex_engine_open_trade(e, &open);
+  const int64_t close_time = bar->time + rn->tf_ms;
+  rn->last_close = bar->close;
+  rn->row.last_time = bar->time;
+  rn->row.candles++;
+  if (!out.warmup && !rn->row.start_time)
+    rn->row.start_time = bar->time;
+
+  bool entered = false; /* the waiting entry filled during this candle */
+  for (size_t k = nt0; k < nt1; k++) {
+    const apex_bt_trade *tr = &trades[k];
+    if (k == nt0 && !was_in) { /* entered and left within this candle */
+      entered = true;
+      rn->pos_entry_id = rn->entry_id;
+      rn->entry_id = 0;
+      if (b) {
+        apex_portfolio_trade_row t = order_row(r, rn, 'o', rn->pos_entry_id, "BUY", "MARKET");
+        t.quantity = rn->entry_qty;
+        t.filled_quantity = tr->qty;
+        t.filled_price = tr->entry_price;
+        t.commission = tr->entry_commission;
+        snprintf(t.status, sizeof t.status, "filled");
+        t.created_at = t.submitted_at = tr->entry_time; /* placed at the signal's close = this open */
+        t.filled_at = tr->entry_time;
+        PUSH(b->trades, b->n_trades, b->cap_trades, t);
+        if ((rc = book_cash(r, rn, tr->entry_time, tr->qty, tr->entry_price, tr->entry_commission, true, err)))
+          return rc;
+      }
+    }
+    bool market_exit = tr->reason != APEX_EXIT_STOP_LOSS && tr->reason != APEX_EXIT_TAKE_PROFIT;
+    if (b) {
+      apex_portfolio_trade_row t = market_exit ? order_row(r, rn, 'o', rn->exit_id, "SELL", "MARKET")
+                                               : order_row(r, rn, 'x', rn->pos_entry_id, "SELL", exit_type(tr->reason));
+      t.quantity = t.filled_quantity = tr->qty;
+      t.filled_price = tr->exit_price;
+      t.commission = tr->exit_commission;
+      t.realized_pnl = tr->net_pnl;
+      snprintf(t.status, sizeof t.status, "filled");
+      t.created_at = t.submitted_at = market_exit ? tr->exit_time : tr->entry_time;
+      t.filled_at = tr->exit_time;
+      if (!market_exit)
+        t.price = tr->exit_price;
+      PUSH(b->trades, b->n_trades, b->cap_trades, t);
+      apex_position_row p = position_row(r, rn, rn->pos_entry_id, tr, close_time);
+      p.is_open = false;
+      p.closed_at = tr->exit_time;
+      mark(&p, tr->exit_price);
+      PUSH(b->positions, b->n_positions, b->cap_positions, p);
+      if ((rc = book_cash(r, rn, tr->exit_time, tr->qty, tr->exit_price, tr->exit_commission, false, err)))
+        return rc;
+    }
+    if (market_exit)
+      rn->exit_id = 0;
+  }
+  if (in_now && !was_in && nt1 == nt0) { /* entered, still in */
+    entered = true;
+    rn->pos_entry_id = rn->entry_id;
+    rn->entry_id = 0;
+    if (b) {
+      apex_portfolio_trade_row t = order_row(r, rn, 'o', rn->pos_entry_id, "BUY", "MARKET");
+      t.quantity = rn->entry_qty;
+      t.filled_quantity = open.qty;
+      t.filled_price = open.entry_price;
+      t.commission = open.entry_commission;
+      snprintf(t.status, sizeof t.status, "filled");
+      t.created_at = t.submitted_at = t.filled_at = open.entry_time;
+      PUSH(b->trades, b->n_trades, b->cap_trades, t);
+      if ((rc = book_cash(r, rn, open.entry_time, open.qty, open.entry_price, open.entry_commission, true, err)))
+        return rc;
+    }
+  }
+  if (rn->entry_id && !entered) { /* refused at the open: nothing affordable */
+    if (b) {
+      apex_portfolio_trade_row t = order_row(r, rn, 'o', rn->entry_id, "BUY", "MARKET");
+      t.quantity = rn->entry_qty;
+      snprintf(t.status, sizeof t.status, "failed");
+      t.created_at = t.submitted_at = bar->time;
+      PUSH(b->trades, b->n_trades, b->cap_trades, t);
+    }
+    rn->entry_id = 0;
+  }
+  rn->in_trade = in_now;
+
+  /* Orders placed at this close: stored before the next open can fill them. */
+  for (size_t i = 0; i < out.orders.n; i++) {
+    const apex_intent *it = &out.orders.intent[i];
+    if (it->kind != APEX_INTENT_SUBMIT || it->order.type != APEX_ORDER_MARKET)
+      continue;
+    bool buy = it->order.side == APEX_SIDE_BUY;
+    if (buy) {
+      apex_refusal_kind why;
+      bool refuse = b ? portfolio_refuses(r, rn, &it->order, bar->close, &why, err)
+                      : refused_outside(rn, bar->time, &why);
+      if (refuse) {
+        apex_session_refuse(rn->ss, it->order.id, why);
+        continue;
+      }
+      rn->entry_id = it->order.id;
+      rn->entry_qty = it->order.qty;
+    } else {
+      rn->exit_id = it->order.id;
+    }
+    if (b) {
+      apex_portfolio_trade_row t = order_row(r, rn, 'o', it->order.id, buy ? "BUY" : "SELL", "MARKET");
+      t.quantity = it->order.qty;
+      snprintf(t.status, sizeof t.status, "open");
+      t.created_at = t.submitted_at = close_time;
+      PUSH(b->trades, b->n_trades, b->cap_trades, t);
+    }
+  }
+
+  /* Refusals since the last candle. */
+  uint64_t nref = apex_engine_refusal_count(e);
+  for (uint64_t s = rn->refusals_done; b && s < nref; s++) {
+    const apex_refusal *f = apex_engine_refusal(e, s);
+    if (!f)
+      continue;
+    apex_risk_event_row ev = {0};
+    snprintf(ev.run_id, sizeof ev.run_id, "%s", rn->row.id);
+    snprintf(ev.strategy_id, sizeof ev.strategy_id, "%s", rn->row.strategy_id);
+    snprintf(ev.portfolio_id, sizeof ev.portfolio_id, "%s", rn->row.portfolio_id);
+    ev.seq = (int64_t)s;
+    ev.time = f->time;
+    snprintf(ev.kind, sizeof ev.kind, "%s", apex_refusal_name(f->kind));
+    snprintf(ev.detail, sizeof ev.detail, "%s", refusal_detail(f->kind));
+    ev.quantity = f->qty ? f->qty : APEX_DEC_NONE;
+    PUSH(b->risk, b->n_risk, b->cap_risk, ev);
+  }
+  rn->refusals_done = nref;
+
+  if (b && in_now) { /* marked at this close */
+    apex_position_row p = position_row(r, rn, rn->pos_entry_id, &open, close_time);
+    apex_dec px;
+    if (!apex_dec_from_double(bar->close, &px))
+      mark(&p, px);
+    PUSH(b->positions, b->n_positions, b->cap_positions, p);
+  }
+  if (b)
+    rn->pf->touched = true;
+  return APEX_OK;
+}
+
+/* --- loading and rebuilding --- */
+static apex_err load_outside(apex_runner *r, run *rn, apex_error *err)
+{
+  enum { PAGE = 500 };
+  apex_risk_event_row *rows = calloc(PAGE, sizeof *rows);
+  apex_err rc = APEX_OK;
+  if (!rows)
+    return apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
+  for (int page = 1;; page++) {
+    size_t n;
+    int64_t total;
+    if ((rc = apex_store_risk_events(r->app->store, NULL, rn->row.strategy_id, page, PAGE, rows, &n, &total, err)))
+      break;
+    for (size_t i = 0; i < n; i++) {
+      apex_refusal_kind k = !strcmp(rows[i].kind, "max_open_positions")            ? APEX_REFUSE_OPEN_POSITIONS
+                            : !strcmp(rows[i].kind, "insufficient_portfolio_cash") ? APEX_REFUSE_PORTFOLIO_CASH
+                                                                                   : 0;
+      if (!k || strcmp(rows[i].run_id, rn->row.id))
+        continue;
+      int64_t *t = realloc(rn->outside, (rn->n_outside + 1) * sizeof *t);
+      if (t)
+        rn->outside = t;
+      apex_refusal_kind *kk = realloc(rn->outside_kind, (rn->n_outside + 1) * sizeof *kk);
+      if (kk)
+        rn->outside_kind = kk;
+      if (!t || !kk) {
+        rc = apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
+        goto out;
+      }
+      rn->outside[rn->n_outside] = rows[i].time;
+      rn->outside_kind[rn->n_outside++] = k;
+    }
+    if (n < PAGE)
+      break;
+  }
+out:
+  free(rows);
+  return rc;
+}
+
+/* A run from its row (moved in): its strategy, session and portfolio; candles up to last_time
+ * stepped again without writing. */
+static apex_err open_run(apex_runner *r, apex_run_row *row, run **out, apex_error *err)
+{
+  run *rn = calloc(1, sizeof *rn);
+  apex_series *s = NULL;
+  apex_problems probs = {0};
+  apex_err rc = APEX_OK;
+  *out = NULL;
+  if (!rn) {
+    apex_run_row_clear(row);
+    return apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
+  }
+  rn->row = *row;
+  memset(row, 0, sizeof *row);
+  rn->rate_day = RATE_NONE;
+  apex_timeframe tf;
+  if (apex_timeframe_parse(rn->row.timeframe, &tf, NULL) || !(rn->tf_ms = apex_timeframe_ms(tf))) {
+    rc = apex_error_set(err, APEX_EINVAL, "run %s: bad timeframe %s", rn->row.id, rn->row.timeframe);
+    goto out;
+  }
+  if ((rc = apex_strategy_parse(rn->row.definition, strlen(rn->row.definition), &rn->st, &probs))) {
+    rc = apex_error_set(err, APEX_EINVAL, "run %s: the stored document does not parse", rn->row.id);
+    goto out;
+  }
+  if (!(rn->pf = portfolio(r, rn->row.portfolio_id, err))) {
+    rc = APEX_ENOTFOUND;
+    goto out;
+  }
+  apex_backtest_opts o;
+  run_opts(rn, &o);
+  if ((rc = apex_session_new(rn->st, &o, &rn->ss, err)))
+    goto out;
+  if (rn->row.last_time) {
+    if ((rc = load_outside(r, rn, err)) ||
+        (rc = apex_store_ohlcv_get(r->app->store, rn->row.symbol, rn->row.timeframe, rn->row.warm_from,
+                                   rn->row.last_time + 1, 0, &s, err)))
+      goto out;
+    int64_t candles = rn->row.candles;
+    rn->row.candles = 0;
+    for (size_t i = 0; i < s->n && !rc; i++) {
+      apex_bar bar = apex_series_bar(s, i);
+      rc = step_run(r, rn, &bar, false, NULL, err);
+    }
+    if (!rc && rn->row.candles != candles)
+      rc = apex_error_set(err, APEX_EDATA, "run %s: %lld stored candles where %lld were stepped", rn->row.id,
+                          (long long)rn->row.candles, (long long)candles);
+  }
+out:
+  apex_series_free(s);
+  if (rc)
+    run_free(rn);
+  else
+    *out = rn;
+  return rc;
+}
+
+/* The first candle of a new run: warm-up history from the store, the run's start fixed. */
+static apex_err start_run(apex_runner *r, run *rn, const apex_bar *bar, apex_error *err)
+{
+  apex_series *s = NULL;
+  apex_err rc = apex_store_ohlcv_last(r->app->store, rn->row.symbol, rn->row.timeframe, INT64_MIN, bar->time,
+                                      r->o.warm_max, &s, err);
+  if (rc)
+    return rc;
+  rn->row.start_time = bar->time;
+  rn->row.warm_from = s->n ? s->time[0] : bar->time;
+  apex_session_free(rn->ss);
+  rn->ss = NULL;
+  apex_backtest_opts o;
+  run_opts(rn, &o);
+  if (!(rc = apex_session_new(rn->st, &o, &rn->ss, err)))
+    for (size_t i = 0; i < s->n && !rc; i++) {
+      apex_bar b = apex_series_bar(s, i);
+      rc = apex_session_step(rn->ss, &b, false, NULL, err);
+      rn->row.candles++;
+    }
+  apex_series_free(s);
+  return rc;
+}
+
+static void drop_runs(apex_runner *r)
+{
+  for (size_t i = 0; i < r->n_runs; i++)
+    run_free(r->runs[i]);
+  free(r->runs);
+  r->runs = NULL;
+  r->n_runs = 0;
+  for (size_t i = 0; i < r->n_pfs; i++)
+    free(r->pfs[i]);
+  free(r->pfs);
+  r->pfs = NULL;
+  r->n_pfs = 0;
+}
+
+static void log_failed(apex_runner *r, const char *run_id, const char *why)
+{
+  apex_error err;
+  (void)apex_store_run_stop(r->app->store, run_id, "failed", why, r->app->now_ms(), &err);
+}
+
+/* Loads every running run; the ones already loaded keep their state. Caller holds mu. */
+static apex_err reload_locked(apex_runner *r, apex_error *err)
+{
+  apex_run_row *rows = NULL;
+  size_t n = 0;
+  apex_err rc = apex_store_runs_running(r->app->store, &rows, &n, err);
+  if (rc)
+    return rc;
+  run **next = calloc(n ? n : 1, sizeof *next);
+  size_t m = 0;
+  if (!next) {
+    rc = apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    run *keep = NULL;
+    for (size_t j = 0; j < r->n_runs; j++)
+      if (r->runs[j] && !strcmp(r->runs[j]->row.id, rows[i].id)) {
+        keep = r->runs[j];
+        r->runs[j] = NULL;
+      }
+    if (!keep) {
+      apex_error e2 = {0};
+      char id[APEX_ID_LEN];
+      snprintf(id, sizeof id, "%s", rows[i].id);
+      if (open_run(r, &rows[i], &keep, &e2)) {
+        log_failed(r, id, e2.msg);
+        continue;
+      }
+      if (r->o.feed && r->o.feed->ops->subscribe(r->o.feed->impl, keep->row.symbol, keep->row.timeframe, &e2)) {
+        log_failed(r, id, e2.msg);
+        run_free(keep);
+        continue;
+      }
+    }
+    next[m++] = keep;
+  }
+  for (size_t j = 0; j < r->n_runs; j++)
+    run_free(r->runs[j]); /* stopped since */
+  free(r->runs);
+  r->runs = next;
+  r->n_runs = m;
+out:
+  for (size_t i = 0; i < n; i++)
+    apex_run_row_clear(&rows[i]);
+  free(rows);
+  return rc;
+}
+
+apex_err apex_runner_reload(apex_runner *r, apex_error *err)
+{
+  pthread_mutex_lock(&r->mu);
+  atomic_store(&r->reload, 0);
+  apex_err rc = reload_locked(r, err);
+  pthread_mutex_unlock(&r->mu);
+  return rc;
+}
+
+void apex_runner_notify(apex_runner *r)
+{
+  if (r)
+    atomic_store(&r->reload, 1);
+}
+
+static void remember_price(apex_runner *r, const char *symbol, const apex_bar *bar, int64_t tf_ms)
+{
+  last_price *p = NULL;
+  for (size_t i = 0; i < r->n_prices; i++)
+    if (!strcmp(r->prices[i].symbol, symbol))
+      p = &r->prices[i];
+  if (!p) {
+    last_price *grown = realloc(r->prices, (r->n_prices + 1) * sizeof *grown);
+    if (!grown)
+      return;
+    r->prices = grown;
+    p = &r->prices[r->n_prices++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->symbol, sizeof p->symbol, "%s", symbol);
+  }
+  snprintf(p->t.symbol, sizeof p->t.symbol, "%s", symbol);
+  p->t.time = bar->time + tf_ms;
+  (void)apex_dec_from_double(bar->close, &p->t.last);
+}
+
+bool apex_runner_last_price(apex_runner *r, const char *symbol, apex_ticker *out)
+{
+  bool found = false;
+  if (!r)
+    return false;
+  pthread_mutex_lock(&r->mu);
+  for (size_t i = 0; i < r->n_prices && !found; i++)
+    if (!strcmp(r->prices[i].symbol, symbol)) {
+      *out = r->prices[i].t;
+      found = true;
+    }
+  pthread_mutex_unlock(&r->mu);
+  return found;
+}
+
+/* Equity points of the portfolios this candle touched: cash + open positions at their last close. */
+static apex_err equity_points(apex_runner *r, int64_t t, apex_equity_point **pts, size_t *n, apex_cash_update **cash,
+                              apex_error *err)
+{
+  *pts = calloc(r->n_pfs ? r->n_pfs : 1, sizeof **pts);
+  *cash = calloc(r->n_pfs ? r->n_pfs : 1, sizeof **cash);
+  *n = 0;
+  if (!*pts || !*cash)
+    return apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
+  for (size_t i = 0; i < r->n_pfs; i++) {
+    pf *p = r->pfs[i];
+    if (!p->touched)
+      continue;
+    p->touched = false;
+    apex_dec positions = 0;
+    for (size_t j = 0; j < r->n_runs; j++) {
+      run *rn = r->runs[j];
+      apex_dec px, value, base;
+      if (rn->pf != p || !rn->in_trade)
+        continue;
+      if (apex_dec_from_double(rn->last_close, &px) ||
+          apex_dec_mul(apex_engine_position(apex_session_engine(rn->ss)), px, &value) ||
+          to_base(r, rn, t, value, &base, err))
+        return apex_error_set(err, APEX_EOVERFLOW, "runner: position value out of range");
+      positions += base;
+    }
+    (*pts)[*n] = (apex_equity_point){p->id, {t, p->cash + positions, p->cash, positions, APEX_DEC_NONE, APEX_DEC_NONE}};
+    (*cash)[*n] = (apex_cash_update){p->id, p->cash, r->app->now_ms()};
+    (*n)++;
+  }
+  return APEX_OK;
+}
+
+static apex_err on_candle_locked(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
+                                 apex_error *err)
+{
+  batch b = {0};
+  apex_run_progress *prog = NULL;
+  apex_equity_point *pts = NULL;
+  apex_cash_update *cash = NULL;
+  size_t n_prog = 0, n_pts = 0;
+  apex_err rc = APEX_OK;
+  bool any = false;
+
+  for (size_t i = 0; i < r->n_runs && !any; i++)
+    any = !strcmp(r->runs[i]->row.symbol, symbol) && !strcmp(r->runs[i]->row.timeframe, timeframe);
+  if (!any)
+    return APEX_OK;
+  if (!(prog = calloc(r->n_runs, sizeof *prog)))
+    return apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
+  /* Cash may change in memory before the commit fails: remember it to put it back. */
+  apex_dec *cash_before = calloc(r->n_pfs ? r->n_pfs : 1, sizeof *cash_before);
+  if (!cash_before) {
+    free(prog);
+    return apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
+  }
+  for (size_t i = 0; i < r->n_pfs; i++)
+    cash_before[i] = r->pfs[i]->cash;
+  const int64_t now = r->app->now_ms();
+  for (size_t i = 0; i < r->n_runs; i++) {
+    run *rn = r->runs[i];
+    if (rn->failed || strcmp(rn->row.symbol, symbol) || strcmp(rn->row.timeframe, timeframe) ||
+        (rn->row.last_time && bar->time <= rn->row.last_time))
+      continue;
+    apex_error e2 = {0};
+    apex_err rc2 = APEX_OK;
+    if (!rn->row.start_time)
+      rc2 = start_run(r, rn, bar, &e2);
+    bool stale = r->o.live_clock && bar->time + 2 * rn->tf_ms < now;
+    if (!rc2)
+      rc2 = step_run(r, rn, bar, stale, &b, &e2);
+    if (rc2 == APEX_ENOMEM) {
+      rc = apex_error_set(err, rc2, "%s", e2.msg);
+      goto out;
+    }
+    if (rc2) { /* this run cannot go on (bad data, no rate): it stops, the others carry on */
+      rn->failed = true;
+      log_failed(r, rn->row.id, e2.msg);
+      continue;
+    }
+    prog[n_prog++] = (apex_run_progress){rn->row.id, rn->row.warm_from, rn->row.start_time, rn->row.last_time,
+                                         rn->row.candles};
+  }
+  if ((rc = equity_points(r, bar->time, &pts, &n_pts, &cash, err)))
+    goto out;
+  apex_paper_commit pc = {prog, n_prog, b.trades, b.n_trades, b.positions, b.n_positions, cash, n_pts,
+                          pts, n_pts, b.risk, b.n_risk};
+  rc = apex_store_paper_commit(r->app->store, &pc, err);
+out:
+  if (rc) { /* nothing was stored: the runs are rebuilt from the store on the next reload */
+    for (size_t i = 0; i < r->n_pfs; i++)
+      r->pfs[i]->cash = cash_before[i];
+    drop_runs(r);
+    atomic_store(&r->reload, 1);
+  }
+  free(cash_before);
+  free(prog);
+  free(pts);
+  free(cash);
+  batch_free(&b);
+  return rc;
+}
+
+apex_err apex_runner_on_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
+                               apex_error *err)
+{
+  apex_series one = {.n = 1};
+  one.time = (int64_t *)&bar->time;
+  one.open = (double *)&bar->open;
+  one.high = (double *)&bar->high;
+  one.low = (double *)&bar->low;
+  one.close = (double *)&bar->close;
+  one.volume = (double *)&bar->volume;
+  apex_err rc = apex_store_ohlcv_put(r->app->store, symbol, timeframe, &one, r->o.source, err);
+  if (rc)
+    return rc;
+  pthread_mutex_lock(&r->mu);
+  if (atomic_exchange(&r->reload, 0))
+    rc = reload_locked(r, err);
+  apex_timeframe tf;
+  int64_t tf_ms = !apex_timeframe_parse(timeframe, &tf, NULL) ? apex_timeframe_ms(tf) : 0;
+  remember_price(r, symbol, bar, tf_ms);
+  if (!rc)
+    rc = on_candle_locked(r, symbol, timeframe, bar, err);
+  pthread_mutex_unlock(&r->mu);
+  return rc;
+}
+
+static void *thread_main(void *arg)
+{
+  apex_runner *r = arg;
+  while (!atomic_load(&r->stop)) {
+    apex_error err = {0};
+    if (atomic_load(&r->reload) && apex_runner_reload(r, &err))
+      fprintf(stderr, "runner: reload: %s\n", err.msg);
+    apex_market_event ev;
+    apex_err rc = r->o.feed ? r->o.feed->ops->next(r->o.feed->impl, 200, &ev, &err) : APEX_ETIMEOUT;
+    if (rc == APEX_ETIMEOUT || rc == APEX_ENOTFOUND || rc == APEX_EINVAL) {
+      if (!r->o.feed || rc != APEX_ETIMEOUT) {
+        struct timespec ts = {0, 200 * 1000000L}; /* an ended replay, no feed, or no pair yet */
+        nanosleep(&ts, NULL);
+      }
+      continue;
+    }
+    if (rc) {
+      fprintf(stderr, "runner: feed: %s\n", err.msg);
+      struct timespec ts = {1, 0};
+      nanosleep(&ts, NULL);
+      continue;
+    }
+    if (ev.kind == APEX_MARKET_CANDLE && apex_runner_on_candle(r, ev.symbol, ev.timeframe, &ev.bar, &err))
+      fprintf(stderr, "runner: candle %s %s at %lld: %s\n", ev.symbol, ev.timeframe, (long long)ev.bar.time, err.msg);
+  }
+  return NULL;
+}
+
+apex_err apex_runner_new(apex_app *app, const apex_runner_options *o, apex_runner **out, apex_error *err)
+{
+  apex_runner *r = calloc(1, sizeof *r);
+  *out = NULL;
+  if (!r)
+    return apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
+  r->app = app;
+  if (o)
+    r->o = *o;
+  if (!r->o.warm_max)
+    r->o.warm_max = 5000;
+  if (!r->o.source)
+    r->o.source = "feed";
+  pthread_mutex_init(&r->mu, NULL);
+  *out = r;
+  return APEX_OK;
+}
+
+apex_err apex_runner_start(apex_runner *r, apex_error *err)
+{
+  apex_err rc = apex_runner_reload(r, err);
+  if (rc)
+    return rc;
+  if (pthread_create(&r->thread, NULL, thread_main, r))
+    return apex_error_set(err, APEX_EIO, "runner: cannot start its thread");
+  r->started = true;
+  return APEX_OK;
+}
+
+void apex_runner_free(apex_runner *r)
+{
+  if (!r)
+    return;
+  atomic_store(&r->stop, 1);
+  if (r->started)
+    pthread_join(r->thread, NULL);
+  drop_runs(r);
+  free(r->prices);
+  pthread_mutex_destroy(&r->mu);
+  free(r);
+}

@@ -1,0 +1,54 @@
+/* runner.h - the paper runner: every running strategy run (one per activation, store.h's
+ * apex_run_row) stepped on each closed candle of its pair through core/session (the backtest's
+ * engine, fill model and ledger), with what each candle close did written in one transaction:
+ * orders stored when placed and updated when filled, positions marked at the close, the
+ * portfolio's cash in its own currency (ECB rates, app/fx.c), an equity point per portfolio, and
+ * every risk refusal with its reason.
+ *
+ * Restart safety: a run's state is a pure function of its candles, so a process that starts again
+ * (after kill -9 too) rebuilds each session from the stored candles up to the run's last_time,
+ * writing nothing, and goes on from the next candle: no order is placed twice, none is lost.
+ * Decisions made outside the engine (the portfolio's open positions and cash, shared between
+ * runs) are replayed from the stored refusals, so the rebuild takes them again. With a live clock
+ * a candle that closed more than one timeframe ago (the process was down) is stepped stale: it
+ * fills and marks, but places nothing (core/session.h). */
+#ifndef APEX_APP_RUNNER_H
+#define APEX_APP_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "market/market.h"
+
+typedef struct apex_runner apex_runner; /* opaque */
+
+typedef struct apex_runner_options {
+  apex_market *feed;  /* closed candles of the runs' pairs (replay, binance, ...); borrowed; NULL: none */
+  bool live_clock;    /* candles older than one timeframe are stale (a live feed); false for a replay */
+  size_t warm_max;    /* stored candles a new run warms up on [5000] */
+  const char *source; /* stored with the feed's candles ["feed"] */
+} apex_runner_options;
+
+/* A runner over app's store; its runs are loaded (and rebuilt) by apex_runner_start. */
+apex_err apex_runner_new(apex_app *app, const apex_runner_options *o, apex_runner **out, apex_error *err);
+/* Loads the running runs, rebuilds them, and starts the thread that reads the feed. */
+apex_err apex_runner_start(apex_runner *r, apex_error *err);
+/* Stops the thread (a candle being written finishes first) and frees everything. NULL: no-op. */
+void apex_runner_free(apex_runner *r);
+
+/* Runs were started or stopped in the store: the thread reloads them before the next candle. */
+void apex_runner_notify(apex_runner *r);
+/* One closed candle of symbol/timeframe, as the thread handles it (for tests and bench/paper,
+ * which drive the runner without a thread): stored, then every run of the pair stepped and its
+ * results committed. Runs are reloaded first when notified. */
+apex_err apex_runner_on_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
+                               apex_error *err);
+/* Reloads the runs from the store now (what notify asks the thread to do). */
+apex_err apex_runner_reload(apex_runner *r, apex_error *err);
+
+/* The last price the feed gave for symbol (a candle's close or a ticker): false when none came. */
+bool apex_runner_last_price(apex_runner *r, const char *symbol, apex_ticker *out);
+
+#endif

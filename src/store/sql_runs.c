@@ -1,0 +1,306 @@
+/* sql_runs.c - strategy runs, their risk refusals, and the one transaction a candle close writes
+ * (apex_store_paper_commit), for both databases. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sql.h"
+
+#define A_AMOUNT(x) ((x) != APEX_DEC_NONE ? A_DEC(x) : A_NULL)
+
+#define RUN_COLS                                                                                                   \
+  "id, strategy_id, user_id, portfolio_id, mode, symbol, timeframe, definition, quote_currency, base_currency, "    \
+  "fx_rate, capital, commission_pct, slippage_pct, status, apex_ms(warm_from), apex_ms(start_time), "              \
+  "apex_ms(last_time), candles, error_message, apex_ms(created_at), apex_ms(stopped_at)"
+
+void apex_run_row_clear(apex_run_row *r)
+{
+  if (!r)
+    return;
+  free(r->definition);
+  r->definition = NULL;
+}
+
+static apex_err read_run(apex_store *s, const apex_sql_res *r, int i, apex_run_row *o, apex_error *err)
+{
+  const apex_sql_driver *d = s->sql;
+  memset(o, 0, sizeof *o);
+  apex_store__copy(o->id, sizeof o->id, d->text(r, i, 0));
+  apex_store__copy(o->strategy_id, sizeof o->strategy_id, d->text(r, i, 1));
+  apex_store__copy(o->user_id, sizeof o->user_id, d->text(r, i, 2));
+  apex_store__copy(o->portfolio_id, sizeof o->portfolio_id, d->text(r, i, 3));
+  apex_store__copy(o->mode, sizeof o->mode, d->text(r, i, 4));
+  apex_store__copy(o->symbol, sizeof o->symbol, d->text(r, i, 5));
+  apex_store__copy(o->timeframe, sizeof o->timeframe, d->text(r, i, 6));
+  apex_store__copy(o->quote_currency, sizeof o->quote_currency, d->text(r, i, 8));
+  apex_store__copy(o->base_currency, sizeof o->base_currency, d->text(r, i, 9));
+  o->fx_rate = d->dec(r, i, 10);
+  o->capital = d->dec(r, i, 11);
+  o->commission_pct = d->dec(r, i, 12);
+  o->slippage_pct = d->dec(r, i, 13);
+  apex_store__copy(o->status, sizeof o->status, d->text(r, i, 14));
+  o->warm_from = d->i64(r, i, 15);
+  o->start_time = d->i64(r, i, 16);
+  o->last_time = d->i64(r, i, 17);
+  o->candles = d->i64(r, i, 18);
+  apex_store__copy(o->error, sizeof o->error, d->text(r, i, 19));
+  o->created_at = d->i64(r, i, 20);
+  o->stopped_at = d->i64(r, i, 21);
+  return apex_sql__dup(s, r, i, 7, &o->definition, err);
+}
+
+apex_err apex_store_run_insert(apex_store *s, const apex_run_row *r, apex_error *err)
+{
+  NEED(r && apex_store__id_ok(r->id) && r->definition && r->symbol[0] && r->timeframe[0], "run needs an id, "
+                                                                                         "a document and a pair");
+  if (!apex_store__id_ok(r->strategy_id) || !apex_store__id_ok(r->user_id) || !apex_store__id_ok(r->portfolio_id))
+    return apex_error_set(err, APEX_ENOTFOUND, "run: strategy, user or portfolio not found");
+  return WRITE_ONE(s,
+                   "INSERT INTO strategy_runs (id, strategy_id, user_id, portfolio_id, mode, symbol, timeframe, "
+                   "definition, quote_currency, base_currency, fx_rate, capital, commission_pct, slippage_pct, status, "
+                   "candles, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                   "'running', 0, apex_ts($15))",
+                   "run", err, A_TEXT(r->id), A_TEXT(r->strategy_id), A_TEXT(r->user_id), A_TEXT(r->portfolio_id),
+                   A_TEXT(r->mode), A_TEXT(r->symbol), A_TEXT(r->timeframe), A_TEXT(r->definition),
+                   A_TEXT(r->quote_currency), A_TEXT(r->base_currency), A_DEC(r->fx_rate), A_DEC(r->capital),
+                   A_DEC(r->commission_pct), A_DEC(r->slippage_pct), A_I64(r->created_at));
+}
+
+static apex_err read_runs(apex_store *s, const char *sql, const apex_sql_arg *a, int na, apex_run_row **rows,
+                          size_t *n, apex_error *err)
+{
+  void *c = apex_sql__acquire(s);
+  apex_sql_res *r = NULL;
+  apex_run_row *out = NULL;
+  size_t k = 0;
+  apex_err rc = apex_sql__query(s, c, sql, a, na, &r, err);
+  if (rc)
+    goto out;
+  int m = s->sql->rows(r);
+  if (m && !(out = calloc((size_t)m, sizeof *out))) {
+    rc = apex_error_set(err, APEX_ENOMEM, "store: out of memory");
+    goto out;
+  }
+  for (; k < (size_t)m; k++)
+    if ((rc = read_run(s, r, (int)k, &out[k], err)))
+      goto out;
+out:
+  if (rc) {
+    for (size_t i = 0; i < k; i++)
+      apex_run_row_clear(&out[i]);
+    free(out);
+    out = NULL;
+    k = 0;
+  }
+  *rows = out;
+  *n = k;
+  s->sql->res_free(r);
+  apex_sql__release(s, c);
+  return rc;
+}
+
+apex_err apex_store_runs_running(apex_store *s, apex_run_row **rows, size_t *n, apex_error *err)
+{
+  NEED(rows && n, "outputs required");
+  const apex_sql_arg none[] = {A_NULL};
+  return read_runs(s, "SELECT " RUN_COLS " FROM strategy_runs WHERE status = 'running' AND "
+                      "CAST($1 AS text) IS NULL ORDER BY created_at, id",
+                   none, 1, rows, n, err);
+}
+
+apex_err apex_store_run_latest(apex_store *s, const char *user_id, const char *strategy_id, apex_run_row *out,
+                               apex_error *err)
+{
+  NEED(strategy_id && out, "strategy id and output required");
+  memset(out, 0, sizeof *out);
+  if (!apex_store__id_ok(strategy_id) || (user_id && !apex_store__id_ok(user_id)))
+    return apex_error_set(err, APEX_ENOTFOUND, "run: not found");
+  const apex_sql_arg a[] = {A_TEXT(strategy_id), A_TEXT(user_id)};
+  apex_run_row *rows = NULL;
+  size_t n = 0;
+  apex_err rc = read_runs(s,
+                          "SELECT " RUN_COLS " FROM strategy_runs WHERE strategy_id = $1 AND "
+                          "user_id = coalesce($2, user_id) ORDER BY created_at DESC, id DESC LIMIT 1",
+                          a, 2, &rows, &n, err);
+  if (!rc && !n)
+    rc = apex_error_set(err, APEX_ENOTFOUND, "run: not found");
+  if (!rc)
+    *out = rows[0];
+  free(rows);
+  return rc;
+}
+
+apex_err apex_store_run_stop(apex_store *s, const char *run_id, const char *status, const char *error, int64_t at,
+                             apex_error *err)
+{
+  NEED(run_id && status && (!strcmp(status, "stopped") || !strcmp(status, "failed")), "run id and an end status");
+  if (!apex_store__id_ok(run_id))
+    return apex_error_set(err, APEX_ENOTFOUND, "run: not found");
+  return WRITE_ONE(s,
+                   "UPDATE strategy_runs SET status = $2, error_message = $3, stopped_at = apex_ts($4) "
+                   "WHERE id = $1 AND status = 'running'",
+                   "run", err, A_TEXT(run_id), A_TEXT(status), A_OPT(error), A_I64(at));
+}
+
+static apex_err read_risk(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
+{
+  (void)err;
+  const apex_sql_driver *d = s->sql;
+  apex_risk_event_row *o = (apex_risk_event_row *)out + k;
+  memset(o, 0, sizeof *o);
+  apex_store__copy(o->run_id, sizeof o->run_id, d->text(r, i, 0));
+  o->seq = d->i64(r, i, 1);
+  apex_store__copy(o->strategy_id, sizeof o->strategy_id, d->text(r, i, 2));
+  apex_store__copy(o->portfolio_id, sizeof o->portfolio_id, d->text(r, i, 3));
+  o->time = d->i64(r, i, 4);
+  apex_store__copy(o->kind, sizeof o->kind, d->text(r, i, 5));
+  apex_store__copy(o->detail, sizeof o->detail, d->text(r, i, 6));
+  o->quantity = d->dec(r, i, 7);
+  return APEX_OK;
+}
+
+apex_err apex_store_risk_events(apex_store *s, const char *user_id, const char *strategy_id, int page, int limit,
+                                apex_risk_event_row *rows, size_t *n, int64_t *total, apex_error *err)
+{
+  apex_page pg = {.page = page, .limit = limit};
+  apex_err rc = apex_sql__page_ok(&pg, err);
+  if (rc)
+    return rc;
+  NEED(strategy_id && rows && n && total, "strategy id and outputs required");
+  *n = 0;
+  *total = 0;
+  if (!apex_store__id_ok(strategy_id) || (user_id && !apex_store__id_ok(user_id)))
+    return apex_error_set(err, APEX_ENOTFOUND, "strategy: not found");
+  const apex_sql_arg a[] = {A_TEXT(strategy_id), A_TEXT(user_id)};
+  const apex_sql_list l = {
+      .sql = "SELECT run_id, seq, strategy_id, portfolio_id, apex_ms(time), kind, detail, quantity FROM risk_events "
+             "WHERE strategy_id = $1 ORDER BY time DESC, run_id, seq DESC LIMIT $2 OFFSET $3",
+      .count_sql = "SELECT (SELECT count(*) FROM risk_events WHERE strategy_id = $1) FROM strategies "
+                   "WHERE id = $1 AND user_id = coalesce($2, user_id)",
+      .args = a, .n = 1, .count_n = 2, .what = "strategy", .out = rows, .read = read_risk};
+  return apex_sql__list(s, &l, page, limit, n, total, err);
+}
+
+static apex_err put_trade(apex_store *s, void *c, const apex_portfolio_trade_row *r, apex_error *err)
+{
+  apex_sql_res *res = NULL;
+  apex_err rc = SQL(s, c,
+                    "INSERT INTO trades (id, user_id, strategy_id, portfolio_id, symbol, side, order_type, quantity, "
+                    "price, filled_quantity, filled_price, commission, slippage, status, broker_order_id, "
+                    "realized_pnl, is_paper, created_at, submitted_at, filled_at) VALUES ($1, $2, $3, $4, $5, $6, "
+                    "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, apex_ts($18), apex_ts($19), apex_ts($20)) "
+                    "ON CONFLICT (id) DO UPDATE SET quantity = excluded.quantity, "
+                    "filled_quantity = excluded.filled_quantity, filled_price = excluded.filled_price, "
+                    "commission = excluded.commission, slippage = excluded.slippage, status = excluded.status, "
+                    "realized_pnl = excluded.realized_pnl, submitted_at = excluded.submitted_at, "
+                    "filled_at = excluded.filled_at",
+                    &res, err, A_TEXT(r->id), A_TEXT(r->user_id), A_OPT(r->strategy_id), A_TEXT(r->portfolio_id),
+                    A_TEXT(r->symbol), A_TEXT(r->side), A_TEXT(r->order_type), A_DEC(r->quantity),
+                    A_AMOUNT(r->price), A_DEC(r->filled_quantity), A_AMOUNT(r->filled_price), A_DEC(r->commission),
+                    A_DEC(r->slippage), A_TEXT(r->status), A_OPT(r->broker_order_id), A_AMOUNT(r->realized_pnl),
+                    A_BOOL(r->is_paper), A_I64(r->created_at), A_MS(r->submitted_at), A_MS(r->filled_at));
+  s->sql->res_free(res);
+  return rc;
+}
+
+static apex_err put_position(apex_store *s, void *c, const apex_position_row *r, apex_error *err)
+{
+  apex_sql_res *res = NULL;
+  apex_err rc = SQL(s, c,
+                    "INSERT INTO positions (id, portfolio_id, symbol, quantity, average_entry_price, current_price, "
+                    "unrealized_pnl, unrealized_pnl_pct, is_open, opened_at, closed_at, updated_at) VALUES ($1, $2, "
+                    "$3, $4, $5, $6, $7, $8, $9, apex_ts($10), apex_ts($11), apex_ts($12)) ON CONFLICT (id) DO UPDATE "
+                    "SET quantity = excluded.quantity, average_entry_price = excluded.average_entry_price, "
+                    "current_price = excluded.current_price, unrealized_pnl = excluded.unrealized_pnl, "
+                    "unrealized_pnl_pct = excluded.unrealized_pnl_pct, is_open = excluded.is_open, "
+                    "closed_at = excluded.closed_at, updated_at = excluded.updated_at",
+                    &res, err, A_TEXT(r->id), A_TEXT(r->portfolio_id), A_TEXT(r->symbol), A_DEC(r->quantity),
+                    A_DEC(r->average_entry_price), A_AMOUNT(r->current_price), A_AMOUNT(r->unrealized_pnl),
+                    A_AMOUNT(r->unrealized_pnl_pct), A_BOOL(r->is_open), A_I64(r->opened_at), A_MS(r->closed_at),
+                    A_I64(r->updated_at));
+  s->sql->res_free(res);
+  return rc;
+}
+
+static apex_err put_equity(apex_store *s, void *c, const apex_equity_point *p, apex_error *err)
+{
+  apex_sql_res *res = NULL;
+  const apex_equity_row *r = &p->row;
+  apex_err rc = SQL(s, c,
+                    "INSERT INTO equity_history (time, portfolio_id, equity_value, cash_balance, positions_value, "
+                    "daily_pnl, daily_pnl_pct) VALUES (apex_ts($1), $2, $3, $4, $5, $6, $7) ON CONFLICT (time, "
+                    "portfolio_id) DO UPDATE SET equity_value = excluded.equity_value, cash_balance = "
+                    "excluded.cash_balance, positions_value = excluded.positions_value, daily_pnl = "
+                    "excluded.daily_pnl, daily_pnl_pct = excluded.daily_pnl_pct",
+                    &res, err, A_I64(r->time), A_TEXT(p->portfolio_id), A_DEC(r->equity_value),
+                    A_DEC(r->cash_balance), A_DEC(r->positions_value), A_AMOUNT(r->daily_pnl),
+                    A_AMOUNT(r->daily_pnl_pct));
+  s->sql->res_free(res);
+  return rc;
+}
+
+static apex_err put_risk(apex_store *s, void *c, const apex_risk_event_row *r, apex_error *err)
+{
+  apex_sql_res *res = NULL;
+  apex_err rc = SQL(s, c,
+                    "INSERT INTO risk_events (run_id, seq, strategy_id, portfolio_id, time, kind, detail, quantity) "
+                    "VALUES ($1, $2, $3, $4, apex_ts($5), $6, $7, $8) ON CONFLICT (run_id, seq) DO NOTHING",
+                    &res, err, A_TEXT(r->run_id), A_I64(r->seq), A_TEXT(r->strategy_id), A_TEXT(r->portfolio_id),
+                    A_I64(r->time), A_TEXT(r->kind), A_TEXT(r->detail), A_AMOUNT(r->quantity));
+  s->sql->res_free(res);
+  return rc;
+}
+
+static apex_err put_run(apex_store *s, void *c, const apex_run_progress *p, apex_error *err)
+{
+  apex_sql_res *res = NULL;
+  apex_err rc = SQL(s, c,
+                    "UPDATE strategy_runs SET warm_from = apex_ts($2), start_time = apex_ts($3), "
+                    "last_time = apex_ts($4), candles = $5 WHERE id = $1",
+                    &res, err, A_TEXT(p->run_id), A_MS(p->warm_from), A_MS(p->start_time), A_MS(p->last_time),
+                    A_I64(p->candles));
+  s->sql->res_free(res);
+  return rc;
+}
+
+static apex_err put_cash(apex_store *s, void *c, const apex_cash_update *u, apex_error *err)
+{
+  apex_sql_res *res = NULL;
+  apex_err rc = SQL(s, c, "UPDATE portfolios SET cash_balance = $2, updated_at = apex_ts($3) WHERE id = $1", &res,
+                    err, A_TEXT(u->portfolio_id), A_DEC(u->cash_balance), A_I64(u->updated_at));
+  s->sql->res_free(res);
+  return rc;
+}
+
+apex_err apex_store_paper_commit(apex_store *s, const apex_paper_commit *pc, apex_error *err)
+{
+  NEED(pc, "commit required");
+  void *c = apex_sql__acquire(s);
+  bool in_tx = false;
+  apex_err rc = APEX_OK;
+  if (s->sql->partitions)
+    for (size_t i = 0; i < pc->n_equity && !rc; i++)
+      rc = s->sql->partitions(s, c, "equity_history", &pc->equity[i].row.time, 1, err);
+  if (rc || (rc = apex_sql__begin(s, c, err)))
+    goto out;
+  in_tx = true;
+  for (size_t i = 0; i < pc->n_trades && !rc; i++)
+    rc = put_trade(s, c, &pc->trades[i], err);
+  for (size_t i = 0; i < pc->n_positions && !rc; i++)
+    rc = put_position(s, c, &pc->positions[i], err);
+  for (size_t i = 0; i < pc->n_cash && !rc; i++)
+    rc = put_cash(s, c, &pc->cash[i], err);
+  for (size_t i = 0; i < pc->n_equity && !rc; i++)
+    rc = put_equity(s, c, &pc->equity[i], err);
+  for (size_t i = 0; i < pc->n_risk && !rc; i++)
+    rc = put_risk(s, c, &pc->risk[i], err);
+  for (size_t i = 0; i < pc->n_runs && !rc; i++)
+    rc = put_run(s, c, &pc->runs[i], err);
+  if (rc || (rc = apex_sql__exec(s, c, "COMMIT", err)))
+    goto out;
+  in_tx = false;
+out:
+  if (in_tx)
+    apex_sql__rollback(s, c);
+  apex_sql__release(s, c);
+  return rc;
+}

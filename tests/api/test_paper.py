@@ -1,0 +1,255 @@
+"""Paper trading through the API on a replayed feed: a strategy activated on a portfolio trades
+candle by candle, and its orders, positions, cash and equity equal what `apextrade backtest`
+gives for the same candles (parity, exact decimals), on the BTC and ORCL samples; a `kill -9` in
+the middle of a session, then a restart, ends with the same trades, none doubled; refusals and
+bad activations answer clearly."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import time
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from conftest import BIN, ROOT, Server, assert_problem
+
+PASSWORD = "paper-Trading-2026!"
+BTC = os.path.join(ROOT, "data", "btc-usdt-1m.json")
+ORCL = os.path.join(ROOT, "data", "orcl-1995-2014.csv")
+
+
+def example(name, **changes):
+    with open(os.path.join(ROOT, "examples", name)) as f:
+        doc = json.load(f)
+    doc.update(changes)
+    return doc
+
+
+def import_candles(data_dir, path, symbol, timeframe):
+    env = dict(os.environ, APEX_DATA_DIR=str(data_dir))
+    env.pop("DATABASE_URL", None)
+    if os.environ.get("APEX_TEST_PG_URL"):
+        env["DATABASE_URL"] = os.environ["APEX_TEST_PG_URL"]
+    subprocess.run([BIN, "data", "import", path, "--symbol", symbol, "--timeframe", timeframe], env=env, check=True,
+                   capture_output=True)
+
+
+def replay_env(path, symbol, timeframe, start, speed="0"):
+    return {"MARKET_FEED": "replay", "MARKET_REPLAY_FILE": path, "MARKET_REPLAY_SYMBOL": symbol,
+            "MARKET_REPLAY_TIMEFRAME": timeframe, "MARKET_REPLAY_SPEED": speed, "MARKET_REPLAY_FROM": start}
+
+
+def login(api, email):
+    api.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
+    r = api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": "Bearer " + r.json()["access_token"]}
+
+
+def activate(api, h, doc, currency="USD", balance="10000"):
+    pid = api.post("/api/v1/portfolios", headers=h,
+                   json={"name": "paper", "base_currency": currency, "initial_balance": balance}).json()["id"]
+    r = api.post("/api/v1/strategies", headers=h, json=doc)
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": pid})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "active"
+    return sid, pid
+
+
+def wait_run(api, h, sid, last_time, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()
+        if run.get("last_candle_time") == last_time:
+            return run
+        assert run["status"] == "running", run
+        time.sleep(0.1)
+    pytest.fail(f"the run did not reach {last_time}: {run}")
+
+
+def pages(api, h, path):
+    out, page = [], 1
+    while True:
+        r = api.get(path, headers=h, params={"page": page, "limit": 100})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        out += body["items"]
+        if page * 100 >= body["total"]:
+            return out
+        page += 1
+
+
+def backtest(strategy, data, start, tmp_path):
+    path = tmp_path / "strategy.json"
+    path.write_text(json.dumps(strategy))
+    eq = tmp_path / "equity.csv"
+    out = subprocess.run([BIN, "backtest", "--strategy", str(path), "--data", data, "--start", start, "--json", "-",
+                          "--equity", str(eq)], check=True, capture_output=True, text=True).stdout
+    with open(eq) as f:
+        equity = {to_ms(row["time"]): Decimal(row["equity"]) for row in csv.DictReader(f)}
+    return json.loads(out), equity
+
+
+def to_ms(text):
+    """ms since the epoch of a time as the files and the API write it: ms, a date, ISO 8601 UTC."""
+    if text.isdigit():
+        return int(text)
+    text = text.replace("Z", "+00:00")
+    if len(text) == 10:
+        text += "T00:00:00+00:00"
+    return int(datetime.fromisoformat(text).timestamp() * 1000)
+
+
+def check_parity(api, h, sid, pid, result, equity):
+    """The stored orders are the backtest's trades, fill for fill; cash and equity follow."""
+    orders = pages(api, h, f"/api/v1/portfolios/{pid}/trades")
+    assert len({o["id"] for o in orders}) == len(orders), "an order was stored twice"
+    filled = sorted((o for o in orders if o["status"] == "filled"), key=lambda o: (o["filled_at"], o["side"] == "SELL"))
+    trades = result["trades"]
+    closed = [t for t in trades if t["exit_reason"] != "end_of_data"]
+    assert closed, "the sample must trade"
+    buys = [o for o in filled if o["side"] == "BUY"]
+    sells = [o for o in filled if o["side"] == "SELL"]
+    assert len(sells) == len(closed)
+    assert len(buys) == len(trades), "every entry, the open one too"
+    for t, b in zip(trades, buys):
+        assert (b["filled_at"], Decimal(b["filled_quantity"]), Decimal(b["filled_price"])) == \
+            (t["entry_time"].replace("Z", "") + "Z", Decimal(t["quantity"]), Decimal(t["entry_price"])), (t, b)
+    for t, s in zip(closed, sells):
+        assert s["filled_at"] == t["exit_time"] and Decimal(s["filled_price"]) == Decimal(t["exit_price"]), (t, s)
+        assert Decimal(s["realized_pnl"]) == Decimal(t["net_pnl"]), (t, s)
+        assert s["order_type"] == {"stop_loss": "STOP_LOSS", "take_profit": "TAKE_PROFIT"}.get(t["exit_reason"],
+                                                                                              "MARKET")
+        fees = Decimal(s["commission"]) + Decimal(buys[closed.index(t)]["commission"])
+        assert fees == Decimal(t["commission"]), (t, s)
+    pf = api.get(f"/api/v1/portfolios/{pid}", headers=h).json()
+    want_cash = Decimal(result["initial_capital"]) + sum(Decimal(t["net_pnl"]) for t in closed)
+    open_trade = trades[-1] if trades[-1]["exit_reason"] == "end_of_data" else None
+    if open_trade:  # still held by the paper run: its cost and entry fee are out of the cash
+        buy = buys[-1]
+        want_cash -= Decimal(buy["filled_quantity"]) * Decimal(buy["filled_price"]) + Decimal(buy["commission"])
+        pos = api.get(f"/api/v1/portfolios/{pid}/positions", headers=h).json()["items"]
+        assert len(pos) == 1 and Decimal(pos[0]["average_entry_price"]) == Decimal(open_trade["entry_price"])
+        assert Decimal(pos[0]["quantity"]) == Decimal(open_trade["quantity"])
+    assert Decimal(pf["cash_balance"]) == want_cash.quantize(Decimal("1e-8"))
+    points = pages(api, h, f"/api/v1/portfolios/{pid}/equity")
+    assert len(points) == len(equity), "an equity point per traded candle"
+    last = len(points) - 1
+    for i, p in enumerate(points):
+        want = equity[to_ms(p["time"])]
+        if i == last and open_trade:  # the backtest sold at the last close, paying commission
+            continue
+        assert abs(Decimal(p["equity_value"]) - want) <= Decimal("1e-6"), (p, want)
+    return orders
+
+
+@pytest.mark.parametrize("sample", ["btc", "orcl"])
+def test_a_paper_session_equals_the_backtest_on_the_same_candles(sample, tmp_path_factory, tmp_path):
+    if sample == "btc":
+        path, symbol, tf, start, last = BTC, "BTC/USDT", "1m", "2017-11-07", "2017-11-14T22:59:00Z"
+        doc = example("mean_reversion_btc.json", timeframe="1m")
+    else:
+        path, symbol, tf, start, last = ORCL, "ORCL", "1d", "2006-01-01", "2014-12-31T00:00:00Z"
+        doc = example("rsi_mean_reversion.json")
+    data = tmp_path_factory.mktemp("apexdata")
+    import_candles(data, path, symbol, tf)
+    srv = Server(data, env=replay_env(path, symbol, tf, start))
+    try:
+        h = login(srv.client, f"parity-{sample}@example.com")
+        sid, pid = activate(srv.client, h, doc)
+        run = wait_run(srv.client, h, sid, last)
+        assert run["start_time"][:10] >= start and run["warm_from"] < run["start_time"]
+        result, equity = backtest(doc, path, start, tmp_path)
+        check_parity(srv.client, h, sid, pid, result, equity)
+        perf = srv.client.get(f"/api/v1/portfolios/{pid}/performance", headers=h).json()
+        assert perf["total_trades"] == len([t for t in result["trades"] if t["exit_reason"] != "end_of_data"])
+    finally:
+        srv.stop()
+
+
+def test_kill_9_mid_session_then_restart_ends_with_the_same_trades(tmp_path_factory, tmp_path):
+    path, symbol, tf, start, last = BTC, "BTC/USDT", "1m", "2017-11-13", "2017-11-14T22:59:00Z"
+    doc = example("mean_reversion_btc.json", timeframe="1m")
+    data = tmp_path_factory.mktemp("apexdata")
+    import_candles(data, path, symbol, tf)
+    env = replay_env(path, symbol, tf, start, speed="20000")  # 3 ms a candle: ~9 s for the 2,800
+    srv = Server(data, env=env)
+    h = login(srv.client, "restart@example.com")
+    sid, pid = activate(srv.client, h, doc)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # kill it once it has traded and is still going
+        run = srv.client.get(f"/api/v1/strategies/{sid}/run", headers=h).json()
+        n = srv.client.get(f"/api/v1/portfolios/{pid}/trades", headers=h).json()["total"]
+        if n >= 6:
+            break
+        time.sleep(0.05)
+    assert run["last_candle_time"] != last, "the session ended before the kill: slow the replay down"
+    srv.proc.send_signal(signal.SIGKILL)
+    srv.proc.wait()
+    srv.log.close()
+    srv = Server(data, env=env)  # the same data directory: the run goes on from its last candle
+    try:
+        api = srv.client
+        wait_run(api, h, sid, last)
+        result, equity = backtest(doc, path, start, tmp_path)
+        check_parity(api, h, sid, pid, result, equity)
+    finally:
+        srv.stop()
+
+
+def test_activation_needs_a_portfolio_of_ones_own(start_server):
+    srv = start_server()
+    api = srv.client
+    h = login(api, "owner@example.com")
+    other = login(api, "other@example.com")
+    sid = api.post("/api/v1/strategies", headers=h, json=example("mean_reversion_btc.json")).json()["id"]
+    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"})
+    assert_problem(r, 422)
+    assert r.json()["errors"][0]["field"] == "portfolio_id" or "/portfolio_id" in r.text
+    theirs = api.post("/api/v1/portfolios", headers=other, json={"name": "x", "initial_balance": "100"}).json()["id"]
+    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": theirs})
+    assert_problem(r, 404)
+    mine = api.post("/api/v1/portfolios", headers=h, json={"name": "x", "base_currency": "USD",
+                                                            "initial_balance": "100"}).json()["id"]
+    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h,
+                 json={"mode": "paper", "portfolio_id": mine, "capital": "1000"})
+    assert_problem(r, 422, 4001)
+    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": mine})
+    assert r.status_code == 200, r.text
+    run = api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()
+    assert run["status"] == "running" and run["capital"] == "100" and run["quote_currency"] == "USDT"
+    assert api.get(f"/api/v1/strategies/{sid}/run", headers=other).status_code == 404
+    assert api.get(f"/api/v1/strategies/{sid}/refusals", headers=other).status_code == 404
+    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": mine})
+    assert_problem(r, 409, 2003)
+    assert api.post(f"/api/v1/strategies/{sid}/deactivate", headers=h).status_code == 200
+    assert api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()["status"] == "stopped"
+
+
+def test_refusals_are_stored_with_their_reason(tmp_path_factory):
+    """One entry a day (max_trades_per_day 1) on a 1m strategy that signals far more often: every
+    further signal that day is refused and listed, and no order exists for it."""
+    path, symbol, tf, start, last = BTC, "BTC/USDT", "1m", "2017-11-13", "2017-11-14T22:59:00Z"
+    doc = example("mean_reversion_btc.json", timeframe="1m")
+    doc["risk_management"]["max_trades_per_day"] = 1
+    data = tmp_path_factory.mktemp("apexdata")
+    import_candles(data, path, symbol, tf)
+    srv = Server(data, env=replay_env(path, symbol, tf, start))
+    try:
+        api = srv.client
+        h = login(api, "refusals@example.com")
+        sid, pid = activate(api, h, doc)
+        wait_run(api, h, sid, last)
+        refusals = pages(api, h, f"/api/v1/strategies/{sid}/refusals")
+        assert refusals and all(r["kind"] == "order_rate" for r in refusals)
+        assert all("max_trades_per_day" in r["detail"] and Decimal(r["quantity"]) > 0 for r in refusals)
+        buys = [o for o in pages(api, h, f"/api/v1/portfolios/{pid}/trades") if o["side"] == "BUY"]
+        days = [b["created_at"][:10] for b in buys]
+        assert len(days) == len(set(days)) <= 2, days
+    finally:
+        srv.stop()
