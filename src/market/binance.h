@@ -8,14 +8,6 @@
 #include "base/err.h"
 #include "market/market.h"
 
-/* The clock next() polls by: real time unless a test scripts it. sleep_ms advances a scripted
- * clock instead of sleeping. */
-typedef struct apex_market_clock {
-  int64_t (*now_ms)(void *ctx);      /* ms UTC */
-  void (*sleep_ms)(void *ctx, int64_t ms);
-  void *ctx;
-} apex_market_clock;
-
 /* Zero fields take the default in brackets. */
 typedef struct apex_binance_options {
   const char *base_url;       /* ["https://api.binance.com"] */

@@ -294,6 +294,94 @@ out:
   return rc;
 }
 
+/* --- Depth (Kraken's "Get Order Book"; not in the reference, see kraken_codec.h) --- */
+
+/* One side: every level checked, the first `keep` stored; *newest the latest level time (ms). */
+static apex_err book_side(const apex_json *side, const char *name, bool falling, size_t keep, apex_book_level *lv,
+                          size_t *n, int64_t *newest, apex_error *err)
+{
+  char what[64], b[APEX_FIELD_SHOWN_MAX + 8];
+  apex_dec prev = 0;
+  apex_err rc;
+
+  *n = 0;
+  if (!apex_json_is_array(side))
+    return apex_error_set(err, APEX_EPARSE, "kraken Depth %s: expected an array, got %s", name, apex_field_shown(side, b));
+  for (size_t i = 0; i < apex_json_array_size(side); i++) {
+    const apex_json *row = apex_json_array_get(side, i);
+    apex_book_level l;
+    int64_t secs;
+    if (!apex_json_is_array(row) || apex_json_array_size(row) != 3)
+      return apex_error_set(err, APEX_EPARSE, "kraken Depth %s[%zu]: expected [price, volume, timestamp], got %s", name,
+                            i, apex_json_is_array(row) ? "another length" : apex_field_shown(row, b));
+    snprintf(what, sizeof what, "kraken Depth %s[%zu] price", name, i);
+    if ((rc = apex_field_dec(apex_json_array_get(row, 0), what, &l.price, err)))
+      return rc;
+    if (l.price <= 0)
+      return apex_error_set(err, APEX_EPARSE, "%s: not above 0", what);
+    snprintf(what, sizeof what, "kraken Depth %s[%zu] volume", name, i);
+    if ((rc = apex_field_dec(apex_json_array_get(row, 1), what, &l.qty, err)))
+      return rc;
+    if (l.qty <= 0)
+      return apex_error_set(err, APEX_EPARSE, "%s: not above 0", what);
+    snprintf(what, sizeof what, "kraken Depth %s[%zu] timestamp", name, i);
+    if ((rc = apex_field_int(apex_json_array_get(row, 2), what, &secs, err)))
+      return rc;
+    if (secs < 0 || secs > INT64_MAX / 1000)
+      return apex_error_set(err, APEX_EPARSE, "%s: %lld is out of range", what, (long long)secs);
+    if (i > 0 && (falling ? l.price >= prev : l.price <= prev))
+      return apex_error_set(err, APEX_EPARSE, "kraken Depth %s[%zu] price: not %s the level before (unsorted book)",
+                            name, i, falling ? "below" : "above");
+    prev = l.price;
+    if (secs * 1000 > *newest)
+      *newest = secs * 1000;
+    if (i < keep)
+      lv[(*n)++] = l;
+  }
+  return APEX_OK;
+}
+
+apex_err apex_kraken_decode_depth(const char *buf, size_t len, const char *symbol, size_t depth, apex_orderbook *out,
+                                  apex_error *err)
+{
+  apex_json *doc = NULL;
+  const apex_json *result = NULL, *book = NULL;
+  const char *pair = NULL;
+  char base[APEX_MARKET_ASSET_MAX + 1], quote[APEX_MARKET_ASSET_MAX + 1], b[APEX_FIELD_SHOWN_MAX + 8];
+  int64_t newest = 0;
+  apex_err rc;
+
+  *out = (apex_orderbook){0};
+  if (!symbol || apex_market_split(symbol, base, quote))
+    return apex_error_set(err, APEX_EINVAL, "kraken Depth: %s is not a BASE/QUOTE symbol", symbol ? symbol : "NULL");
+  if (depth < 1 || depth > APEX_BOOK_MAX)
+    return apex_error_set(err, APEX_EINVAL, "kraken Depth: %zu levels, expected 1 to %d", depth, APEX_BOOK_MAX);
+  if ((rc = envelope(buf, len, "Depth", &doc, &result, err)) ||
+      (rc = only_member(result, "Depth", NULL, &pair, &book, err)))
+    goto out;
+  if (!apex_json_is_object(book)) {
+    rc = apex_error_set(err, APEX_EPARSE, "kraken Depth %.40s: expected an object, got %s", pair,
+                        apex_field_shown(book, b));
+    goto out;
+  }
+  if ((rc = book_side(apex_json_object_get(book, "bids"), "bids", true, depth, out->bids, &out->n_bids, &newest,
+                      err)) ||
+      (rc = book_side(apex_json_object_get(book, "asks"), "asks", false, depth, out->asks, &out->n_asks, &newest,
+                      err)))
+    goto out;
+  if (out->n_bids && out->n_asks && out->bids[0].price >= out->asks[0].price) {
+    rc = apex_error_set(err, APEX_EPARSE, "kraken Depth: best bid is not below best ask (crossed book)");
+    goto out;
+  }
+  memcpy(out->symbol, symbol, strlen(symbol) + 1); /* fits: apex_market_split accepted it */
+  out->time = newest;
+out:
+  if (rc)
+    *out = (apex_orderbook){0};
+  apex_json_free(doc);
+  return rc;
+}
+
 /* --- AssetPairs (ref 2.2) --- */
 
 const char *apex_kraken_common_asset(const char *code)

@@ -5,8 +5,7 @@
  * non-empty error array is the venue's error whatever the HTTP status (ref 2.1), and every decoder
  * returns it as apex_kraken_decode_error does. Prices and sizes are parsed from their decimal
  * text, never through a double; on error a decoder leaves its output as it was (or zeroed, for
- * the fixed-size ones) with err saying where. Depth is not decoded: the reference does not
- * describe its reply. */
+ * the fixed-size ones) with err saying where. */
 #ifndef APEX_MARKET_KRAKEN_CODEC_H
 #define APEX_MARKET_KRAKEN_CODEC_H
 
@@ -49,6 +48,18 @@ apex_err apex_kraken_decode_ticker(const char *buf, size_t len, const char *symb
  * cap); APEX_EPARSE (naming the pair id and field) for a malformed reply, *n then 0. */
 apex_err apex_kraken_decode_pairs(const char *buf, size_t len, apex_market_symbol *out, size_t cap, size_t *n,
                                   size_t *skipped, apex_error *err);
+
+/* GET /0/public/Depth?pair=...&count=N: result holds one object keyed by the pair's id with
+ * "asks" and "bids", arrays of [price, volume, timestamp] (decimal strings and integer seconds;
+ * the shape of Kraken's "Get Order Book" docs, not in the stored reference: see
+ * tests/market/kraken/README.md). The best `depth` levels of each side (1..APEX_BOOK_MAX, else
+ * APEX_EINVAL) into out, best first; out->time is the newest level's timestamp (ms), 0 for an
+ * empty book. Every level is checked, kept or not: price > 0, volume > 0, timestamp >= 0, bids
+ * strictly falling, asks strictly rising, best bid below best ask; otherwise APEX_EPARSE naming
+ * side and index. symbol is ours, copied into out (APEX_EINVAL if not BASE/QUOTE). The venue's
+ * error as apex_kraken_decode_error. On error *out is zeroed. */
+apex_err apex_kraken_decode_depth(const char *buf, size_t len, const char *symbol, size_t depth, apex_orderbook *out,
+                                  apex_error *err);
 
 /* The venue's error of any reply (ref 2.7), whatever the HTTP status: the first string of a
  * non-empty "error" array decides: "EQuery:Unknown asset pair" and "EQuery:Invalid asset pair"

@@ -98,6 +98,14 @@ static inline void apex_market_free(apex_market *m)
     *m = (apex_market){0};
 }
 
+/* The clock a polling adapter's next() runs by (binance, kraken, yahoo): real time unless a test
+ * scripts it. sleep_ms advances a scripted clock instead of sleeping. */
+typedef struct apex_market_clock {
+  int64_t (*now_ms)(void *ctx); /* ms UTC */
+  void (*sleep_ms)(void *ctx, int64_t ms);
+  void *ctx;
+} apex_market_clock;
+
 /* --- symbols (symbol.c) --- */
 /* Splits "BTC/USDT" into its assets. APEX_EINVAL unless it is exactly BASE/QUOTE, each 1 to
  * APEX_MARKET_ASSET_MAX of A-Z, 0-9 (and '.', '-' for stocks such as "BRK.B"). */

@@ -1,6 +1,6 @@
 /* fuzz_kraken.c - libFuzzer target for the Kraken market-data codec: the same bytes go to every
- * decoder (OHLC, Ticker, AssetPairs, error bodies), which must refuse or accept them without
- * crashing, overreading or leaking, and keep their outputs consistent. */
+ * decoder (OHLC, Ticker, Depth, AssetPairs, error bodies), which must refuse or accept them
+ * without crashing, overreading or leaking, and keep their outputs consistent. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
   apex_ticker t;
   if (apex_kraken_decode_ticker(buf, size, "BTC/USD", &t, &err) == APEX_OK && t.last <= 0)
+    abort();
+
+  static apex_orderbook book; /* ~3 KB: off the stack */
+  if (apex_kraken_decode_depth(buf, size, "BTC/USD", 2, &book, &err) == APEX_OK &&
+      (book.n_bids > 2 || book.n_asks > 2 || (book.n_bids && book.n_asks && book.bids[0].price >= book.asks[0].price)))
     abort();
 
   apex_market_symbol syms[4];

@@ -278,6 +278,69 @@ Test(market_kraken, common_asset_names)
   cr_expect_str_eq(apex_kraken_common_asset("XXBT"), "XXBT"); /* ids are not wsnames */
 }
 
+/* --- Depth --- */
+
+Test(market_kraken, depth_best_levels_first)
+{
+  size_t len;
+  char *buf = slurp("depth.json", &len);
+  apex_orderbook *book = malloc(sizeof *book);
+  apex_error e = {0};
+  cr_assert_eq(apex_kraken_decode_depth(buf, len, "BTC/USD", 2, book, &e), APEX_OK, "%s", e.msg);
+  cr_expect_str_eq(book->symbol, "BTC/USD");
+  cr_assert_eq(book->n_bids, 2);
+  cr_assert_eq(book->n_asks, 2);
+  /* "30297.00000" is 3029700000000 units of 1e-8; "1.115" 111500000. */
+  cr_expect_eq(book->bids[0].price, 3029700000000);
+  cr_expect_eq(book->bids[0].qty, 111500000);
+  cr_expect_eq(book->bids[1].price, 3029670000000);
+  cr_expect_eq(book->bids[1].qty, 200200000);
+  cr_expect_eq(book->asks[0].price, 3038410000000);
+  cr_expect_eq(book->asks[0].qty, 205900000);
+  cr_expect_eq(book->asks[1].price, 3038790000000);
+  /* The newest level of the whole reply: bids[1] at 1688671674 s. */
+  cr_expect_eq(book->time, 1688671674000);
+  cr_assert_eq(apex_kraken_decode_depth(buf, len, "BTC/USD", 100, book, &e), APEX_OK, "%s", e.msg);
+  cr_expect_eq(book->n_bids, 3);
+  cr_expect_eq(book->n_asks, 3);
+  cr_expect_eq(apex_kraken_decode_depth(buf, len, "BTC/USD", 0, book, &e), APEX_EINVAL);
+  cr_expect_eq(apex_kraken_decode_depth(buf, len, "BTCUSD", 2, book, &e), APEX_EINVAL);
+  free(book);
+  free(buf);
+}
+
+Test(market_kraken, depth_each_rule_refused_by_side_and_index)
+{
+  static const struct {
+    const char *file;
+    apex_err rc;
+    const char *msg;
+  } CASES[] = {
+      /* index 2 of each side is checked though only one level is kept */
+      {"depth_unsorted_bids.json", APEX_EPARSE, "kraken Depth bids[1] price: not below the level before"},
+      {"depth_crossed.json", APEX_EPARSE, "best bid is not below best ask (crossed book)"},
+      {"depth_short_row.json", APEX_EPARSE, "kraken Depth asks[1]: expected [price, volume, timestamp]"},
+      {"depth_zero_volume.json", APEX_EPARSE, "kraken Depth bids[1] volume: not above 0"},
+      {"depth_time_string.json", APEX_EPARSE, "kraken Depth asks[0] timestamp: expected an integer"},
+      {"ticker.json", APEX_EPARSE, "kraken Depth bids: expected an array, got missing"},
+      {"ohlc_two_pairs.json", APEX_EPARSE, "kraken Depth: result has 3 pairs, expected 1"}, /* "last" counts */
+      {"error_unknown_pair.json", APEX_ENOTFOUND, "kraken Depth: venue error, EQuery:Unknown asset pair"},
+      {"error_not_json.html", APEX_EPARSE, "kraken Depth: "},
+  };
+  apex_orderbook *book = malloc(sizeof *book);
+  for (size_t i = 0; i < APEX_ARRAY_LEN(CASES); i++) {
+    size_t len;
+    char *buf = slurp(CASES[i].file, &len);
+    apex_error e = {0};
+    cr_expect_eq(apex_kraken_decode_depth(buf, len, "BTC/USD", 1, book, &e), CASES[i].rc, "%s", CASES[i].file);
+    cr_expect(strstr(e.msg, CASES[i].msg), "%s: got \"%s\"", CASES[i].file, e.msg);
+    cr_expect_eq(book->n_bids + book->n_asks, 0, "%s: zeroed on error", CASES[i].file);
+    cr_expect_eq(book->symbol[0], '\0');
+    free(buf);
+  }
+  free(book);
+}
+
 /* --- errors --- */
 
 Test(market_kraken, error_arrays_whatever_the_status)
