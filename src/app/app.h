@@ -305,8 +305,8 @@ typedef struct apex_market_tick {
 apex_err apex_app_market_ticker(apex_app *app, const char *symbol, apex_market_tick *out, apex_app_error *e);
 
 /* --- market data from a venue (market_data.c) --- */
-/* Progress of a download: done_ms is where the next page starts (the end of what is stored so
- * far), until_ms where the download ends, candles how many were stored by this call. */
+/* Progress of a download: done_ms is where the next page starts (the open time after the newest
+ * candle stored so far), until_ms where the download ends, candles how many this call stored. */
 typedef void (*apex_app_download_progress)(void *ctx, int64_t done_ms, int64_t until_ms, size_t candles);
 /* Downloads symbol's closed timeframe candles with open time in [since_ms, until_ms) from m
  * (until_ms <= 0: up to now) into the store, source m's venue name. Resumes after the newest

@@ -26,11 +26,11 @@ static int64_t next_open(apex_timeframe tf, int64_t t)
 }
 
 /* A venue's failure as the API's error; the venue's own message is safe to show. */
-static apex_err market_failed(apex_app_error *e, const char *venue, const apex_error *err)
+static apex_err market_failed(apex_app_error *e, const char *venue, const char *symbol, const apex_error *err)
 {
   switch (err->code) {
   case APEX_ENOTFOUND:
-    return apex_app_raise(e, APEX_E_MARKET_SYMBOL_NOT_FOUND, "%s", err->msg);
+    return apex_app_raise(e, APEX_E_MARKET_SYMBOL_NOT_FOUND, "unknown symbol '%s' at %s (%s)", symbol, venue, err->msg);
   case APEX_ERATELIMIT:
     return apex_app_raise(e, APEX_E_MARKET_RATE_LIMITED, "%s", err->msg);
   case APEX_EINVAL:
@@ -94,7 +94,7 @@ apex_err apex_app_market_download(apex_app *app, apex_market *m, const char *sym
     }
     page->n = 0;
     if (m->ops->candles(m->impl, symbol, tfs, from, PAGE, page, &err)) {
-      rc = market_failed(e, m->ops->name, &err);
+      rc = market_failed(e, m->ops->name, symbol, &err);
       goto out;
     }
     /* Keep [a, b): on or after from (a venue may repeat the last candle), before until, closed. */
@@ -115,7 +115,7 @@ apex_err apex_app_market_download(apex_app *app, apex_market *m, const char *sym
       from = next_open(tf, page->time[b - 1]);
     }
     if (progress)
-      progress(ctx, b > a ? from : until_ms, until_ms, *stored);
+      progress(ctx, from, until_ms, *stored);
     if (b == a || b < page->n) /* an empty page, or one reaching past the end or into the open candle */
       break;
   }
