@@ -314,8 +314,8 @@ typedef void (*apex_app_download_progress)(void *ctx, int64_t done_ms, int64_t u
  * comes back empty or passes until_ms, upserting each page as it arrives, so whatever was stored
  * before a failure or a cancel stays stored. progress (may be NULL) is called once before the
  * first request (done_ms: where the download starts) and after each page. cancel (may be NULL)
- * is checked before each page: once set, APEX_ECANCELED. *stored counts the candles stored by
- * this call, on failure too. Errors: 422 bad symbol, timeframe or range; 5001 unknown symbol;
+ * is checked before each page: once set, APEX_ECANCELED (e: 503, "cancelled"). *stored counts the
+ * candles stored by this call, on failure too. Errors: 422 bad symbol, timeframe or range; 5001 unknown symbol;
  * 5002 rate limited; 503 the venue unreachable or failing; 500 storage. m is borrowed. */
 apex_err apex_app_market_download(apex_app *app, apex_market *m, const char *symbol, const char *timeframe,
                                   int64_t since_ms, int64_t until_ms, apex_app_download_progress progress, void *ctx,

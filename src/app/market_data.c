@@ -88,7 +88,7 @@ apex_err apex_app_market_download(apex_app *app, apex_market *m, const char *sym
     progress(ctx, from, until_ms, 0);
   while (from < until_ms) {
     if (cancel && atomic_load(cancel)) {
-      apex_app_raise(e, APEX_E_UNAVAILABLE, "the download was cancelled after %zu candles", *stored);
+      apex_app_raise(e, APEX_E_UNAVAILABLE, "the download was cancelled after storing %zu candles", *stored);
       rc = APEX_ECANCELED;
       goto out;
     }
