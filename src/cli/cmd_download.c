@@ -179,7 +179,7 @@ static void on_progress(void *ctx, int64_t done_ms, int64_t until_ms, size_t can
 /* "N candles of SYM TF from VENUE, FIRST to LAST": the open times of the first and the last candle
  * stored in [start, done), read back from the store. */
 static void summary(apex_store *st, const dl_args *a, const char *tfs, const progress_state *p, size_t stored,
-                    const char *where)
+                    const char *where, bool resumed)
 {
   apex_series *first = NULL, *last = NULL;
   char t0[40], t1[40];
@@ -191,8 +191,8 @@ static void summary(apex_store *st, const dl_args *a, const char *tfs, const pro
   } else {
     apex_time_iso(first->time[0], t0, sizeof t0);
     apex_time_iso(last->time[last->n - 1], t1, sizeof t1);
-    printf("stored %zu candles of %s %s from %s, %s to %s, into %s\n", stored, a->symbol, tfs, a->venue, t0, t1,
-           where);
+    printf("stored %zu candles of %s %s from %s, %s to %s, into %s%s\n", stored, a->symbol, tfs, a->venue, t0, t1,
+           where, resumed ? " (resumed after the candles already stored)" : "");
   }
   apex_series_free(first);
   apex_series_free(last);
@@ -261,6 +261,7 @@ static int download(const dl_args *a)
   progress_state ps = {.bar = !a->quiet && isatty(STDERR_FILENO), .start = INT64_MIN};
   apex_app app = {0};
   struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = (int)SA_RESETHAND}, old_sa;
+  apex_err r;
   int rc;
 
   if ((rc = check_args(a, &since, &until, tfs, sizeof tfs)) || (rc = open_venue(a, &m)))
@@ -279,7 +280,7 @@ static int download(const dl_args *a)
   /* SA_RESETHAND: a second Ctrl-C ends the process at once, as it would without us. */
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_sa);
-  apex_err r = apex_app_market_download(&app, &m, a->symbol, tfs, since, until, on_progress, &ps, &g_cancel,
+  r = apex_app_market_download(&app, &m, a->symbol, tfs, since, until, on_progress, &ps, &g_cancel,
                                         &stored, &e);
   sigaction(SIGINT, &old_sa, NULL);
   if (ps.drawn && r == APEX_OK) {
@@ -302,7 +303,7 @@ static int download(const dl_args *a)
     rc = e.status == 422 ? APEX_EXIT_USAGE : APEX_EXIT_FAIL;
   } else {
     if (!a->quiet)
-      summary(st, a, tfs, &ps, stored, where);
+      summary(st, a, tfs, &ps, stored, where, ps.start > since);
     rc = APEX_EXIT_OK;
   }
 out:

@@ -140,6 +140,7 @@ def test_until_and_resume(stub, candles, tmp_path):
     assert r.returncode == 0, r.stderr
     assert s.hits() == 4  # 1000 rows from the last stored candle on, then an empty page
     assert f"stored 1000 candles of BTC/USDT 1m from binance, {iso(half)} to {iso(T0 + (N - 1) * MIN)}," in r.stdout
+    assert r.stdout.endswith(" (resumed after the candles already stored)\n")
     assert stored(tmp_path)[0] == candles[1]
 
     r = download(tmp_path, base_url=s.url)
