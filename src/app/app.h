@@ -17,6 +17,7 @@
 #include "jobs/events.h"
 #include "jobs/limiter.h"
 #include "jobs/queue.h"
+#include "market/market.h"
 #include "store/store.h"
 #include "sys/secrets.h"
 
@@ -316,6 +317,22 @@ typedef struct apex_market_tick {
 } apex_market_tick;
 apex_err apex_app_market_ticker(apex_app *app, const char *symbol, apex_market_tick *out, apex_app_error *e);
 
+/* --- market data from a venue (market_data.c) --- */
+/* Progress of a download: done_ms is where the next page starts (the open time after the newest
+ * candle stored so far), until_ms where the download ends, candles how many this call stored. */
+typedef void (*apex_app_download_progress)(void *ctx, int64_t done_ms, int64_t until_ms, size_t candles);
+/* Downloads symbol's closed timeframe candles with open time in [since_ms, until_ms) from m
+ * (until_ms <= 0: up to now) into the store, source m's venue name. Resumes after the newest
+ * stored candle of (symbol, timeframe) in that range when there is one. Pages until a page
+ * comes back empty or passes until_ms, upserting each page as it arrives, so whatever was stored
+ * before a failure or a cancel stays stored. progress (may be NULL) is called once before the
+ * first request (done_ms: where the download starts) and after each page. cancel (may be NULL)
+ * is checked before each page: once set, APEX_ECANCELED (e: 503, "cancelled"). *stored counts the
+ * candles stored by this call, on failure too. Errors: 422 bad symbol, timeframe or range; 5001 unknown symbol;
+ * 5002 rate limited; 503 the venue unreachable or failing; 500 storage. m is borrowed. */
+apex_err apex_app_market_download(apex_app *app, apex_market *m, const char *symbol, const char *timeframe,
+                                  int64_t since_ms, int64_t until_ms, apex_app_download_progress progress, void *ctx,
+                                  const atomic_int *cancel, size_t *stored, apex_app_error *e);
 
 /* --- currency conversion (fx.c) --- */
 /* rate such that an amount in from times rate is the amount in to, from the ECB reference rates of

@@ -14,6 +14,8 @@ enum { APEX_EXIT_OK = 0, APEX_EXIT_FAIL = 1, APEX_EXIT_USAGE = 2 };
 /* argv[0] is the command name ("indicator"). */
 int apex_cmd_indicator(int argc, char **argv);
 int apex_cmd_data(int argc, char **argv);
+/* `data download` (cmd_download.c); argv[1] is "download". Exits 130 when Ctrl-C stopped it. */
+int apex_cmd_data_download(int argc, char **argv);
 int apex_cmd_backtest(int argc, char **argv);
 int apex_cmd_paper(int argc, char **argv);
 int apex_cmd_migrate(int argc, char **argv);

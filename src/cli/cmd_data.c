@@ -1,5 +1,5 @@
-/* cmd_data.c - `apextrade data inspect|resample|import`: what is in a candle file, the file at a
- * higher timeframe, and the file loaded into the database. Prints; the loading, detection,
+/* cmd_data.c - `apextrade data inspect|resample|import|download`: what is in a candle file, the
+ * file at a higher timeframe, and the file loaded into the database (download: cmd_download.c). Prints; the loading, detection,
  * resampling and storing live in io/, core/ and store/. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -60,6 +60,7 @@ static const char IMPORT_USAGE[] =
 static const char DATA_USAGE[] = "usage: apextrade data inspect FILE [--lenient] [--timeframe TF]\n"
                                  "       apextrade data resample FILE --timeframe TF [--lenient]\n"
                                  "       apextrade data import FILE --symbol SYM --timeframe TF [--source NAME] [--lenient]\n"
+                                 "       apextrade data download --venue NAME --symbol SYM --timeframe TF --since DATE [--until DATE]\n"
                                  "Run 'apextrade data SUBCOMMAND --help' for details.\n";
 
 typedef struct {
@@ -359,9 +360,11 @@ int apex_cmd_data(int argc, char **argv)
     return argc < 2 ? APEX_EXIT_USAGE : APEX_EXIT_OK;
   }
   const char *sub = argv[1];
+  if (!strcmp(sub, "download"))
+    return apex_cmd_data_download(argc, argv);
   bool is_inspect = !strcmp(sub, "inspect"), is_resample = !strcmp(sub, "resample"), is_import = !strcmp(sub, "import");
   if (!is_inspect && !is_resample && !is_import) {
-    fprintf(stderr, "apextrade data: unknown subcommand '%s' (inspect, resample or import)\n", sub);
+    fprintf(stderr, "apextrade data: unknown subcommand '%s' (inspect, resample, import or download)\n", sub);
     return APEX_EXIT_USAGE;
   }
   if (!parse_args(argc, argv, sub, &a))

@@ -14,7 +14,7 @@ static const struct {
     {"paper", apex_cmd_paper, "paper-trade a strategy on a candle file replayed as a live feed (--speed max: as fast as possible)"},
     {"indicator", apex_cmd_indicator, "compute a technical indicator over a candle file (CSV out)"},
     {"serve", apex_cmd_serve, "run the HTTP API server (see 'apextrade serve --help')"},
-    {"data", apex_cmd_data, "candle files: inspect, resample, import into the database"},
+    {"data", apex_cmd_data, "candle files: inspect, resample, import into the database; download from a venue"},
     {"migrate", apex_cmd_migrate, "apply pending database migrations (--status: list them)"},
     {"db", apex_cmd_db, "back up the database while the server runs, or restore a backup"},
 };

@@ -1,0 +1,52 @@
+/* venue.c - the one table of venue names and their adapters' constructors (see venue.h). */
+#include "market/venue.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "market/binance.h"
+
+static apex_err open_binance(const apex_market_venue_opts *o, apex_market *out, apex_error *err)
+{
+  apex_binance_options bo = {.base_url = o->base_url, .timeout_ms = o->timeout_ms};
+  return apex_market_binance_new(&bo, out, err);
+}
+
+/* Adding a venue is one row here and one wrapper above (its options from apex_market_venue_opts).
+ * Kraken ("kraken", apex_market_kraken_new) and Yahoo ("yahoo", apex_market_yahoo_new) are added
+ * here when their adapters land; help texts list this table, so they never offer a missing one. */
+static const struct {
+  const char *name;
+  apex_err (*open)(const apex_market_venue_opts *o, apex_market *out, apex_error *err);
+} VENUES[] = {
+    {"binance", open_binance},
+};
+
+const char *apex_market_venue_name(size_t i)
+{
+  return i < APEX_ARRAY_LEN(VENUES) ? VENUES[i].name : NULL;
+}
+
+apex_err apex_market_venue_open(const char *venue, const apex_market_venue_opts *o, apex_market *out,
+                                apex_error *err)
+{
+  static const apex_market_venue_opts DEFAULTS = {0};
+  char names[128] = "";
+  size_t k = 0;
+
+  *out = (apex_market){0};
+  if (!o)
+    o = &DEFAULTS;
+  if (o->timeout_ms < 0)
+    return apex_error_set(err, APEX_EINVAL, "venue: timeout must not be negative");
+  for (size_t i = 0; venue && i < APEX_ARRAY_LEN(VENUES); i++)
+    if (!strcmp(venue, VENUES[i].name))
+      return VENUES[i].open(o, out, err);
+  for (size_t i = 0; i < APEX_ARRAY_LEN(VENUES) && k < sizeof names; i++) {
+    int w = snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "", VENUES[i].name);
+    if (w < 0)
+      break;
+    k += (size_t)w;
+  }
+  return apex_error_set(err, APEX_EINVAL, "unknown venue '%s' (accepted: %s)", venue ? venue : "", names);
+}
