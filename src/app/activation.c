@@ -84,20 +84,17 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
     apex_app_raise(e, APEX_E_STRATEGY_INVALID_RULES, "the stored strategy no longer validates");
     goto out;
   }
-  char base[APEX_MARKET_ASSET_MAX + 1], quote[APEX_MARKET_ASSET_MAX + 1];
-  /* A stock's ticker alone ("ORCL") trades in dollars. */
-  if (!strchr(st->asset, '/') && strlen(st->asset) <= APEX_MARKET_ASSET_MAX) {
-    char pair[APEX_MARKET_SYMBOL_MAX + 1];
-    snprintf(pair, sizeof pair, "%s/USD", st->asset);
-    if (!apex_market_split(pair, base, quote))
-      goto split;
-  }
-  if (apex_market_split(st->asset, base, quote)) {
+  /* The quote currency: after the slash of "BASE/QUOTE"; a stock's ticker alone ("ORCL") trades in
+   * dollars. (market/symbol.c validates pairs for the venues; app links no market code.) */
+  char quote[APEX_MARKET_ASSET_MAX + 1];
+  const char *slash = strchr(st->asset, '/');
+  snprintf(quote, sizeof quote, "%s", slash ? slash + 1 : "USD");
+  if (!quote[0] || strspn(quote, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(quote) ||
+      (slash && strlen(slash + 1) > APEX_MARKET_ASSET_MAX)) {
     apex_app_raise(e, APEX_E_VALIDATION, "the strategy's asset %s is not a BASE/QUOTE pair (e.g. BTC/USDT)",
                    st->asset);
     goto out;
   }
-split:;
   apex_dec rate, cap_quote;
   int64_t rate_day;
   const int64_t now = app->now_ms();
