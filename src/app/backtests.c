@@ -481,7 +481,9 @@ out:
       apex_event ev = {.kind = APEX_EVENT_BACKTEST_FAILED};
       ev.u.backtest.progress_pct = pc.last;
       ev.u.backtest.error_code = (int)fcode;
-      snprintf(ev.u.backtest.error_message, sizeof ev.u.backtest.error_message, "%s", failure);
+      /* The event carries the start of the message (the stored one is whole): cut on purpose. */
+      snprintf(ev.u.backtest.error_message, sizeof ev.u.backtest.error_message, "%.*s",
+               (int)sizeof ev.u.backtest.error_message - 1, failure);
       publish(app, &ev, id, row.user_id, "failed");
     }
     free(why);
