@@ -15,6 +15,7 @@
 
 #include "base/decimal.h"
 #include "base/err.h"
+#include "core/fx.h"
 #include "core/series.h"
 
 #define APEX_ID_LEN 37 /* "8-4-4-4-12" hex + NUL */
@@ -331,5 +332,14 @@ apex_err apex_store_api_key_get(apex_store *s, const char *user_id, const char *
 apex_err apex_store_api_key_list(apex_store *s, const char *user_id, const apex_page *p, apex_api_key_row *rows,
                                  size_t *n, int64_t *total, apex_error *err);
 apex_err apex_store_api_key_delete(apex_store *s, const char *user_id, const char *id, apex_error *err);
+
+/* --- euro reference exchange rates (sql_fx.c): the ECB's, 1 EUR = rate units of currency --- */
+/* Upserts rows on (currency, date) in one transaction: an existing rate is replaced, so loading
+ * the same file twice changes nothing; a key given twice in rows keeps the later row. APEX_EINVAL
+ * (nothing written) unless every currency is three of A-Z and every rate > 0. */
+apex_err apex_store_fx_put(apex_store *s, const apex_fx_rate *rows, size_t n, apex_error *err);
+/* The latest rate of currency dated <= at_ms into *out (its date is the rate's, not at_ms);
+ * APEX_ENOTFOUND when there is none (a currency not three of A-Z has none). */
+apex_err apex_store_fx_get(apex_store *s, const char *currency, int64_t at_ms, apex_fx_rate *out, apex_error *err);
 
 #endif
