@@ -46,13 +46,16 @@ void apex_ecb_free(apex_ecb *x)
   free(x);
 }
 
-static apex_err status_error(int status, apex_error *err)
+/* A reply that is not 2xx as our code; market/http.c has already retried the 5xx ones. */
+static apex_err status_error(const apex_http_reply *r, apex_error *err)
 {
-  apex_err rc = status == 404   ? APEX_ENOTFOUND
-                : status == 429 ? APEX_ERATELIMIT
-                : status >= 400 && status <= 499 ? APEX_EINVAL
-                                                 : APEX_EIO;
-  return apex_error_set(err, rc, "ecb: HTTP %d", status);
+  if (r->status >= 500)
+    return apex_error_set(err, APEX_EIO, "ecb: HTTP %d after %d tries", r->status, r->tries);
+  apex_err rc = r->status == 404 ? APEX_ENOTFOUND
+                : r->status == 429 ? APEX_ERATELIMIT
+                : r->status >= 400 ? APEX_EINVAL
+                                   : APEX_EIO; /* 1xx, 3xx: nothing to decode */
+  return apex_error_set(err, rc, "ecb: HTTP %d", r->status);
 }
 
 apex_err apex_ecb_fetch(apex_ecb *x, apex_ecb_range range, apex_fx_rate **rows, size_t *n, apex_error *err)
@@ -69,9 +72,7 @@ apex_err apex_ecb_fetch(apex_ecb *x, apex_ecb_range range, apex_fx_rate **rows, 
     return apex_error_set(err, APEX_EINVAL, "ecb: unknown range %d", (int)range);
   rc = apex_http_get(x->http, path, 1, &r, err);
   if (rc == APEX_OK && (r.status < 200 || r.status > 299))
-    rc = r.tries > 1 && r.status >= 500
-             ? apex_error_set(err, APEX_EIO, "ecb: HTTP %d after %d tries", r.status, r.tries)
-             : status_error(r.status, err);
+    rc = status_error(&r, err);
   if (rc == APEX_OK)
     rc = apex_ecb_decode(r.body, r.len, rows, n, err);
   apex_http_reply_free(&r);
