@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 fail=0
-bad=$(grep -rnE '#include *"(store|market|api|jobs|sys|app|io|cli)/|#include *<(sqlite3|libpq-fe|curl/curl|microhttpd|hiredis/hiredis|wslay/wslay|zlib|jansson)\.h>' src/core 2>/dev/null || true)
+bad=$(grep -rnE '#include *"(store|market|api|jobs|sys|app|io|cli)/|#include *<(sqlite3|libpq-fe|curl/curl|microhttpd|hiredis/hiredis|wslay/wslay|zlib|jansson)\.h>|#include *<libxml/' src/core 2>/dev/null || true)
 if [ -n "$bad" ]; then
   echo "check-layers: core/ reaches outside its layer:"; echo "$bad"; fail=1
 fi
@@ -28,6 +28,11 @@ done
 bad=$(grep -rlE '#include *<curl/curl\.h>' src | grep -vxE 'src/(market/http|sys/mail)\.c' || true)
 if [ -n "$bad" ]; then
   echo "check-layers: <curl/curl.h> outside market/http.c and sys/mail.c:"; echo "$bad"; fail=1
+fi
+# libxml2 (the ECB's reference-rate XML) only through market/ecb_codec.c.
+bad=$(grep -rlE '#include *<libxml/' src | grep -vxE 'src/market/ecb_codec\.c' || true)
+if [ -n "$bad" ]; then
+  echo "check-layers: <libxml/...> outside market/ecb_codec.c:"; echo "$bad"; fail=1
 fi
 n=$(grep -rlE '#include *<openssl/' src | sort -u | wc -l)
 if [ "$n" -gt 1 ]; then

@@ -27,6 +27,7 @@ libsodium-dev
 libssl-dev
 openssl
 libcurl4-openssl-dev
+libxml2-dev
 "
 
 missing=""

@@ -75,6 +75,7 @@ typedef struct apex_app {
   unsigned char enc_key[APEX_SECRETS_KEY_LEN]; /* API_KEY_ENCRYPTION_KEY: broker secrets at rest (apikeys.c) */
   struct apex_runner *runner; /* steps active strategies (runner.c); NULL: activations wait for one */
   const struct apex_market *venue; /* order books and tickers (market.c); NULL: none configured */
+  apex_fx_decode_fn fx_decode; /* reads reference-rate files (fx.c): apex_ecb_decode; NULL: none */
 } apex_app;
 
 /* A failed use case: the HTTP status, the spec's numeric code (Appendix B; the status when the spec
@@ -333,11 +334,21 @@ typedef void (*apex_app_download_progress)(void *ctx, int64_t done_ms, int64_t u
 apex_err apex_app_market_download(apex_app *app, apex_market *m, const char *symbol, const char *timeframe,
                                   int64_t since_ms, int64_t until_ms, apex_app_download_progress progress, void *ctx,
                                   const atomic_int *cancel, size_t *stored, apex_app_error *e);
-
-/* --- currency conversion (fx.c) --- */
-/* rate such that an amount in from times rate is the amount in to, from the ECB reference rates of
- * the latest day <= at_ms (stablecoins such as USDT count as USD; equal currencies give 1 and
- * *rate_date_ms = at_ms). 503 when no rate is stored. */
+/* --- currency conversion (fx.c) with the ECB's euro reference rates in the store --- */
+/* The rate with amount_in_to = amount_in_from x *rate at at_ms (core/fx.h: stablecoins priced as
+ * USD, cross rates through EUR, half to even to 8 places), from the stored rates dated <= at_ms
+ * (the latest before a day without one). *rate_date_ms is that rate's date (the older of the two
+ * sides' for a cross), at_ms for the same currency, whose rate is exactly 1. A caller that shows
+ * the result says when apex_fx_canonical(from) or (to) differs from what was asked ("USDT taken as
+ * USD"). No stored rate: 404 with code 5001; a currency that is not three letters after
+ * canonicalising: 422; storage: 500. *rate and *rate_date_ms are written only on success. */
 apex_err apex_app_fx_rate(apex_app *app, const char *from, const char *to, int64_t at_ms, apex_dec *rate,
                           int64_t *rate_date_ms, apex_app_error *e);
+/* Loads an ECB reference-rate file (eurofxref-daily.xml, eurofxref-hist*.xml) into the store
+ * through app->fx_decode, upserting, so loading a file again changes nothing; *n rows loaded (may
+ * be NULL). 503 without app->fx_decode; 404 for a file that cannot be opened; 413 over
+ * APEX_APP_FX_FILE_MAX; 422 for a file the decoder refuses (detail from it); 500 storage. */
+#define APEX_APP_FX_FILE_MAX ((size_t)32 << 20)
+apex_err apex_app_fx_load_file(apex_app *app, const char *path, size_t *n, apex_app_error *e);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "base/decimal.h"
 #include "base/err.h"
+#include "core/fx.h"
 #include "core/series.h"
 
 #define APEX_MARKET_SYMBOL_MAX 32 /* bytes of "BASE/QUOTE" without the NUL */
@@ -113,5 +114,12 @@ apex_err apex_market_split(const char *symbol, char base[static APEX_MARKET_ASSE
                            char quote[static APEX_MARKET_ASSET_MAX + 1]);
 /* "BTC/USDT" -> "BTCUSDT" (Binance's form: the assets joined). APEX_EINVAL as apex_market_split. */
 apex_err apex_market_joined(const char *symbol, char out[static APEX_MARKET_SYMBOL_MAX + 1]);
+
+/* --- euro reference exchange rates --- */
+/* A provider's file of euro reference rates (1 EUR = rate units of currency) decoded into rows,
+ * *rows malloc'd (the caller frees it), sorted by date then currency; on error *rows NULL, *n 0.
+ * market/ecb_codec.c's apex_ecb_decode is one; the composition root hands it to app/
+ * (apex_app.fx_decode) as it hands adapters' ops tables, so app/ never links a codec. */
+typedef apex_err (*apex_fx_decode_fn)(const char *buf, size_t len, apex_fx_rate **rows, size_t *n, apex_error *err);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "base/decimal.h"
 #include "base/err.h"
+#include "core/fx.h"
 #include "core/series.h"
 
 #define APEX_ID_LEN 37 /* "8-4-4-4-12" hex + NUL */
@@ -409,5 +410,13 @@ typedef struct apex_paper_commit {
   size_t n_risk;
 } apex_paper_commit;
 apex_err apex_store_paper_commit(apex_store *s, const apex_paper_commit *c, apex_error *err);
+/* --- euro reference exchange rates (sql_fx.c): the ECB's, 1 EUR = rate units of currency --- */
+/* Upserts rows on (currency, date) in one transaction: an existing rate is replaced, so loading
+ * the same file twice changes nothing; a key given twice in rows keeps the later row. APEX_EINVAL
+ * (nothing written) unless every currency is three of A-Z and every rate > 0. */
+apex_err apex_store_fx_put(apex_store *s, const apex_fx_rate *rows, size_t n, apex_error *err);
+/* The latest rate of currency dated <= at_ms into *out (its date is the rate's, not at_ms);
+ * APEX_ENOTFOUND when there is none (a currency not three of A-Z has none). */
+apex_err apex_store_fx_get(apex_store *s, const char *currency, int64_t at_ms, apex_fx_rate *out, apex_error *err);
 
 #endif

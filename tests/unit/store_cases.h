@@ -1496,4 +1496,101 @@ static void case_backtest_cap(apex_store *s)
   ERR(APEX_ENOTFOUND, apex_store_backtest_insert_capped(s, &theirs, 10, &unfinished, &err));
 }
 
+
+/* Random three letters, so runs sharing a PostgreSQL database keep to their own currencies (and
+ * their own stretch of days, below). */
+static void fx_ccy(char out[4])
+{
+  for (int i = 0; i < 3; i++)
+    out[i] = (char)('A' + case_rand() % 26);
+  out[3] = '\0';
+}
+
+static void case_fx(apex_store *s)
+{
+  apex_error err = {0};
+  const int64_t day = INT64_C(86400000);
+  const int64_t t0 = (int64_t)(case_rand() % 1000000) * day; /* a day in the first ~2700 years */
+  char a[4], b[4], c[4];
+  fx_ccy(a);
+  do
+    fx_ccy(b);
+  while (!strcmp(a, b));
+  do
+    fx_ccy(c);
+  while (!strcmp(c, a) || !strcmp(c, b));
+
+  /* a on days 0, 1 and 3 (day 2 a holiday), b on day 1 only; unsorted, as callers may pass them. */
+  apex_fx_rate rows[4] = {{t0 + 3 * day, "", 106900000}, {t0, "", 107050000}, {t0 + day, "", 84638000},
+                          {t0 + day, "", 107000000}};
+  strcpy(rows[0].currency, a);
+  strcpy(rows[1].currency, a);
+  strcpy(rows[2].currency, b);
+  strcpy(rows[3].currency, a);
+  OK(apex_store_fx_put(s, rows, 4, &err));
+
+  apex_fx_rate got;
+  OK(apex_store_fx_get(s, a, t0, &got, &err));
+  cr_assert_eq(got.date, t0);
+  cr_assert_eq(got.rate, 107050000);
+  cr_assert_str_eq(got.currency, a);
+  OK(apex_store_fx_get(s, a, t0 + day - 1, &got, &err));
+  cr_assert_eq(got.date, t0, "the latest dated at or before the time");
+  OK(apex_store_fx_get(s, a, t0 + 2 * day + 12 * 3600000, &got, &err));
+  cr_assert_eq(got.date, t0 + day, "a day without a rate falls back to the one before");
+  cr_assert_eq(got.rate, 107000000);
+  OK(apex_store_fx_get(s, a, t0 + 3 * day + 1, &got, &err));
+  cr_assert_eq(got.rate, 106900000);
+  OK(apex_store_fx_get(s, b, t0 + 9 * day, &got, &err));
+  cr_assert_eq(got.date, t0 + day);
+  cr_assert_eq(got.rate, 84638000);
+  ERR(APEX_ENOTFOUND, apex_store_fx_get(s, a, -1, &got, &err)); /* nothing is dated before 1970 */
+  ERR(APEX_ENOTFOUND, apex_store_fx_get(s, c, t0 + 9 * day, &got, &err));
+  ERR(APEX_ENOTFOUND, apex_store_fx_get(s, "US", t0, &got, &err));
+  ERR(APEX_EINVAL, apex_store_fx_get(s, NULL, t0, &got, &err));
+
+  /* Loading the same rows again changes nothing; a new rate for a stored day replaces it; a key
+   * given twice in one call keeps the later row. */
+  OK(apex_store_fx_put(s, rows, 4, &err));
+  OK(apex_store_fx_get(s, a, t0, &got, &err));
+  cr_assert_eq(got.rate, 107050000);
+  apex_fx_rate again[3] = {{t0, "", 108500000}, {t0 + 5 * day, "", 1}, {t0 + 5 * day, "", APEX_DEC_MAX}};
+  for (int i = 0; i < 3; i++)
+    strcpy(again[i].currency, a);
+  OK(apex_store_fx_put(s, again, 3, &err));
+  OK(apex_store_fx_get(s, a, t0, &got, &err));
+  cr_assert_eq(got.rate, 108500000, "upserted");
+  OK(apex_store_fx_get(s, a, t0 + 5 * day, &got, &err));
+  cr_assert_eq(got.rate, APEX_DEC_MAX, "the later row wins, and the widest decimal is exact");
+  again[1].rate = 1;
+  again[1].date = t0 + 6 * day;
+  OK(apex_store_fx_put(s, &again[1], 1, &err));
+  OK(apex_store_fx_get(s, a, t0 + 6 * day, &got, &err));
+  cr_assert_eq(got.rate, 1, "0.00000001 is exact");
+
+  /* Refused whole: nothing of a bad load is written. */
+  apex_fx_rate bad[2] = {{t0 + 7 * day, "", 5}, {t0 + 7 * day, "usd", 5}};
+  strcpy(bad[0].currency, c);
+  ERR(APEX_EINVAL, apex_store_fx_put(s, bad, 2, &err));
+  strcpy(bad[1].currency, c);
+  bad[1].date += day;
+  bad[1].rate = 0;
+  ERR(APEX_EINVAL, apex_store_fx_put(s, bad, 2, &err));
+  ERR(APEX_ENOTFOUND, apex_store_fx_get(s, c, t0 + 9 * day, &got, &err));
+  ERR(APEX_EINVAL, apex_store_fx_put(s, NULL, 1, &err));
+  OK(apex_store_fx_put(s, NULL, 0, &err));
+
+  /* More rows than one multi-row INSERT holds (SQLite's batches of 64). */
+  apex_fx_rate many[300];
+  for (int i = 0; i < 300; i++) {
+    many[i] = (apex_fx_rate){t0 + i * day, "", (apex_dec)(100000000 + i)};
+    strcpy(many[i].currency, c);
+  }
+  OK(apex_store_fx_put(s, many, 300, &err));
+  OK(apex_store_fx_get(s, c, t0 + 299 * day, &got, &err));
+  cr_assert_eq(got.rate, 100000299);
+  OK(apex_store_fx_get(s, c, t0 + 150 * day + 1, &got, &err));
+  cr_assert_eq(got.rate, 100000150);
+}
+
 #endif
