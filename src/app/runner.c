@@ -165,7 +165,9 @@ static apex_err rate_at(apex_runner *r, run *rn, int64_t t, apex_dec *out, apex_
     apex_app_error e = {0};
     int64_t when;
     apex_dec rate;
-    if (apex_app_fx_rate(r->app, rn->row.quote_currency, rn->row.base_currency, t, &rate, &when, &e))
+    /* A replay of candles older than every stored rate converts at the newest one. */
+    if (apex_app_fx_rate(r->app, rn->row.quote_currency, rn->row.base_currency, t, &rate, &when, &e) &&
+        apex_app_fx_rate(r->app, rn->row.quote_currency, rn->row.base_currency, r->app->now_ms(), &rate, &when, &e))
       return apex_error_set(err, APEX_EDATA, "runner: %s", e.detail);
     rn->rate = rate;
     rn->rate_day = day;

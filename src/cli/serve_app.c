@@ -10,6 +10,7 @@
 #include "core/strategy.h"
 #include "io/load.h"
 #include "market/binance.h"
+#include "market/ecb_codec.h"
 #include "market/replay.h"
 #include "sys/log.h"
 #include "sys/mail.h"
@@ -89,6 +90,12 @@ static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_er
 {
   apex_app *app = &ctx->app;
   apex_err rc;
+  app->fx_decode = apex_ecb_decode;
+  if (cfg->fx_rates_file[0]) {
+    apex_app_error e = {0};
+    if (apex_app_fx_load_file(app, cfg->fx_rates_file, NULL, &e))
+      return apex_error_set(err, APEX_EINVAL, "FX_RATES_FILE %s: %s", cfg->fx_rates_file, e.detail);
+  }
   apex_binance_options bo = {.base_url = cfg->binance_url};
   if ((rc = apex_market_binance_new(&bo, &ctx->venue, err)))
     return rc;

@@ -135,6 +135,9 @@ static const opt OPTS[] = {
      "replay speed in multiples of real time (60: a 1m candle a second; 0: as fast as possible)"},
     {"MARKET_REPLAY_FROM", NULL, T_STR, F(replay_from), "", 0, 0, false,
      "first candle replayed (e.g. 2017-11-07); earlier ones are history (empty: from the first)"},
+    {"FX_RATES_FILE", NULL, T_STR, F(fx_rates_file), "", 0, 0, false,
+     "ECB euro reference rates (eurofxref-hist.xml or -daily.xml) loaded at start, for portfolios in another "
+     "currency than the pairs they trade"},
     {"BINANCE_BASE_URL", NULL, T_STR, F(binance_url), "https://api.binance.com", 0, 0, false,
      "Binance REST base URL for market data (order books, the binance feed)"},
     {"FEATURE_MULTI_EXCHANGE", NULL, T_BOOL, F(feature_multi_exchange), "false", 0, 0, false,

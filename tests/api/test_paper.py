@@ -253,3 +253,54 @@ def test_refusals_are_stored_with_their_reason(tmp_path_factory):
         assert len(days) == len(set(days)) <= 2, days
     finally:
         srv.stop()
+
+
+def test_a_eur_portfolio_trading_a_usdt_pair_converts_at_the_ecb_rate(tmp_path_factory):
+    """The shipped ECB sample (2024-06-28: 1 EUR = 1.0705 USD; USDT taken as USD): 10,000 EUR
+    are 10,705 USDT of capital; every fill moves the EUR cash by its USDT amount x 1/1.0705 =
+    0.93414292 (rounded half to even), each product rounded half away from zero to 8 places."""
+    from decimal import ROUND_HALF_UP
+    q = Decimal("1e-8")
+    path, symbol, tf, start, last = BTC, "BTC/USDT", "1m", "2017-11-14", "2017-11-14T22:59:00Z"
+    doc = example("mean_reversion_btc.json", timeframe="1m")
+    data = tmp_path_factory.mktemp("apexdata")
+    import_candles(data, path, symbol, tf)
+    env = replay_env(path, symbol, tf, start)
+    env["FX_RATES_FILE"] = os.path.join(ROOT, "data", "fx", "eurofxref-hist-sample.xml")
+    srv = Server(data, env=env)
+    try:
+        api = srv.client
+        h = login(api, "euro@example.com")
+        sid, pid = activate(api, h, doc, currency="EUR")
+        run = wait_run(api, h, sid, last)
+        assert (run["capital"], run["fx_rate"], run["quote_currency"], run["base_currency"]) == \
+            ("10705", "1.0705", "USDT", "EUR")
+        assert "USDT" in run["fx_note"] and "USD" in run["fx_note"]
+        rate = Decimal("0.93414292")
+        cash = Decimal("10000")
+        filled = [o for o in pages(api, h, f"/api/v1/portfolios/{pid}/trades") if o["status"] == "filled"]
+        assert filled, "the sample must trade"
+        for o in filled:
+            notional = (Decimal(o["filled_quantity"]) * Decimal(o["filled_price"])).quantize(q, ROUND_HALF_UP)
+            fee = Decimal(o["commission"])
+            delta = -(notional + fee) if o["side"] == "BUY" else notional - fee
+            cash += (delta * rate).quantize(q, ROUND_HALF_UP)
+        pf = api.get(f"/api/v1/portfolios/{pid}", headers=h).json()
+        assert Decimal(pf["cash_balance"]) == cash
+        # The last equity point: EUR cash plus the open position (if any) at the last close in EUR.
+        point = api.get(f"/api/v1/portfolios/{pid}/equity", headers=h, params={"page": 1, "limit": 1}).json()
+        total = point["total"]
+        point = api.get(f"/api/v1/portfolios/{pid}/equity", headers=h, params={"page": total, "limit": 1}).json()
+        p = point["items"][0]
+        assert Decimal(p["cash_balance"]) == cash
+        pos = api.get(f"/api/v1/portfolios/{pid}/positions", headers=h).json()["items"]
+        want = Decimal(0)
+        for x in pos:
+            value = (Decimal(x["quantity"]) * Decimal(x["current_price"])).quantize(q, ROUND_HALF_UP)
+            want += (value * rate).quantize(q, ROUND_HALF_UP)
+            # unrealized P&L in the pair's currency: (price - entry) x quantity
+            assert Decimal(x["unrealized_pnl"]) == ((Decimal(x["current_price"]) - Decimal(x["average_entry_price"]))
+                                                    * Decimal(x["quantity"])).quantize(q, ROUND_HALF_UP)
+        assert Decimal(p["positions_value"]) == want and Decimal(p["equity_value"]) == cash + want
+    finally:
+        srv.stop()
