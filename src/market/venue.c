@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "market/binance.h"
+#include "market/kraken.h"
+#include "market/yahoo.h"
 
 static apex_err open_binance(const apex_market_venue_opts *o, apex_market *out, apex_error *err)
 {
@@ -12,14 +14,27 @@ static apex_err open_binance(const apex_market_venue_opts *o, apex_market *out, 
   return apex_market_binance_new(&bo, out, err);
 }
 
-/* Adding a venue is one row here and one wrapper above (its options from apex_market_venue_opts).
- * Kraken ("kraken", apex_market_kraken_new) and Yahoo ("yahoo", apex_market_yahoo_new) are added
- * here when their adapters land; help texts list this table, so they never offer a missing one. */
+static apex_err open_kraken(const apex_market_venue_opts *o, apex_market *out, apex_error *err)
+{
+  apex_kraken_options ko = {.base_url = o->base_url, .timeout_ms = o->timeout_ms};
+  return apex_market_kraken_new(&ko, out, err);
+}
+
+static apex_err open_yahoo(const apex_market_venue_opts *o, apex_market *out, apex_error *err)
+{
+  apex_yahoo_options yo = {.base_url = o->base_url, .timeout_ms = o->timeout_ms};
+  return apex_market_yahoo_new(&yo, out, err);
+}
+
+/* Adding a venue is one row here and one wrapper above (its options from apex_market_venue_opts);
+ * help texts list this table, so they never offer a missing one. */
 static const struct {
   const char *name;
   apex_err (*open)(const apex_market_venue_opts *o, apex_market *out, apex_error *err);
 } VENUES[] = {
     {"binance", open_binance},
+    {"kraken", open_kraken},
+    {"yahoo", open_yahoo},
 };
 
 const char *apex_market_venue_name(size_t i)
