@@ -129,12 +129,12 @@ paths = {
                                  ok(ref("ApiKey"), "201", "Created"), req=body(ref("ApiKeyCreate")), codes=AUTHC + (400, 415, 422))},
  "/api/v1/api-keys/{id}": {"delete": op("Delete a broker API key", "api-keys", {"204": {"description": "Deleted"}}, ID, codes=AUTHC + (404,))},
  "/api/v1/market/symbols": {"get": op("Stored symbols and timeframes", "market", ok({"type": "object"}), codes=AUTHC)},
- "/api/v1/market/ticker/{symbol}": {"get": op("Last stored price", "market", ok({"type": "object"}), SYM, codes=AUTHC + (404,))},
+ "/api/v1/market/ticker/{symbol}": {"get": op("Last price: the feed's newest close while a strategy runs on the symbol (source feed), else the newest stored close (source store); change_24h_pct against the close 24 h earlier", "market", ok({"type": "object"}), SYM, codes=AUTHC + (404,))},
  "/api/v1/market/ohlcv/{symbol}": {"get": op("Candles at any timeframe (resampled from stored ones)", "market", ok({"type": "object"}),
                                              SYM + [P("timeframe", "query"), P("start", "query"), P("end", "query"),
                                                     P("limit", "query", {"type": "integer", "minimum": 1, "maximum": 10000})],
                                              codes=AUTHC + (404, 422))},
- "/api/v1/market/orderbook/{symbol}": {"get": op("Order book (needs a live feed: 501 for now)", "market", ok({"type": "object"}), SYM, codes=AUTHC + (501,))},
+ "/api/v1/market/orderbook/{symbol}": {"get": op("Order book from the venue (BINANCE_BASE_URL): {symbol, bids, asks: [[price, qty]] best first, timestamp, source}", "market", ok({"type": "object"}), SYM + [P("depth", "query", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20})], codes=AUTHC + (404, 422, 429, 503))},
 }
 
 obj = lambda props, req=(): {"type": "object", "properties": props, **({"required": list(req)} if req else {})}

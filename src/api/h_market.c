@@ -1,6 +1,7 @@
 /* h_market.c - /api/v1/market: thin handlers over app/market.c (stored symbols, the last stored
  * candle as ticker, candles at any timeframe) and the order book stub. No store calls here. */
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,13 +103,51 @@ int h_market_ticker(apex_req *req, apex_res *res, void *app)
   apex_json_object_set(j, "price", apex_json_new_number(t.price));
   apex_json_object_set(j, "timestamp", apex_json_new_string(tb));
   apex_json_object_set(j, "timeframe", apex_json_new_string(t.timeframe));
-  apex_json_object_set(j, "source", apex_json_new_string("store"));
+  apex_json_object_set(j, "change_24h_pct",
+                       isnan(t.change_24h_pct) ? apex_json_new_null() : apex_json_new_number(t.change_24h_pct));
+  apex_json_object_set(j, "source", apex_json_new_string(t.source));
   return apex_res_json(res, 200, j);
+}
+
+static apex_json *levels(const apex_book_level *l, size_t n)
+{
+  apex_json *a = apex_json_new_array();
+  for (size_t i = 0; a && i < n; i++) {
+    apex_json *row = apex_json_new_array();
+    apex_json_array_append(row, apex_json_new_decimal(l[i].price));
+    apex_json_array_append(row, apex_json_new_decimal(l[i].qty));
+    apex_json_array_append(a, row);
+  }
+  return a;
 }
 
 int h_market_orderbook(apex_req *req, apex_res *res, void *app)
 {
-  (void)app;
-  return apex_res_errorf(res, 501, "order books for %s need a live market data feed, which is not connected yet",
-                         apex_req_param(req, "symbol"));
+  const char *symbol = apex_req_param(req, "symbol"), *lim = apex_req_query(req, "depth");
+  long depth = 20;
+  char *end = NULL;
+  if (lim && ((depth = strtol(lim, &end, 10)) < 1 || depth > APEX_BOOK_MAX || *end))
+    return apex_api_invalid(res, "/depth", "depth must be an integer from 1 to 100");
+  apex_orderbook *b = malloc(sizeof *b);
+  apex_app_error e = {0};
+  if (!b)
+    return apex_res_errorf(res, 500, "out of memory");
+  if (apex_app_market_orderbook(app, symbol, (size_t)depth, b, &e)) {
+    free(b);
+    return apex_api_fail(res, &e);
+  }
+  apex_json *j = apex_json_new_object();
+  char tb[40];
+  apex_json_object_set(j, "symbol", apex_json_new_string(symbol));
+  apex_json_object_set(j, "bids", levels(b->bids, b->n_bids));
+  apex_json_object_set(j, "asks", levels(b->asks, b->n_asks));
+  if (b->time) {
+    apex_time_iso(b->time, tb, sizeof tb);
+    apex_json_object_set(j, "timestamp", apex_json_new_string(tb));
+  } else {
+    apex_json_object_set(j, "timestamp", apex_json_new_null());
+  }
+  apex_json_object_set(j, "source", apex_json_new_string(((const apex_app *)app)->venue->ops->name));
+  free(b);
+  return apex_res_json(res, 200, j);
 }

@@ -315,8 +315,14 @@ typedef struct apex_market_tick {
   double price;
   int64_t time;
   char timeframe[8];
+  double change_24h_pct; /* vs the close 24 h before time; NAN when no candle that old is stored */
+  const char *source;    /* "feed" (the runner's last candle) or "store" */
 } apex_market_tick;
 apex_err apex_app_market_ticker(apex_app *app, const char *symbol, apex_market_tick *out, apex_app_error *e);
+/* The venue's order book (app->venue), depth levels a side (1..100). 5001 unknown symbol, 5002
+ * rate limited, 503 no venue configured or it did not answer. */
+apex_err apex_app_market_orderbook(apex_app *app, const char *symbol, size_t depth, struct apex_orderbook *out,
+                                   apex_app_error *e);
 
 /* --- market data from a venue (market_data.c) --- */
 /* Progress of a download: done_ms is where the next page starts (the open time after the newest

@@ -1,11 +1,13 @@
 /* market.c - market data use cases over the store: the stored symbols (the candle catalog), candles
  * at any timeframe (resampled from the finest stored one that divides it), and the last stored
  * candle as a ticker. The HTTP handlers (api/h_market.c) only parse and write JSON. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/app.h"
+#include "app/runner.h"
 #include "core/resample.h"
 #include "core/timeframe.h"
 
@@ -91,6 +93,18 @@ apex_err apex_app_market_candles(apex_app *app, const char *symbol, const char *
   return APEX_OK;
 }
 
+/* The close of the newest stored candle at or before t (the price 24 h ago); NAN when none. */
+static double close_at(apex_app *app, const char *symbol, const char *tf, int64_t t)
+{
+  apex_series *s = NULL;
+  apex_error err;
+  double px = NAN;
+  if (!apex_store_ohlcv_last(app->store, symbol, tf, INT64_MIN, t + 1, 1, &s, &err) && s->n)
+    px = s->close[s->n - 1];
+  apex_series_free(s);
+  return px;
+}
+
 apex_err apex_app_market_ticker(apex_app *app, const char *symbol, apex_market_tick *out, apex_app_error *e)
 {
   apex_symbol_info *rows = NULL;
@@ -110,17 +124,47 @@ apex_err apex_app_market_ticker(apex_app *app, const char *symbol, apex_market_t
   free(rows);
   if (!out->timeframe[0])
     return apex_app_raise(e, APEX_E_MARKET_SYMBOL_NOT_FOUND, "no candles stored for %s", symbol);
-  if (apex_store_ohlcv_last(app->store, symbol, out->timeframe, INT64_MIN, INT64_MAX, 1, &s, &err)) {
-    memset(out, 0, sizeof *out);
-    return apex_app_store_failed(e, &err);
-  }
-  if (!s->n) { /* deleted since the catalog was read */
+  apex_ticker live;
+  if (apex_runner_last_price(app->runner, symbol, &live)) { /* the feed's newest close */
+    out->price = apex_dec_to_double(live.last);
+    out->time = live.time;
+    out->source = "feed";
+  } else {
+    if (apex_store_ohlcv_last(app->store, symbol, out->timeframe, INT64_MIN, INT64_MAX, 1, &s, &err)) {
+      memset(out, 0, sizeof *out);
+      return apex_app_store_failed(e, &err);
+    }
+    if (!s->n) { /* deleted since the catalog was read */
+      apex_series_free(s);
+      memset(out, 0, sizeof *out);
+      return apex_app_raise(e, APEX_E_MARKET_SYMBOL_NOT_FOUND, "no candles stored for %s", symbol);
+    }
+    out->price = s->close[s->n - 1];
+    out->time = s->time[s->n - 1];
+    out->source = "store";
     apex_series_free(s);
-    memset(out, 0, sizeof *out);
-    return apex_app_raise(e, APEX_E_MARKET_SYMBOL_NOT_FOUND, "no candles stored for %s", symbol);
   }
-  out->price = s->close[s->n - 1];
-  out->time = s->time[s->n - 1];
-  apex_series_free(s);
+  double before = close_at(app, symbol, out->timeframe, out->time - 86400000);
+  out->change_24h_pct = before > 0 ? (out->price / before - 1) * 100 : NAN;
   return APEX_OK;
+}
+
+apex_err apex_app_market_orderbook(apex_app *app, const char *symbol, size_t depth, apex_orderbook *out,
+                                   apex_app_error *e)
+{
+  apex_error err = {0};
+  const apex_market *m = app->venue;
+  memset(out, 0, sizeof *out);
+  if (!m || !m->ops->orderbook)
+    return apex_app_raise(e, APEX_E_UNAVAILABLE, "no market venue is configured for order books");
+  switch (m->ops->orderbook(m->impl, symbol, depth, out, &err)) {
+  case APEX_OK: return APEX_OK;
+  case APEX_ENOTFOUND: return apex_app_raise(e, APEX_E_MARKET_SYMBOL_NOT_FOUND, "%s has no symbol %s", m->ops->name, symbol);
+  case APEX_EINVAL: return apex_app_raise(e, APEX_E_VALIDATION, "%s", err.msg);
+  case APEX_ERATELIMIT:
+    e->retry_after = 60;
+    return apex_app_raise(e, APEX_E_MARKET_RATE_LIMITED, "%s is rate limiting this server: try again later",
+                          m->ops->name);
+  default: return apex_app_raise(e, APEX_E_UNAVAILABLE, "%s did not answer: %s", m->ops->name, err.msg);
+  }
 }

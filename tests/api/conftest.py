@@ -15,6 +15,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # limits themselves are tested in tests/hostile/test_accounts.py and tests/unit/test_backtest_events.c).
 os.environ.setdefault("ACCOUNT_REQUESTS_PER_MINUTE", "100000")
 os.environ.setdefault("BACKTEST_MAX_PER_USER", "1000")  # test_app_flow queues twenty at once
+# Tests never leave the machine: the default venue (Binance, for order books) is the discard port, refused at once.
+os.environ.setdefault("BINANCE_BASE_URL", "http://127.0.0.1:9")
 BIN = os.path.abspath(os.environ.get("APEX_BIN", os.path.join(ROOT, "build", "apextrade")))
 # A browser origin is only compared, never contacted: a loopback one keeps every name in the tests local.
 ALLOWED_ORIGIN = "http://127.0.0.2:8080"

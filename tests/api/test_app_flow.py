@@ -293,7 +293,8 @@ def test_market_data_from_the_store(api):
     assert [c["time"][:10] for c in d] == ["2014-12-29", "2014-12-30", "2014-12-31"]
     problem(api.get("/api/v1/market/ticker/NOPE", headers=h), 404, 5001)
     problem(api.get("/api/v1/market/ohlcv/ORCL", headers=h, params={"timeframe": "1m"}), 422)
-    problem(api.get("/api/v1/market/orderbook/ORCL", headers=h), 501)
+    problem(api.get("/api/v1/market/orderbook/ORCL", headers=h), 422)  # not a pair Binance could have
+    problem(api.get("/api/v1/market/orderbook/BTC%2FUSDT", headers=h), 503)  # the venue (the discard port) refuses
 
 
 def test_forgot_and_reset_password(api):

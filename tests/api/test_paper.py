@@ -304,3 +304,44 @@ def test_a_eur_portfolio_trading_a_usdt_pair_converts_at_the_ecb_rate(tmp_path_f
         assert Decimal(p["positions_value"]) == want and Decimal(p["equity_value"]) == cash + want
     finally:
         srv.stop()
+
+
+def test_the_order_book_comes_from_the_venue_and_the_ticker_from_the_feed(tmp_path_factory):
+    stub = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests", "market", "stub_binance.py")],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(stub.stdout.readline())
+        path, symbol, tf, start, last = BTC, "BTC/USDT", "1m", "2017-11-14", "2017-11-14T22:59:00Z"
+        data = tmp_path_factory.mktemp("apexdata")
+        import_candles(data, path, symbol, tf)
+        env = replay_env(path, symbol, tf, start)
+        env["BINANCE_BASE_URL"] = f"http://127.0.0.1:{port}"
+        srv = Server(data, env=env)
+        try:
+            api = srv.client
+            h = login(api, "book@example.com")
+            r = api.get("/api/v1/market/orderbook/BNB%2FBTC", headers=h, params={"depth": 5})
+            assert r.status_code == 200, r.text
+            book = r.json()  # tests/market/binance/depth.json, Binance's documented example
+            assert book["source"] == "binance" and book["bids"][0] == ["4", "431"] and book["asks"][0] == ["4.000002", "12"]
+            assert_problem(api.get("/api/v1/market/orderbook/NOPE%2FUSDT", headers=h), 404, 5001)
+            assert_problem(api.get("/api/v1/market/orderbook/BNB%2FBTC", headers=h, params={"depth": 0}), 422)
+            # Before any strategy runs, the ticker is the newest stored close; once a run subscribes,
+            # the feed's; change_24h_pct against the stored close 24 h earlier.
+            t = api.get("/api/v1/market/ticker/BTC%2FUSDT", headers=h).json()
+            assert t["source"] == "store" and t["timestamp"].startswith("2017-11-14T22:59")
+            sid, pid = activate(api, h, example("mean_reversion_btc.json", timeframe="1m"))
+            wait_run(api, h, sid, last)
+            t = api.get("/api/v1/market/ticker/BTC%2FUSDT", headers=h).json()
+            assert t["source"] == "feed" and t["timestamp"].startswith("2017-11-14T23:00")  # the last close
+            with open(path) as f:
+                candles = {row[0]: row[4] for row in json.load(f)}
+            now = 1510700340000
+            before = max(k for k in candles if k <= now + 60000 - 86400000)
+            want = (candles[now] / candles[before] - 1) * 100
+            assert t["price"] == candles[now] and abs(t["change_24h_pct"] - want) < 1e-9
+        finally:
+            srv.stop()
+    finally:
+        stub.kill()
+        stub.wait()
