@@ -51,6 +51,16 @@ typedef struct batch {
   size_t n_risk, cap_risk;
 } batch;
 
+/* A run's timeframe built from the feed's finer candles (a 1h strategy on a 1m replay): the
+ * bucket being filled, emitted as a closed candle once its last sub-candle has come (or the
+ * next bucket's first has). */
+typedef struct agg {
+  char symbol[APEX_MARKET_SYMBOL_MAX + 1], timeframe[8], from_tf[8];
+  apex_timeframe tf;
+  int64_t bucket; /* start of the bucket in bar; INT64_MIN: none */
+  apex_bar bar;
+} agg;
+
 typedef struct last_price {
   char symbol[APEX_MARKET_SYMBOL_MAX + 1];
   apex_ticker t;
@@ -65,6 +75,8 @@ struct apex_runner {
   size_t n_pfs;
   last_price *prices;
   size_t n_prices;
+  agg *aggs;
+  size_t n_aggs;
   pthread_mutex_t mu; /* runs, portfolios, prices: the thread and apex_runner_on_candle callers */
   pthread_t thread;
   bool started;
@@ -502,6 +514,21 @@ out:
   return rc;
 }
 
+/* The run's stored candles in [start, end), the last limit (0: all) of them, built from the
+ * finest stored timeframe of its symbol that divides the run's (as the market endpoints do), so a
+ * 1h run on a 1m feed warms up and rebuilds from the same candles: (*s)->[*first ..n). */
+static apex_err history(apex_runner *r, const run *rn, int64_t start, int64_t end, size_t limit, apex_series **s,
+                        size_t *first, apex_error *err)
+{
+  apex_app_error e = {0};
+  *first = 0;
+  if (!apex_app_market_candles(r->app, rn->row.symbol, rn->row.timeframe, start, end, limit, s, first, &e))
+    return APEX_OK;
+  if (e.code == 5001) /* nothing stored yet: no history */
+    return (*s = apex_series_new(0)) ? APEX_OK : apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
+  return apex_error_set(err, APEX_EDATA, "runner: history of %s %s: %s", rn->row.symbol, rn->row.timeframe, e.detail);
+}
+
 /* A run from its row (moved in): its strategy, session and portfolio; candles up to last_time
  * stepped again without writing. */
 static apex_err open_run(apex_runner *r, apex_run_row *row, run **out, apex_error *err)
@@ -536,13 +563,13 @@ static apex_err open_run(apex_runner *r, apex_run_row *row, run **out, apex_erro
   if ((rc = apex_session_new(rn->st, &o, &rn->ss, err)))
     goto out;
   if (rn->row.last_time) {
+    size_t first = 0;
     if ((rc = load_outside(r, rn, err)) ||
-        (rc = apex_store_ohlcv_get(r->app->store, rn->row.symbol, rn->row.timeframe, rn->row.warm_from,
-                                   rn->row.last_time + 1, 0, &s, err)))
+        (rc = history(r, rn, rn->row.warm_from, rn->row.last_time + rn->tf_ms, 0, &s, &first, err)))
       goto out;
     int64_t candles = rn->row.candles;
     rn->row.candles = 0;
-    for (size_t i = 0; i < s->n && !rc; i++) {
+    for (size_t i = first; i < s->n && !rc; i++) {
       apex_bar bar = apex_series_bar(s, i);
       rc = step_run(r, rn, &bar, false, NULL, err);
     }
@@ -563,18 +590,18 @@ out:
 static apex_err start_run(apex_runner *r, run *rn, const apex_bar *bar, apex_error *err)
 {
   apex_series *s = NULL;
-  apex_err rc = apex_store_ohlcv_last(r->app->store, rn->row.symbol, rn->row.timeframe, INT64_MIN, bar->time,
-                                      r->o.warm_max, &s, err);
+  size_t first = 0;
+  apex_err rc = history(r, rn, INT64_MIN, bar->time, r->o.warm_max, &s, &first, err);
   if (rc)
     return rc;
   rn->row.start_time = bar->time;
-  rn->row.warm_from = s->n ? s->time[0] : bar->time;
+  rn->row.warm_from = s->n > first ? s->time[first] : bar->time;
   apex_session_free(rn->ss);
   rn->ss = NULL;
   apex_backtest_opts o;
   run_opts(rn, &o);
   if (!(rc = apex_session_new(rn->st, &o, &rn->ss, err)))
-    for (size_t i = 0; i < s->n && !rc; i++) {
+    for (size_t i = first; i < s->n && !rc; i++) {
       apex_bar b = apex_series_bar(s, i);
       rc = apex_session_step(rn->ss, &b, false, NULL, err);
       rn->row.candles++;
@@ -632,11 +659,10 @@ static apex_err reload_locked(apex_runner *r, apex_error *err)
         log_failed(r, id, e2.msg);
         continue;
       }
-      if (r->o.feed && r->o.feed->ops->subscribe(r->o.feed->impl, keep->row.symbol, keep->row.timeframe, &e2)) {
-        log_failed(r, id, e2.msg);
-        run_free(keep);
-        continue;
-      }
+      /* A feed without this timeframe (a replay of 1m candles for a 1h run) is fine: the run's
+       * candles are built from the finer ones of its symbol (aggregate). */
+      if (r->o.feed)
+        (void)r->o.feed->ops->subscribe(r->o.feed->impl, keep->row.symbol, keep->row.timeframe, &e2);
     }
     next[m++] = keep;
   }
@@ -805,8 +831,93 @@ out:
   return rc;
 }
 
+static apex_err on_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
+                          apex_error *err);
+
+/* The aggregator for symbol at tf fed from from_tf (made when missing). Caller holds mu. */
+static agg *aggregator(apex_runner *r, const char *symbol, const char *tf_text, apex_timeframe tf, const char *from_tf)
+{
+  for (size_t i = 0; i < r->n_aggs; i++)
+    if (!strcmp(r->aggs[i].symbol, symbol) && !strcmp(r->aggs[i].timeframe, tf_text) &&
+        !strcmp(r->aggs[i].from_tf, from_tf))
+      return &r->aggs[i];
+  agg *grown = realloc(r->aggs, (r->n_aggs + 1) * sizeof *grown);
+  if (!grown)
+    return NULL;
+  r->aggs = grown;
+  agg *a = &r->aggs[r->n_aggs++];
+  memset(a, 0, sizeof *a);
+  snprintf(a->symbol, sizeof a->symbol, "%s", symbol);
+  snprintf(a->timeframe, sizeof a->timeframe, "%s", tf_text);
+  snprintf(a->from_tf, sizeof a->from_tf, "%s", from_tf);
+  a->tf = tf;
+  a->bucket = INT64_MIN;
+  return a;
+}
+
+/* Feeds bar (closed, of symbol at from_tf) to every coarser timeframe a run of symbol trades, and
+ * steps the candles that closes. Runs' pairs are read under mu; the steps take it again. */
+static apex_err aggregate(apex_runner *r, const char *symbol, const char *from_tf, const apex_bar *bar,
+                          apex_error *err)
+{
+  apex_timeframe small, big;
+  if (apex_timeframe_parse(from_tf, &small, NULL))
+    return APEX_OK;
+  const int64_t small_ms = apex_timeframe_ms(small);
+  apex_bar out[8];
+  char out_tf[8][8];
+  size_t n_out = 0;
+  pthread_mutex_lock(&r->mu);
+  for (size_t i = 0; i < r->n_runs && n_out < 8; i++) {
+    const run *rn = r->runs[i];
+    if (strcmp(rn->row.symbol, symbol) || !strcmp(rn->row.timeframe, from_tf) ||
+        apex_timeframe_parse(rn->row.timeframe, &big, NULL) || !apex_timeframe_divides(small, big))
+      continue;
+    bool seen = false; /* one aggregator per timeframe, however many runs trade it */
+    for (size_t k = 0; k < n_out; k++)
+      seen |= !strcmp(out_tf[k], rn->row.timeframe);
+    agg *a = seen ? NULL : aggregator(r, symbol, rn->row.timeframe, big, from_tf);
+    if (!a)
+      continue;
+    int64_t b = apex_timeframe_floor(big, bar->time);
+    if (a->bucket != INT64_MIN && b != a->bucket && b > a->bucket) { /* the bucket before closed unseen */
+      out[n_out] = a->bar;
+      snprintf(out_tf[n_out++], sizeof out_tf[0], "%s", a->timeframe);
+      a->bucket = INT64_MIN;
+    }
+    if (a->bucket == INT64_MIN) {
+      a->bucket = b;
+      a->bar = *bar;
+      a->bar.time = b;
+    } else if (b == a->bucket) {
+      a->bar.high = bar->high > a->bar.high ? bar->high : a->bar.high;
+      a->bar.low = bar->low < a->bar.low ? bar->low : a->bar.low;
+      a->bar.close = bar->close;
+      a->bar.volume += bar->volume;
+    }
+    /* The bucket's last sub-candle: it closes now. */
+    if (n_out < 8 && a->bucket != INT64_MIN && apex_timeframe_floor(big, bar->time + small_ms) != a->bucket) {
+      out[n_out] = a->bar;
+      snprintf(out_tf[n_out++], sizeof out_tf[0], "%s", a->timeframe);
+      a->bucket = INT64_MIN;
+    }
+  }
+  pthread_mutex_unlock(&r->mu);
+  apex_err rc = APEX_OK;
+  for (size_t k = 0; k < n_out && !rc; k++)
+    rc = on_candle(r, symbol, out_tf[k], &out[k], err);
+  return rc;
+}
+
 apex_err apex_runner_on_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
                                apex_error *err)
+{
+  apex_err rc = on_candle(r, symbol, timeframe, bar, err);
+  return rc ? rc : aggregate(r, symbol, timeframe, bar, err);
+}
+
+static apex_err on_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
+                          apex_error *err)
 {
   apex_series one = {.n = 1};
   one.time = (int64_t *)&bar->time;
@@ -896,6 +1007,7 @@ void apex_runner_free(apex_runner *r)
     pthread_join(r->thread, NULL);
   drop_runs(r);
   free(r->prices);
+  free(r->aggs);
   pthread_mutex_destroy(&r->mu);
   free(r);
 }

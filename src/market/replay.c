@@ -101,10 +101,15 @@ static apex_err rp_orderbook(void *impl, const char *symbol, size_t depth, apex_
   return apex_error_set(err, APEX_EINVAL, "replay: %s: a replay of candles has no order book", symbol);
 }
 
+/* A coarser timeframe that the replayed one divides is accepted too: the replay delivers its own
+ * candles, from which the subscriber builds the coarser ones. */
 static apex_err rp_subscribe(void *impl, const char *symbol, const char *timeframe, apex_error *err)
 {
   replay *r = impl;
-  apex_err rc = check_pair(r, symbol, timeframe, err);
+  apex_timeframe mine, want;
+  bool coarser = !strcmp(symbol, r->symbol) && !apex_timeframe_parse(r->timeframe, &mine, NULL) &&
+                 !apex_timeframe_parse(timeframe, &want, NULL) && apex_timeframe_divides(mine, want);
+  apex_err rc = coarser ? APEX_OK : check_pair(r, symbol, timeframe, err);
   if (!rc)
     r->subscribed = true;
   return rc;

@@ -9,7 +9,8 @@
 
 /* A market whose one pair symbol/timeframe has the candles of s (borrowed: s must outlive the
  * market and stay unchanged). next() delivers them in order, as closed-candle events, once the pair
- * is subscribed: the first at once, then one every timeframe / speed of real time (speed 1: real
+ * (or the symbol at a coarser timeframe that timeframe divides, which the subscriber builds from
+ * these candles) is subscribed: the first at once, then one every timeframe / speed of real time (speed 1: real
  * time; 0: no waiting at all); a negative timeout_ms waits as long as the next candle needs. When
  * all are delivered next() answers APEX_ENOTFOUND at once. candles() pages through the candles
  * delivered so far (no look-ahead), ticker() gives the last delivered close (APEX_ENOTFOUND before

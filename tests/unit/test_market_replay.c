@@ -25,6 +25,22 @@ static double mono_s(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+Test(market_replay, a_coarser_timeframe_subscribes_the_fine_candles_a_finer_one_does_not)
+{
+  apex_series *s = series(5);
+  apex_market m;
+  apex_market_event ev;
+  apex_error err = {0};
+  cr_assert_eq(apex_replay_new(s, "BTC/USDT", "5m", 0, &m, &err), APEX_OK, "%s", err.msg);
+  cr_expect_eq(m.ops->subscribe(m.impl, "BTC/USDT", "1m", &err), APEX_EINVAL, "finer than the replay");
+  cr_expect_eq(m.ops->subscribe(m.impl, "BTC/USDT", "7m", &err), APEX_EINVAL, "not a timeframe");
+  cr_assert_eq(m.ops->subscribe(m.impl, "BTC/USDT", "1h", &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(m.ops->next(m.impl, 0, &ev, &err), APEX_OK, "%s", err.msg);
+  cr_expect_str_eq(ev.timeframe, "5m", "the replay's own candles: the subscriber builds the hour");
+  apex_market_free(&m);
+  apex_series_free(s);
+}
+
 Test(market_replay, delivers_every_candle_in_order_then_ends)
 {
   apex_series *s = series(50);
@@ -35,7 +51,8 @@ Test(market_replay, delivers_every_candle_in_order_then_ends)
   cr_expect_str_eq(m.ops->name, "replay");
   cr_expect_eq(m.ops->next(m.impl, 0, &ev, &err), APEX_EINVAL, "next before subscribe");
   cr_expect_eq(m.ops->subscribe(m.impl, "ETH/USDT", "1m", &err), APEX_EINVAL, "another symbol");
-  cr_expect_eq(m.ops->subscribe(m.impl, "BTC/USDT", "5m", &err), APEX_EINVAL, "another timeframe");
+  cr_expect_eq(m.ops->next(m.impl, 0, &ev, &err), APEX_EINVAL, "still nothing subscribed");
+  cr_expect_eq(m.ops->subscribe(m.impl, "BTC/USDT", "bad", &err), APEX_EINVAL, "not a timeframe");
   cr_assert_eq(m.ops->subscribe(m.impl, "BTC/USDT", "1m", &err), APEX_OK, "%s", err.msg);
   for (size_t i = 0; i < 50; i++) {
     cr_assert_eq(m.ops->next(m.impl, 0, &ev, &err), APEX_OK, "candle %zu: %s", i, err.msg);
