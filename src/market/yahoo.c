@@ -96,35 +96,42 @@ static apex_err yh_candles(void *impl, const char *symbol, const char *timeframe
     return rc;
   if (since_ms < 0)
     since_ms = 0;
-  int64_t p1 = since_ms / 1000 + (since_ms % 1000 != 0); /* rows at or after since */
-  int64_t p2 = apex_market_poll_now(y->poll) / 1000;
-  if (INTERVALS[iv].window_s && p2 - p1 > INTERVALS[iv].window_s)
-    p2 = p1 + INTERVALS[iv].window_s;
-  if (p2 <= p1)
-    return APEX_OK; /* since is in the future: nothing has closed there */
-  snprintf(path, sizeof path,
-           "/v8/finance/chart/%s?period1=%lld&period2=%lld&interval=%s&includePrePost=false&events=div%%2Csplits",
-           tick, (long long)p1, (long long)p2, INTERVALS[iv].yahoo);
-  if ((rc = fetch(y, path, &r, err)))
-    return rc;
-  if (!(got = apex_series_new(64))) {
-    rc = apex_error_set(err, APEX_ENOMEM, "yahoo: out of memory");
-    goto out;
-  }
-  /* The chart's meta says when Yahoo's figures are from: a candle ending after it is forming. */
-  if ((rc = apex_yahoo_decode_chart(r.body, r.len, got, NULL, err)) ||
-      (rc = apex_yahoo_decode_quote(r.body, r.len, symbol, &meta, err)))
-    goto out;
-  size_t kept = 0;
-  for (size_t i = 0; i < got->n && (limit == 0 || kept < limit); i++) {
-    apex_bar bar = apex_series_bar(got, i);
-    if (bar.time < since_ms || end_of(tf, bar.time) > meta.time)
-      continue;
-    if ((rc = apex_series_append(out, &bar))) {
-      apex_error_set(err, rc, "yahoo: out of memory");
-      goto out;
+  int64_t now = apex_market_poll_now(y->poll) / 1000;
+  int64_t p1 = since_ms / 1000 + (since_ms % 1000 != 0), p2; /* rows at or after since */
+  if (!(got = apex_series_new(64)))
+    return apex_error_set(err, APEX_ENOMEM, "yahoo: out of memory");
+  /* A request spans one window at most. One without a closed candle is the end of the data only
+   * when Yahoo's figures are not from after it: else (a window before a listing, or a long
+   * closure) the next window is asked, so an empty page still means "nothing more". */
+  for (size_t kept = 0; kept == 0; p1 = p2) {
+    p2 = now;
+    if (INTERVALS[iv].window_s && p2 - p1 > INTERVALS[iv].window_s)
+      p2 = p1 + INTERVALS[iv].window_s;
+    if (p2 <= p1)
+      break; /* since is in the future: nothing has closed there */
+    snprintf(path, sizeof path,
+             "/v8/finance/chart/%s?period1=%lld&period2=%lld&interval=%s&includePrePost=false&events=div%%2Csplits",
+             tick, (long long)p1, (long long)p2, INTERVALS[iv].yahoo);
+    apex_http_reply_free(&r);
+    got->n = 0;
+    if ((rc = fetch(y, path, &r, err)))
+      break;
+    /* The chart's meta says when Yahoo's figures are from: a candle ending after it is forming. */
+    if ((rc = apex_yahoo_decode_chart(r.body, r.len, got, NULL, err)) ||
+        (rc = apex_yahoo_decode_quote(r.body, r.len, symbol, &meta, err)))
+      break;
+    for (size_t i = 0; i < got->n && (limit == 0 || kept < limit); i++) {
+      apex_bar bar = apex_series_bar(got, i);
+      if (bar.time < since_ms || end_of(tf, bar.time) > meta.time)
+        continue;
+      if ((rc = apex_series_append(out, &bar))) {
+        apex_error_set(err, rc, "yahoo: out of memory");
+        goto out;
+      }
+      kept++;
     }
-    kept++;
+    if (meta.time < p2 * 1000 || p2 >= now)
+      break;
   }
 out:
   apex_series_free(got);
