@@ -832,7 +832,7 @@ out:
 }
 
 static apex_err on_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
-                          apex_error *err);
+                          bool store, apex_error *err);
 
 /* The aggregator for symbol at tf fed from from_tf (made when missing). Caller holds mu. */
 static agg *aggregator(apex_runner *r, const char *symbol, const char *tf_text, apex_timeframe tf, const char *from_tf)
@@ -905,19 +905,19 @@ static apex_err aggregate(apex_runner *r, const char *symbol, const char *from_t
   pthread_mutex_unlock(&r->mu);
   apex_err rc = APEX_OK;
   for (size_t k = 0; k < n_out && !rc; k++)
-    rc = on_candle(r, symbol, out_tf[k], &out[k], err);
+    rc = on_candle(r, symbol, out_tf[k], &out[k], false, err); /* built from stored candles: not stored */
   return rc;
 }
 
 apex_err apex_runner_on_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
                                apex_error *err)
 {
-  apex_err rc = on_candle(r, symbol, timeframe, bar, err);
+  apex_err rc = on_candle(r, symbol, timeframe, bar, true, err);
   return rc ? rc : aggregate(r, symbol, timeframe, bar, err);
 }
 
 static apex_err on_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
-                          apex_error *err)
+                          bool store, apex_error *err)
 {
   apex_series one = {.n = 1};
   one.time = (int64_t *)&bar->time;
@@ -926,7 +926,7 @@ static apex_err on_candle(apex_runner *r, const char *symbol, const char *timefr
   one.low = (double *)&bar->low;
   one.close = (double *)&bar->close;
   one.volume = (double *)&bar->volume;
-  apex_err rc = apex_store_ohlcv_put(r->app->store, symbol, timeframe, &one, r->o.source, err);
+  apex_err rc = store ? apex_store_ohlcv_put(r->app->store, symbol, timeframe, &one, r->o.source, err) : APEX_OK;
   if (rc)
     return rc;
   pthread_mutex_lock(&r->mu);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/strategy.h"
+#include "core/timeframe.h"
 #include "io/load.h"
 #include "market/binance.h"
 #include "market/ecb_codec.h"
@@ -58,8 +59,9 @@ static void smtp_mail(void *ctx, const char *to, const char *subject, const char
   }
 }
 
-/* Where a replay starts: after the last candle a running run of its pair stepped (a restart goes
- * on where it stopped), else at MARKET_REPLAY_FROM. */
+/* Where a replay starts: after the last candle the furthest-behind running run of its symbol
+ * stepped (a restart goes on where it stopped; the runs further on skip what they have seen; a 1h
+ * run's last candle ends an hour after its time), else at MARKET_REPLAY_FROM. */
 static apex_err replay_start(const apex_config *cfg, apex_store *store, const apex_series *s, size_t *from,
                              apex_error *err)
 {
@@ -71,12 +73,20 @@ static apex_err replay_start(const apex_config *cfg, apex_store *store, const ap
   apex_err rc = apex_store_runs_running(store, &runs, &n, err);
   if (rc)
     return rc;
+  int64_t resume = INT64_MAX;
   for (size_t i = 0; i < n; i++) {
-    if (!strcmp(runs[i].symbol, cfg->replay_symbol) && !strcmp(runs[i].timeframe, cfg->replay_timeframe) &&
-        runs[i].last_time && runs[i].last_time + 1 > t)
-      t = runs[i].last_time + 1;
+    apex_timeframe tf;
+    if (!strcmp(runs[i].symbol, cfg->replay_symbol) && runs[i].last_time &&
+        !apex_timeframe_parse(runs[i].timeframe, &tf, NULL)) {
+      int64_t ms = apex_timeframe_ms(tf);
+      int64_t next = runs[i].last_time + (ms ? ms : 1);
+      if (next < resume)
+        resume = next;
+    }
     apex_run_row_clear(&runs[i]);
   }
+  if (resume != INT64_MAX && resume > t)
+    t = resume;
   free(runs);
   size_t i = 0;
   while (i < s->n && s->time[i] < t)

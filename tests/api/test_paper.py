@@ -148,11 +148,16 @@ def check_parity(api, h, sid, pid, result, equity):
     return orders
 
 
-@pytest.mark.parametrize("sample", ["btc", "orcl"])
+@pytest.mark.parametrize("sample", ["btc", "btc_1h_on_1m", "orcl"])
 def test_a_paper_session_equals_the_backtest_on_the_same_candles(sample, tmp_path_factory, tmp_path):
     if sample == "btc":
         path, symbol, tf, start, last = BTC, "BTC/USDT", "1m", "2017-11-07", "2017-11-14T22:59:00Z"
         doc = example("mean_reversion_btc.json", timeframe="1m")
+    elif sample == "btc_1h_on_1m":  # the example's 1h candles built from the 1m feed, as the backtest resamples
+        path, symbol, tf, start, last = BTC, "BTC/USDT", "1m", "2017-11-06", "2017-11-14T22:00:00Z"
+        doc = example("mean_reversion_btc.json")
+        doc["rules"][0]["conditions"][0]["value"] = 45  # RSI(14) below 45 / above 55: trades on 9 days of hours
+        doc["rules"][1]["conditions"][0]["value"] = 55
     else:
         path, symbol, tf, start, last = ORCL, "ORCL", "1d", "2006-01-01", "2014-12-31T00:00:00Z"
         doc = example("rsi_mean_reversion.json")
