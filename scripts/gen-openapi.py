@@ -169,7 +169,7 @@ schemas = {
                   "stop_loss_pct": N, "take_profit_pct": N, "max_position_size_pct": N, "max_drawdown_pct": N,
                   "status": S, "trading_mode": S, "entry_rules": {}, "exit_rules": {}, "rules": {}, "definition": ref("StrategyDocument"),
                   "created_at": S, "updated_at": S, "activated_at": S}),
- "Activate": obj({"mode": {"type": "string", "enum": ["paper", "live"]}, "portfolio_id": S, "capital": {"type": ["string", "number"], "description": "in the portfolio's currency; default its cash"}}, ["portfolio_id"]),
+ "Activate": obj({"mode": {"type": "string", "enum": ["paper", "live"]}, "portfolio_id": {"type": "string", "description": "the paper portfolio to trade; default: your only one, or a new 'Paper trading' portfolio of 10000 USD when you have none"}, "capital": {"type": ["string", "number"], "description": "in the portfolio's currency; default its cash"}}),
  "StrategyPage": obj({"items": {"type": "array", "items": ref("Strategy")}, "total": I, "page": I, "limit": I}),
  "BacktestConfig": obj({"strategy_id": S, "start_date": S, "end_date": S, "initial_capital": N, "commission_pct": COST, "slippage_pct": COST}),
  "Backtest": obj({"id": S, "backtest_id": S, "strategy_id": S, "status": S, "progress_pct": I, "start_date": S, "end_date": S,

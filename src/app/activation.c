@@ -32,6 +32,40 @@ static apex_err read_capital(const apex_json *v, apex_dec *out, apex_app_error *
   return APEX_OK;
 }
 
+/* Without a portfolio_id the strategy trades the user's only paper portfolio; a user with none gets
+ * one ("Paper trading", 10,000 USD, the spec's default capital), so `{"mode": "paper"}` alone works;
+ * with several the caller must choose. */
+static apex_err default_portfolio(apex_app *app, const char *user_id, apex_portfolio_row *pf, apex_app_error *e)
+{
+  enum { MAX = 100 };
+  apex_error err;
+  size_t n = 0, paper = 0;
+  int64_t total = 0;
+  apex_page page = {.page = 1, .limit = MAX, .desc = false};
+  apex_portfolio_row *rows = calloc(MAX, sizeof *rows);
+  if (!rows)
+    return apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
+  apex_err rc = apex_store_portfolio_list(app->store, user_id, &page, rows, &n, &total, &err);
+  if (rc) {
+    apex_app_store_failed(e, &err);
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (rows[i].is_paper && paper++ == 0)
+      *pf = rows[i];
+  if (paper > 1 || total > MAX) {
+    rc = invalid(e, "/portfolio_id", "is required: you have several paper portfolios, name the one to trade");
+    goto out;
+  }
+  if (paper == 0) {
+    static const char body[] = "{\"name\": \"Paper trading\", \"base_currency\": \"USD\", \"initial_balance\": 10000}";
+    rc = apex_app_portfolio_create(app, user_id, body, sizeof body - 1, pf, e);
+  }
+out:
+  free(rows);
+  return rc;
+}
+
 apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const char *id, const apex_json *body,
                                     apex_strategy_row *out, apex_app_error *e)
 {
@@ -56,8 +90,8 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
   if (!strcmp(mode, "live"))
     return apex_app_raise(e, APEX_E_NOT_IMPLEMENTED, "live trading needs a venue's private API, which this "
                                                      "server does not have yet: activate in paper mode");
-  if (!portfolio_id)
-    return invalid(e, "/portfolio_id", "is required: the id of the portfolio the strategy trades");
+  if (pv && !portfolio_id)
+    return invalid(e, "/portfolio_id", "must be the id of one of your paper portfolios");
   if (cv && (rc = read_capital(cv, &capital, e)))
     return rc;
   if (apex_app_strategy_get(app, user_id, id, out, e))
@@ -65,8 +99,14 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
   if (!strcmp(out->status, "active"))
     return apex_app_raise(e, APEX_E_STRATEGY_ALREADY_ACTIVE, "strategy %s is already active (%s)", id,
                           out->trading_mode);
-  if (!apex_app_id_ok(portfolio_id) || apex_store_portfolio_get(app->store, user_id, portfolio_id, &pf, &err))
+  if (!portfolio_id) {
+    if ((rc = default_portfolio(app, user_id, &pf, e)))
+      return rc;
+  } else if (!apex_app_id_ok(portfolio_id) ||
+             apex_store_portfolio_get(app->store, user_id, portfolio_id, &pf, &err)) {
     return apex_app_raise(e, APEX_E_NOT_FOUND, "no portfolio %.40s", portfolio_id);
+  }
+  portfolio_id = pf.id;
   rc = APEX_EINVAL;
   if (!pf.is_paper) {
     apex_app_raise(e, APEX_E_CONFLICT, "portfolio %s is a live portfolio: paper strategies trade paper portfolios",

@@ -299,8 +299,11 @@ static apex_err sd_query(apex_store *s, void *conn, const char *sql, const apex_
     }
   }
   /* A write into a file that was deleted or replaced since it was opened would answer "done" and be
-   * lost at the next start: refuse it (one stat per write statement; reads go on). */
-  if (!sqlite3_stmt_readonly(q) && file_gone(s)) {
+   * lost at the next start: refuse it. One stat per write outside a transaction, and one per
+   * transaction at its COMMIT (which SQLite calls read-only), so a transaction of many writes
+   * pays once; reads go on. */
+  bool check = sqlite3_get_autocommit(db) ? !sqlite3_stmt_readonly(q) : !strncmp(sql, "COMMIT", 6);
+  if (check && file_gone(s)) {
     rc = apex_error_set(err, APEX_EIO, "sqlite: the database file was deleted or replaced while the server runs");
     goto out;
   }
@@ -684,6 +687,7 @@ static apex_err sq_ping(apex_store *s, apex_error *err)
                           im->path);
   sqlite3 *db = CONN(s);
   apex_err rc = exec(db, "SELECT count(*) FROM sqlite_master", err);
+  bool unhealed = false;
   if (!rc && write_failed[0]) {
     /* Rewriting the header's user_version is a real, tiny commit: it works once the disk does. */
     int r = sqlite3_exec(db, "BEGIN IMMEDIATE; PRAGMA user_version = 0; COMMIT", NULL, NULL, NULL);
@@ -693,14 +697,19 @@ static apex_err sq_ping(apex_store *s, apex_error *err)
       pthread_mutex_unlock(&im->mu);
     } else {
       sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-      rc = apex_error_set(err, APEX_EIO, "sqlite: writes to %s fail: %s", im->path, write_failed);
+      unhealed = true;
     }
   }
   DONE(s, db);
-  if (!rc && im->path[0] && room(im->path) < MIN_FREE_MB * 1048576.0)
-    rc = apex_error_set(err, APEX_EIO, "sqlite: less than %d MiB left to write %s (disk space or file size limit)",
-                        MIN_FREE_MB, im->path);
-  return rc;
+  if (rc)
+    return rc;
+  /* A full disk is told as such even when it is why writes fail: that names what to fix. */
+  if (im->path[0] && room(im->path) < MIN_FREE_MB * 1048576.0)
+    return apex_error_set(err, APEX_EIO, "sqlite: less than %d MiB left to write %s (disk space or file size limit)",
+                          MIN_FREE_MB, im->path);
+  if (unhealed)
+    return apex_error_set(err, APEX_EIO, "sqlite: writes to %s fail: %s", im->path, write_failed);
+  return APEX_OK;
 }
 
 /* PRAGMA quick_check reads every page. It runs on a connection of its own, opened for it: the

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -28,11 +29,31 @@ def example(name, **changes):
     return doc
 
 
+def db_env(data_dir):
+    """On PostgreSQL each data directory gets a database of its own, made here: runs left running by
+    one test would otherwise hold the replay of the next (SQLite's file is in the directory)."""
+    base = os.environ.get("APEX_TEST_PG_URL")
+    if not base:
+        return {}
+    marker = os.path.join(str(data_dir), ".pg_database")
+    if not os.path.exists(marker):
+        name = "paper_" + uuid.uuid4().hex[:16]
+        subprocess.run(["psql", base, "-qc", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
+        with open(marker, "w") as f:
+            f.write(name)
+    with open(marker) as f:
+        name = f.read()
+    return {"DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name}
+
+
+def serve(data_dir, env):
+    return Server(data_dir, env={**env, **db_env(data_dir)})
+
+
 def import_candles(data_dir, path, symbol, timeframe):
     env = dict(os.environ, APEX_DATA_DIR=str(data_dir))
     env.pop("DATABASE_URL", None)
-    if os.environ.get("APEX_TEST_PG_URL"):
-        env["DATABASE_URL"] = os.environ["APEX_TEST_PG_URL"]
+    env.update(db_env(data_dir))
     subprocess.run([BIN, "data", "import", path, "--symbol", symbol, "--timeframe", timeframe], env=env, check=True,
                    capture_output=True)
 
@@ -163,7 +184,7 @@ def test_a_paper_session_equals_the_backtest_on_the_same_candles(sample, tmp_pat
         doc = example("rsi_mean_reversion.json")
     data = tmp_path_factory.mktemp("apexdata")
     import_candles(data, path, symbol, tf)
-    srv = Server(data, env=replay_env(path, symbol, tf, start))
+    srv = serve(data, replay_env(path, symbol, tf, start))
     try:
         h = login(srv.client, f"parity-{sample}@example.com")
         sid, pid = activate(srv.client, h, doc)
@@ -183,7 +204,7 @@ def test_kill_9_mid_session_then_restart_ends_with_the_same_trades(tmp_path_fact
     data = tmp_path_factory.mktemp("apexdata")
     import_candles(data, path, symbol, tf)
     env = replay_env(path, symbol, tf, start, speed="20000")  # 3 ms a candle: ~9 s for the 2,800
-    srv = Server(data, env=env)
+    srv = serve(data, env)
     h = login(srv.client, "restart@example.com")
     sid, pid = activate(srv.client, h, doc)
     deadline = time.monotonic() + 60
@@ -197,7 +218,7 @@ def test_kill_9_mid_session_then_restart_ends_with_the_same_trades(tmp_path_fact
     srv.proc.send_signal(signal.SIGKILL)
     srv.proc.wait()
     srv.log.close()
-    srv = Server(data, env=env)  # the same data directory: the run goes on from its last candle
+    srv = serve(data, env)  # the same data directory: the run goes on from its last candle
     try:
         api = srv.client
         wait_run(api, h, sid, last)
@@ -213,9 +234,19 @@ def test_activation_needs_a_portfolio_of_ones_own(start_server):
     h = login(api, "owner@example.com")
     other = login(api, "other@example.com")
     sid = api.post("/api/v1/strategies", headers=h, json=example("mean_reversion_btc.json")).json()["id"]
+    # Without a portfolio: a user with none gets one, "Paper trading" of 10,000 USD, and trades it.
     r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"})
-    assert_problem(r, 422)
-    assert r.json()["errors"][0]["field"] == "portfolio_id" or "/portfolio_id" in r.text
+    assert r.status_code == 200, r.text
+    run = api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()
+    made = api.get("/api/v1/portfolios", headers=h).json()["items"]
+    assert [(p["name"], p["base_currency"], Decimal(p["cash_balance"]), p["is_paper"]) for p in made] == \
+        [("Paper trading", "USD", 10000, True)]
+    assert run["portfolio_id"] == made[0]["id"] and Decimal(run["capital"]) == 10000
+    assert api.post(f"/api/v1/strategies/{sid}/deactivate", headers=h).status_code == 200
+    # Again without one: the only paper portfolio is the one traded, no second is made.
+    assert api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"}).status_code == 200
+    assert api.get("/api/v1/portfolios", headers=h).json()["total"] == 1
+    assert api.post(f"/api/v1/strategies/{sid}/deactivate", headers=h).status_code == 200
     theirs = api.post("/api/v1/portfolios", headers=other, json={"name": "x", "initial_balance": "100"}).json()["id"]
     r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": theirs})
     assert_problem(r, 404)
@@ -224,6 +255,10 @@ def test_activation_needs_a_portfolio_of_ones_own(start_server):
     r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h,
                  json={"mode": "paper", "portfolio_id": mine, "capital": "1000"})
     assert_problem(r, 422, 4001)
+    # Two paper portfolios: which one is the caller's to say.
+    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"})
+    assert_problem(r, 422)
+    assert "/portfolio_id" in r.text
     r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": mine})
     assert r.status_code == 200, r.text
     run = api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()
@@ -244,7 +279,7 @@ def test_refusals_are_stored_with_their_reason(tmp_path_factory):
     doc["risk_management"]["max_trades_per_day"] = 1
     data = tmp_path_factory.mktemp("apexdata")
     import_candles(data, path, symbol, tf)
-    srv = Server(data, env=replay_env(path, symbol, tf, start))
+    srv = serve(data, replay_env(path, symbol, tf, start))
     try:
         api = srv.client
         h = login(api, "refusals@example.com")
@@ -272,7 +307,7 @@ def test_a_eur_portfolio_trading_a_usdt_pair_converts_at_the_ecb_rate(tmp_path_f
     import_candles(data, path, symbol, tf)
     env = replay_env(path, symbol, tf, start)
     env["FX_RATES_FILE"] = os.path.join(ROOT, "data", "fx", "eurofxref-hist-sample.xml")
-    srv = Server(data, env=env)
+    srv = serve(data, env)
     try:
         api = srv.client
         h = login(api, "euro@example.com")
@@ -321,7 +356,7 @@ def test_the_order_book_comes_from_the_venue_and_the_ticker_from_the_feed(tmp_pa
         import_candles(data, path, symbol, tf)
         env = replay_env(path, symbol, tf, start)
         env["BINANCE_BASE_URL"] = f"http://127.0.0.1:{port}"
-        srv = Server(data, env=env)
+        srv = serve(data, env)
         try:
             api = srv.client
             h = login(api, "book@example.com")

@@ -341,8 +341,17 @@ def world(tmp_path_factory):
     subprocess.run([BIN, "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([BIN, "data", "import", os.path.join(ROOT, "data", "orcl-1995-2014.csv"), "--symbol", "ORCL",
                     "--timeframe", "1d"], env=env, check=True, capture_output=True)
-    srv = Server(data, env={"ACCOUNT_REQUESTS_PER_MINUTE": "100000", "HTTP_MAX_CONNECTIONS_PER_CLIENT": "100000",
-                            "RATE_LIMIT_PER_MINUTE": "1000000"})
+    # The order book comes from a venue: Binance's local stand-in (tests/market/stub_binance.py), so
+    # the fuzzed routes meet real answers (an unreachable venue is a 503, tested in tests/api).
+    stub = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests", "market", "stub_binance.py")],
+                            stdout=subprocess.PIPE, text=True)
+    venue = f"http://127.0.0.1:{int(stub.stdout.readline())}"
+    try:
+        srv = Server(data, env={"ACCOUNT_REQUESTS_PER_MINUTE": "100000", "HTTP_MAX_CONNECTIONS_PER_CLIENT": "100000",
+                                "RATE_LIMIT_PER_MINUTE": "1000000", "BINANCE_BASE_URL": venue})
+    except BaseException:
+        stub.kill()
+        raise
     try:
         w = World(srv)
         w.a, w.b = w.user("fuzz-a@example.com"), w.user("fuzz-b@example.com")
@@ -361,6 +370,8 @@ def world(tmp_path_factory):
     finally:
         if srv.proc.returncode is None and srv.proc.poll() is None:
             srv.stop()
+        stub.kill()
+        stub.wait()
 
 
 def kind_of(path):
