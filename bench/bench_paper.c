@@ -1,9 +1,9 @@
 /* bench_paper - the paper runner (app/runner.c) under load: 1,000 running paper strategies over
  * 10 symbols (SYM0/USDT .. SYM9/USDT, 1m) in 100 USD portfolios, driven without a thread through
- * apex_runner_on_candle, as the runner's thread does for each closed candle. Per call the time from
- * the candle close to everything it caused stored (the candle, orders, positions, cash, equity
- * points, refusals: one transaction). A minute's batch is the 10 calls of that minute, one per
- * symbol. Memory per strategy: VmRSS after loading and warming every run up, minus VmRSS before
+ * apex_runner_on_candles, as the runner's thread does with the candles of its feed that close
+ * together. A minute's batch is the 10 candles of that minute, one per symbol, in one call: the
+ * time from the candles' close to everything they caused stored (the candles, orders, positions,
+ * cash, equity points, refusals: one transaction). Memory per strategy: VmRSS after loading and warming every run up, minus VmRSS before
  * the runner was made, over the number of strategies. Targets (issue 10): p99 < 50 ms per batch,
  * < 64 KiB per strategy. A benchmark prints figures; it never passes or fails.
  *
@@ -301,18 +301,16 @@ static int bench(const cfg *c)
   apex_runner *r = NULL;
   apex_error err = {0};
   walk w[SYMBOLS];
-  double *call = NULL, *batch = NULL, *call_cpu = NULL, *batch_cpu = NULL;
+  double *batch = NULL, *batch_cpu = NULL;
   const size_t n_calls = c->minutes * SYMBOLS;
   int status = 1;
   double t_setup = now_s();
 
   for (size_t k = 0; k < SYMBOLS; k++)
     w[k] = (walk){0x9e3779b97f4a7c15ULL * (k + 1), 100.0 * (double)(k + 1)};
-  call = calloc(n_calls, sizeof *call);
   batch = calloc(c->minutes, sizeof *batch);
-  call_cpu = calloc(n_calls, sizeof *call_cpu);
   batch_cpu = calloc(c->minutes, sizeof *batch_cpu);
-  if (!call || !batch || !call_cpu || !batch_cpu) {
+  if (!batch || !batch_cpu) {
     fprintf(stderr, "bench_paper: out of memory\n");
     goto out;
   }
@@ -341,33 +339,27 @@ static int bench(const cfg *c)
   double warm_batch = 0, total = 0;
   long rss_warm = 0;
   for (size_t m = 0; m <= c->minutes; m++) {
-    double sum = 0, sum_cpu = 0;
+    apex_market_event evs[SYMBOLS];
     for (size_t k = 0; k < SYMBOLS; k++) {
-      char sym[32];
-      symbol_name(k, sym, sizeof sym);
-      apex_bar b = next_bar(&w[k], T0 + (int64_t)m * MINUTE);
-      double t = now_s(), u = cpu_s();
-      if (apex_runner_on_candle(r, sym, "1m", &b, &err)) {
-        fprintf(stderr, "bench_paper: candle %s at minute %zu: %s\n", sym, m, err.msg);
-        goto out;
-      }
-      u = cpu_s() - u;
-      t = now_s() - t;
-      sum += t;
-      sum_cpu += u;
-      if (m) {
-        call[(m - 1) * SYMBOLS + k] = t;
-        call_cpu[(m - 1) * SYMBOLS + k] = u;
-      }
+      evs[k] = (apex_market_event){.kind = APEX_MARKET_CANDLE, .bar = next_bar(&w[k], T0 + (int64_t)m * MINUTE)};
+      symbol_name(k, evs[k].symbol, sizeof evs[k].symbol);
+      memcpy(evs[k].timeframe, "1m", 3);
     }
+    double t = now_s(), u = cpu_s();
+    if (apex_runner_on_candles(r, evs, SYMBOLS, &err)) {
+      fprintf(stderr, "bench_paper: candles of minute %zu: %s\n", m, err.msg);
+      goto out;
+    }
+    u = cpu_s() - u;
+    t = now_s() - t;
     if (!m) {
-      warm_batch = sum;
+      warm_batch = t;
       rss_warm = rss_kb();
       continue;
     }
-    batch[m - 1] = sum;
-    batch_cpu[m - 1] = sum_cpu;
-    total += sum;
+    batch[m - 1] = t;
+    batch_cpu[m - 1] = u;
+    total += t;
   }
   long rss_end = rss_kb();
 
@@ -377,10 +369,10 @@ static int bench(const cfg *c)
     goto out;
   }
   printf("# paper runner: %zu running paper strategies (%zu documents cycled), %d symbols x 1m, %zu portfolios;\n"
-         "# %zu warm-up candles per symbol, %zu live minutes; store %s (%s); time = apex_runner_on_candle "
-         "(candle stored, runs stepped, one commit)\n",
+         "# %zu warm-up candles per symbol, %zu live minutes; store %s (%s); time = apex_runner_on_candles "
+         "of a minute's %d candles (stored, runs stepped, one commit)\n",
          c->strategies, (size_t)N_DOCS, SYMBOLS, (c->strategies + PER_PORTFOLIO - 1) / PER_PORTFOLIO, c->warm,
-         c->minutes, apex_store_backend(app.store), c->label);
+         c->minutes, apex_store_backend(app.store), c->label, SYMBOLS);
   printf("setup_s: %.2f s (not measured: store seeding)\n", t_setup);
   printf("reload_s: %.3f s (%zu runs parsed, sessions made)\n", t_load, c->strategies);
   printf("warmup_batch_ms: %.1f ms (minute 0: every run reads and steps its %zu stored candles)\n", warm_batch * 1e3,
@@ -393,9 +385,7 @@ static int bench(const cfg *c)
     qsort(v, n, sizeof *v, cmp_double);
     printf("batch_p50_hour%zu: %.3f ms (minutes %zu-%zu)\n", h + 1, pct(v, n, 50) * 1e3, h * 60 + 1, h * 60 + n);
   }
-  print_dist("call", call, n_calls);
   print_dist("batch", batch, c->minutes);
-  print_dist("call_cpu", call_cpu, n_calls);
   print_dist("batch_cpu", batch_cpu, c->minutes);
   printf("target: p99 < 50 ms per batch (batch_p99 above)\n");
   printf("candles_per_second: %.0f symbol candles/s (%.0f strategy steps/s)\n", (double)n_calls / total,
@@ -413,9 +403,7 @@ static int bench(const cfg *c)
 out:
   apex_runner_free(r);
   apex_store_close(app.store);
-  free(call);
   free(batch);
-  free(call_cpu);
   free(batch_cpu);
   return status;
 }

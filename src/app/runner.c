@@ -16,8 +16,9 @@
 typedef struct pf {
   apex_id id;
   char base[4];
-  apex_dec cash; /* in base */
-  bool touched;  /* an equity point is due at this candle */
+  apex_dec cash;        /* in base */
+  apex_dec stored_cash; /* as the store has it: written only when cash differs */
+  bool touched;         /* an equity point is due at this candle */
 } pf;
 
 typedef struct run {
@@ -39,10 +40,17 @@ typedef struct run {
   apex_refusal_kind *outside_kind;
   size_t n_outside;
   bool failed;
+  size_t prog_slot; /* 1 + its progress row in the batch being built; 0: none yet */
 } run;
 
-/* What one candle close writes. */
+/* What the candles of one call write, in one transaction. */
 typedef struct batch {
+  apex_paper_candle *candles;
+  size_t n_candles, cap_candles;
+  apex_run_progress *prog;
+  size_t n_prog, cap_prog;
+  apex_equity_point *pts;
+  size_t n_pts, cap_pts;
   apex_portfolio_trade_row *trades;
   size_t n_trades, cap_trades;
   apex_position_row *positions;
@@ -111,6 +119,9 @@ static void derived_id(apex_runner *r, const char *run_id, char tag, uint64_t n,
 
 static void batch_free(batch *b)
 {
+  free(b->candles);
+  free(b->prog);
+  free(b->pts);
   free(b->trades);
   free(b->positions);
   free(b->risk);
@@ -151,7 +162,7 @@ static pf *portfolio(apex_runner *r, const char *id, apex_error *err)
   r->pfs = grown;
   snprintf(p->id, sizeof p->id, "%s", row.id);
   snprintf(p->base, sizeof p->base, "%s", row.base_currency);
-  p->cash = row.cash_balance;
+  p->cash = p->stored_cash = row.cash_balance;
   apex_portfolio_row_clear(&row);
   r->pfs[r->n_pfs++] = p;
   return p;
@@ -728,15 +739,10 @@ bool apex_runner_last_price(apex_runner *r, const char *symbol, apex_ticker *out
   return found;
 }
 
-/* Equity points of the portfolios this candle touched: cash + open positions at their last close. */
-static apex_err equity_points(apex_runner *r, int64_t t, apex_equity_point **pts, size_t *n, apex_cash_update **cash,
-                              apex_error *err)
+/* Equity points at t of the portfolios this candle touched (cash + open positions at their last
+ * close), replacing a point of the same portfolio and time already in the batch. */
+static apex_err equity_points(apex_runner *r, int64_t t, batch *b, apex_error *err)
 {
-  *pts = calloc(r->n_pfs ? r->n_pfs : 1, sizeof **pts);
-  *cash = calloc(r->n_pfs ? r->n_pfs : 1, sizeof **cash);
-  *n = 0;
-  if (!*pts || !*cash)
-    return apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
   for (size_t i = 0; i < r->n_pfs; i++) {
     pf *p = r->pfs[i];
     if (!p->touched)
@@ -754,38 +760,28 @@ static apex_err equity_points(apex_runner *r, int64_t t, apex_equity_point **pts
         return apex_error_set(err, APEX_EOVERFLOW, "runner: position value out of range");
       positions += base;
     }
-    (*pts)[*n] = (apex_equity_point){p->id, {t, p->cash + positions, p->cash, positions, APEX_DEC_NONE, APEX_DEC_NONE}};
-    (*cash)[*n] = (apex_cash_update){p->id, p->cash, r->app->now_ms()};
-    (*n)++;
+    apex_equity_point pt = {p->id, {t, p->cash + positions, p->cash, positions, APEX_DEC_NONE, APEX_DEC_NONE}};
+    size_t k = 0;
+    while (k < b->n_pts && !(b->pts[k].portfolio_id == p->id && b->pts[k].row.time == t))
+      k++;
+    if (k < b->n_pts)
+      b->pts[k] = pt;
+    else
+      PUSH(b->pts, b->n_pts, b->cap_pts, pt);
   }
   return APEX_OK;
 }
 
-static apex_err on_candle_locked(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
-                                 apex_error *err)
+/* Steps every run of symbol/timeframe on bar into b. A run that cannot go on stops; the others
+ * carry on. Caller holds mu. */
+static apex_err step_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar, batch *b,
+                            apex_error *err)
 {
-  batch b = {0};
-  apex_run_progress *prog = NULL;
-  apex_equity_point *pts = NULL;
-  apex_cash_update *cash = NULL;
-  size_t n_prog = 0, n_pts = 0;
-  apex_err rc = APEX_OK;
   bool any = false;
-
   for (size_t i = 0; i < r->n_runs && !any; i++)
     any = !strcmp(r->runs[i]->row.symbol, symbol) && !strcmp(r->runs[i]->row.timeframe, timeframe);
   if (!any)
     return APEX_OK;
-  if (!(prog = calloc(r->n_runs, sizeof *prog)))
-    return apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
-  /* Cash may change in memory before the commit fails: remember it to put it back. */
-  apex_dec *cash_before = calloc(r->n_pfs ? r->n_pfs : 1, sizeof *cash_before);
-  if (!cash_before) {
-    free(prog);
-    return apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
-  }
-  for (size_t i = 0; i < r->n_pfs; i++)
-    cash_before[i] = r->pfs[i]->cash;
   const int64_t now = r->app->now_ms();
   for (size_t i = 0; i < r->n_runs; i++) {
     run *rn = r->runs[i];
@@ -798,41 +794,24 @@ static apex_err on_candle_locked(apex_runner *r, const char *symbol, const char 
       rc2 = start_run(r, rn, bar, &e2);
     bool stale = r->o.live_clock && bar->time + 2 * rn->tf_ms < now;
     if (!rc2)
-      rc2 = step_run(r, rn, bar, stale, &b, &e2);
-    if (rc2 == APEX_ENOMEM) {
-      rc = apex_error_set(err, rc2, "%s", e2.msg);
-      goto out;
-    }
+      rc2 = step_run(r, rn, bar, stale, b, &e2);
+    if (rc2 == APEX_ENOMEM)
+      return apex_error_set(err, rc2, "%s", e2.msg[0] ? e2.msg : "runner: out of memory");
     if (rc2) { /* this run cannot go on (bad data, no rate): it stops, the others carry on */
       rn->failed = true;
       log_failed(r, rn->row.id, e2.msg);
       continue;
     }
-    prog[n_prog++] = (apex_run_progress){rn->row.id, rn->row.warm_from, rn->row.start_time, rn->row.last_time,
-                                         rn->row.candles};
+    apex_run_progress pg = {rn->row.id, rn->row.warm_from, rn->row.start_time, rn->row.last_time, rn->row.candles};
+    if (rn->prog_slot)
+      b->prog[rn->prog_slot - 1] = pg;
+    else {
+      PUSH(b->prog, b->n_prog, b->cap_prog, pg);
+      rn->prog_slot = b->n_prog;
+    }
   }
-  if ((rc = equity_points(r, bar->time, &pts, &n_pts, &cash, err)))
-    goto out;
-  apex_paper_commit pc = {prog, n_prog, b.trades, b.n_trades, b.positions, b.n_positions, cash, n_pts,
-                          pts, n_pts, b.risk, b.n_risk};
-  rc = apex_store_paper_commit(r->app->store, &pc, err);
-out:
-  if (rc) { /* nothing was stored: the runs are rebuilt from the store on the next reload */
-    for (size_t i = 0; i < r->n_pfs; i++)
-      r->pfs[i]->cash = cash_before[i];
-    drop_runs(r);
-    atomic_store(&r->reload, 1);
-  }
-  free(cash_before);
-  free(prog);
-  free(pts);
-  free(cash);
-  batch_free(&b);
-  return rc;
+  return equity_points(r, bar->time, b, err);
 }
-
-static apex_err on_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
-                          bool store, apex_error *err);
 
 /* The aggregator for symbol at tf fed from from_tf (made when missing). Caller holds mu. */
 static agg *aggregator(apex_runner *r, const char *symbol, const char *tf_text, apex_timeframe tf, const char *from_tf)
@@ -856,8 +835,9 @@ static agg *aggregator(apex_runner *r, const char *symbol, const char *tf_text, 
 }
 
 /* Feeds bar (closed, of symbol at from_tf) to every coarser timeframe a run of symbol trades, and
- * steps the candles that closes. Runs' pairs are read under mu; the steps take it again. */
-static apex_err aggregate(apex_runner *r, const char *symbol, const char *from_tf, const apex_bar *bar,
+ * steps the candles that closes into b; they are built from stored candles, so not stored
+ * themselves. Caller holds mu. */
+static apex_err aggregate(apex_runner *r, const char *symbol, const char *from_tf, const apex_bar *bar, batch *b,
                           apex_error *err)
 {
   apex_timeframe small, big;
@@ -867,7 +847,6 @@ static apex_err aggregate(apex_runner *r, const char *symbol, const char *from_t
   apex_bar out[8];
   char out_tf[8][8];
   size_t n_out = 0;
-  pthread_mutex_lock(&r->mu);
   for (size_t i = 0; i < r->n_runs && n_out < 8; i++) {
     const run *rn = r->runs[i];
     if (strcmp(rn->row.symbol, symbol) || !strcmp(rn->row.timeframe, from_tf) ||
@@ -879,17 +858,17 @@ static apex_err aggregate(apex_runner *r, const char *symbol, const char *from_t
     agg *a = seen ? NULL : aggregator(r, symbol, rn->row.timeframe, big, from_tf);
     if (!a)
       continue;
-    int64_t b = apex_timeframe_floor(big, bar->time);
-    if (a->bucket != INT64_MIN && b != a->bucket && b > a->bucket) { /* the bucket before closed unseen */
+    int64_t bk = apex_timeframe_floor(big, bar->time);
+    if (a->bucket != INT64_MIN && bk != a->bucket && bk > a->bucket) { /* the bucket before closed unseen */
       out[n_out] = a->bar;
       snprintf(out_tf[n_out++], sizeof out_tf[0], "%s", a->timeframe);
       a->bucket = INT64_MIN;
     }
     if (a->bucket == INT64_MIN) {
-      a->bucket = b;
+      a->bucket = bk;
       a->bar = *bar;
-      a->bar.time = b;
-    } else if (b == a->bucket) {
+      a->bar.time = bk;
+    } else if (bk == a->bucket) {
       a->bar.high = bar->high > a->bar.high ? bar->high : a->bar.high;
       a->bar.low = bar->low < a->bar.low ? bar->low : a->bar.low;
       a->bar.close = bar->close;
@@ -902,70 +881,149 @@ static apex_err aggregate(apex_runner *r, const char *symbol, const char *from_t
       a->bucket = INT64_MIN;
     }
   }
-  pthread_mutex_unlock(&r->mu);
   apex_err rc = APEX_OK;
-  for (size_t k = 0; k < n_out && !rc; k++)
-    rc = on_candle(r, symbol, out_tf[k], &out[k], false, err); /* built from stored candles: not stored */
+  for (size_t k = 0; k < n_out && !rc; k++) {
+    apex_timeframe tf;
+    if (!apex_timeframe_parse(out_tf[k], &tf, NULL))
+      remember_price(r, symbol, &out[k], apex_timeframe_ms(tf));
+    rc = step_candle(r, symbol, out_tf[k], &out[k], b, err);
+  }
+  return rc;
+}
+
+/* The batch in one transaction, with the cash of every portfolio whose cash changed. */
+static apex_err commit(apex_runner *r, const batch *b, apex_error *err)
+{
+  apex_cash_update *cash = calloc(r->n_pfs ? r->n_pfs : 1, sizeof *cash);
+  size_t n_cash = 0;
+  if (!cash)
+    return apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
+  const int64_t now = r->app->now_ms();
+  for (size_t i = 0; i < r->n_pfs; i++)
+    if (r->pfs[i]->cash != r->pfs[i]->stored_cash)
+      cash[n_cash++] = (apex_cash_update){r->pfs[i]->id, r->pfs[i]->cash, now};
+  apex_paper_commit pc = {b->candles, b->n_candles, b->prog,   b->n_prog,   b->trades, b->n_trades, b->positions,
+                          b->n_positions, cash, n_cash, b->pts, b->n_pts, b->risk,   b->n_risk};
+  apex_err rc = apex_store_paper_commit(r->app->store, &pc, err);
+  if (!rc)
+    for (size_t i = 0; i < r->n_pfs; i++)
+      r->pfs[i]->stored_cash = r->pfs[i]->cash;
+  free(cash);
+  return rc;
+}
+
+apex_err apex_runner_on_candles(apex_runner *r, const apex_market_event *evs, size_t n, apex_error *err)
+{
+  batch b = {0};
+  apex_err rc = APEX_OK;
+  pthread_mutex_lock(&r->mu);
+  if (atomic_exchange(&r->reload, 0) && (rc = reload_locked(r, err)))
+    goto out;
+  for (size_t i = 0; i < r->n_runs; i++)
+    r->runs[i]->prog_slot = 0;
+  for (size_t i = 0; i < n && !rc; i++) {
+    const apex_market_event *ev = &evs[i];
+    apex_timeframe tf;
+    if (ev->kind != APEX_MARKET_CANDLE)
+      continue;
+    if (apex_timeframe_parse(ev->timeframe, &tf, NULL)) {
+      rc = apex_error_set(err, APEX_EINVAL, "runner: candle of %s with timeframe %s", ev->symbol, ev->timeframe);
+      break;
+    }
+    remember_price(r, ev->symbol, &ev->bar, apex_timeframe_ms(tf));
+    apex_paper_candle c = {ev->symbol, ev->timeframe, r->o.source, ev->bar};
+    if (b.n_candles == b.cap_candles) {
+      size_t cap = b.cap_candles ? 2 * b.cap_candles : 16;
+      apex_paper_candle *grown = realloc(b.candles, cap * sizeof *grown);
+      if (!grown) {
+        rc = apex_error_set(err, APEX_ENOMEM, "runner: out of memory");
+        break;
+      }
+      b.candles = grown;
+      b.cap_candles = cap;
+    }
+    b.candles[b.n_candles++] = c;
+    if (!(rc = step_candle(r, ev->symbol, ev->timeframe, &ev->bar, &b, err)))
+      rc = aggregate(r, ev->symbol, ev->timeframe, &ev->bar, &b, err);
+  }
+  if (rc == APEX_ENOMEM && !err->msg[0])
+    apex_error_set(err, rc, "runner: out of memory");
+  if (!rc && b.n_candles)
+    rc = commit(r, &b, err);
+  if (rc) { /* nothing was stored: the runs are rebuilt from the store on the next call */
+    drop_runs(r);
+    atomic_store(&r->reload, 1);
+  }
+out:
+  pthread_mutex_unlock(&r->mu);
+  batch_free(&b);
   return rc;
 }
 
 apex_err apex_runner_on_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
                                apex_error *err)
 {
-  apex_err rc = on_candle(r, symbol, timeframe, bar, true, err);
-  return rc ? rc : aggregate(r, symbol, timeframe, bar, err);
+  apex_market_event ev = {.kind = APEX_MARKET_CANDLE, .bar = *bar};
+  if (strlen(symbol) >= sizeof ev.symbol || strlen(timeframe) >= sizeof ev.timeframe)
+    return apex_error_set(err, APEX_EINVAL, "runner: symbol or timeframe too long");
+  memcpy(ev.symbol, symbol, strlen(symbol) + 1);
+  memcpy(ev.timeframe, timeframe, strlen(timeframe) + 1);
+  return apex_runner_on_candles(r, &ev, 1, err);
 }
 
-static apex_err on_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
-                          bool store, apex_error *err)
-{
-  apex_series one = {.n = 1};
-  one.time = (int64_t *)&bar->time;
-  one.open = (double *)&bar->open;
-  one.high = (double *)&bar->high;
-  one.low = (double *)&bar->low;
-  one.close = (double *)&bar->close;
-  one.volume = (double *)&bar->volume;
-  apex_err rc = store ? apex_store_ohlcv_put(r->app->store, symbol, timeframe, &one, r->o.source, err) : APEX_OK;
-  if (rc)
-    return rc;
-  pthread_mutex_lock(&r->mu);
-  if (atomic_exchange(&r->reload, 0))
-    rc = reload_locked(r, err);
-  apex_timeframe tf;
-  int64_t tf_ms = !apex_timeframe_parse(timeframe, &tf, NULL) ? apex_timeframe_ms(tf) : 0;
-  remember_price(r, symbol, bar, tf_ms);
-  if (!rc)
-    rc = on_candle_locked(r, symbol, timeframe, bar, err);
-  pthread_mutex_unlock(&r->mu);
-  return rc;
-}
+/* Candles of one call at most: a live poll's pairs closing together. */
+enum { BATCH_MAX = 256 };
 
 static void *thread_main(void *arg)
 {
   apex_runner *r = arg;
-  while (!atomic_load(&r->stop)) {
+  apex_market_event *evs = calloc(BATCH_MAX, sizeof *evs);
+  apex_market_event pending;
+  bool have_pending = false;
+  while (evs && !atomic_load(&r->stop)) {
     apex_error err = {0};
+    size_t n = 0;
     if (atomic_load(&r->reload) && apex_runner_reload(r, &err))
       fprintf(stderr, "runner: reload: %s\n", err.msg);
-    apex_market_event ev;
-    apex_err rc = r->o.feed ? r->o.feed->ops->next(r->o.feed->impl, 200, &ev, &err) : APEX_ETIMEOUT;
-    if (rc == APEX_ETIMEOUT || rc == APEX_ENOTFOUND || rc == APEX_EINVAL) {
-      if (!r->o.feed || rc != APEX_ETIMEOUT) {
-        struct timespec ts = {0, 200 * 1000000L}; /* an ended replay, no feed, or no pair yet */
-        nanosleep(&ts, NULL);
+    if (have_pending) {
+      evs[n++] = pending;
+      have_pending = false;
+    } else {
+      apex_err rc = r->o.feed ? r->o.feed->ops->next(r->o.feed->impl, 200, &evs[0], &err) : APEX_ETIMEOUT;
+      if (rc == APEX_ETIMEOUT || rc == APEX_ENOTFOUND || rc == APEX_EINVAL) {
+        if (!r->o.feed || rc != APEX_ETIMEOUT) {
+          struct timespec ts = {0, 200 * 1000000L}; /* an ended replay, no feed, or no pair yet */
+          nanosleep(&ts, NULL);
+        }
+        continue;
       }
-      continue;
+      if (rc) {
+        fprintf(stderr, "runner: feed: %s\n", err.msg);
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+        continue;
+      }
+      if (evs[0].kind == APEX_MARKET_CANDLE)
+        n = 1;
     }
-    if (rc) {
-      fprintf(stderr, "runner: feed: %s\n", err.msg);
-      struct timespec ts = {1, 0};
-      nanosleep(&ts, NULL);
-      continue;
+    /* The candles that closed with the first (other pairs of the same poll) join it in one
+     * commit; the first that did not waits for the next call. */
+    while (n && n < BATCH_MAX && !have_pending) {
+      apex_error e2 = {0};
+      if (r->o.feed->ops->next(r->o.feed->impl, 0, &pending, &e2))
+        break;
+      if (pending.kind != APEX_MARKET_CANDLE)
+        continue;
+      if (pending.bar.time == evs[0].bar.time && !strcmp(pending.timeframe, evs[0].timeframe))
+        evs[n++] = pending;
+      else
+        have_pending = true;
     }
-    if (ev.kind == APEX_MARKET_CANDLE && apex_runner_on_candle(r, ev.symbol, ev.timeframe, &ev.bar, &err))
-      fprintf(stderr, "runner: candle %s %s at %lld: %s\n", ev.symbol, ev.timeframe, (long long)ev.bar.time, err.msg);
+    if (n && apex_runner_on_candles(r, evs, n, &err))
+      fprintf(stderr, "runner: %zu candle%s %s %s at %lld: %s\n", n, n == 1 ? "" : "s", evs[0].symbol,
+              evs[0].timeframe, (long long)evs[0].bar.time, err.msg);
   }
+  free(evs);
   return NULL;
 }
 

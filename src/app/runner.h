@@ -40,9 +40,13 @@ void apex_runner_free(apex_runner *r);
 
 /* Runs were started or stopped in the store: the thread reloads them before the next candle. */
 void apex_runner_notify(apex_runner *r);
-/* One closed candle of symbol/timeframe, as the thread handles it (for tests and bench/paper,
- * which drive the runner without a thread): stored, then every run of the pair stepped and its
- * results committed. Runs are reloaded first when notified. */
+/* Closed candles (events of kind APEX_MARKET_CANDLE; others are skipped), as the thread handles
+ * the candles of its feed that close together (for tests and bench/paper, which drive the runner
+ * without a thread): every run of each candle's pair stepped in order, candles of coarser runs
+ * built from them, and the candles with everything they did written in one transaction. Runs are
+ * reloaded first when notified. On an error nothing is stored and the runs are rebuilt. */
+apex_err apex_runner_on_candles(apex_runner *r, const apex_market_event *evs, size_t n, apex_error *err);
+/* One closed candle of symbol/timeframe: apex_runner_on_candles of one. */
 apex_err apex_runner_on_candle(apex_runner *r, const char *symbol, const char *timeframe, const apex_bar *bar,
                                apex_error *err);
 /* Reloads the runs from the store now (what notify asks the thread to do). */

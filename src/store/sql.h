@@ -61,6 +61,11 @@ apex_err apex_sql__exec(apex_store *s, void *c, const char *sql, apex_error *err
 apex_err apex_sql__begin(apex_store *s, void *c, apex_error *err);
 void apex_sql__rollback(apex_store *s, void *c);
 
+/* Loads s's candles of symbol/timeframe inside the transaction open on c (ohlcv partitions made
+ * before it began): new rows by the fast path, overlapping ones upserted, the catalog kept exact. */
+apex_err apex_store__ohlcv_put_in(apex_store *st, void *c, const char *symbol, const char *timeframe,
+                                  const apex_series *s, const char *source, apex_error *err);
+
 /* A UUID's text form (8-4-4-4-12 hex). An id that is not one names no row in either database. */
 bool apex_store__id_ok(const char *id);
 

@@ -61,8 +61,7 @@ static apex_err candle_row(void *ctx, size_t i, apex_sql_arg *a, apex_error *err
   return APEX_OK;
 }
 
-apex_err apex_store_ohlcv_put(apex_store *st, const char *symbol, const char *timeframe, const apex_series *s,
-                              const char *source, apex_error *err)
+static apex_err check_put(const char *symbol, const char *timeframe, const apex_series *s, apex_error *err)
 {
   if (!symbol || !*symbol || strlen(symbol) > 32)
     return apex_error_set(err, APEX_EINVAL, "store: symbol must be 1-32 characters");
@@ -74,21 +73,23 @@ apex_err apex_store_ohlcv_put(apex_store *st, const char *symbol, const char *ti
   for (size_t i = 1; i < s->n; i++)
     if (s->time[i] <= s->time[i - 1])
       return apex_error_set(err, APEX_EINVAL, "store: candle times must increase (row %zu)", i);
-  if (!s->n)
-    return APEX_OK;
+  return APEX_OK;
+}
+
+/* The load inside the caller's transaction on c (partitions made before it began). */
+apex_err apex_store__ohlcv_put_in(apex_store *st, void *c, const char *symbol, const char *timeframe,
+                                  const apex_series *s, const char *source, apex_error *err)
+{
+  apex_err rc = check_put(symbol, timeframe, s, err);
+  if (rc || !s->n)
+    return rc;
   candle_rows rows = {symbol, timeframe, source && *source ? source : "import", s};
   apex_sql_copy cp = {"ohlcv", OHLCV_COLS, 9, s->n, NULL, candle_row, &rows};
   const int64_t t0 = s->time[0], t1 = s->time[s->n - 1];
   int64_t before, after;
-  void *c = apex_sql__acquire(st);
   apex_sql_res *r = NULL;
-  bool in_tx = false, overlap;
-  apex_err rc;
+  bool overlap;
 
-  if ((st->sql->partitions && (rc = st->sql->partitions(st, c, "ohlcv", s->time, s->n, err))) ||
-      (rc = apex_sql__begin(st, c, err)))
-    goto out;
-  in_tx = true;
   if ((rc = apex_store__catalog_count(st, c, symbol, timeframe, t0, t1, &before, err)) ||
       (rc = SQL(st, c,
                 "SELECT 1 FROM ohlcv WHERE symbol = $1 AND timeframe = $2 AND time >= apex_ts($3) AND "
@@ -116,15 +117,32 @@ apex_err apex_store_ohlcv_put(apex_store *st, const char *symbol, const char *ti
     if ((rc = st->sql->copy_in(st, c, &cp, err)))
       goto out;
   }
-  if ((rc = apex_store__catalog_count(st, c, symbol, timeframe, t0, t1, &after, err)) ||
-      (rc = apex_store__catalog_add(st, c, symbol, timeframe, t0, t1, after - before, err)) ||
+  if (!(rc = apex_store__catalog_count(st, c, symbol, timeframe, t0, t1, &after, err)))
+    rc = apex_store__catalog_add(st, c, symbol, timeframe, t0, t1, after - before, err);
+out:
+  st->sql->res_free(r);
+  return rc;
+}
+
+apex_err apex_store_ohlcv_put(apex_store *st, const char *symbol, const char *timeframe, const apex_series *s,
+                              const char *source, apex_error *err)
+{
+  apex_err rc = check_put(symbol, timeframe, s, err);
+  if (rc || !s->n)
+    return rc;
+  void *c = apex_sql__acquire(st);
+  bool in_tx = false;
+  if ((st->sql->partitions && (rc = st->sql->partitions(st, c, "ohlcv", s->time, s->n, err))) ||
+      (rc = apex_sql__begin(st, c, err)))
+    goto out;
+  in_tx = true;
+  if ((rc = apex_store__ohlcv_put_in(st, c, symbol, timeframe, s, source, err)) ||
       (rc = apex_sql__exec(st, c, "COMMIT", err)))
     goto out;
   in_tx = false;
 out:
   if (in_tx)
     apex_sql__rollback(st, c);
-  st->sql->res_free(r);
   apex_sql__release(st, c);
   return rc;
 }

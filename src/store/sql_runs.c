@@ -277,12 +277,22 @@ apex_err apex_store_paper_commit(apex_store *s, const apex_paper_commit *pc, ape
   void *c = apex_sql__acquire(s);
   bool in_tx = false;
   apex_err rc = APEX_OK;
-  if (s->sql->partitions)
+  if (s->sql->partitions) {
     for (size_t i = 0; i < pc->n_equity && !rc; i++)
       rc = s->sql->partitions(s, c, "equity_history", &pc->equity[i].row.time, 1, err);
+    for (size_t i = 0; i < pc->n_candles && !rc; i++)
+      rc = s->sql->partitions(s, c, "ohlcv", &pc->candles[i].bar.time, 1, err);
+  }
   if (rc || (rc = apex_sql__begin(s, c, err)))
     goto out;
   in_tx = true;
+  for (size_t i = 0; i < pc->n_candles && !rc; i++) {
+    const apex_paper_candle *k = &pc->candles[i];
+    apex_bar b = k->bar;
+    apex_series one = {.n = 1, .time = &b.time, .open = &b.open, .high = &b.high, .low = &b.low, .close = &b.close,
+                       .volume = &b.volume};
+    rc = apex_store__ohlcv_put_in(s, c, k->symbol, k->timeframe, &one, k->source, err);
+  }
   for (size_t i = 0; i < pc->n_trades && !rc; i++)
     rc = put_trade(s, c, &pc->trades[i], err);
   for (size_t i = 0; i < pc->n_positions && !rc; i++)

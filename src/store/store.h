@@ -390,12 +390,20 @@ typedef struct apex_equity_point {
   apex_equity_row row;
 } apex_equity_point;
 
-/* What one candle close did to the runs stepped on it, written in one transaction so that a crash
- * keeps all of it or none: the runs' progress, orders (trades upserted by id: a pending order
+/* A closed candle of a feed, stored with what it did. */
+typedef struct apex_paper_candle {
+  const char *symbol, *timeframe, *source;
+  apex_bar bar;
+} apex_paper_candle;
+
+/* What candles closing together did to the runs stepped on them, written in one transaction so
+ * that a crash keeps all of it or none: the candles themselves (upserted), the runs' progress, orders (trades upserted by id: a pending order
  * stored at the signal becomes filled at the fill), positions (upserted by id), the portfolios'
  * cash, equity points (upserted on time and portfolio) and refusals (inserted once per run and
  * seq). Rows of each kind in any order; equity times per portfolio unique. */
 typedef struct apex_paper_commit {
+  const apex_paper_candle *candles;
+  size_t n_candles;
   const apex_run_progress *runs;
   size_t n_runs;
   const apex_portfolio_trade_row *trades;
