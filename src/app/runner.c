@@ -19,6 +19,9 @@ typedef struct pf {
   apex_dec cash;        /* in base */
   apex_dec stored_cash; /* as the store has it: written only when cash differs */
   bool touched;         /* an equity point is due at this candle */
+  apex_dec positions;   /* equity_points' sum of the open positions, in base */
+  size_t pt_slot;       /* 1 + its equity point at pt_time in the batch; 0: none */
+  int64_t pt_time;
 } pf;
 
 typedef struct run {
@@ -743,31 +746,32 @@ bool apex_runner_last_price(apex_runner *r, const char *symbol, apex_ticker *out
  * close), replacing a point of the same portfolio and time already in the batch. */
 static apex_err equity_points(apex_runner *r, int64_t t, batch *b, apex_error *err)
 {
+  for (size_t i = 0; i < r->n_pfs; i++)
+    r->pfs[i]->positions = 0;
+  for (size_t j = 0; j < r->n_runs; j++) {
+    run *rn = r->runs[j];
+    apex_dec px, value, base;
+    if (!rn->pf || !rn->pf->touched || !rn->in_trade)
+      continue;
+    if (apex_dec_from_double(rn->last_close, &px) ||
+        apex_dec_mul(apex_engine_position(apex_session_engine(rn->ss)), px, &value) ||
+        to_base(r, rn, t, value, &base, err))
+      return apex_error_set(err, APEX_EOVERFLOW, "runner: position value out of range");
+    rn->pf->positions += base;
+  }
   for (size_t i = 0; i < r->n_pfs; i++) {
     pf *p = r->pfs[i];
     if (!p->touched)
       continue;
     p->touched = false;
-    apex_dec positions = 0;
-    for (size_t j = 0; j < r->n_runs; j++) {
-      run *rn = r->runs[j];
-      apex_dec px, value, base;
-      if (rn->pf != p || !rn->in_trade)
-        continue;
-      if (apex_dec_from_double(rn->last_close, &px) ||
-          apex_dec_mul(apex_engine_position(apex_session_engine(rn->ss)), px, &value) ||
-          to_base(r, rn, t, value, &base, err))
-        return apex_error_set(err, APEX_EOVERFLOW, "runner: position value out of range");
-      positions += base;
-    }
-    apex_equity_point pt = {p->id, {t, p->cash + positions, p->cash, positions, APEX_DEC_NONE, APEX_DEC_NONE}};
-    size_t k = 0;
-    while (k < b->n_pts && !(b->pts[k].portfolio_id == p->id && b->pts[k].row.time == t))
-      k++;
-    if (k < b->n_pts)
-      b->pts[k] = pt;
-    else
+    apex_equity_point pt = {p->id, {t, p->cash + p->positions, p->cash, p->positions, APEX_DEC_NONE, APEX_DEC_NONE}};
+    if (p->pt_slot && p->pt_time == t) {
+      b->pts[p->pt_slot - 1] = pt;
+    } else {
       PUSH(b->pts, b->n_pts, b->cap_pts, pt);
+      p->pt_slot = b->n_pts;
+      p->pt_time = t;
+    }
   }
   return APEX_OK;
 }
@@ -921,6 +925,8 @@ apex_err apex_runner_on_candles(apex_runner *r, const apex_market_event *evs, si
     goto out;
   for (size_t i = 0; i < r->n_runs; i++)
     r->runs[i]->prog_slot = 0;
+  for (size_t i = 0; i < r->n_pfs; i++)
+    r->pfs[i]->pt_slot = 0;
   for (size_t i = 0; i < n && !rc; i++) {
     const apex_market_event *ev = &evs[i];
     apex_timeframe tf;

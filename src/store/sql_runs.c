@@ -10,7 +10,9 @@
 #define RUN_COLS                                                                                                   \
   "id, strategy_id, user_id, portfolio_id, mode, symbol, timeframe, definition, quote_currency, base_currency, "    \
   "fx_rate, capital, commission_pct, slippage_pct, status, apex_ms(warm_from), apex_ms(start_time), "              \
-  "apex_ms(last_time), candles, error_message, apex_ms(created_at), apex_ms(stopped_at)"
+  "apex_ms(last_time), coalesce(candles, 0), error_message, apex_ms(created_at), apex_ms(stopped_at)"
+/* A run with its progress (migration 0007), which the runner writes at every candle. */
+#define RUN_FROM "strategy_runs LEFT JOIN strategy_run_progress ON run_id = id"
 
 void apex_run_row_clear(apex_run_row *r)
 {
@@ -57,8 +59,8 @@ apex_err apex_store_run_insert(apex_store *s, const apex_run_row *r, apex_error 
   return WRITE_ONE(s,
                    "INSERT INTO strategy_runs (id, strategy_id, user_id, portfolio_id, mode, symbol, timeframe, "
                    "definition, quote_currency, base_currency, fx_rate, capital, commission_pct, slippage_pct, status, "
-                   "candles, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                   "'running', 0, apex_ts($15))",
+                   "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                   "'running', apex_ts($15))",
                    "run", err, A_TEXT(r->id), A_TEXT(r->strategy_id), A_TEXT(r->user_id), A_TEXT(r->portfolio_id),
                    A_TEXT(r->mode), A_TEXT(r->symbol), A_TEXT(r->timeframe), A_TEXT(r->definition),
                    A_TEXT(r->quote_currency), A_TEXT(r->base_currency), A_DEC(r->fx_rate), A_DEC(r->capital),
@@ -102,7 +104,7 @@ apex_err apex_store_runs_running(apex_store *s, apex_run_row **rows, size_t *n, 
 {
   NEED(rows && n, "outputs required");
   const apex_sql_arg none[] = {A_NULL};
-  return read_runs(s, "SELECT " RUN_COLS " FROM strategy_runs WHERE status = 'running' AND "
+  return read_runs(s, "SELECT " RUN_COLS " FROM " RUN_FROM " WHERE status = 'running' AND "
                       "CAST($1 AS text) IS NULL ORDER BY created_at, id",
                    none, 1, rows, n, err);
 }
@@ -118,7 +120,7 @@ apex_err apex_store_run_latest(apex_store *s, const char *user_id, const char *s
   apex_run_row *rows = NULL;
   size_t n = 0;
   apex_err rc = read_runs(s,
-                          "SELECT " RUN_COLS " FROM strategy_runs WHERE strategy_id = $1 AND "
+                          "SELECT " RUN_COLS " FROM " RUN_FROM " WHERE strategy_id = $1 AND "
                           "user_id = coalesce($2, user_id) ORDER BY created_at DESC, id DESC LIMIT 1",
                           a, 2, &rows, &n, err);
   if (!rc && !n)
@@ -254,8 +256,10 @@ static apex_err put_run(apex_store *s, void *c, const apex_run_progress *p, apex
 {
   apex_sql_res *res = NULL;
   apex_err rc = SQL(s, c,
-                    "UPDATE strategy_runs SET warm_from = apex_ts($2), start_time = apex_ts($3), "
-                    "last_time = apex_ts($4), candles = $5 WHERE id = $1",
+                    "INSERT INTO strategy_run_progress (run_id, warm_from, start_time, last_time, candles) "
+                    "VALUES ($1, apex_ts($2), apex_ts($3), apex_ts($4), $5) ON CONFLICT (run_id) DO UPDATE SET "
+                    "warm_from = excluded.warm_from, start_time = excluded.start_time, "
+                    "last_time = excluded.last_time, candles = excluded.candles",
                     &res, err, A_TEXT(p->run_id), A_MS(p->warm_from), A_MS(p->start_time), A_MS(p->last_time),
                     A_I64(p->candles));
   s->sql->res_free(res);

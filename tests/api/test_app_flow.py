@@ -152,9 +152,11 @@ def test_strategy_lifecycle(api):
     assert c.status_code == 201 and c.json()["id"] != sid and c.json()["version"] == 1
     pf = api.post("/api/v1/portfolios", headers=h, json={"name": "paper", "base_currency": "USD",
                                                           "initial_balance": "10000"}).json()["id"]
-    problem(api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"}), 422)
-    a = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": pf})
+    problem(api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": 5}), 422)
+    # Without portfolio_id: the user's only paper portfolio.
+    a = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"})
     assert a.status_code == 200 and a.json()["status"] == "active" and a.json()["trading_mode"] == "paper"
+    assert api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()["portfolio_id"] == pf
     problem(api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": pf}),
             409, 2003)
     problem(api.post(f"/api/v1/strategies/{c.json()['id']}/activate", headers=h, json={"mode": "live"}), 403)

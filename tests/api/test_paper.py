@@ -228,47 +228,50 @@ def test_kill_9_mid_session_then_restart_ends_with_the_same_trades(tmp_path_fact
         srv.stop()
 
 
-def test_activation_needs_a_portfolio_of_ones_own(start_server):
-    srv = start_server()
-    api = srv.client
-    h = login(api, "owner@example.com")
-    other = login(api, "other@example.com")
-    sid = api.post("/api/v1/strategies", headers=h, json=example("mean_reversion_btc.json")).json()["id"]
-    # Without a portfolio: a user with none gets one, "Paper trading" of 10,000 USD, and trades it.
-    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"})
-    assert r.status_code == 200, r.text
-    run = api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()
-    made = api.get("/api/v1/portfolios", headers=h).json()["items"]
-    assert [(p["name"], p["base_currency"], Decimal(p["cash_balance"]), p["is_paper"]) for p in made] == \
-        [("Paper trading", "USD", 10000, True)]
-    assert run["portfolio_id"] == made[0]["id"] and Decimal(run["capital"]) == 10000
-    assert api.post(f"/api/v1/strategies/{sid}/deactivate", headers=h).status_code == 200
-    # Again without one: the only paper portfolio is the one traded, no second is made.
-    assert api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"}).status_code == 200
-    assert api.get("/api/v1/portfolios", headers=h).json()["total"] == 1
-    assert api.post(f"/api/v1/strategies/{sid}/deactivate", headers=h).status_code == 200
-    theirs = api.post("/api/v1/portfolios", headers=other, json={"name": "x", "initial_balance": "100"}).json()["id"]
-    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": theirs})
-    assert_problem(r, 404)
-    mine = api.post("/api/v1/portfolios", headers=h, json={"name": "x", "base_currency": "USD",
-                                                            "initial_balance": "100"}).json()["id"]
-    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h,
-                 json={"mode": "paper", "portfolio_id": mine, "capital": "1000"})
-    assert_problem(r, 422, 4001)
-    # Two paper portfolios: which one is the caller's to say.
-    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"})
-    assert_problem(r, 422)
-    assert "/portfolio_id" in r.text
-    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": mine})
-    assert r.status_code == 200, r.text
-    run = api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()
-    assert run["status"] == "running" and run["capital"] == "100" and run["quote_currency"] == "USDT"
-    assert api.get(f"/api/v1/strategies/{sid}/run", headers=other).status_code == 404
-    assert api.get(f"/api/v1/strategies/{sid}/refusals", headers=other).status_code == 404
-    r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": mine})
-    assert_problem(r, 409, 2003)
-    assert api.post(f"/api/v1/strategies/{sid}/deactivate", headers=h).status_code == 200
-    assert api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()["status"] == "stopped"
+def test_activation_needs_a_portfolio_of_ones_own(tmp_path_factory):
+    srv = serve(tmp_path_factory.mktemp("apexdata"), {})
+    try:
+        api = srv.client
+        h = login(api, "owner@example.com")
+        other = login(api, "other@example.com")
+        sid = api.post("/api/v1/strategies", headers=h, json=example("mean_reversion_btc.json")).json()["id"]
+        # Without a portfolio: a user with none gets one, "Paper trading" of 10,000 USD, and trades it.
+        r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"})
+        assert r.status_code == 200, r.text
+        run = api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()
+        made = api.get("/api/v1/portfolios", headers=h).json()["items"]
+        assert [(p["name"], p["base_currency"], Decimal(p["cash_balance"]), p["is_paper"]) for p in made] == \
+            [("Paper trading", "USD", 10000, True)]
+        assert run["portfolio_id"] == made[0]["id"] and Decimal(run["capital"]) == 10000
+        assert api.post(f"/api/v1/strategies/{sid}/deactivate", headers=h).status_code == 200
+        # Again without one: the only paper portfolio is the one traded, no second is made.
+        assert api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"}).status_code == 200
+        assert api.get("/api/v1/portfolios", headers=h).json()["total"] == 1
+        assert api.post(f"/api/v1/strategies/{sid}/deactivate", headers=h).status_code == 200
+        theirs = api.post("/api/v1/portfolios", headers=other, json={"name": "x", "initial_balance": "100"}).json()["id"]
+        r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": theirs})
+        assert_problem(r, 404)
+        mine = api.post("/api/v1/portfolios", headers=h, json={"name": "x", "base_currency": "USD",
+                                                                "initial_balance": "100"}).json()["id"]
+        r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h,
+                     json={"mode": "paper", "portfolio_id": mine, "capital": "1000"})
+        assert_problem(r, 422, 4001)
+        # Two paper portfolios: which one is the caller's to say.
+        r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper"})
+        assert_problem(r, 422)
+        assert "/portfolio_id" in r.text
+        r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": mine})
+        assert r.status_code == 200, r.text
+        run = api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()
+        assert run["status"] == "running" and run["capital"] == "100" and run["quote_currency"] == "USDT"
+        assert api.get(f"/api/v1/strategies/{sid}/run", headers=other).status_code == 404
+        assert api.get(f"/api/v1/strategies/{sid}/refusals", headers=other).status_code == 404
+        r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": mine})
+        assert_problem(r, 409, 2003)
+        assert api.post(f"/api/v1/strategies/{sid}/deactivate", headers=h).status_code == 200
+        assert api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()["status"] == "stopped"
+    finally:
+        srv.stop()
 
 
 def test_refusals_are_stored_with_their_reason(tmp_path_factory):
