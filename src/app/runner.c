@@ -977,6 +977,71 @@ apex_err apex_runner_on_candle(apex_runner *r, const char *symbol, const char *t
   return apex_runner_on_candles(r, &ev, 1, err);
 }
 
+/* After a restart on a live feed, the candles each run missed while the process was down: fetched
+ * from the feed's venue, a page at a time, and stepped as the feed's would have been. Being older
+ * than one timeframe they are stale (core/session.h: they fill and mark, place nothing), so the
+ * sessions' state goes on as if the process had never stopped; the feed itself starts with the
+ * candle open now, and a candle given twice is stepped once (last_time). */
+static void catch_up(apex_runner *r)
+{
+  enum { PAIRS = 64, PAGE = 1000 };
+  const apex_market *f = r->o.feed;
+  struct {
+    char symbol[APEX_MARKET_SYMBOL_MAX + 1], tf[8];
+    int64_t since, tf_ms;
+  } ps[PAIRS];
+  size_t np = 0;
+  if (!f || !r->o.live_clock || !f->ops->candles)
+    return;
+  pthread_mutex_lock(&r->mu);
+  for (size_t i = 0; i < r->n_runs; i++) {
+    const run *rn = r->runs[i];
+    if (!rn->row.start_time || rn->failed || !rn->row.last_time)
+      continue;
+    size_t k = 0;
+    while (k < np && (strcmp(ps[k].symbol, rn->row.symbol) || strcmp(ps[k].tf, rn->row.timeframe)))
+      k++;
+    if (k == np && np == PAIRS)
+      continue;
+    if (k == np) {
+      snprintf(ps[k].symbol, sizeof ps[k].symbol, "%s", rn->row.symbol);
+      snprintf(ps[k].tf, sizeof ps[k].tf, "%s", rn->row.timeframe);
+      ps[k].since = INT64_MAX;
+      ps[k].tf_ms = rn->tf_ms;
+      np++;
+    }
+    if (rn->row.last_time + rn->tf_ms < ps[k].since)
+      ps[k].since = rn->row.last_time + rn->tf_ms;
+  }
+  pthread_mutex_unlock(&r->mu);
+  apex_market_event *evs = calloc(PAGE, sizeof *evs);
+  for (size_t k = 0; k < np && evs && !atomic_load(&r->stop); k++) {
+    for (int64_t since = ps[k].since; !atomic_load(&r->stop);) {
+      apex_error err = {0};
+      apex_series *s = apex_series_new(PAGE);
+      const int64_t now = r->app->now_ms();
+      size_t n = 0;
+      apex_err rc = s ? f->ops->candles(f->impl, ps[k].symbol, ps[k].tf, since, PAGE, s, &err) : APEX_ENOMEM;
+      for (size_t i = 0; !rc && i < s->n && n < PAGE && s->time[i] >= since && s->time[i] + ps[k].tf_ms <= now; i++) {
+        evs[n] = (apex_market_event){.kind = APEX_MARKET_CANDLE, .bar = apex_series_bar(s, i)};
+        snprintf(evs[n].symbol, sizeof evs[n].symbol, "%s", ps[k].symbol);
+        snprintf(evs[n].timeframe, sizeof evs[n].timeframe, "%s", ps[k].tf);
+        n++;
+      }
+      apex_series_free(s);
+      if (!rc && n)
+        rc = apex_runner_on_candles(r, evs, n, &err);
+      if (rc)
+        fprintf(stderr, "runner: catching up %s %s from %lld: %s\n", ps[k].symbol, ps[k].tf, (long long)since,
+                err.msg[0] ? err.msg : "out of memory");
+      if (rc || !n)
+        break;
+      since = evs[n - 1].bar.time + 1;
+    }
+  }
+  free(evs);
+}
+
 /* Candles of one call at most: a live poll's pairs closing together. */
 enum { BATCH_MAX = 256 };
 
@@ -986,6 +1051,7 @@ static void *thread_main(void *arg)
   apex_market_event *evs = calloc(BATCH_MAX, sizeof *evs);
   apex_market_event pending;
   bool have_pending = false;
+  catch_up(r);
   while (evs && !atomic_load(&r->stop)) {
     apex_error err = {0};
     size_t n = 0;

@@ -11,7 +11,9 @@
  * Decisions made outside the engine (the portfolio's open positions and cash, shared between
  * runs) are replayed from the stored refusals, so the rebuild takes them again. With a live clock
  * a candle that closed more than one timeframe ago (the process was down) is stepped stale: it
- * fills and marks, but places nothing (core/session.h). */
+ * fills and marks, but places nothing (core/session.h); the candles missed while the process was
+ * down are fetched from the feed's venue when the thread starts and stepped so, before the feed's
+ * first. */
 #ifndef APEX_APP_RUNNER_H
 #define APEX_APP_RUNNER_H
 
