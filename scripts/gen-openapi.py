@@ -134,6 +134,10 @@ paths = {
                                              SYM + [P("timeframe", "query"), P("start", "query"), P("end", "query"),
                                                     P("limit", "query", {"type": "integer", "minimum": 1, "maximum": 10000})],
                                              codes=AUTHC + (404, 422))},
+ "/api/v1/market/sync": {"post": op("Queue a market-data job (spec 3.3.4): the pair's candles of the last `days` downloaded from the venue (BINANCE_BASE_URL) into the store, resuming after the newest stored; two run at once, five minutes each; a job of yours for the same history that is queued or running answers instead", "market",
+                                   ok(ref("MarketSync"), "202", "Accepted"), req=body(ref("MarketSyncRequest")), codes=AUTHC + (422, 429, 503))},
+ "/api/v1/market/sync/{id}": {"get": op("A market-data job of yours: status (queued, running, completed, failed, cancelled), candles stored, error", "market",
+                                       ok(ref("MarketSync")), ID, codes=AUTHC + (404,))},
  "/api/v1/market/orderbook/{symbol}": {"get": op("Order book from the venue (BINANCE_BASE_URL): {symbol, bids, asks: [[price, qty]] best first, timestamp, source}", "market", ok({"type": "object"}), SYM + [P("depth", "query", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20})], codes=AUTHC + (404, 422, 429, 503))},
 }
 
@@ -169,6 +173,11 @@ schemas = {
                   "stop_loss_pct": N, "take_profit_pct": N, "max_position_size_pct": N, "max_drawdown_pct": N,
                   "status": S, "trading_mode": S, "entry_rules": {}, "exit_rules": {}, "rules": {}, "definition": ref("StrategyDocument"),
                   "created_at": S, "updated_at": S, "activated_at": S}),
+ "MarketSyncRequest": obj({"symbol": {"type": "string", "description": "a pair, e.g. BTC/USDT"}, "timeframe": {"type": "string", "enum": ["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"]},
+                              "days": {"type": "integer", "minimum": 1, "maximum": 3650, "default": 30}}, ["symbol", "timeframe"]),
+ "MarketSync": obj({"id": S, "symbol": S, "timeframe": S, "venue": S, "since": S, "status": {"type": "string", "enum": ["queued", "running", "completed", "failed", "cancelled"]},
+                    "candles_stored": I, "error": {"type": ["string", "null"]}, "error_code": {"type": ["integer", "null"]},
+                    "created_at": S, "started_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]}}),
  "Activate": obj({"mode": {"type": "string", "enum": ["paper", "live"]}, "portfolio_id": {"type": "string", "description": "the paper portfolio to trade; default: your only one, or a new 'Paper trading' portfolio of 10000 USD when you have none"}, "capital": {"type": ["string", "number"], "description": "in the portfolio's currency; default its cash"}}),
  "StrategyPage": obj({"items": {"type": "array", "items": ref("Strategy")}, "total": I, "page": I, "limit": I}),
  "BacktestConfig": obj({"strategy_id": S, "start_date": S, "end_date": S, "initial_capital": N, "commission_pct": COST, "slippage_pct": COST}),

@@ -1,5 +1,6 @@
-/* h_market.c - /api/v1/market: thin handlers over app/market.c (stored symbols, the last stored
- * candle as ticker, candles at any timeframe) and the order book stub. No store calls here. */
+/* h_market.c - /api/v1/market: thin handlers over app/market.c (stored symbols, the ticker,
+ * candles at any timeframe, the venue's order book) and app/market_sync.c (market-data jobs). No
+ * store calls here. */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -150,4 +151,27 @@ int h_market_orderbook(apex_req *req, apex_res *res, void *app)
   apex_json_object_set(j, "source", apex_json_new_string(((const apex_app *)app)->venue->ops->name));
   free(b);
   return apex_res_json(res, 200, j);
+}
+
+int h_market_sync_create(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_app_sync s;
+  if (!apex_req_json(req, res))
+    return 0;
+  if (apex_app_market_sync_submit(app, req->user_id, req->body, req->body_len, &s, &e))
+    return apex_api_fail(res, &e);
+  char loc[128];
+  snprintf(loc, sizeof loc, "/api/v1/market/sync/%s", s.id);
+  apex_res_header(res, "Location", loc);
+  return apex_res_json(res, 202, apex_app_market_sync_json(&s));
+}
+
+int h_market_sync_get(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_app_sync s;
+  if (apex_app_market_sync_get(app, req->user_id, apex_req_param(req, "id"), &s, &e))
+    return apex_api_fail(res, &e);
+  return apex_res_json(res, 200, apex_app_market_sync_json(&s));
 }

@@ -66,6 +66,8 @@ H(h_market_symbols);
 H(h_market_ticker);
 H(h_market_ohlcv);
 H(h_market_orderbook);
+H(h_market_sync_create);
+H(h_market_sync_get);
 H(h_portfolios_list);
 H(h_portfolios_create);
 H(h_portfolios_get);

@@ -75,5 +75,7 @@ const apex_route apex_api_routes[] = {
     {GET, "/api/v1/market/ticker/{symbol*}", h_market_ticker, true, "market.ticker", 0},
     {GET, "/api/v1/market/ohlcv/{symbol*}", h_market_ohlcv, true, "market.ohlcv", 0},
     {GET, "/api/v1/market/orderbook/{symbol*}", h_market_orderbook, true, "market.orderbook", 0},
+    {POST, "/api/v1/market/sync", h_market_sync_create, true, "market.sync_create", 0},
+    {GET, "/api/v1/market/sync/{id}", h_market_sync_get, true, "market.sync_get", 0},
 };
 const size_t apex_api_n_routes = sizeof apex_api_routes / sizeof apex_api_routes[0];

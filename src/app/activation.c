@@ -9,6 +9,7 @@
 #include "app/ids.h"
 #include "app/runner.h"
 #include "core/strategy.h"
+#include "core/timeframe.h"
 #include "market/market.h"
 
 static apex_json *dec_or_null(apex_dec d) { return d == APEX_DEC_NONE ? apex_json_new_null() : apex_json_new_decimal(d); }
@@ -184,6 +185,17 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
     goto out;
   }
   apex_runner_notify(app->runner);
+  if (app->sync_on_activate) {
+    /* On a live feed the run warms up on what is stored when its first candle closes: fetch the
+     * pair's history now (the runner's warm-up is at most 5,000 candles). A job that cannot be
+     * queued leaves the run warming up on less. */
+    apex_timeframe tf;
+    apex_app_sync s;
+    apex_app_error e2 = {0};
+    if (!apex_timeframe_parse(run.timeframe, &tf, NULL))
+      (void)apex_app_market_sync_start(app, user_id, run.symbol, run.timeframe, now - 5000 * apex_timeframe_ms(tf),
+                                       &s, &e2);
+  }
   rc = APEX_OK;
 out:
   apex_strategy_free(st);

@@ -74,7 +74,10 @@ typedef struct apex_app {
   int hash_limit;                   /* password hashes at once (0: the number of cores) */
   unsigned char enc_key[APEX_SECRETS_KEY_LEN]; /* API_KEY_ENCRYPTION_KEY: broker secrets at rest (apikeys.c) */
   struct apex_runner *runner; /* steps active strategies (runner.c); NULL: activations wait for one */
-  const struct apex_market *venue; /* order books and tickers (market.c); NULL: none configured */
+  const struct apex_market *venue; /* order books and tickers (market.c), pairs' market-data jobs; NULL: none */
+  apex_queue *sync_queue;           /* market-data jobs, built to run apex_app_market_sync_job; NULL: none */
+  struct apex_app_syncs *syncs;     /* those jobs (market_sync.c: apex_app_syncs_new) */
+  bool sync_on_activate;            /* a live feed runs: an activation downloads the run's warm-up history */
   apex_fx_decode_fn fx_decode; /* reads reference-rate files (fx.c): apex_ecb_decode; NULL: none */
 } apex_app;
 
@@ -340,6 +343,34 @@ typedef void (*apex_app_download_progress)(void *ctx, int64_t done_ms, int64_t u
 apex_err apex_app_market_download(apex_app *app, apex_market *m, const char *symbol, const char *timeframe,
                                   int64_t since_ms, int64_t until_ms, apex_app_download_progress progress, void *ctx,
                                   const atomic_int *cancel, size_t *stored, apex_app_error *e);
+/* --- market-data jobs (market_sync.c, spec 3.3.4) --- */
+typedef struct apex_app_sync {
+  apex_id id, user_id;
+  char symbol[33], timeframe[8], venue[16];
+  char status[12]; /* queued, running, completed, failed, cancelled */
+  int64_t since_ms, created_at, started_at, finished_at; /* 0: not yet */
+  size_t stored;   /* candles stored so far (when it ended) */
+  int error_code;
+  char error[256];
+} apex_app_sync;
+apex_err apex_app_syncs_new(apex_app *app, apex_error *err);
+void apex_app_syncs_free(apex_app *app);
+/* Queues a download of the pair's timeframe candles from since_ms to now from app->venue; a job of
+ * the user's for the same history that is queued or running answers instead. 422 bad symbol (a
+ * stock ticker too: `apextrade data download --venue yahoo` fetches those) or timeframe, 429 four
+ * of the user's jobs queued or running (or the table full), 503 no queue or no venue. */
+apex_err apex_app_market_sync_start(apex_app *app, const char *user_id, const char *symbol, const char *timeframe,
+                                    int64_t since_ms, apex_app_sync *out, apex_app_error *e);
+/* The same from a request body {symbol, timeframe, days? (1..3650, default 30)}. */
+apex_err apex_app_market_sync_submit(apex_app *app, const char *user_id, const char *body, size_t len,
+                                     apex_app_sync *out, apex_app_error *e);
+/* The user's job id (404 otherwise). */
+apex_err apex_app_market_sync_get(apex_app *app, const char *user_id, const char *id, apex_app_sync *out,
+                                  apex_app_error *e);
+/* The queue's job function: runs the download through apex_app_market_download, and records how it ended. */
+void apex_app_market_sync_job(void *ctx, const char *id, const atomic_int *cancel, const atomic_int *timed_out);
+apex_json *apex_app_market_sync_json(const apex_app_sync *s);
+
 /* --- currency conversion (fx.c) with the ECB's euro reference rates in the store --- */
 /* The rate with amount_in_to = amount_in_from x *rate at at_ms (core/fx.h: stablecoins priced as
  * USD, cross rates through EUR, half to even to 8 places), from the stored rates dated <= at_ms

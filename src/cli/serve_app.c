@@ -110,6 +110,12 @@ static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_er
   if ((rc = apex_market_binance_new(&bo, &ctx->venue, err)))
     return rc;
   app->venue = &ctx->venue;
+  /* Market-data jobs (spec 3.3.4): two at once, five minutes each. */
+  if ((rc = apex_app_syncs_new(app, err)))
+    return rc;
+  if ((rc = apex_queue_inproc_new(2, 300, apex_app_market_sync_job, app, &ctx->sync_queue)))
+    return apex_error_set(err, rc, "cannot start the market-data workers");
+  app->sync_queue = &ctx->sync_queue;
   apex_runner_options ro = {0};
   if (!strcmp(cfg->market_feed, "replay")) {
     char *end;
@@ -133,6 +139,7 @@ static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_er
       return rc;
     ro.live_clock = true;
     ro.source = "binance";
+    app->sync_on_activate = true;
   } else if (strcmp(cfg->market_feed, "none")) {
     return apex_error_set(err, APEX_EINVAL, "MARKET_FEED: %s is not none, replay or binance", cfg->market_feed);
   }
@@ -237,6 +244,9 @@ void apex_serve_app_close(apex_serve_ctx *ctx)
   apex_market_free(&ctx->feed);
   apex_series_free(ctx->replayed);
   ctx->replayed = NULL;
+  apex_queue_free(&ctx->sync_queue); /* its jobs use the venue: stopped (cancelled) first */
+  ctx->app.sync_queue = NULL;
+  apex_app_syncs_free(&ctx->app);
   ctx->app.venue = NULL;
   apex_market_free(&ctx->venue);
   if (ctx->app.queue)

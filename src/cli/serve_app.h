@@ -14,6 +14,7 @@
 typedef struct apex_serve_ctx {
   apex_app app;
   apex_queue queue;     /* app.queue points here */
+  apex_queue sync_queue; /* market-data jobs: app.sync_queue points here */
   apex_limiter limiter; /* app.limiter points here */
   apex_events events;   /* app.events points here */
   apex_jwt_keys *keys;  /* verifies through tokens */

@@ -295,6 +295,12 @@ class World:
         elif kind == "api-keys":
             r = c.post("/api/v1/api-keys", json={"exchange": "binance", "label": "fuzz", "api_key": "k" * 32,
                                                  "api_secret": "s" * 40}, headers=h)
+        elif kind == "market/sync":  # a market-data job against the local Binance, waited for
+            r = c.post("/api/v1/market/sync", json={"symbol": "BTC/USDT", "timeframe": "1d", "days": 1}, headers=h)
+            deadline = time.monotonic() + 30
+            while r.status_code == 202 and c.get(f"/api/v1/market/sync/{r.json()['id']}", headers=h).json()["status"] \
+                    in ("queued", "running") and time.monotonic() < deadline:
+                time.sleep(0.05)
         else:
             sid = self.make("strategies", h)
             r = c.post("/api/v1/backtests", json={"strategy_id": sid, "start_date": "2013-01-01", "end_date": "2014-12-31"},
@@ -330,7 +336,7 @@ def b_key(w):
             return None
 
 
-KINDS = ("strategies", "rules", "backtests", "portfolios", "api-keys")
+KINDS = ("strategies", "rules", "backtests", "portfolios", "api-keys", "market/sync")
 
 
 @pytest.fixture(scope="module")
@@ -375,8 +381,7 @@ def world(tmp_path_factory):
 
 
 def kind_of(path):
-    parts = path.split("/")
-    return parts[3] if len(parts) > 3 and parts[3] in KINDS else None
+    return next((k for k in KINDS if path == f"/api/v1/{k}" or path.startswith(f"/api/v1/{k}/")), None)
 
 
 def seed_body(w, method, path):
@@ -405,6 +410,8 @@ def seed_body(w, method, path):
     if kind == "portfolios":
         return ({"name": "P", "description": None, "base_currency": "USD", "broker": None, "is_active": True} if method == "PUT"
                 else {"name": "P", "initial_balance": "2500.50", "base_currency": "USD", "is_paper": True})
+    if kind == "market/sync":
+        return {"symbol": "BTC/USDT", "timeframe": "1d", "days": 1}
     if kind == "api-keys":
         return {"exchange": "kraken", "label": "L", "api_key": "key-1234567890", "api_secret": "secret-1234567890",
                 "passphrase": None, "is_paper": True}
