@@ -51,6 +51,10 @@ typedef struct apex_app_auth_ops {
 /* Sends a mail (password resets); the default writes it to the server log. */
 typedef void (*apex_app_mailer)(void *ctx, const char *to, const char *subject, const char *body);
 
+/* Fetches the ECB's euro reference rates: history true the last 90 days, false the last working
+ * day's; *rows malloc'd (caller frees). The composition root's closure over market/ecb.c. */
+typedef apex_err (*apex_fx_fetch_fn)(void *ctx, bool history, apex_fx_rate **rows, size_t *n, apex_error *err);
+
 typedef struct apex_app {
   apex_app_settings settings;
   apex_store *store;
@@ -78,6 +82,9 @@ typedef struct apex_app {
   apex_queue *sync_queue;           /* market-data jobs, built to run apex_app_market_sync_job; NULL: none */
   struct apex_app_syncs *syncs;     /* those jobs (market_sync.c: apex_app_syncs_new) */
   bool sync_on_activate;            /* a live feed runs: an activation downloads the run's warm-up history */
+  apex_fx_fetch_fn fx_fetch;        /* the ECB's rates (market/ecb.c, set by the composition root); NULL: none */
+  void *fx_fetch_ctx;
+  atomic_llong fx_due_ms;           /* when rates are next fetched (apex_app_fx_tick); 0: at once */
   apex_fx_decode_fn fx_decode; /* reads reference-rate files (fx.c): apex_ecb_decode; NULL: none */
 } apex_app;
 
@@ -387,5 +394,11 @@ apex_err apex_app_fx_rate(apex_app *app, const char *from, const char *to, int64
  * APEX_APP_FX_FILE_MAX; 422 for a file the decoder refuses (detail from it); 500 storage. */
 #define APEX_APP_FX_FILE_MAX ((size_t)32 << 20)
 apex_err apex_app_fx_load_file(apex_app *app, const char *path, size_t *n, apex_app_error *e);
+/* Fetches rates through app->fx_fetch (the last 90 days when history) and upserts them; *n rows
+ * (may be NULL). 503 without app->fx_fetch or when the ECB does not answer; 500 storage. */
+apex_err apex_app_fx_refresh(apex_app *app, bool history, size_t *n, apex_app_error *e);
+/* Called often (the runner's thread does): when rates are due (at first, then every 6 hours),
+ * queues their fetch as a market-data job (the last 90 days the first time, the last day after). */
+void apex_app_fx_tick(apex_app *app);
 
 #endif

@@ -141,3 +141,26 @@ apex_err apex_app_fx_load_file(apex_app *app, const char *path, size_t *n, apex_
   free(buf);
   return rc;
 }
+
+apex_err apex_app_fx_refresh(apex_app *app, bool history, size_t *n, apex_app_error *e)
+{
+  apex_fx_rate *rows = NULL;
+  size_t nrows = 0;
+  apex_error err = {0};
+  apex_err rc;
+  if (n)
+    *n = 0;
+  if (!app->fx_fetch)
+    return apex_app_raise(e, APEX_E_UNAVAILABLE, "no reference-rate source is configured");
+  rc = app->fx_fetch(app->fx_fetch_ctx, history, &rows, &nrows, &err);
+  if (rc == APEX_ENOMEM)
+    rc = apex_app_raise(e, APEX_E_INTERNAL, "out of memory fetching reference rates");
+  else if (rc)
+    rc = apex_app_raise(e, APEX_E_UNAVAILABLE, "the ECB's reference rates: %s", err.msg);
+  else if (apex_store_fx_put(app->store, rows, nrows, &err))
+    rc = apex_app_store_failed(e, &err);
+  else if (n)
+    *n = nrows;
+  free(rows);
+  return rc;
+}

@@ -12,11 +12,15 @@
 #include "app/ids.h"
 #include "core/timeframe.h"
 #include "market/market.h"
+#include "sys/log.h"
 
 #define SYNC_SLOTS 256
 #define SYNC_PER_USER 4   /* queued or running at once */
 #define SYNC_MAX_DAYS 3650
 #define MAX_BODY 4096
+#define FX_EVERY_MS (6 * INT64_C(3600000)) /* the ECB publishes once a working day, about 16:00 CET */
+#define FX_HISTORY "fx:ecb:90d"
+#define FX_DAILY "fx:ecb:daily"
 
 struct apex_app_syncs {
   pthread_mutex_t mu;
@@ -216,12 +220,43 @@ static bool update(apex_app *app, const char *id, apex_app_sync *copy, const cha
   return found;
 }
 
+void apex_app_fx_tick(apex_app *app)
+{
+  if (!app->fx_fetch || !app->sync_queue)
+    return;
+  const int64_t now = app->now_ms();
+  long long due = atomic_load(&app->fx_due_ms);
+  if (now < due || !atomic_compare_exchange_strong(&app->fx_due_ms, &due, now + FX_EVERY_MS))
+    return;
+  (void)apex_queue_submit(app->sync_queue, due ? FX_DAILY : FX_HISTORY, "");
+}
+
+/* A rates job: the last 90 days or the last day, logged (no one polls for it). */
+static void fx_job(apex_app *app, bool history)
+{
+  apex_app_error e = {0};
+  size_t n = 0;
+  if (apex_app_fx_refresh(app, history, &n, &e)) {
+    apex_log_field f[] = {APEX_LOG_S("error", e.detail)};
+    apex_log_fields(APEX_LOG_WARN, "fetching the ECB's reference rates failed; conversions use the newest stored",
+                    f, 1);
+    return;
+  }
+  apex_log_field f[] = {APEX_LOG_I("rates", (int64_t)n)};
+  apex_log_fields(APEX_LOG_INFO, history ? "ECB reference rates of the last 90 days stored"
+                                         : "ECB reference rates of the last working day stored", f, 1);
+}
+
 void apex_app_market_sync_job(void *ctx, const char *id, const atomic_int *cancel, const atomic_int *timed_out)
 {
   apex_app *app = ctx;
   apex_app_sync s;
   apex_app_error e = {0};
   size_t stored = 0;
+  if (!strcmp(id, FX_HISTORY) || !strcmp(id, FX_DAILY)) {
+    fx_job(app, !strcmp(id, FX_HISTORY));
+    return;
+  }
   if (!app->syncs || !update(app, id, &s, "running", 0, NULL))
     return;
   const apex_market *m = app->venue;

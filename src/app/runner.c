@@ -1057,6 +1057,7 @@ static void *thread_main(void *arg)
     size_t n = 0;
     if (atomic_load(&r->reload) && apex_runner_reload(r, &err))
       fprintf(stderr, "runner: reload: %s\n", err.msg);
+    apex_app_fx_tick(r->app); /* fresh reference rates for the conversions, when a source is set */
     if (have_pending) {
       evs[n++] = pending;
       have_pending = false;

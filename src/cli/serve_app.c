@@ -11,6 +11,7 @@
 #include "core/timeframe.h"
 #include "io/load.h"
 #include "market/binance.h"
+#include "market/ecb.h"
 #include "market/ecb_codec.h"
 #include "market/replay.h"
 #include "sys/log.h"
@@ -96,6 +97,12 @@ static apex_err replay_start(const apex_config *cfg, apex_store *store, const ap
 }
 
 /* MARKET_FEED and the venue for order books; then the runner, which rebuilds the running runs. */
+/* app.fx_fetch: the ECB's last 90 days or last working day, through market/ecb.c. */
+static apex_err fetch_rates(void *ctx, bool history, apex_fx_rate **rows, size_t *n, apex_error *err)
+{
+  return apex_ecb_fetch(ctx, history ? APEX_ECB_90D : APEX_ECB_DAILY, rows, n, err);
+}
+
 static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_error *err)
 {
   apex_app *app = &ctx->app;
@@ -140,6 +147,12 @@ static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_er
     ro.live_clock = true;
     ro.source = "binance";
     app->sync_on_activate = true;
+    /* Live conversions need today's rates: fetched at start and every 6 hours (apex_app_fx_tick). */
+    apex_ecb_options eo = {.base_url = cfg->ecb_url};
+    if ((rc = apex_ecb_new(&eo, &ctx->ecb, err)))
+      return rc;
+    app->fx_fetch = fetch_rates;
+    app->fx_fetch_ctx = ctx->ecb;
   } else if (strcmp(cfg->market_feed, "none")) {
     return apex_error_set(err, APEX_EINVAL, "MARKET_FEED: %s is not none, replay or binance", cfg->market_feed);
   }
@@ -244,9 +257,12 @@ void apex_serve_app_close(apex_serve_ctx *ctx)
   apex_market_free(&ctx->feed);
   apex_series_free(ctx->replayed);
   ctx->replayed = NULL;
-  apex_queue_free(&ctx->sync_queue); /* its jobs use the venue: stopped (cancelled) first */
+  apex_queue_free(&ctx->sync_queue); /* its jobs use the venue and the ECB: stopped (cancelled) first */
   ctx->app.sync_queue = NULL;
   apex_app_syncs_free(&ctx->app);
+  ctx->app.fx_fetch = NULL;
+  apex_ecb_free(ctx->ecb);
+  ctx->ecb = NULL;
   ctx->app.venue = NULL;
   apex_market_free(&ctx->venue);
   if (ctx->app.queue)

@@ -25,6 +25,7 @@ typedef struct apex_serve_ctx {
   apex_market feed;       /* MARKET_FEED's closed candles (zeroed: none) */
   apex_series *replayed;  /* the candles a replay feed plays */
   apex_market venue;      /* order books (Binance's public API); app.venue points here */
+  struct apex_ecb *ecb;   /* the ECB's reference rates while the binance feed runs (app.fx_fetch) */
   apex_runner *runner;    /* app.runner */
 } apex_serve_ctx;
 

@@ -140,6 +140,8 @@ static const opt OPTS[] = {
      "currency than the pairs they trade"},
     {"BINANCE_BASE_URL", NULL, T_STR, F(binance_url), "https://api.binance.com", 0, 0, false,
      "Binance REST base URL for market data (order books, the binance feed)"},
+    {"ECB_BASE_URL", NULL, T_STR, F(ecb_url), "https://www.ecb.europa.eu", 0, 0, false,
+     "where the ECB's euro reference rates are fetched while the binance feed runs (at start, then every 6 hours)"},
     {"FEATURE_MULTI_EXCHANGE", NULL, T_BOOL, F(feature_multi_exchange), "false", 0, 0, false,
      "allow several exchanges at once"},
     {"APEX_TEST_ROUTES", "--test-routes", T_BOOL, F(test_routes), "false", 0, 0, false,

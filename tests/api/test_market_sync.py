@@ -136,3 +136,40 @@ def test_activating_on_the_live_feed_fetches_the_runs_warm_up_history(tmp_path_f
     finally:
         stub.kill()
         stub.wait()
+
+
+def test_on_the_live_feed_the_ecb_rates_are_fetched_so_a_eur_portfolio_can_trade_a_usdt_pair(tmp_path_factory,
+                                                                                          venue):
+    """No FX_RATES_FILE: the rates come from the ECB (its local stand-in, tests/market/stub_ecb.py,
+    whose newest USD rate is 1.0705 on 2024-06-28), fetched when the server starts on the live feed."""
+    ecb = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests", "market", "stub_ecb.py")],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        ecb_url = f"http://127.0.0.1:{int(ecb.stdout.readline())}"
+        srv = serve(tmp_path_factory.mktemp("apexdata"), {"MARKET_FEED": "binance", "BINANCE_BASE_URL": venue,
+                                                          "ECB_BASE_URL": ecb_url, "FX_RATES_FILE": None})
+        try:
+            api = srv.client
+            h = login(api, "sync-fx@example.com")
+            with open(os.path.join(ROOT, "examples", "mean_reversion_btc.json")) as f:
+                doc = json.load(f)
+            sid = api.post("/api/v1/strategies", headers=h, json=doc).json()["id"]
+            pid = api.post("/api/v1/portfolios", headers=h, json={"name": "eur", "base_currency": "EUR",
+                                                                  "initial_balance": "1000"}).json()["id"]
+            deadline = time.monotonic() + 20
+            while True:  # until the start-up fetch has stored the rates
+                r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h, json={"mode": "paper", "portfolio_id": pid})
+                if r.status_code == 200 or time.monotonic() > deadline:
+                    break
+                assert_problem(r, 404, 5001)  # no rate yet
+                time.sleep(0.1)
+            assert r.status_code == 200, r.text
+            run = api.get(f"/api/v1/strategies/{sid}/run", headers=h).json()
+            # 1,000 EUR in USDT (taken as USD) at 1.0705
+            assert run["fx_rate"] == "1.0705" and run["capital"] == "1070.5", run
+            assert "ECB reference rates of the last 90 days stored" in srv.log_text()
+        finally:
+            srv.stop()
+    finally:
+        ecb.kill()
+        ecb.wait()
