@@ -1,7 +1,8 @@
 /* fuzz_bodies.c - libFuzzer target for request bodies through the application's real validators:
  * register, profile update, strategy create and update, backtest submit, portfolio create and
- * update, API key create, against a SQLite store in a temporary directory. The first byte picks
- * the use case; the rest is the body. No crash, no leak, no secret in an error (checked). */
+ * update, API key create, market-data job, strategy activation, against a SQLite store in a
+ * temporary directory. The first byte picks the use case; the rest is the body. No crash, no
+ * leak, no secret in an error (checked). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   apex_error perr;
   bool is_json = apex_json_parse_strict(body, len, 1u << 20, &doc, &perr) == APEX_OK;
 
-  switch (data[0] % 7) {
+  switch (data[0] % 9) {
   case 0: {
     apex_user u;
     if (is_json)
@@ -137,6 +138,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc && len >= 24 && memmem(e.detail, strlen(e.detail), body, len))
       abort();
     apex_api_key_row_clear(&r);
+    break;
+  }
+  case 7: {
+    apex_app_sync j;
+    (void)apex_app_market_sync_submit(a, user, body, len, &j, &e);
+    break;
+  }
+  case 8: {
+    apex_strategy_row r = {0};
+    if (is_json)
+      (void)apex_app_strategy_activate(a, user, "00000000-0000-4000-8000-000000000002", doc, &r, &e);
+    apex_strategy_row_clear(&r);
     break;
   }
   default: {
