@@ -276,3 +276,51 @@ out:
   free(url);
   return rc;
 }
+
+typedef struct reader {
+  const char *data;
+  size_t len, pos;
+} reader;
+
+static size_t on_read(char *buf, size_t size, size_t nitems, void *ctx)
+{
+  reader *r = ctx;
+  size_t n = size * nitems, left = r->len - r->pos;
+  if (n > left)
+    n = left;
+  memcpy(buf, r->data + r->pos, n);
+  r->pos += n;
+  return n;
+}
+
+apex_err apex_http_smtp_send(const char *url, const char *from_addr, const char *to_addr, const char *msg, size_t len,
+                             int timeout_s, apex_error *err)
+{
+  apex_err rc = APEX_OK;
+  CURL *c = NULL;
+  struct curl_slist *rcpt = NULL;
+  reader r = {msg, len, 0};
+  pthread_once(&curl_once, curl_init);
+  if (curl_init_rc != CURLE_OK)
+    return apex_error_set(err, APEX_EIO, "mail: libcurl would not start: %s", curl_easy_strerror(curl_init_rc));
+  if (!(c = curl_easy_init()) || !(rcpt = curl_slist_append(NULL, to_addr))) {
+    rc = apex_error_set(err, APEX_ENOMEM, "mail: out of memory");
+    goto out;
+  }
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_MAIL_FROM, from_addr);
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+  curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+  curl_easy_setopt(c, CURLOPT_READDATA, &r);
+  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)timeout_s);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_USE_SSL, (long)(strncmp(url, "smtps:", 6) ? CURLUSESSL_TRY : CURLUSESSL_ALL));
+  CURLcode cc = curl_easy_perform(c);
+  if (cc != CURLE_OK)
+    rc = apex_error_set(err, APEX_EIO, "mail: %s", curl_easy_strerror(cc));
+out:
+  curl_slist_free_all(rcpt);
+  curl_easy_cleanup(c);
+  return rc;
+}

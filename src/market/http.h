@@ -52,4 +52,11 @@ apex_err apex_http_get(apex_http_client *c, const char *path_query, unsigned wei
                        apex_error *err);
 void apex_http_reply_free(apex_http_reply *r); /* frees the body, zeroes *r; NULL is a no-op */
 
+/* The process's one other use of libcurl, kept here so that libcurl stays behind this file: msg
+ * (an RFC 5322 message, CRLF lines) sent from from_addr to to_addr ("<a@b>") through the SMTP
+ * server at url (smtp:// tries STARTTLS, smtps:// requires TLS), within timeout_s. APEX_ENOMEM;
+ * APEX_EIO with libcurl's reason. sys/mail.c writes the message. */
+apex_err apex_http_smtp_send(const char *url, const char *from_addr, const char *to_addr, const char *msg, size_t len,
+                             int timeout_s, apex_error *err);
+
 #endif
