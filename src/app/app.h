@@ -85,6 +85,7 @@ typedef struct apex_app {
   apex_fx_fetch_fn fx_fetch;        /* the ECB's rates (market/ecb.c, set by the composition root); NULL: none */
   void *fx_fetch_ctx;
   atomic_llong fx_due_ms;           /* when rates are next fetched (apex_app_fx_tick); 0: at once */
+  atomic_bool fx_have_history;      /* the last 90 days were fetched: the last day's rates are enough */
   apex_fx_decode_fn fx_decode; /* reads reference-rate files (fx.c): apex_ecb_decode; NULL: none */
 } apex_app;
 
@@ -397,8 +398,9 @@ apex_err apex_app_fx_load_file(apex_app *app, const char *path, size_t *n, apex_
 /* Fetches rates through app->fx_fetch (the last 90 days when history) and upserts them; *n rows
  * (may be NULL). 503 without app->fx_fetch or when the ECB does not answer; 500 storage. */
 apex_err apex_app_fx_refresh(apex_app *app, bool history, size_t *n, apex_app_error *e);
-/* Called often (the runner's thread does): when rates are due (at first, then every 6 hours),
- * queues their fetch as a market-data job (the last 90 days the first time, the last day after). */
+/* Called often (the runner's thread does): when rates are due (at first, then every 6 hours; 10
+ * minutes after a failed fetch), queues their fetch as a market-data job (the last 90 days until
+ * that worked once, the last day after). */
 void apex_app_fx_tick(apex_app *app);
 
 #endif

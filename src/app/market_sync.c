@@ -19,6 +19,7 @@
 #define SYNC_MAX_DAYS 3650
 #define MAX_BODY 4096
 #define FX_EVERY_MS (6 * INT64_C(3600000)) /* the ECB publishes once a working day, about 16:00 CET */
+#define FX_RETRY_MS (10 * INT64_C(60000))
 #define FX_HISTORY "fx:ecb:90d"
 #define FX_DAILY "fx:ecb:daily"
 
@@ -228,7 +229,7 @@ void apex_app_fx_tick(apex_app *app)
   long long due = atomic_load(&app->fx_due_ms);
   if (now < due || !atomic_compare_exchange_strong(&app->fx_due_ms, &due, now + FX_EVERY_MS))
     return;
-  (void)apex_queue_submit(app->sync_queue, due ? FX_DAILY : FX_HISTORY, "");
+  (void)apex_queue_submit(app->sync_queue, atomic_load(&app->fx_have_history) ? FX_DAILY : FX_HISTORY, "");
 }
 
 /* A rates job: the last 90 days or the last day, logged (no one polls for it). */
@@ -237,11 +238,14 @@ static void fx_job(apex_app *app, bool history)
   apex_app_error e = {0};
   size_t n = 0;
   if (apex_app_fx_refresh(app, history, &n, &e)) {
+    atomic_store(&app->fx_due_ms, app->now_ms() + FX_RETRY_MS);
     apex_log_field f[] = {APEX_LOG_S("error", e.detail)};
     apex_log_fields(APEX_LOG_WARN, "fetching the ECB's reference rates failed; conversions use the newest stored",
                     f, 1);
     return;
   }
+  if (history)
+    atomic_store(&app->fx_have_history, true);
   apex_log_field f[] = {APEX_LOG_I("rates", (int64_t)n)};
   apex_log_fields(APEX_LOG_INFO, history ? "ECB reference rates of the last 90 days stored"
                                          : "ECB reference rates of the last working day stored", f, 1);
