@@ -213,7 +213,7 @@ static bool update(apex_app *app, const char *id, apex_app_sync *copy, const cha
       s->finished_at = app->now_ms();
     if (e) {
       s->error_code = e->code;
-      snprintf(s->error, sizeof s->error, "%s", e->detail);
+      snprintf(s->error, sizeof s->error, "%.*s", (int)sizeof s->error - 1, e->detail);
     }
     *copy = *s;
   }
