@@ -232,6 +232,20 @@ static apex_portfolio_trade_row order_row(apex_runner *r, const run *rn, char ta
   return t;
 }
 
+/* A protective order of the position rn->pos_entry_id, stored while it rests ("open") and when it
+ * ends: filled (its exit) or cancelled (the position ended otherwise). Tags: 's' stop, 't' target. */
+static apex_portfolio_trade_row protective_row(apex_runner *r, const run *rn, bool stop, apex_dec qty, apex_dec price,
+                                               const char *status, int64_t created)
+{
+  apex_portfolio_trade_row t = order_row(r, rn, stop ? 's' : 't', rn->pos_entry_id, "SELL",
+                                         stop ? "STOP_LOSS" : "TAKE_PROFIT");
+  t.quantity = qty;
+  t.price = price;
+  snprintf(t.status, sizeof t.status, "%s", status);
+  t.created_at = t.submitted_at = created;
+  return t;
+}
+
 static const char *exit_type(apex_exit_reason why)
 {
   return why == APEX_EXIT_STOP_LOSS ? "STOP_LOSS" : why == APEX_EXIT_TAKE_PROFIT ? "TAKE_PROFIT" : "MARKET";
@@ -375,10 +389,15 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
           return rc;
       }
     }
-    bool market_exit = tr->reason != APEX_EXIT_STOP_LOSS && tr->reason != APEX_EXIT_TAKE_PROFIT;
+    const bool stop_exit = tr->reason == APEX_EXIT_STOP_LOSS, target_exit = tr->reason == APEX_EXIT_TAKE_PROFIT;
+    const bool market_exit = !stop_exit && !target_exit;
+    apex_dec stop, target; /* where this position's protective orders rested (0: none) */
+    if ((rc = apex_engine_exit_levels(e, tr->entry_price, &stop, &target)))
+      return apex_error_set(err, rc, "runner: stop or target out of range");
     if (b) {
       apex_portfolio_trade_row t = market_exit ? order_row(r, rn, 'o', rn->exit_id, "SELL", "MARKET")
-                                               : order_row(r, rn, 'x', rn->pos_entry_id, "SELL", exit_type(tr->reason));
+                                               : order_row(r, rn, stop_exit ? 's' : 't', rn->pos_entry_id, "SELL",
+                                                           exit_type(tr->reason));
       t.quantity = t.filled_quantity = tr->qty;
       t.filled_price = tr->exit_price;
       t.commission = tr->exit_commission;
@@ -386,9 +405,18 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
       snprintf(t.status, sizeof t.status, "filled");
       t.created_at = t.submitted_at = market_exit ? tr->exit_time : tr->entry_time;
       t.filled_at = tr->exit_time;
-      if (!market_exit)
-        t.price = tr->exit_price;
+      if (!market_exit) /* the resting order's price (a gap fills beyond it) */
+        t.price = stop_exit ? stop : target;
       PUSH(b->trades, b->n_trades, b->cap_trades, t);
+      /* The protective orders this exit leaves behind are cancelled. */
+      if (stop && !stop_exit) {
+        apex_portfolio_trade_row c = protective_row(r, rn, true, tr->qty, stop, "cancelled", tr->entry_time);
+        PUSH(b->trades, b->n_trades, b->cap_trades, c);
+      }
+      if (target && !target_exit) {
+        apex_portfolio_trade_row c = protective_row(r, rn, false, tr->qty, target, "cancelled", tr->entry_time);
+        PUSH(b->trades, b->n_trades, b->cap_trades, c);
+      }
       apex_position_row p = position_row(r, rn, rn->pos_entry_id, tr, close_time);
       p.is_open = false;
       p.closed_at = tr->exit_time;
@@ -428,6 +456,19 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
     rn->entry_id = 0;
   }
   rn->in_trade = in_now;
+  if (b && in_now && entered) { /* the new position's resting stop and target */
+    apex_dec stop, target;
+    if ((rc = apex_engine_exit_levels(e, open.entry_price, &stop, &target)))
+      return apex_error_set(err, rc, "runner: stop or target out of range");
+    if (stop) {
+      apex_portfolio_trade_row t = protective_row(r, rn, true, open.qty, stop, "open", open.entry_time);
+      PUSH(b->trades, b->n_trades, b->cap_trades, t);
+    }
+    if (target) {
+      apex_portfolio_trade_row t = protective_row(r, rn, false, open.qty, target, "open", open.entry_time);
+      PUSH(b->trades, b->n_trades, b->cap_trades, t);
+    }
+  }
 
   /* Orders placed at this close: stored before the next open can fill them. */
   for (size_t i = 0; i < out.orders.n; i++) {

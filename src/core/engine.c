@@ -286,23 +286,37 @@ apex_err apex_engine_on_close(apex_engine *e, int64_t time, double close, apex_e
   return decide(e, (size_t)e->s.bars++, time, close, out);
 }
 
-/* The stop and target of a position entered at price, live from the entry candle on. */
-static apex_err arm_exits(apex_engine *e, apex_dec price, apex_dec qty, size_t signal_bar, apex_engine_out *out)
+apex_err apex_engine_exit_levels(const apex_engine *e, apex_dec entry, apex_dec *stop, apex_dec *target)
 {
   apex_dec off;
   apex_err rc;
-  e->s.has_stop = e->s.has_target = false;
+  *stop = *target = 0;
   if (e->sl_pct > 0) {
-    if ((rc = apex_dec_pct(price, e->sl_pct, &off)))
+    if ((rc = apex_dec_pct(entry, e->sl_pct, &off)))
       return rc;
-    e->s.stop = (apex_order){e->s.next_id++, APEX_SIDE_SELL, APEX_ORDER_STOP_LOSS, qty, price - off, signal_bar};
-    if ((e->s.has_stop = e->s.stop.price > 0))
+    if (entry - off > 0)
+      *stop = entry - off;
+  }
+  if (e->tp_pct > 0 && ((rc = apex_dec_pct(entry, e->tp_pct, &off)) || (rc = apex_dec_add(entry, off, target))))
+    return rc;
+  return APEX_OK;
+}
+
+/* The stop and target of a position entered at price, live from the entry candle on. */
+static apex_err arm_exits(apex_engine *e, apex_dec price, apex_dec qty, size_t signal_bar, apex_engine_out *out)
+{
+  apex_dec stop, target;
+  apex_err rc = apex_engine_exit_levels(e, price, &stop, &target);
+  e->s.has_stop = e->s.has_target = false;
+  if (rc)
+    return rc;
+  if (e->sl_pct > 0) { /* the id is taken even when the stop falls to 0 and is not placed */
+    e->s.stop = (apex_order){e->s.next_id++, APEX_SIDE_SELL, APEX_ORDER_STOP_LOSS, qty, stop, signal_bar};
+    if ((e->s.has_stop = stop > 0))
       submit(out, &e->s.stop, APEX_EXIT_STOP_LOSS);
   }
-  if (e->tp_pct > 0) {
-    if ((rc = apex_dec_pct(price, e->tp_pct, &off)) || (rc = apex_dec_add(price, off, &off)))
-      return rc;
-    e->s.target = (apex_order){e->s.next_id++, APEX_SIDE_SELL, APEX_ORDER_TAKE_PROFIT, qty, off, signal_bar};
+  if (target) {
+    e->s.target = (apex_order){e->s.next_id++, APEX_SIDE_SELL, APEX_ORDER_TAKE_PROFIT, qty, target, signal_bar};
     e->s.has_target = true;
     submit(out, &e->s.target, APEX_EXIT_TAKE_PROFIT);
   }

@@ -120,6 +120,10 @@ uint64_t apex_engine_refusal_count(const apex_engine *e);
 const apex_refusal *apex_engine_refusal(const apex_engine *e, uint64_t seq);
 /* The position's trade so far (entry fields), false when flat. */
 bool apex_engine_open_trade(const apex_engine *e, apex_bt_trade *out);
+/* The stop-loss and take-profit prices a position entered at entry rests orders at (the
+ * strategy's percentages, rounded half away from zero to 8 places); 0 for one it has none of.
+ * APEX_EOVERFLOW. */
+apex_err apex_engine_exit_levels(const apex_engine *e, apex_dec entry, apex_dec *stop, apex_dec *target);
 
 /* Snapshot: a byte image of the whole state (account, orders, trade in progress, indicator states
  * and rings) for this build and this strategy. apex_engine_snapshot_size gives the bytes; the

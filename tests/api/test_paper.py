@@ -11,7 +11,7 @@ import subprocess
 import time
 import uuid
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -126,6 +126,33 @@ def to_ms(text):
     return int(datetime.fromisoformat(text).timestamp() * 1000)
 
 
+def check_protective(api, h, sid, orders, trades):
+    """Each position's stop-loss and take-profit are stored as resting orders at the entry price
+    -/+ the strategy's percentages (rounded half up to 8 places, as the engine does): filled by the
+    exit they made, cancelled by any other exit, still open while the position is."""
+    st = api.get(f"/api/v1/strategies/{sid}", headers=h).json()
+    pcts = {"STOP_LOSS": st["stop_loss_pct"], "TAKE_PROFIT": st["take_profit_pct"]}
+    prot = [o for o in orders if o["order_type"] in pcts]
+    q = Decimal("1e-8")
+    seen = 0
+    for t in trades:
+        at = t["entry_time"].replace("Z", "") + "Z"
+        entry = Decimal(t["entry_price"])
+        for kind, pct in pcts.items():
+            rows = [o for o in prot if o["order_type"] == kind and o["created_at"] == at]
+            if pct is None:
+                assert rows == []
+                continue
+            assert len(rows) == 1, (kind, t, rows)
+            off = (entry * Decimal(str(pct)) / 100).quantize(q, ROUND_HALF_UP)
+            assert Decimal(rows[0]["price"]) == (entry - off if kind == "STOP_LOSS" else entry + off), (t, rows)
+            reason = {"STOP_LOSS": "stop_loss", "TAKE_PROFIT": "take_profit"}[kind]
+            want = "open" if t["exit_reason"] == "end_of_data" else "filled" if t["exit_reason"] == reason else "cancelled"
+            assert rows[0]["status"] == want, (t, rows)
+            seen += 1
+    assert seen == len(prot), "a protective order that belongs to no position"
+
+
 def check_parity(api, h, sid, pid, result, equity):
     """The stored orders are the backtest's trades, fill for fill; cash and equity follow."""
     orders = pages(api, h, f"/api/v1/portfolios/{pid}/trades")
@@ -148,6 +175,7 @@ def check_parity(api, h, sid, pid, result, equity):
                                                                                               "MARKET")
         fees = Decimal(s["commission"]) + Decimal(buys[closed.index(t)]["commission"])
         assert fees == Decimal(t["commission"]), (t, s)
+    check_protective(api, h, sid, orders, trades)
     pf = api.get(f"/api/v1/portfolios/{pid}", headers=h).json()
     want_cash = Decimal(result["initial_capital"]) + sum(Decimal(t["net_pnl"]) for t in closed)
     open_trade = trades[-1] if trades[-1]["exit_reason"] == "end_of_data" else None
