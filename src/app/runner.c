@@ -44,6 +44,7 @@ typedef struct run {
   size_t n_outside;
   bool failed;
   size_t prog_slot; /* 1 + its progress row in the batch being built; 0: none yet */
+  size_t pos_slot;  /* 1 + its latest position row in that batch; 0: none yet */
 } run;
 
 /* What the candles of one call write, in one transaction. */
@@ -246,6 +247,19 @@ static apex_portfolio_trade_row protective_row(apex_runner *r, const run *rn, bo
   return t;
 }
 
+/* A run's position row into the batch, replacing the one of the same position already there:
+ * a batch of many candles marks a position at each, and the store wants each key once. */
+static apex_err put_position(batch *b, run *rn, const apex_position_row *p)
+{
+  if (rn->pos_slot && !strcmp(b->positions[rn->pos_slot - 1].id, p->id)) {
+    b->positions[rn->pos_slot - 1] = *p;
+    return APEX_OK;
+  }
+  PUSH(b->positions, b->n_positions, b->cap_positions, *p);
+  rn->pos_slot = b->n_positions;
+  return APEX_OK;
+}
+
 static const char *exit_type(apex_exit_reason why)
 {
   return why == APEX_EXIT_STOP_LOSS ? "STOP_LOSS" : why == APEX_EXIT_TAKE_PROFIT ? "TAKE_PROFIT" : "MARKET";
@@ -421,7 +435,8 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
       p.is_open = false;
       p.closed_at = tr->exit_time;
       mark(&p, tr->exit_price);
-      PUSH(b->positions, b->n_positions, b->cap_positions, p);
+      if ((rc = put_position(b, rn, &p)))
+        return rc;
       if ((rc = book_cash(r, rn, tr->exit_time, tr->qty, tr->exit_price, tr->exit_commission, false, err)))
         return rc;
     }
@@ -522,7 +537,8 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
     apex_dec px;
     if (!apex_dec_from_double(bar->close, &px))
       mark(&p, px);
-    PUSH(b->positions, b->n_positions, b->cap_positions, p);
+    if ((rc = put_position(b, rn, &p)))
+      return rc;
   }
   if (b)
     rn->pf->touched = true;
@@ -806,10 +822,18 @@ static apex_err equity_points(apex_runner *r, int64_t t, batch *b, apex_error *e
       continue;
     p->touched = false;
     apex_equity_point pt = {p->id, {t, p->cash + p->positions, p->cash, p->positions, APEX_DEC_NONE, APEX_DEC_NONE}};
-    if (p->pt_slot && p->pt_time == t) {
-      b->pts[p->pt_slot - 1] = pt;
-    } else {
-      PUSH(b->pts, b->n_pts, b->cap_pts, pt);
+    /* Its point at t, if the batch has one: the latest (pt_slot), or, for a coarser candle built
+     * here (whose time is its bucket's start, earlier), one found by a search. Each key once. */
+    size_t k = p->pt_slot && p->pt_time == t ? p->pt_slot : 0;
+    for (size_t j = b->n_pts; !k && p->pt_slot && t < p->pt_time && j > 0; j--)
+      if (b->pts[j - 1].portfolio_id == p->id && b->pts[j - 1].row.time == t)
+        k = j;
+    if (k) {
+      b->pts[k - 1] = pt;
+      continue;
+    }
+    PUSH(b->pts, b->n_pts, b->cap_pts, pt);
+    if (!p->pt_slot || t > p->pt_time) {
       p->pt_slot = b->n_pts;
       p->pt_time = t;
     }
@@ -965,7 +989,7 @@ apex_err apex_runner_on_candles(apex_runner *r, const apex_market_event *evs, si
   if (atomic_exchange(&r->reload, 0) && (rc = reload_locked(r, err)))
     goto out;
   for (size_t i = 0; i < r->n_runs; i++)
-    r->runs[i]->prog_slot = 0;
+    r->runs[i]->prog_slot = r->runs[i]->pos_slot = 0;
   for (size_t i = 0; i < r->n_pfs; i++)
     r->pfs[i]->pt_slot = 0;
   for (size_t i = 0; i < n && !rc; i++) {

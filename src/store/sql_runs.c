@@ -6,6 +6,7 @@
 #include "store/sql.h"
 
 #define A_AMOUNT(x) ((x) != APEX_DEC_NONE ? A_DEC(x) : A_NULL)
+#define A_TS_OR_NULL(x) ((x) ? A_TS(x) : A_NULL)
 
 #define RUN_COLS                                                                                                   \
   "id, strategy_id, user_id, portfolio_id, mode, symbol, timeframe, definition, quote_currency, base_currency, "    \
@@ -182,63 +183,74 @@ apex_err apex_store_risk_events(apex_store *s, const char *user_id, const char *
   return apex_sql__list(s, &l, page, limit, n, total, err);
 }
 
-static apex_err put_trade(apex_store *s, void *c, const apex_portfolio_trade_row *r, apex_error *err)
+/* Orders go in as a bulk load too; an order given twice (placed, then filled, within a batch of
+ * several candles) keeps its last row: the loads want each key once. keep[] lists the rows kept. */
+typedef struct trade_load {
+  const apex_portfolio_trade_row *rows;
+  size_t *keep;
+} trade_load;
+
+static int by_id_then_index(const void *a, const void *b, void *ctx)
 {
-  apex_sql_res *res = NULL;
-  apex_err rc = SQL(s, c,
-                    "INSERT INTO trades (id, user_id, strategy_id, portfolio_id, symbol, side, order_type, quantity, "
-                    "price, filled_quantity, filled_price, commission, slippage, status, broker_order_id, "
-                    "realized_pnl, is_paper, created_at, submitted_at, filled_at) VALUES ($1, $2, $3, $4, $5, $6, "
-                    "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, apex_ts($18), apex_ts($19), apex_ts($20)) "
-                    "ON CONFLICT (id) DO UPDATE SET quantity = excluded.quantity, "
-                    "filled_quantity = excluded.filled_quantity, filled_price = excluded.filled_price, "
-                    "commission = excluded.commission, slippage = excluded.slippage, status = excluded.status, "
-                    "realized_pnl = excluded.realized_pnl, submitted_at = excluded.submitted_at, "
-                    "filled_at = excluded.filled_at",
-                    &res, err, A_TEXT(r->id), A_TEXT(r->user_id), A_OPT(r->strategy_id), A_TEXT(r->portfolio_id),
-                    A_TEXT(r->symbol), A_TEXT(r->side), A_TEXT(r->order_type), A_DEC(r->quantity),
-                    A_AMOUNT(r->price), A_DEC(r->filled_quantity), A_AMOUNT(r->filled_price), A_DEC(r->commission),
-                    A_DEC(r->slippage), A_TEXT(r->status), A_OPT(r->broker_order_id), A_AMOUNT(r->realized_pnl),
-                    A_BOOL(r->is_paper), A_I64(r->created_at), A_MS(r->submitted_at), A_MS(r->filled_at));
-  s->sql->res_free(res);
-  return rc;
+  const apex_portfolio_trade_row *rows = ctx;
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  int c = strcmp(rows[x].id, rows[y].id);
+  return c ? c : (x > y) - (x < y);
 }
 
-static apex_err put_position(apex_store *s, void *c, const apex_position_row *r, apex_error *err)
+static int by_index(const void *a, const void *b)
 {
-  apex_sql_res *res = NULL;
-  apex_err rc = SQL(s, c,
-                    "INSERT INTO positions (id, portfolio_id, symbol, quantity, average_entry_price, current_price, "
-                    "unrealized_pnl, unrealized_pnl_pct, is_open, opened_at, closed_at, updated_at) VALUES ($1, $2, "
-                    "$3, $4, $5, $6, $7, $8, $9, apex_ts($10), apex_ts($11), apex_ts($12)) ON CONFLICT (id) DO UPDATE "
-                    "SET quantity = excluded.quantity, average_entry_price = excluded.average_entry_price, "
-                    "current_price = excluded.current_price, unrealized_pnl = excluded.unrealized_pnl, "
-                    "unrealized_pnl_pct = excluded.unrealized_pnl_pct, is_open = excluded.is_open, "
-                    "closed_at = excluded.closed_at, updated_at = excluded.updated_at",
-                    &res, err, A_TEXT(r->id), A_TEXT(r->portfolio_id), A_TEXT(r->symbol), A_DEC(r->quantity),
-                    A_DEC(r->average_entry_price), A_AMOUNT(r->current_price), A_AMOUNT(r->unrealized_pnl),
-                    A_AMOUNT(r->unrealized_pnl_pct), A_BOOL(r->is_open), A_I64(r->opened_at), A_MS(r->closed_at),
-                    A_I64(r->updated_at));
-  s->sql->res_free(res);
-  return rc;
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
 }
 
-static apex_err put_equity(apex_store *s, void *c, const apex_equity_point *p, apex_error *err)
+/* The last row of each order id, in the order they came; *m of them. NULL when out of memory. */
+static size_t *last_of_each(const apex_portfolio_trade_row *rows, size_t n, size_t *m)
 {
-  apex_sql_res *res = NULL;
-  const apex_equity_row *r = &p->row;
-  apex_err rc = SQL(s, c,
-                    "INSERT INTO equity_history (time, portfolio_id, equity_value, cash_balance, positions_value, "
-                    "daily_pnl, daily_pnl_pct) VALUES (apex_ts($1), $2, $3, $4, $5, $6, $7) ON CONFLICT (time, "
-                    "portfolio_id) DO UPDATE SET equity_value = excluded.equity_value, cash_balance = "
-                    "excluded.cash_balance, positions_value = excluded.positions_value, daily_pnl = "
-                    "excluded.daily_pnl, daily_pnl_pct = excluded.daily_pnl_pct",
-                    &res, err, A_I64(r->time), A_TEXT(p->portfolio_id), A_DEC(r->equity_value),
-                    A_DEC(r->cash_balance), A_DEC(r->positions_value), A_AMOUNT(r->daily_pnl),
-                    A_AMOUNT(r->daily_pnl_pct));
-  s->sql->res_free(res);
-  return rc;
+  size_t *idx = malloc((n ? n : 1) * sizeof *idx), k = 0;
+  if (!idx)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    idx[i] = i;
+  qsort_r(idx, n, sizeof *idx, by_id_then_index, (void *)rows);
+  for (size_t i = 0; i < n; i++)
+    if (i + 1 == n || strcmp(rows[idx[i]].id, rows[idx[i + 1]].id))
+      idx[k++] = idx[i];
+  qsort(idx, k, sizeof *idx, by_index);
+  *m = k;
+  return idx;
 }
+
+static apex_err trade_row(void *ctx, size_t i, apex_sql_arg *a, apex_error *err)
+{
+  const trade_load *t = ctx;
+  const apex_portfolio_trade_row *r = &t->rows[t->keep[i]];
+  (void)err;
+  a[0] = A_TEXT(r->id);
+  a[1] = A_TEXT(r->user_id);
+  a[2] = A_OPT(r->strategy_id);
+  a[3] = A_TEXT(r->portfolio_id);
+  a[4] = A_TEXT(r->symbol);
+  a[5] = A_TEXT(r->side);
+  a[6] = A_TEXT(r->order_type);
+  a[7] = A_DEC(r->quantity);
+  a[8] = A_AMOUNT(r->price);
+  a[9] = A_DEC(r->filled_quantity);
+  a[10] = A_AMOUNT(r->filled_price);
+  a[11] = A_DEC(r->commission);
+  a[12] = A_DEC(r->slippage);
+  a[13] = A_TEXT(r->status);
+  a[14] = A_OPT(r->broker_order_id);
+  a[15] = A_AMOUNT(r->realized_pnl);
+  a[16] = A_BOOL(r->is_paper);
+  a[17] = A_TS(r->created_at);
+  a[18] = A_TS_OR_NULL(r->submitted_at);
+  a[19] = A_TS_OR_NULL(r->filled_at);
+  return APEX_OK;
+}
+
+
+
 
 static apex_err put_risk(apex_store *s, void *c, const apex_risk_event_row *r, apex_error *err)
 {
@@ -252,18 +264,53 @@ static apex_err put_risk(apex_store *s, void *c, const apex_risk_event_row *r, a
   return rc;
 }
 
-static apex_err put_run(apex_store *s, void *c, const apex_run_progress *p, apex_error *err)
+
+/* Positions, equity points and run progress go in as bulk loads (one statement per 64 rows on
+ * SQLite, a COPY on PostgreSQL): a candle close writes one of each per run or portfolio, and a
+ * round trip each would dominate the commit. Keys are distinct within a commit (the runner's). */
+static apex_err position_row(void *ctx, size_t i, apex_sql_arg *a, apex_error *err)
 {
-  apex_sql_res *res = NULL;
-  apex_err rc = SQL(s, c,
-                    "INSERT INTO strategy_run_progress (run_id, warm_from, start_time, last_time, candles) "
-                    "VALUES ($1, apex_ts($2), apex_ts($3), apex_ts($4), $5) ON CONFLICT (run_id) DO UPDATE SET "
-                    "warm_from = excluded.warm_from, start_time = excluded.start_time, "
-                    "last_time = excluded.last_time, candles = excluded.candles",
-                    &res, err, A_TEXT(p->run_id), A_MS(p->warm_from), A_MS(p->start_time), A_MS(p->last_time),
-                    A_I64(p->candles));
-  s->sql->res_free(res);
-  return rc;
+  const apex_position_row *r = &((const apex_position_row *)ctx)[i];
+  (void)err;
+  a[0] = A_TEXT(r->id);
+  a[1] = A_TEXT(r->portfolio_id);
+  a[2] = A_TEXT(r->symbol);
+  a[3] = A_DEC(r->quantity);
+  a[4] = A_DEC(r->average_entry_price);
+  a[5] = A_AMOUNT(r->current_price);
+  a[6] = A_AMOUNT(r->unrealized_pnl);
+  a[7] = A_AMOUNT(r->unrealized_pnl_pct);
+  a[8] = A_BOOL(r->is_open);
+  a[9] = A_TS(r->opened_at);
+  a[10] = A_TS_OR_NULL(r->closed_at);
+  a[11] = A_TS(r->updated_at);
+  return APEX_OK;
+}
+
+static apex_err equity_row(void *ctx, size_t i, apex_sql_arg *a, apex_error *err)
+{
+  const apex_equity_point *p = &((const apex_equity_point *)ctx)[i];
+  (void)err;
+  a[0] = A_TS(p->row.time);
+  a[1] = A_TEXT(p->portfolio_id);
+  a[2] = A_DEC(p->row.equity_value);
+  a[3] = A_DEC(p->row.cash_balance);
+  a[4] = A_DEC(p->row.positions_value);
+  a[5] = A_AMOUNT(p->row.daily_pnl);
+  a[6] = A_AMOUNT(p->row.daily_pnl_pct);
+  return APEX_OK;
+}
+
+static apex_err progress_row(void *ctx, size_t i, apex_sql_arg *a, apex_error *err)
+{
+  const apex_run_progress *p = &((const apex_run_progress *)ctx)[i];
+  (void)err;
+  a[0] = A_TEXT(p->run_id);
+  a[1] = A_TS_OR_NULL(p->warm_from);
+  a[2] = A_TS_OR_NULL(p->start_time);
+  a[3] = A_TS_OR_NULL(p->last_time);
+  a[4] = A_I64(p->candles);
+  return APEX_OK;
 }
 
 static apex_err put_cash(apex_store *s, void *c, const apex_cash_update *u, apex_error *err)
@@ -278,6 +325,10 @@ static apex_err put_cash(apex_store *s, void *c, const apex_cash_update *u, apex
 apex_err apex_store_paper_commit(apex_store *s, const apex_paper_commit *pc, apex_error *err)
 {
   NEED(pc, "commit required");
+  size_t n_trades = 0;
+  trade_load tl = {pc->trades, last_of_each(pc->trades, pc->n_trades, &n_trades)};
+  if (!tl.keep)
+    return apex_error_set(err, APEX_ENOMEM, "store: out of memory");
   void *c = apex_sql__acquire(s);
   bool in_tx = false;
   apex_err rc = APEX_OK;
@@ -297,18 +348,44 @@ apex_err apex_store_paper_commit(apex_store *s, const apex_paper_commit *pc, ape
                        .volume = &b.volume};
     rc = apex_store__ohlcv_put_in(s, c, k->symbol, k->timeframe, &one, k->source, err);
   }
-  for (size_t i = 0; i < pc->n_trades && !rc; i++)
-    rc = put_trade(s, c, &pc->trades[i], err);
-  for (size_t i = 0; i < pc->n_positions && !rc; i++)
-    rc = put_position(s, c, &pc->positions[i], err);
+  const apex_sql_copy loads[] = {
+      {"trades",
+       "id, user_id, strategy_id, portfolio_id, symbol, side, order_type, quantity, price, filled_quantity, "
+       "filled_price, commission, slippage, status, broker_order_id, realized_pnl, is_paper, created_at, "
+       "submitted_at, filled_at",
+       20, n_trades,
+       "ON CONFLICT (id) DO UPDATE SET quantity = excluded.quantity, filled_quantity = excluded.filled_quantity, "
+       "filled_price = excluded.filled_price, commission = excluded.commission, slippage = excluded.slippage, "
+       "status = excluded.status, realized_pnl = excluded.realized_pnl, submitted_at = excluded.submitted_at, "
+       "filled_at = excluded.filled_at",
+       trade_row, &tl},
+      {"positions",
+       "id, portfolio_id, symbol, quantity, average_entry_price, current_price, unrealized_pnl, unrealized_pnl_pct, "
+       "is_open, opened_at, closed_at, updated_at",
+       12, pc->n_positions,
+       "ON CONFLICT (id) DO UPDATE SET quantity = excluded.quantity, average_entry_price = "
+       "excluded.average_entry_price, current_price = excluded.current_price, unrealized_pnl = "
+       "excluded.unrealized_pnl, unrealized_pnl_pct = excluded.unrealized_pnl_pct, is_open = excluded.is_open, "
+       "closed_at = excluded.closed_at, updated_at = excluded.updated_at",
+       position_row, (void *)pc->positions},
+      {"equity_history", "time, portfolio_id, equity_value, cash_balance, positions_value, daily_pnl, daily_pnl_pct",
+       7, pc->n_equity,
+       "ON CONFLICT (time, portfolio_id) DO UPDATE SET equity_value = excluded.equity_value, cash_balance = "
+       "excluded.cash_balance, positions_value = excluded.positions_value, daily_pnl = excluded.daily_pnl, "
+       "daily_pnl_pct = excluded.daily_pnl_pct",
+       equity_row, (void *)pc->equity},
+      {"strategy_run_progress", "run_id, warm_from, start_time, last_time, candles", 5, pc->n_runs,
+       "ON CONFLICT (run_id) DO UPDATE SET warm_from = excluded.warm_from, start_time = excluded.start_time, "
+       "last_time = excluded.last_time, candles = excluded.candles",
+       progress_row, (void *)pc->runs},
+  };
   for (size_t i = 0; i < pc->n_cash && !rc; i++)
     rc = put_cash(s, c, &pc->cash[i], err);
-  for (size_t i = 0; i < pc->n_equity && !rc; i++)
-    rc = put_equity(s, c, &pc->equity[i], err);
   for (size_t i = 0; i < pc->n_risk && !rc; i++)
     rc = put_risk(s, c, &pc->risk[i], err);
-  for (size_t i = 0; i < pc->n_runs && !rc; i++)
-    rc = put_run(s, c, &pc->runs[i], err);
+  for (size_t i = 0; i < sizeof loads / sizeof loads[0] && !rc; i++)
+    if (loads[i].nrows)
+      rc = s->sql->copy_in(s, c, &loads[i], err);
   if (rc || (rc = apex_sql__exec(s, c, "COMMIT", err)))
     goto out;
   in_tx = false;
@@ -316,5 +393,6 @@ out:
   if (in_tx)
     apex_sql__rollback(s, c);
   apex_sql__release(s, c);
+  free(tl.keep);
   return rc;
 }

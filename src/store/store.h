@@ -397,10 +397,11 @@ typedef struct apex_paper_candle {
 } apex_paper_candle;
 
 /* What candles closing together did to the runs stepped on them, written in one transaction so
- * that a crash keeps all of it or none: the candles themselves (upserted), the runs' progress, orders (trades upserted by id: a pending order
- * stored at the signal becomes filled at the fill), positions (upserted by id), the portfolios'
- * cash, equity points (upserted on time and portfolio) and refusals (inserted once per run and
- * seq). Rows of each kind in any order; equity times per portfolio unique. */
+ * that a crash keeps all of it or none: the candles themselves (upserted), the runs' progress,
+ * orders (trades upserted by id: a pending order stored at the signal becomes filled at the fill),
+ * positions (upserted by id), the portfolios' cash, equity points (upserted on time and
+ * portfolio) and refusals (inserted once per run and seq). Rows of each kind in any order; the
+ * keys of positions, equity points and progress rows distinct within a commit. */
 typedef struct apex_paper_commit {
   const apex_paper_candle *candles;
   size_t n_candles;
