@@ -56,6 +56,7 @@ bench: build
 	@$(BUILD)/bench/bench_load
 	@$(BUILD)/bench/bench_backtest
 	@$(BUILD)/bench/ingest   # PostgreSQL too when APEX_TEST_PG_URL is set
+	@$(BUILD)/bench/bench_paper   # PostgreSQL too when APEX_BENCH_PG_URL is set
 	@sh bench/api.sh $(APEX)
 
 fuzz: deps build-asan
