@@ -10,6 +10,7 @@
 
 #include "core/session.h"
 #include "core/timeframe.h"
+#include "sys/log.h"
 
 #define RATE_NONE INT64_MIN
 
@@ -1097,8 +1098,11 @@ static void catch_up(apex_runner *r)
       if (!rc && n)
         rc = apex_runner_on_candles(r, evs, n, &err);
       if (rc)
-        fprintf(stderr, "runner: catching up %s %s from %lld: %s\n", ps[k].symbol, ps[k].tf, (long long)since,
-                err.msg[0] ? err.msg : "out of memory");
+        apex_log_fields(APEX_LOG_WARN, "paper runner: catching up on missed candles failed; the feed goes on",
+                        (apex_log_field[]){APEX_LOG_S("symbol", ps[k].symbol), APEX_LOG_S("timeframe", ps[k].tf),
+                                           APEX_LOG_I("from_ms", since),
+                                           APEX_LOG_S("error", err.msg[0] ? err.msg : "out of memory")},
+                        4);
       if (rc || !n)
         break;
       since = evs[n - 1].bar.time + 1;
@@ -1121,7 +1125,8 @@ static void *thread_main(void *arg)
     apex_error err = {0};
     size_t n = 0;
     if (atomic_load(&r->reload) && apex_runner_reload(r, &err))
-      fprintf(stderr, "runner: reload: %s\n", err.msg);
+      apex_log_fields(APEX_LOG_ERROR, "paper runner: loading the running strategies failed",
+                      (apex_log_field[]){APEX_LOG_S("error", err.msg)}, 1);
     apex_app_fx_tick(r->app); /* fresh reference rates for the conversions, when a source is set */
     if (have_pending) {
       evs[n++] = pending;
@@ -1136,7 +1141,8 @@ static void *thread_main(void *arg)
         continue;
       }
       if (rc) {
-        fprintf(stderr, "runner: feed: %s\n", err.msg);
+        apex_log_fields(APEX_LOG_WARN, "paper runner: the market feed failed; trying again in 1 s",
+                        (apex_log_field[]){APEX_LOG_S("error", err.msg)}, 1);
         struct timespec ts = {1, 0};
         nanosleep(&ts, NULL);
         continue;
@@ -1158,8 +1164,11 @@ static void *thread_main(void *arg)
         have_pending = true;
     }
     if (n && apex_runner_on_candles(r, evs, n, &err))
-      fprintf(stderr, "runner: %zu candle%s %s %s at %lld: %s\n", n, n == 1 ? "" : "s", evs[0].symbol,
-              evs[0].timeframe, (long long)evs[0].bar.time, err.msg);
+      apex_log_fields(APEX_LOG_ERROR, "paper runner: candles not stored, the runs are rebuilt from the store",
+                      (apex_log_field[]){APEX_LOG_I("candles", (int64_t)n), APEX_LOG_S("symbol", evs[0].symbol),
+                                         APEX_LOG_S("timeframe", evs[0].timeframe),
+                                         APEX_LOG_I("time_ms", evs[0].bar.time), APEX_LOG_S("error", err.msg)},
+                      5);
   }
   free(evs);
   return NULL;
