@@ -14,12 +14,6 @@
 
 static apex_json *dec_or_null(apex_dec d) { return d == APEX_DEC_NONE ? apex_json_new_null() : apex_json_new_decimal(d); }
 
-static apex_err invalid(apex_app_error *e, const char *ptr, const char *msg)
-{
-  apex_app_raise(e, APEX_E_VALIDATION, "%s %s", ptr + 1, msg);
-  apex_problems_add(&e->problems, ptr, "%s", msg);
-  return APEX_EINVAL;
-}
 
 /* capital: a decimal string or a number, > 0. */
 static apex_err read_capital(const apex_json *v, apex_dec *out, apex_app_error *e)
@@ -27,9 +21,9 @@ static apex_err read_capital(const apex_json *v, apex_dec *out, apex_app_error *
   const char *s = apex_json_string_value(v);
   if (s ? apex_dec_from_str(s, out) != APEX_OK
         : !apex_json_is_number(v) || apex_dec_from_double(apex_json_number_value(v), out) != APEX_OK)
-    return invalid(e, "/capital", "must be a decimal number (string or number)");
+    return apex_app_invalid(e, "/capital", "must be a decimal number (string or number)");
   if (*out <= 0)
-    return invalid(e, "/capital", "must be greater than 0");
+    return apex_app_invalid(e, "/capital", "must be greater than 0");
   return APEX_OK;
 }
 
@@ -55,7 +49,8 @@ static apex_err default_portfolio(apex_app *app, const char *user_id, apex_portf
     if (rows[i].is_paper && paper++ == 0)
       *pf = rows[i];
   if (paper > 1 || total > MAX) {
-    rc = invalid(e, "/portfolio_id", "is required: you have several paper portfolios, name the one to trade");
+    rc = apex_app_invalid(e, "/portfolio_id",
+                          "is required: you have several paper portfolios, name the one to trade");
     goto out;
   }
   if (paper == 0) {
@@ -84,7 +79,7 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
   apex_dec capital = 0;
 
   if (!mode || (strcmp(mode, "paper") && strcmp(mode, "live")))
-    return invalid(e, "/mode", "must be \"paper\" or \"live\"");
+    return apex_app_invalid(e, "/mode", "must be \"paper\" or \"live\"");
   if (!strcmp(mode, "live") && !app->settings.live_trading)
     return apex_app_raise(e, APEX_E_FORBIDDEN,
                           "live trading is off on this server (FEATURE_LIVE_TRADING=true enables it)");
@@ -92,7 +87,7 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
     return apex_app_raise(e, APEX_E_NOT_IMPLEMENTED, "live trading needs a venue's private API, which this "
                                                      "server does not have yet: activate in paper mode");
   if (pv && !portfolio_id)
-    return invalid(e, "/portfolio_id", "must be the id of one of your paper portfolios");
+    return apex_app_invalid(e, "/portfolio_id", "must be the id of one of your paper portfolios");
   if (cv && (rc = read_capital(cv, &capital, e)))
     return rc;
   if (apex_app_strategy_get(app, user_id, id, out, e))

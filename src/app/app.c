@@ -29,6 +29,13 @@ apex_err apex_app_raise(apex_app_error *e, apex_code code, const char *fmt, ...)
   return APEX_EINVAL;
 }
 
+apex_err apex_app_invalid(apex_app_error *e, const char *ptr, const char *msg)
+{
+  apex_app_raise(e, APEX_E_VALIDATION, "%s %s", *ptr ? ptr + 1 : "the body", msg);
+  apex_problems_add(&e->problems, ptr, "%s", msg);
+  return APEX_EINVAL;
+}
+
 apex_err apex_app_store_failed(apex_app_error *e, const apex_error *err)
 {
   apex_log_field f[] = {APEX_LOG_S("error", err->msg)};

@@ -106,6 +106,9 @@ apex_err apex_app_raise(apex_app_error *e, apex_code code, const char *fmt, ...)
 
 /* 500 for a storage failure: the database's message goes to the log, not to the client. */
 apex_err apex_app_store_failed(apex_app_error *e, const apex_error *err);
+/* 422 for one field: e's detail "<field> <msg>" and the problem at ptr (a JSON Pointer, "" for the
+ * whole body). Returns APEX_EINVAL. */
+apex_err apex_app_invalid(apex_app_error *e, const char *ptr, const char *msg);
 /* /readyz: the database answers (503, its message logged, when it does not); *backend "sqlite" or
  * "postgresql". */
 apex_err apex_app_ready(apex_app *app, const char **backend, apex_app_error *e);

@@ -51,11 +51,6 @@ void apex_app_syncs_free(apex_app *app)
 }
 
 
-static apex_err invalid(apex_app_error *e, const char *ptr, const char *msg)
-{
-  apex_problems_add(&e->problems, ptr, "%s", msg);
-  return apex_app_raise(e, APEX_E_VALIDATION, "%s %s", ptr + 1, msg);
-}
 
 apex_err apex_app_market_sync_start(apex_app *app, const char *user_id, const char *symbol, const char *timeframe,
                                     int64_t since_ms, apex_app_sync *out, apex_app_error *e)
@@ -65,10 +60,10 @@ apex_err apex_app_market_sync_start(apex_app *app, const char *user_id, const ch
   if (!t || !app->sync_queue)
     return apex_app_raise(e, APEX_E_UNAVAILABLE, "this server runs no market-data jobs");
   if (!strchr(symbol, '/') || strlen(symbol) > APEX_MARKET_SYMBOL_MAX)
-    return invalid(e, "/symbol", "must be a pair such as BTC/USDT (a stock's history: apextrade data download "
+    return apex_app_invalid(e, "/symbol", "must be a pair such as BTC/USDT (a stock's history: apextrade data download "
                                  "--venue yahoo)");
   if (apex_timeframe_parse(timeframe, &tf, NULL))
-    return invalid(e, "/timeframe", "must be one of 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M");
+    return apex_app_invalid(e, "/timeframe", "must be one of 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M");
   if (!app->venue)
     return apex_app_raise(e, APEX_E_UNAVAILABLE, "no venue is configured for %s", symbol);
   apex_err rc = APEX_OK;
@@ -138,7 +133,7 @@ apex_err apex_app_market_sync_submit(apex_app *app, const char *user_id, const c
   if (apex_json_parse_strict(body, len, MAX_BODY, &doc, &perr))
     return apex_app_raise(e, APEX_E_BAD_REQUEST, "%s", perr.msg);
   if (!apex_json_is_object(doc)) {
-    invalid(e, "/", "the body must be a JSON object");
+    apex_app_invalid(e, "", "must be a JSON object");
     goto out;
   }
   apex_json_iter it = apex_json_object_iter(doc);
@@ -161,9 +156,9 @@ apex_err apex_app_market_sync_submit(apex_app *app, const char *user_id, const c
     else
       apex_problems_add(&e->problems, ptr, "unknown field");
   }
-  if (!symbol && !e->problems.total)
+  if (!apex_json_object_get(doc, "symbol"))
     apex_problems_add(&e->problems, "/symbol", "is required");
-  if (!timeframe && !e->problems.total)
+  if (!apex_json_object_get(doc, "timeframe"))
     apex_problems_add(&e->problems, "/timeframe", "is required");
   if (e->problems.total) {
     apex_app_raise(e, APEX_E_VALIDATION, "the market-data job has %zu problem%s", e->problems.total,

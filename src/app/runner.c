@@ -916,6 +916,7 @@ static apex_err aggregate(apex_runner *r, const char *symbol, const char *from_t
   const int64_t small_ms = apex_timeframe_ms(small);
   apex_bar out[8];
   char out_tf[8][8];
+  int64_t out_ms[8];
   size_t n_out = 0;
   for (size_t i = 0; i < r->n_runs && n_out < 8; i++) {
     const run *rn = r->runs[i];
@@ -931,6 +932,7 @@ static apex_err aggregate(apex_runner *r, const char *symbol, const char *from_t
     int64_t bk = apex_timeframe_floor(big, bar->time);
     if (a->bucket != INT64_MIN && bk != a->bucket && bk > a->bucket) { /* the bucket before closed unseen */
       out[n_out] = a->bar;
+      out_ms[n_out] = apex_timeframe_ms(a->tf);
       snprintf(out_tf[n_out++], sizeof out_tf[0], "%s", a->timeframe);
       a->bucket = INT64_MIN;
     }
@@ -947,15 +949,14 @@ static apex_err aggregate(apex_runner *r, const char *symbol, const char *from_t
     /* The bucket's last sub-candle: it closes now. */
     if (n_out < 8 && a->bucket != INT64_MIN && apex_timeframe_floor(big, bar->time + small_ms) != a->bucket) {
       out[n_out] = a->bar;
+      out_ms[n_out] = apex_timeframe_ms(a->tf);
       snprintf(out_tf[n_out++], sizeof out_tf[0], "%s", a->timeframe);
       a->bucket = INT64_MIN;
     }
   }
   apex_err rc = APEX_OK;
   for (size_t k = 0; k < n_out && !rc; k++) {
-    apex_timeframe tf;
-    if (!apex_timeframe_parse(out_tf[k], &tf, NULL))
-      remember_price(r, symbol, &out[k], apex_timeframe_ms(tf));
+    remember_price(r, symbol, &out[k], out_ms[k]);
     rc = step_candle(r, symbol, out_tf[k], &out[k], b, err);
   }
   return rc;

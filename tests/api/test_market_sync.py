@@ -86,6 +86,8 @@ def test_a_sync_job_stores_the_venues_candles_and_says_how_it_ended(tmp_path_fac
     ({"symbol": "BTC/USDT", "timeframe": "1m", "days": 100000}, "/days"),
     ({"symbol": 5, "timeframe": "1m"}, "/symbol"),
     ({"symbol": "BTC/USDT", "timeframe": "1m", "since": "2024"}, "/since"),
+    ({"days": 0}, "/symbol"),  # every problem is listed, a missing field beside a bad one
+    ({"symbol": "BTC/USDT", "days": 0}, "/timeframe"),
 ])
 def test_a_bad_sync_request_names_its_field(start_server, body, field):
     api = start_server().client
