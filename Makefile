@@ -58,6 +58,7 @@ bench: build
 	@$(BUILD)/bench/ingest   # PostgreSQL too when APEX_TEST_PG_URL is set
 	@$(BUILD)/bench/bench_paper   # PostgreSQL too when APEX_BENCH_PG_URL is set
 	@sh bench/api.sh $(APEX)
+	@sh bench/ws.sh $(APEX)   # 10,000 WebSocket subscribers (CONNS=...)
 
 fuzz: deps build-asan
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAPEX_FUZZ=ON -DAPEX_TESTS=OFF >/dev/null

@@ -28,7 +28,8 @@ def problems(*codes, limit=SMALL):
     names = {400: "Malformed JSON", 401: "Not authenticated (1002 token expired, 1003 token invalid)",
              403: "Forbidden", 404: "Not found (also another user's resource)", 405: "Method not allowed",
              409: "Conflict", 413: f"Body over {limit // 1024} KiB", 415: "Body is not JSON", 422: "Validation error",
-             429: "Rate limited (Retry-After)", 501: "Not implemented yet", 503: "Not ready"}
+             426: "Upgrade Required (WebSocket version 13 only)", 429: "Rate limited (Retry-After)",
+             501: "Not implemented yet", 503: "Not ready"}
     return {str(c): {"description": names.get(c, "Error"),
                      "content": {"application/problem+json": {"schema": ref("Problem")}}} for c in codes}
 def page_of(n): return {"type": "object", "properties": {"items": {"type": "array", "items": ref(n)}, "total": {"type": "integer"},
@@ -50,8 +51,14 @@ paths = {
  "/metrics": {"get": op("Prometheus metrics (text format)", "system",
                         {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}, auth=False)},
  "/api/v1/openapi.json": {"get": op("This document", "system", ok({"type": "object"}), auth=False)},
- "/api/v1/ws": {"get": op("WebSocket events (spec 5.7): not implemented yet", "system",
-                          {"101": {"description": "Switching Protocols"}}, auth=False, codes=(501,))},
+ "/api/v1/ws": {"get": {**op("Live events over WebSocket (spec 5.7; protocol: docs/websocket.md): ticker, candles, "
+                              "portfolio, trade, backtest_progress, strategy", "system",
+                              {"101": {"description": "Switching Protocols: JSON text frames as docs/websocket.md"}},
+                              params=[{"name": "token", "in": "query", "required": False, "schema": {"type": "string"},
+                                       "description": "the access token; without it the first message must be "
+                                                      "{\"action\": \"auth\", \"token\": ...}"}],
+                              auth=False, codes=(400, 401, 403, 426, 503)),
+                          "x-websocket": "docs/websocket.md"}},
  "/api/v1/auth/register": {"post": op("Create an account", "auth", ok(ref("User"), "201", "Created"),
                                       req=body(ref("Register")), auth=False, codes=(400, 409, 415, 422))},
  "/api/v1/auth/login": {"post": op("Log in: access token + refresh token (also as HttpOnly cookie)", "auth",

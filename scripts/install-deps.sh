@@ -28,6 +28,8 @@ libssl-dev
 openssl
 libcurl4-openssl-dev
 libxml2-dev
+libwslay-dev
+python3-websockets
 "
 
 missing=""

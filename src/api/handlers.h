@@ -3,6 +3,8 @@
 #ifndef APEX_API_HANDLERS_H
 #define APEX_API_HANDLERS_H
 
+#include <pthread.h>
+
 #include "api/http.h"
 #include "app/app.h"
 
@@ -22,6 +24,23 @@ bool apex_api_page(apex_req *req, apex_res *res, apex_page *p);
 int apex_api_list(apex_res *res, apex_json *items, int64_t total, const apex_page *p);
 /* The same with items already JSON texts (apex_app_strategy_list); frees them. */
 int apex_api_list_texts(apex_res *res, apex_app_texts *items, int64_t total, const apex_page *p);
+
+/* GET /api/v1/ws (h_ws.c): apex_server_opts' ws_* callbacks over ws_ctx = an apex_api_ws, and
+ * the hub's questions (apex_ws_hub_opts.verify and owns_portfolio over ctx = the app). */
+struct apex_ws_hub;
+typedef struct apex_api_ws {
+  apex_app *app;
+  struct apex_ws_hub *hub; /* NULL once stopped: sockets upgraded after are closed at once */
+  pthread_mutex_t mu;      /* hub, between the server's threads and apex_api_ws_stop */
+} apex_api_ws;
+/* Frees the hub (every socket closed with 1001): apex_server_opts.ws_stop. */
+void apex_api_ws_stop(void *ctx);
+int apex_api_ws_accept(void *ctx, apex_req *req, apex_res *res, void **peer);
+void apex_api_ws_adopt(void *ctx, void *peer, int fd, const char *extra, size_t n_extra, void (*release)(void *),
+                       void *release_arg);
+void apex_api_ws_discard(void *peer);
+int apex_api_ws_verify(void *app, const char *token, char *user_id, int64_t *exp_ms);
+bool apex_api_ws_owns_portfolio(void *app, const char *user_id, const char *portfolio_id);
 
 #define H(name) int name(apex_req *req, apex_res *res, void *app)
 H(h_health);

@@ -156,7 +156,7 @@ enum {
   APEX_ROUTE_ANY_BODY = 1u << 0, /* accept any Content-Type (default: bodies must be JSON → 415) */
   /* Route kinds the server handles itself (fn is NULL): */
   APEX_ROUTE_STATIC = 1u << 1,  /* files under apex_server_opts.static_root; the pattern ends in {path*} */
-  APEX_ROUTE_UPGRADE = 1u << 2, /* a WebSocket upgrade: 501 until the WebSocket hub exists */
+  APEX_ROUTE_UPGRADE = 1u << 2, /* a WebSocket upgrade: apex_server_opts.ws_accept and ws_adopt */
 };
 /* Flag bits naming the route's body kind (apex_http_body_kind), and reading it back. */
 #define APEX_ROUTE_BODY(kind) ((unsigned)(kind) << 8)
@@ -214,6 +214,20 @@ typedef struct apex_server_opts {
   const char *static_root;   /* directory of APEX_ROUTE_STATIC routes (the web UI); NULL: they answer 404 */
   const apex_route *extra_routes; /* a second table appended to routes (e.g. test-only routes) */
   size_t n_extra_routes;
+  /* WebSocket upgrades (APEX_ROUTE_UPGRADE routes; ws_accept NULL: they answer 501). Once the
+   * server has checked the handshake's headers and a browser's Origin, ws_accept checks the
+   * request (the token): 0 with *peer (its own, opaque) to upgrade, or non-zero with a problem in
+   * res. After the 101, ws_adopt gets the socket, the bytes read past the handshake and peer;
+   * release(release_arg) closes the socket when the hub is done with it. ws_discard frees a peer
+   * whose socket never came (the client left during the handshake). */
+  int (*ws_accept)(void *ws_ctx, apex_req *req, apex_res *res, void **peer);
+  void (*ws_adopt)(void *ws_ctx, void *peer, int fd, const char *extra, size_t n_extra, void (*release)(void *),
+                   void *release_arg);
+  void (*ws_discard)(void *peer);
+  /* Called by apex_server_stop once no request runs, before the server stops: the hub closes
+   * its sockets (libmicrohttpd cannot stop with upgraded sockets open). */
+  void (*ws_stop)(void *ws_ctx);
+  void *ws_ctx;
 } apex_server_opts;
 
 typedef struct apex_server apex_server;

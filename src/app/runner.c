@@ -2,6 +2,7 @@
 #include "app/runner.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -90,6 +91,8 @@ struct apex_runner {
   size_t n_prices;
   agg *aggs;
   size_t n_aggs;
+  agg *live; /* the feed's candles built up to the chart timeframes (LIVE_TF), for the candles channel */
+  size_t n_live;
   pthread_mutex_t mu; /* runs, portfolios, prices: the thread and apex_runner_on_candle callers */
   pthread_t thread;
   bool started;
@@ -883,18 +886,19 @@ static apex_err step_candle(apex_runner *r, const char *symbol, const char *time
   return equity_points(r, bar->time, b, err);
 }
 
-/* The aggregator for symbol at tf fed from from_tf (made when missing). Caller holds mu. */
-static agg *aggregator(apex_runner *r, const char *symbol, const char *tf_text, apex_timeframe tf, const char *from_tf)
+/* The aggregator in *aggs for symbol at tf fed from from_tf (made when missing). Caller holds mu. */
+static agg *aggregator(agg **aggs, size_t *n_aggs, const char *symbol, const char *tf_text, apex_timeframe tf,
+                       const char *from_tf)
 {
-  for (size_t i = 0; i < r->n_aggs; i++)
-    if (!strcmp(r->aggs[i].symbol, symbol) && !strcmp(r->aggs[i].timeframe, tf_text) &&
-        !strcmp(r->aggs[i].from_tf, from_tf))
-      return &r->aggs[i];
-  agg *grown = realloc(r->aggs, (r->n_aggs + 1) * sizeof *grown);
+  for (size_t i = 0; i < *n_aggs; i++)
+    if (!strcmp((*aggs)[i].symbol, symbol) && !strcmp((*aggs)[i].timeframe, tf_text) &&
+        !strcmp((*aggs)[i].from_tf, from_tf))
+      return &(*aggs)[i];
+  agg *grown = realloc(*aggs, (*n_aggs + 1) * sizeof *grown);
   if (!grown)
     return NULL;
-  r->aggs = grown;
-  agg *a = &r->aggs[r->n_aggs++];
+  *aggs = grown;
+  agg *a = &(*aggs)[(*n_aggs)++];
   memset(a, 0, sizeof *a);
   snprintf(a->symbol, sizeof a->symbol, "%s", symbol);
   snprintf(a->timeframe, sizeof a->timeframe, "%s", tf_text);
@@ -902,6 +906,34 @@ static agg *aggregator(apex_runner *r, const char *symbol, const char *tf_text, 
   a->tf = tf;
   a->bucket = INT64_MIN;
   return a;
+}
+
+/* Feeds bar (closed, small_ms long) to a: the buckets it closes go to out (0 to 2 of them: the one
+ * before, if it closed unseen, and a's own when bar is its last sub-candle). A bar older than
+ * the bucket being filled is ignored. */
+static size_t agg_feed(agg *a, const apex_bar *bar, int64_t small_ms, apex_bar out[2])
+{
+  size_t n = 0;
+  int64_t bk = apex_timeframe_floor(a->tf, bar->time);
+  if (a->bucket != INT64_MIN && bk > a->bucket) { /* the bucket before closed unseen */
+    out[n++] = a->bar;
+    a->bucket = INT64_MIN;
+  }
+  if (a->bucket == INT64_MIN) {
+    a->bucket = bk;
+    a->bar = *bar;
+    a->bar.time = bk;
+  } else if (bk == a->bucket) {
+    a->bar.high = bar->high > a->bar.high ? bar->high : a->bar.high;
+    a->bar.low = bar->low < a->bar.low ? bar->low : a->bar.low;
+    a->bar.close = bar->close;
+    a->bar.volume += bar->volume;
+  }
+  if (a->bucket != INT64_MIN && apex_timeframe_floor(a->tf, bar->time + small_ms) != a->bucket) {
+    out[n++] = a->bar; /* the bucket's last sub-candle: it closes now */
+    a->bucket = INT64_MIN;
+  }
+  return n;
 }
 
 /* Feeds bar (closed, of symbol at from_tf) to every coarser timeframe a run of symbol trades, and
@@ -926,32 +958,12 @@ static apex_err aggregate(apex_runner *r, const char *symbol, const char *from_t
     bool seen = false; /* one aggregator per timeframe, however many runs trade it */
     for (size_t k = 0; k < n_out; k++)
       seen |= !strcmp(out_tf[k], rn->row.timeframe);
-    agg *a = seen ? NULL : aggregator(r, symbol, rn->row.timeframe, big, from_tf);
-    if (!a)
+    agg *a = seen ? NULL : aggregator(&r->aggs, &r->n_aggs, symbol, rn->row.timeframe, big, from_tf);
+    if (!a || n_out + 2 > 8)
       continue;
-    int64_t bk = apex_timeframe_floor(big, bar->time);
-    if (a->bucket != INT64_MIN && bk != a->bucket && bk > a->bucket) { /* the bucket before closed unseen */
-      out[n_out] = a->bar;
+    for (size_t k = agg_feed(a, bar, small_ms, &out[n_out]); k > 0; k--) {
       out_ms[n_out] = apex_timeframe_ms(a->tf);
       snprintf(out_tf[n_out++], sizeof out_tf[0], "%s", a->timeframe);
-      a->bucket = INT64_MIN;
-    }
-    if (a->bucket == INT64_MIN) {
-      a->bucket = bk;
-      a->bar = *bar;
-      a->bar.time = bk;
-    } else if (bk == a->bucket) {
-      a->bar.high = bar->high > a->bar.high ? bar->high : a->bar.high;
-      a->bar.low = bar->low < a->bar.low ? bar->low : a->bar.low;
-      a->bar.close = bar->close;
-      a->bar.volume += bar->volume;
-    }
-    /* The bucket's last sub-candle: it closes now. */
-    if (n_out < 8 && a->bucket != INT64_MIN && apex_timeframe_floor(big, bar->time + small_ms) != a->bucket) {
-      out[n_out] = a->bar;
-      out_ms[n_out] = apex_timeframe_ms(a->tf);
-      snprintf(out_tf[n_out++], sizeof out_tf[0], "%s", a->timeframe);
-      a->bucket = INT64_MIN;
     }
   }
   apex_err rc = APEX_OK;
@@ -960,6 +972,154 @@ static apex_err aggregate(apex_runner *r, const char *symbol, const char *from_t
     rc = step_candle(r, symbol, out_tf[k], &out[k], b, err);
   }
   return rc;
+}
+
+/* --- live events: what a stored batch did, for the WebSocket clients (jobs/events.h) --- */
+
+/* The timeframes the feed's candles are built up to for live charts, forming and closed. */
+static const char *const LIVE_TF[] = {"5m", "15m", "1h", "4h", "1d"};
+
+static void publish_candle(apex_runner *r, const char *symbol, const char *tf, const apex_bar *bar, bool closed)
+{
+  apex_event ev = {.kind = APEX_EVENT_CANDLE, .time_ms = r->app->now_ms()};
+  snprintf(ev.u.candle.symbol, sizeof ev.u.candle.symbol, "%s", symbol);
+  snprintf(ev.u.candle.timeframe, sizeof ev.u.candle.timeframe, "%s", tf);
+  ev.u.candle.time_ms = bar->time;
+  ev.u.candle.open = bar->open;
+  ev.u.candle.high = bar->high;
+  ev.u.candle.low = bar->low;
+  ev.u.candle.close = bar->close;
+  ev.u.candle.volume = bar->volume;
+  ev.u.candle.closed = closed;
+  apex_events_publish(r->app->events, &ev);
+}
+
+/* The pair's change over a day, in percent: bar's close against the close of the stored candle a
+ * day before it (within an hour); NaN when there is none. */
+static double change_24h(apex_runner *r, const char *symbol, const char *tf, const apex_bar *bar)
+{
+  apex_series *s = NULL;
+  apex_error err = {0};
+  double pct = NAN;
+  const int64_t then = bar->time - 86400000;
+  if (!apex_store_ohlcv_last(r->app->store, symbol, tf, then - 3600000, then + 1, 1, &s, &err) && s && s->n &&
+      s->close[0] > 0)
+    pct = (bar->close / s->close[0] - 1) * 100;
+  apex_series_free(s);
+  return pct;
+}
+
+/* A feed candle: the pair's ticker, the candle, and the chart timeframes it builds (their forming
+ * candle, and each one it closes). */
+static void publish_market(apex_runner *r, const apex_paper_candle *c)
+{
+  apex_timeframe small, big;
+  if (apex_timeframe_parse(c->timeframe, &small, NULL))
+    return;
+  const int64_t small_ms = apex_timeframe_ms(small);
+  apex_event ev = {.kind = APEX_EVENT_TICKER, .time_ms = r->app->now_ms()};
+  snprintf(ev.u.ticker.symbol, sizeof ev.u.ticker.symbol, "%s", c->symbol);
+  if (apex_dec_from_double(c->bar.close, &ev.u.ticker.price))
+    return;
+  ev.u.ticker.change_24h_pct = change_24h(r, c->symbol, c->timeframe, &c->bar);
+  ev.u.ticker.time_ms = c->bar.time + small_ms;
+  apex_events_publish(r->app->events, &ev);
+  publish_candle(r, c->symbol, c->timeframe, &c->bar, true);
+  for (size_t i = 0; i < sizeof LIVE_TF / sizeof *LIVE_TF; i++) {
+    apex_bar closed[2];
+    if (apex_timeframe_parse(LIVE_TF[i], &big, NULL) || apex_timeframe_ms(big) <= small_ms ||
+        !apex_timeframe_divides(small, big))
+      continue;
+    agg *a = aggregator(&r->live, &r->n_live, c->symbol, LIVE_TF[i], big, c->timeframe);
+    if (!a)
+      continue;
+    for (size_t k = 0, n = agg_feed(a, &c->bar, small_ms, closed); k < n; k++)
+      publish_candle(r, c->symbol, LIVE_TF[i], &closed[k], true);
+    if (a->bucket != INT64_MIN)
+      publish_candle(r, c->symbol, LIVE_TF[i], &a->bar, false);
+  }
+}
+
+/* The run a portfolio, strategy or run id belongs to (its user's), or NULL. */
+static const run *run_of(const apex_runner *r, const char *portfolio_id, const char *run_id)
+{
+  for (size_t i = 0; i < r->n_runs; i++)
+    if ((portfolio_id && !strcmp(r->runs[i]->row.portfolio_id, portfolio_id)) ||
+        (run_id && !strcmp(r->runs[i]->row.id, run_id)))
+      return r->runs[i];
+  return NULL;
+}
+
+/* Everything the stored batch b did, published in order: market data, orders (and the signals
+ * among them), refusals, then the portfolios' new figures. Nothing is published for a batch
+ * that was not stored. */
+static void publish_batch(apex_runner *r, const batch *b)
+{
+  apex_events *bus = r->app->events;
+  if (!bus)
+    return;
+  for (size_t i = 0; i < b->n_candles; i++)
+    publish_market(r, &b->candles[i]);
+  for (size_t i = 0; i < b->n_trades; i++) {
+    const apex_portfolio_trade_row *t = &b->trades[i];
+    bool filled = !strcmp(t->status, "filled");
+    apex_event ev = {.kind = APEX_EVENT_TRADE, .time_ms = r->app->now_ms()};
+    snprintf(ev.user_id, sizeof ev.user_id, "%s", t->user_id);
+    snprintf(ev.u.trade.trade_id, sizeof ev.u.trade.trade_id, "%s", t->id);
+    snprintf(ev.u.trade.portfolio_id, sizeof ev.u.trade.portfolio_id, "%s", t->portfolio_id);
+    snprintf(ev.u.trade.strategy_id, sizeof ev.u.trade.strategy_id, "%s", t->strategy_id);
+    snprintf(ev.u.trade.symbol, sizeof ev.u.trade.symbol, "%s", t->symbol);
+    snprintf(ev.u.trade.side, sizeof ev.u.trade.side, "%s", t->side);
+    snprintf(ev.u.trade.order_type, sizeof ev.u.trade.order_type, "%s", t->order_type);
+    snprintf(ev.u.trade.status, sizeof ev.u.trade.status, "%s", t->status);
+    ev.u.trade.quantity = filled && t->filled_quantity ? t->filled_quantity : t->quantity;
+    ev.u.trade.price = filled && t->filled_price != APEX_DEC_NONE ? t->filled_price : t->price;
+    ev.u.trade.commission = t->commission;
+    ev.u.trade.time_ms = filled && t->filled_at ? t->filled_at : t->created_at;
+    apex_events_publish(bus, &ev);
+    if (!strcmp(t->status, "open") && !strcmp(t->order_type, "MARKET")) { /* a rule's signal, placed */
+      apex_event sg = {.kind = APEX_EVENT_STRATEGY, .time_ms = ev.time_ms};
+      snprintf(sg.user_id, sizeof sg.user_id, "%s", t->user_id);
+      snprintf(sg.u.strategy.strategy_id, sizeof sg.u.strategy.strategy_id, "%s", t->strategy_id);
+      snprintf(sg.u.strategy.symbol, sizeof sg.u.strategy.symbol, "%s", t->symbol);
+      snprintf(sg.u.strategy.event, sizeof sg.u.strategy.event, "signal");
+      snprintf(sg.u.strategy.side, sizeof sg.u.strategy.side, "%s", t->side);
+      snprintf(sg.u.strategy.detail, sizeof sg.u.strategy.detail, "%s market order placed, filled at the next open",
+               t->side);
+      sg.u.strategy.time_ms = t->created_at;
+      apex_events_publish(bus, &sg);
+    }
+  }
+  for (size_t i = 0; i < b->n_risk; i++) {
+    const apex_risk_event_row *f = &b->risk[i];
+    const run *rn = run_of(r, NULL, f->run_id);
+    if (!rn)
+      continue;
+    apex_event ev = {.kind = APEX_EVENT_STRATEGY, .time_ms = r->app->now_ms()};
+    snprintf(ev.user_id, sizeof ev.user_id, "%s", rn->row.user_id);
+    snprintf(ev.u.strategy.strategy_id, sizeof ev.u.strategy.strategy_id, "%s", f->strategy_id);
+    snprintf(ev.u.strategy.symbol, sizeof ev.u.strategy.symbol, "%s", rn->row.symbol);
+    snprintf(ev.u.strategy.event, sizeof ev.u.strategy.event, "refused");
+    snprintf(ev.u.strategy.reason, sizeof ev.u.strategy.reason, "%s", f->kind);
+    snprintf(ev.u.strategy.detail, sizeof ev.u.strategy.detail, "%.*s", (int)sizeof ev.u.strategy.detail - 1, f->detail);
+    ev.u.strategy.time_ms = f->time;
+    apex_events_publish(bus, &ev);
+  }
+  for (size_t i = 0; i < b->n_pts; i++) {
+    const apex_equity_point *p = &b->pts[i];
+    const run *rn = run_of(r, p->portfolio_id, NULL);
+    if (!rn)
+      continue;
+    apex_event ev = {.kind = APEX_EVENT_PORTFOLIO, .time_ms = r->app->now_ms()};
+    snprintf(ev.user_id, sizeof ev.user_id, "%s", rn->row.user_id);
+    snprintf(ev.u.portfolio.portfolio_id, sizeof ev.u.portfolio.portfolio_id, "%s", p->portfolio_id);
+    snprintf(ev.u.portfolio.currency, sizeof ev.u.portfolio.currency, "%s", rn->row.base_currency);
+    ev.u.portfolio.cash = p->row.cash_balance;
+    ev.u.portfolio.positions = p->row.positions_value;
+    ev.u.portfolio.equity = p->row.equity_value;
+    ev.u.portfolio.time_ms = p->row.time;
+    apex_events_publish(bus, &ev);
+  }
 }
 
 /* The batch in one transaction, with the cash of every portfolio whose cash changed. */
@@ -1021,8 +1181,8 @@ apex_err apex_runner_on_candles(apex_runner *r, const apex_market_event *evs, si
   }
   if (rc == APEX_ENOMEM && !err->msg[0])
     apex_error_set(err, rc, "runner: out of memory");
-  if (!rc && b.n_candles)
-    rc = commit(r, &b, err);
+  if (!rc && b.n_candles && !(rc = commit(r, &b, err)))
+    publish_batch(r, &b);
   if (rc) { /* nothing was stored: the runs are rebuilt from the store on the next call */
     drop_runs(r);
     atomic_store(&r->reload, 1);
@@ -1214,6 +1374,7 @@ void apex_runner_free(apex_runner *r)
   drop_runs(r);
   free(r->prices);
   free(r->aggs);
+  free(r->live);
   pthread_mutex_destroy(&r->mu);
   free(r);
 }

@@ -357,6 +357,16 @@ apex_err apex_app_refresh(apex_app *app, const char *refresh_token, apex_tokens 
   return issue(app, &u, t.family, out, e);
 }
 
+/* Tells the WebSocket hub that user_id's tokens were revoked ("": someone's). */
+static void sessions_revoked(apex_app *app, const char *user_id)
+{
+  if (!app->events)
+    return;
+  apex_event ev = {.kind = APEX_EVENT_SESSION_REVOKED, .time_ms = app->now_ms()};
+  snprintf(ev.user_id, sizeof ev.user_id, "%s", user_id);
+  apex_events_publish(app->events, &ev);
+}
+
 apex_err apex_app_logout(apex_app *app, const char *refresh_token, const char *access_token, apex_app_error *e)
 {
   apex_token t;
@@ -366,12 +376,17 @@ apex_err apex_app_logout(apex_app *app, const char *refresh_token, const char *a
   if (access_token && app->auth.revoke_access &&
       app->auth.revoke_access(app->auth.ctx, access_token, app->now_ms() / 1000))
     return apex_app_raise(e, APEX_E_UNAVAILABLE, "cannot record the logout now; try again");
-  if (!refresh_token || !*refresh_token || strlen(refresh_token) > 64)
-    return APEX_OK; /* nothing to revoke: logging out is idempotent */
-  app->auth.token_hash(refresh_token, hash);
-  if (apex_store_token_get(app->store, hash, &t, &err) == APEX_OK && !strcmp(t.kind, "refresh"))
-    (void)apex_store_token_revoke_family(app->store, t.family, &err);
-  return APEX_OK;
+  bool known = false;
+  if (refresh_token && *refresh_token && strlen(refresh_token) <= 64) {
+    app->auth.token_hash(refresh_token, hash);
+    if ((known = apex_store_token_get(app->store, hash, &t, &err) == APEX_OK && !strcmp(t.kind, "refresh")))
+      (void)apex_store_token_revoke_family(app->store, t.family, &err);
+  }
+  /* Live sockets opened with the access token close now (a user we cannot name: every socket's
+   * token is checked again). */
+  if (access_token && app->auth.revoke_access)
+    sessions_revoked(app, known ? t.user_id : "");
+  return APEX_OK; /* nothing to revoke: logging out is idempotent */
 }
 
 apex_err apex_app_forgot(apex_app *app, const apex_json *body, const char *ip, apex_app_error *e)
@@ -456,6 +471,7 @@ apex_err apex_app_reset(apex_app *app, const apex_json *body, const char *ip, ap
     return apex_app_store_failed(e, &err);
   if (app->auth.revoke_user && app->auth.revoke_user(app->auth.ctx, u.id, app->now_ms() / 1000, app->access_ttl_s))
     return apex_app_raise(e, APEX_E_UNAVAILABLE, "the password is changed but open sessions could not be ended");
+  sessions_revoked(app, u.id);
   return APEX_OK;
 }
 

@@ -16,9 +16,11 @@
 #include "api/proxies.h"
 #include "api/handlers.h"
 #include "api/prom.h"
+#include "api/ws.h"
 #include "app/dbcheck.h"
 #include "cli/serve_app.h"
 #include "cli/cli.h"
+#include "cli/test_publish.h"
 #include "sys/config.h"
 #include "sys/log.h"
 #include "sys/signals.h"
@@ -30,10 +32,15 @@
 /* ===================== the application and its routes (extend here) ===================== */
 /* The routes are the API's table (api/routes.c); the app is built by serve_app.c. */
 
-/* Gauges read at scrape time: jobs by state, database pool use. */
+/* Gauges read at scrape time: jobs by state, database pool use, WebSocket connections. */
 static void scrape(apex_prom *p, void *ctx)
 {
-  apex_app *app = ctx;
+  apex_api_ws *ws = ctx;
+  apex_app *app = ws->app;
+  pthread_mutex_lock(&ws->mu);
+  apex_prom_gauge_set(p, "apex_websocket_connections", "WebSocket connections held.", NULL,
+                      (double)apex_ws_hub_count(ws->hub));
+  pthread_mutex_unlock(&ws->mu);
   size_t queued = 0, running = 0;
   int in_use = 0, size = 0;
   if (app->queue)
@@ -85,6 +92,7 @@ static const apex_route TEST_ROUTES[] = {
     {APEX_HTTP_POST, "/api/v1/_test/echo", h_test_echo, false, "test.echo", APEX_ROUTE_BODY(APEX_BODY_DOCUMENT)},
     {APEX_HTTP_GET, "/api/v1/_test/sleep", h_test_sleep, false, "test.sleep", 0},
     {APEX_HTTP_GET, "/api/v1/_test/items/{id}", h_test_item, false, "test.item", 0},
+    {APEX_HTTP_POST, "/api/v1/_test/publish", apex_test_publish, false, "test.publish", 0},
 };
 
 /* ========================================================================================= */
@@ -161,6 +169,7 @@ int apex_cmd_serve(int argc, char **argv)
   apex_server *srv = NULL;
   apex_dbcheck *dbcheck = NULL;
   apex_serve_ctx ctx;
+  apex_api_ws ws = {.mu = PTHREAD_MUTEX_INITIALIZER};
   bool demo = false, opened = false;
 
   /* --demo-account is ours, not a configuration setting: take it out before the config sees argv. */
@@ -224,7 +233,14 @@ int apex_cmd_serve(int argc, char **argv)
     goto out;
   }
   if (prom)
-    apex_prom_on_scrape(prom, scrape, &ctx.app);
+    apex_prom_on_scrape(prom, scrape, &ws);
+  apex_ws_hub_opts wo = {.events = &ctx.events, .verify = apex_api_ws_verify,
+                         .owns_portfolio = apex_api_ws_owns_portfolio, .ctx = &ctx.app, .now_ms = ctx.app.now_ms};
+  ws.app = &ctx.app;
+  if (apex_ws_hub_new(&wo, &ws.hub, &err)) {
+    fprintf(stderr, "apextrade serve: %s\n", err.msg);
+    goto out;
+  }
 
   apex_server_opts o = {
       .host = cfg.host,
@@ -245,6 +261,11 @@ int apex_cmd_serve(int argc, char **argv)
       .authenticate = apex_api_authenticate,
       .app = &ctx.app,
       .prom = prom,
+      .ws_accept = apex_api_ws_accept,
+      .ws_adopt = apex_api_ws_adopt,
+      .ws_discard = apex_api_ws_discard,
+      .ws_stop = apex_api_ws_stop,
+      .ws_ctx = &ws,
   };
   if (apex_server_start(&o, &srv, &err)) {
     fprintf(stderr, "apextrade serve: %s\n", err.msg);
@@ -283,7 +304,9 @@ int apex_cmd_serve(int argc, char **argv)
   apex_log(APEX_LOG_INFO, "stopped");
   code = APEX_EXIT_OK;
 out:
-  apex_server_free(srv);
+  apex_server_free(srv); /* its stop frees the hub first (ws_stop) */
+  apex_api_ws_stop(&ws); /* the hub of a server that never started */
+  apex_test_publish_stop(); /* before the events port it publishes on goes */
   apex_dbcheck_free(dbcheck); /* before the store closes under it */
   if (opened) /* after the server: no request can reach the app any more */
     apex_serve_app_close(&ctx);

@@ -1,5 +1,6 @@
-/* events.h - the events port: publish/subscribe of typed events (backtest progress now; ticks,
- * orders and portfolio updates later). Jobs publish; the WebSocket hub subscribes. app/ sees
+/* events.h - the events port: publish/subscribe of typed events (backtest progress, and from the
+ * paper runner prices, candles, orders, portfolios and strategy signals). Jobs and the runner
+ * publish; the WebSocket hub (api/ws.c) subscribes. app/ sees
  * only this ops table; the composition root picks the implementation (events_inproc.c today,
  * Redis pub/sub when several API nodes must see one another's events). Publishing never waits
  * for a subscriber: a slow one loses its oldest events and is told how many. */
@@ -10,12 +11,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/decimal.h"
 #include "base/err.h"
 
 typedef enum apex_event_kind {
   APEX_EVENT_BACKTEST_PROGRESS = 1, /* spec 5.7 channel "backtest_progress" */
   APEX_EVENT_BACKTEST_COMPLETED,    /* the same channel, status "completed", progress 100 */
   APEX_EVENT_BACKTEST_FAILED,       /* the same channel, status "failed" */
+  APEX_EVENT_TICKER,                /* "ticker": a pair's last price; public (user_id "") */
+  APEX_EVENT_CANDLE,                /* "candles": a closed or forming candle; public */
+  APEX_EVENT_TRADE,                 /* "trade": an order placed, filled or cancelled */
+  APEX_EVENT_PORTFOLIO,             /* "portfolio": cash, positions and equity after a change */
+  APEX_EVENT_STRATEGY,              /* "strategy": a signal or a risk refusal of an active strategy */
+  APEX_EVENT_SESSION_REVOKED,       /* no channel: the user's tokens were revoked (logout, reset) */
 } apex_event_kind;
 #define APEX_EVENT_MASK(kind) (1u << (kind))
 #define APEX_EVENT_ALL 0xffffffffu
@@ -38,6 +46,37 @@ typedef struct apex_event {
       int error_code;
       char error_message[200];
     } backtest;
+    struct {
+      char symbol[33];
+      apex_dec price;
+      double change_24h_pct; /* NaN: less than a day is known */
+      int64_t time_ms;       /* when the price was taken */
+    } ticker;
+    struct {
+      char symbol[33], timeframe[8];
+      int64_t time_ms; /* open time */
+      double open, high, low, close, volume;
+      bool closed;     /* false: the forming candle, to be replaced by later ones */
+    } candle;
+    struct {
+      char trade_id[40], portfolio_id[40], strategy_id[40];
+      char symbol[33], side[5], order_type[21], status[21];
+      apex_dec quantity, price, commission; /* price APEX_DEC_NONE: a market order not filled */
+      int64_t time_ms;
+    } trade;
+    struct {
+      char portfolio_id[40], currency[8];
+      apex_dec cash, positions, equity;
+      int64_t time_ms;
+    } portfolio;
+    struct {
+      char strategy_id[40], symbol[33];
+      char event[12];   /* "signal" or "refused" */
+      char side[5];     /* signals: BUY, SELL */
+      char reason[40];  /* refusals: the risk rule */
+      char detail[120];
+      int64_t time_ms;
+    } strategy;
   } u;
 } apex_event;
 
@@ -60,6 +99,9 @@ typedef struct apex_events_ops {
    * was full) since the previous call. One reader per subscription. */
   bool (*next)(void *impl, apex_subscription *sub, int timeout_ms, apex_event *ev, uint64_t *dropped);
   void (*free)(void *impl); /* every subscription must be gone */
+  /* Calls wake(arg) on the publisher's thread each time an event is added to sub (an epoll loop
+   * writes an eventfd there), until unsubscribe. wake must not block or publish. */
+  void (*watch)(void *impl, apex_subscription *sub, void (*wake)(void *arg), void *arg);
 } apex_events_ops;
 
 typedef struct apex_events {
@@ -77,6 +119,10 @@ static inline bool apex_events_next(apex_events *e, apex_subscription *sub, int 
                                     uint64_t *dropped)
 {
   return e->ops->next(e->impl, sub, timeout_ms, ev, dropped);
+}
+static inline void apex_events_watch(apex_events *e, apex_subscription *sub, void (*wake)(void *), void *arg)
+{
+  e->ops->watch(e->impl, sub, wake, arg);
 }
 /* Frees e's implementation and zeroes e; a zeroed e is a no-op. */
 static inline void apex_events_free(apex_events *e)

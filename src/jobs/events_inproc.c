@@ -15,6 +15,8 @@ struct apex_subscription {
   apex_event *ring;
   size_t cap, head, count; /* oldest at ring[head] */
   uint64_t dropped;
+  void (*wake)(void *);
+  void *wake_arg;
 };
 
 typedef struct hub {
@@ -29,6 +31,18 @@ const char *apex_event_channel(apex_event_kind kind)
   case APEX_EVENT_BACKTEST_COMPLETED:
   case APEX_EVENT_BACKTEST_FAILED:
     return "backtest_progress";
+  case APEX_EVENT_TICKER:
+    return "ticker";
+  case APEX_EVENT_CANDLE:
+    return "candles";
+  case APEX_EVENT_TRADE:
+    return "trade";
+  case APEX_EVENT_PORTFOLIO:
+    return "portfolio";
+  case APEX_EVENT_STRATEGY:
+    return "strategy";
+  case APEX_EVENT_SESSION_REVOKED:
+    break;
   }
   return "";
 }
@@ -50,7 +64,11 @@ static void publish(void *impl, const apex_event *ev)
     s->ring[(s->head + s->count) % s->cap] = *ev;
     s->count++;
     pthread_cond_signal(&s->cv);
+    void (*wake)(void *) = s->wake;
+    void *arg = s->wake_arg;
     pthread_mutex_unlock(&s->mu);
+    if (wake)
+      wake(arg);
   }
   pthread_rwlock_unlock(&h->lock);
 }
@@ -128,6 +146,15 @@ static bool next(void *impl, apex_subscription *s, int timeout_ms, apex_event *e
   return got;
 }
 
+static void watch(void *impl, apex_subscription *s, void (*wake)(void *), void *arg)
+{
+  (void)impl;
+  pthread_mutex_lock(&s->mu);
+  s->wake = wake;
+  s->wake_arg = arg;
+  pthread_mutex_unlock(&s->mu);
+}
+
 static void destroy(void *impl)
 {
   hub *h = impl;
@@ -139,7 +166,7 @@ static void destroy(void *impl)
   free(h);
 }
 
-static const apex_events_ops INPROC_OPS = {"inproc", publish, subscribe, unsubscribe, next, destroy};
+static const apex_events_ops INPROC_OPS = {"inproc", publish, subscribe, unsubscribe, next, destroy, watch};
 
 apex_err apex_events_inproc_new(apex_events *out)
 {

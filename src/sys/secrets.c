@@ -778,3 +778,16 @@ void apex_secrets_mask(const char *secret, char out[static APEX_SECRETS_MASK_LEN
       *p++ = shown(secret[i]);
   *p = '\0';
 }
+
+void apex_secrets_ws_accept(const char *key, char out[static APEX_SECRETS_WS_ACCEPT_LEN])
+{
+  static const char GUID[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_MD_CTX *c = EVP_MD_CTX_new();
+  out[0] = 0;
+  if (c && EVP_DigestInit_ex(c, EVP_sha1(), NULL) && EVP_DigestUpdate(c, key, strlen(key)) &&
+      EVP_DigestUpdate(c, GUID, sizeof GUID - 1) && EVP_DigestFinal_ex(c, md, &n) && n == 20)
+    EVP_EncodeBlock((unsigned char *)out, md, 20); /* 28 characters and the NUL */
+  EVP_MD_CTX_free(c);
+}

@@ -99,4 +99,9 @@ apex_err apex_secrets_decrypt(const unsigned char key[static APEX_SECRETS_KEY_LE
  * (showing 4 of 8 characters would give half the secret away). Non-printable bytes show '*'. */
 void apex_secrets_mask(const char *secret, char out[static APEX_SECRETS_MASK_LEN]);
 
+#define APEX_SECRETS_WS_ACCEPT_LEN 29
+/* A WebSocket handshake's Sec-WebSocket-Accept for the client's Sec-WebSocket-Key (RFC 6455
+ * 4.2.2: base64 of the SHA-1 of the key and the protocol's GUID). */
+void apex_secrets_ws_accept(const char *key, char out[static APEX_SECRETS_WS_ACCEPT_LEN]);
+
 #endif

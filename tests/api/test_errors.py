@@ -55,11 +55,17 @@ def test_framework_errors_use_the_table(client):
                           400)["title"] == "Bad Request"
 
 
-def test_websocket_route_kind_answers_501_until_the_hub_exists(client):
-    for headers in ({}, {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-                         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}):
-        body = assert_problem(client.get("/api/v1/ws", headers=headers), 501)
-        assert body["title"] == "Not Implemented"
+def test_websocket_handshake_errors_are_problems(client):
+    """GET /api/v1/ws refuses a request that is no RFC 6455 handshake before any upgrade."""
+    hs = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+          "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    assert_problem(client.get("/api/v1/ws"), 400)
+    r = client.get("/api/v1/ws", headers={**hs, "Sec-WebSocket-Version": "8"})
+    assert_problem(r, 426)
+    assert r.headers["Sec-WebSocket-Version"] == "13"
+    assert_problem(client.get("/api/v1/ws", headers={**hs, "Sec-WebSocket-Key": "short"}), 400)
+    assert_problem(client.get("/api/v1/ws", params={"token": "forged.token.here"}, headers=hs), 401, 1003)
+    assert_problem(client.get("/api/v1/ws", headers={**hs, "Origin": "http://evil.example"}), 403)
     assert_problem(client.post("/api/v1/ws", json={}), 405)
 
 
