@@ -790,9 +790,6 @@ apex_err apex_server_start(const apex_server_opts *opts, apex_server **out, apex
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_CONNECTION_LIMIT, limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, srv->idle_timeout_s,
-                            /* Each connection's pool, kept whole by an upgraded WebSocket: 12 KiB
-                             * (not 32) holds 10,000 sockets in 150 MB less; 8,000-byte headers pass. */
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(12 * 1024),
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
                             MHD_OPTION_END);
