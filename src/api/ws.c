@@ -23,7 +23,8 @@
 #define OUT_HIGH (16 * 1024) /* bytes waiting in a socket's buffer before events stay queued */
 #define BUS_CAPACITY 16384   /* events a loop may fall behind the publishers */
 #define CLOSE_WAIT_MS 3000   /* a closing socket's close frame and the peer's answer */
-#define SNDBUF (32 * 1024)   /* the kernel's send buffer per socket (it doubles it) */
+#define SNDBUF (256 * 1024)  /* the kernel's send buffer per socket (it doubles it): ~3,000 events of
+                             * a client's pause, without megabytes of stale prices (tcp_wmem's max) */
 
 /* One event's whole frame (wslay's header and the JSON text), framed once and shared by every
  * socket of a loop that sends it: a socket's turn copies bytes, it frames nothing. */

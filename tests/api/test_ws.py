@@ -1137,7 +1137,7 @@ def test_a_client_that_stops_reading_is_closed_1013_and_the_others_miss_nothing(
     slow.send_json({"action": "subscribe", "channel": "trade"})
     kind, msg = slow.recv()
     assert kind == "text" and msg["channel"] == "ack", msg
-    rate, seconds = 5000, 4
+    rate, seconds = 2000, 6
 
     async def body():
         fast = Collector(await authed(srv, user))
