@@ -120,6 +120,15 @@ static apex_err params(const apex_json *doc, apex_ws_request *r, apex_ws_error *
   return APEX_OK;
 }
 
+/* s's index among names[1..n) (names[0] is ""), 0 when it is none of them. */
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+  for (size_t i = 1; i < n; i++)
+    if (!strcmp(s, names[i]))
+      return (int)i;
+  return 0;
+}
+
 apex_err apex_ws_parse(const char *text, size_t len, apex_ws_request *r, apex_ws_error *e)
 {
   apex_json *doc = NULL;
@@ -150,10 +159,7 @@ apex_err apex_ws_parse(const char *text, size_t len, apex_ws_request *r, apex_ws
   char action[16];
   if ((rc = string_param(doc, "action", true, action, sizeof action, e)))
     goto out;
-  for (size_t i = 1; i < sizeof ACTIONS / sizeof *ACTIONS && !r->action; i++)
-    if (!strcmp(action, ACTIONS[i]))
-      r->action = (apex_ws_action)i;
-  if (!r->action) {
+  if (!(r->action = (apex_ws_action)name_index(ACTIONS, sizeof ACTIONS / sizeof *ACTIONS, action))) {
     rc = refuse(e, 400, "action", "action must be auth, subscribe or unsubscribe");
     goto out;
   }
@@ -165,10 +171,7 @@ apex_err apex_ws_parse(const char *text, size_t len, apex_ws_request *r, apex_ws
   char channel[24];
   if ((rc = string_param(doc, "channel", true, channel, sizeof channel, e)))
     goto out;
-  for (size_t i = 1; i < sizeof CHANNELS / sizeof *CHANNELS && !r->channel; i++)
-    if (!strcmp(channel, CHANNELS[i]))
-      r->channel = (apex_ws_channel)i;
-  if (!r->channel) {
+  if (!(r->channel = (apex_ws_channel)name_index(CHANNELS, sizeof CHANNELS / sizeof *CHANNELS, channel))) {
     rc = refuse(e, 400, "channel", "channel must be ticker, candles, portfolio, trade, backtest_progress or strategy");
     goto out;
   }
