@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "api/auth.h"
 #include "api/handlers.h"
@@ -34,6 +35,14 @@ bool apex_api_ws_owns_portfolio(void *app, const char *user_id, const char *port
 int apex_api_ws_accept(void *ctx, apex_req *req, apex_res *res, void **peer)
 {
   apex_api_ws *w = ctx;
+  pthread_mutex_lock(&w->mu);
+  size_t open = w->hub ? apex_ws_hub_count(w->hub) : 0;
+  pthread_mutex_unlock(&w->mu);
+  if (open >= w->max_sockets) {
+    apex_res_error(res, APEX_E_UNAVAILABLE, "too many WebSocket connections are open (HTTP_MAX_CONNECTIONS): retry later");
+    apex_res_header(res, "Retry-After", "5");
+    return 1;
+  }
   const char *token = apex_req_query(req, "token");
   const char *h = apex_req_header(req, "Authorization");
   if ((!token || !token[0]) && h && !strncasecmp(h, "Bearer ", 7))
@@ -65,15 +74,14 @@ void apex_api_ws_discard(void *peer)
   free(p);
 }
 
-void apex_api_ws_adopt(void *ctx, void *peer, int fd, const char *extra, size_t n_extra, void (*release)(void *),
-                       void *release_arg)
+void apex_api_ws_adopt(void *ctx, void *peer, int fd, const char *extra, size_t n_extra)
 {
   apex_api_ws *w = ctx;
   pthread_mutex_lock(&w->mu);
   if (w->hub)
-    apex_ws_hub_adopt(w->hub, fd, extra, n_extra, peer, release, release_arg);
+    apex_ws_hub_adopt(w->hub, fd, extra, n_extra, peer);
   else
-    release(release_arg);
+    close(fd);
   pthread_mutex_unlock(&w->mu);
   apex_api_ws_discard(peer); /* its token went to the hub, if there was one */
 }

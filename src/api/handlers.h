@@ -31,13 +31,13 @@ struct apex_ws_hub;
 typedef struct apex_api_ws {
   apex_app *app;
   struct apex_ws_hub *hub; /* NULL once stopped: sockets upgraded after are closed at once */
+  size_t max_sockets;      /* upgrades beyond this many open sockets answer 503 */
   pthread_mutex_t mu;      /* hub, between the server's threads and apex_api_ws_stop */
 } apex_api_ws;
 /* Frees the hub (every socket closed with 1001): apex_server_opts.ws_stop. */
 void apex_api_ws_stop(void *ctx);
 int apex_api_ws_accept(void *ctx, apex_req *req, apex_res *res, void **peer);
-void apex_api_ws_adopt(void *ctx, void *peer, int fd, const char *extra, size_t n_extra, void (*release)(void *),
-                       void *release_arg);
+void apex_api_ws_adopt(void *ctx, void *peer, int fd, const char *extra, size_t n_extra);
 void apex_api_ws_discard(void *peer);
 int apex_api_ws_verify(void *app, const char *token, char *user_id, int64_t *exp_ms);
 bool apex_api_ws_owns_portfolio(void *app, const char *user_id, const char *portfolio_id);

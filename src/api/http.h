@@ -217,15 +217,15 @@ typedef struct apex_server_opts {
   /* WebSocket upgrades (APEX_ROUTE_UPGRADE routes; ws_accept NULL: they answer 501). Once the
    * server has checked the handshake's headers and a browser's Origin, ws_accept checks the
    * request (the token): 0 with *peer (its own, opaque) to upgrade, or non-zero with a problem in
-   * res. After the 101, ws_adopt gets the socket, the bytes read past the handshake and peer;
-   * release(release_arg) closes the socket when the hub is done with it. ws_discard frees a peer
-   * whose socket never came (the client left during the handshake). */
+   * res. After the 101, ws_adopt gets the socket (fd is its own: it closes it), the bytes read
+   * past the handshake and peer; libmicrohttpd has let go of the connection by then, so that an
+   * open WebSocket holds no HTTP connection's memory nor a place under HTTP_MAX_CONNECTIONS.
+   * ws_discard frees a peer whose socket never came (the client left during the handshake). */
   int (*ws_accept)(void *ws_ctx, apex_req *req, apex_res *res, void **peer);
-  void (*ws_adopt)(void *ws_ctx, void *peer, int fd, const char *extra, size_t n_extra, void (*release)(void *),
-                   void *release_arg);
+  void (*ws_adopt)(void *ws_ctx, void *peer, int fd, const char *extra, size_t n_extra);
   void (*ws_discard)(void *peer);
   /* Called by apex_server_stop once no request runs, before the server stops: the hub closes
-   * its sockets (libmicrohttpd cannot stop with upgraded sockets open). */
+   * its sockets (1001). */
   void (*ws_stop)(void *ws_ctx);
   void *ws_ctx;
 } apex_server_opts;

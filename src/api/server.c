@@ -3,6 +3,7 @@
  * ids, access log, metrics and graceful shutdown. Handlers only ever see apex_req / apex_res. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -312,8 +313,6 @@ static bool header_has_token(const char *value, const char *token)
   return false;
 }
 
-static void release_upgraded(void *urh) { MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE); }
-
 static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra, size_t n_extra,
                        MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
@@ -326,15 +325,22 @@ static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const
     return;
   }
   x->ws_peer = NULL;
-  /* The request is over (libmicrohttpd completes it only when the socket closes): it no longer
-   * holds shutdown's drain or the client's requests in flight; its connection stays counted. */
+  /* The request is over: it no longer holds shutdown's drain or the client's requests in flight. */
   x->upgraded = true;
   if (x->counted) {
     apex_peers_leave(srv->clients, x->req.client_ip);
     x->counted = false;
   }
   atomic_fetch_sub(&srv->in_flight, 1);
-  srv->o.ws_adopt(srv->o.ws_ctx, peer, sock, extra, n_extra, release_upgraded, urh);
+  /* The hub gets a socket of its own and libmicrohttpd closes its descriptor and frees the
+   * connection (32 KiB of pool per socket otherwise): with MHD_USE_TURBO it closes without a
+   * shutdown(), so the socket lives on in the hub's descriptor. extra is copied before. */
+  int own = fcntl(sock, F_DUPFD_CLOEXEC, 3);
+  if (own < 0)
+    srv->o.ws_discard(peer);
+  else
+    srv->o.ws_adopt(srv->o.ws_ctx, peer, own, extra, n_extra);
+  MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 }
 
 /* The handshake's headers, the Origin of a browser, then ws_accept (the token); queues the 101

@@ -23,6 +23,8 @@
 #define OUT_HIGH (16 * 1024) /* bytes waiting in a socket's buffer before events stay queued */
 #define BUS_CAPACITY 16384   /* events a loop may fall behind the publishers */
 #define CLOSE_WAIT_MS 3000   /* a closing socket's close frame and the peer's answer */
+#define FLUSH_MS 2           /* what is due waits this long for more, so that a burst of events (a
+                              * feed's prices of one instant) leaves in one send() per socket */
 #define SNDBUF (256 * 1024)  /* the kernel's send buffer per socket (it doubles it): ~3,000 events of
                              * a client's pause, without megabytes of stale prices (tcp_wmem's max) */
 
@@ -80,8 +82,7 @@ struct conn {
   size_t n_subs, cap_subs, n_pending, n_reliable;
   uint64_t last_seq;
   bool dirty, want_out, closing, dead, shut_wr;
-  void (*release)(void *);
-  void *release_arg;
+  bool ws_out; /* wslay may have frames queued: asking it costs a cache miss per socket per flush */
 };
 
 /* An upgraded socket on its way to a loop. */
@@ -89,8 +90,6 @@ typedef struct adoption {
   struct adoption *next;
   int fd;
   apex_ws_peer peer;
-  void (*release)(void *);
-  void *arg;
   size_t n_extra;
   char extra[];
 } adoption;
@@ -110,7 +109,11 @@ struct loop {
   wslay_frame_context_ptr framer; /* frames events into fbuf */
   unsigned char *fbuf;
   size_t fbuf_len, fbuf_cap;
+  unsigned char *spare; /* a drained socket's output buffer, for the next socket's turn */
+  size_t spare_cap;
   int64_t next_tick;
+  int64_t flush_at; /* when the dirty sockets are written; 0: none is */
+  bool reap_due;    /* a socket may be done: reap() walks them (else once a second) */
   entry *buckets[BUCKETS];
 };
 
@@ -324,7 +327,14 @@ static void write_out(conn *c)
   }
   c->out_off = c->out_len = 0;
   c->blocked_since = 0;
-  free(c->out); /* an idle socket holds no buffer (10,000 of them: 40 MB less) */
+  /* An idle socket holds no buffer (10,000 of them: 40 MB less); the loop keeps one for the
+   * next socket's turn rather than a malloc and a free per socket and turn. */
+  if (!c->lp->spare) {
+    c->lp->spare = c->out;
+    c->lp->spare_cap = c->out_cap;
+  } else {
+    free(c->out);
+  }
   c->out = NULL;
   c->out_cap = 0;
   set_out_interest(c, false);
@@ -344,6 +354,7 @@ static void queue_text(conn *c, const char *text, size_t len)
   struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)text, len};
   if (wslay_event_queue_msg(c->ws, &m))
     c->dead = true;
+  c->ws_out = true;
 }
 
 /* A frame made here for this socket only (acks, errors): text malloc'd, freed here. */
@@ -385,6 +396,7 @@ static void close_with(conn *c, uint16_t code, const char *reason)
    * into the buffer first. */
   if (wslay_event_send(c->ws) || wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, strlen(reason)))
     c->dead = true;
+  c->ws_out = true;
   mark_dirty(c);
 }
 
@@ -392,8 +404,14 @@ static void close_with(conn *c, uint16_t code, const char *reason)
  * as the buffer may grow, and writes. */
 static void flush(conn *c)
 {
-  if (wslay_event_want_write(c->ws) && wslay_event_send(c->ws))
+  if (!c->out && c->lp->spare) {
+    c->out = c->lp->spare;
+    c->out_cap = c->lp->spare_cap;
+    c->lp->spare = NULL;
+  }
+  if (c->ws_out && wslay_event_want_write(c->ws) && wslay_event_send(c->ws))
     c->dead = true;
+  c->ws_out = false; /* on_send takes all wslay gives */
   while (!c->dead && !c->closing && c->out_len - c->out_off < OUT_HIGH && (c->q_n || c->n_pending)) {
     if (c->q_n) {
       msg *m = c->q[c->q_head];
@@ -632,6 +650,7 @@ static void on_msg(wslay_event_context_ptr ws, const struct wslay_event_on_msg_r
 
 static void on_readable(conn *c)
 {
+  c->ws_out = true; /* pongs, a close's answer */
   if (wslay_event_recv(c->ws))
     c->dead = true;
   else if (!c->closing && !wslay_event_get_read_enabled(c->ws)) { /* wslay closed it (1002, 1007, 1009) */
@@ -796,7 +815,7 @@ static void conn_free(loop *lp, conn *c)
     c->next->prev = c->prev;
   lp->n_conns--;
   atomic_fetch_sub(&lp->h->count, 1);
-  c->release(c->release_arg); /* the server closes the socket */
+  close(c->fd);
   free(c);
 }
 
@@ -812,8 +831,6 @@ static void adopt_now(loop *lp, adoption *a)
   }
   c->lp = lp;
   c->fd = a->fd;
-  c->release = a->release;
-  c->release_arg = a->arg;
   c->opened = c->last_rx = c->last_ping = mono_ms();
   memcpy(c->user_id, a->peer.user_id, sizeof c->user_id);
   c->exp_ms = a->peer.exp_ms;
@@ -851,7 +868,7 @@ static void adopt_now(loop *lp, adoption *a)
   return;
 fail:
   free(a->peer.token);
-  a->release(a->arg);
+  close(a->fd);
   free(a);
 }
 
@@ -879,6 +896,7 @@ static void tick(loop *lp, int64_t now)
       c->last_ping = now;
       if (wslay_event_queue_msg(c->ws, &m))
         c->dead = true;
+      c->ws_out = true;
       mark_dirty(c);
     }
   }
@@ -927,17 +945,19 @@ static void flush_dirty(loop *lp)
     c->dirty = false;
     if (!c->dead && !c->want_out)
       flush(c);
+    lp->reap_due |= c->dead || c->closing;
   }
 }
 
 static void reap(loop *lp, int64_t now)
 {
+  lp->reap_due = false;
   for (conn *c = lp->conns, *next; c; c = next) {
     next = c->next;
     bool done = c->dead || (c->closing && (now >= c->close_by ||
                                            (!wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws) &&
                                             c->out_off == c->out_len)));
-    if (done)
+    if (done && !c->dirty) /* a dirty one is on lp->dirty until the next flush */
       conn_free(lp, c);
   }
 }
@@ -958,8 +978,8 @@ static void *loop_main(void *arg)
   lp->next_tick = mono_ms() + 1000;
   while (!atomic_load(&h->stop)) {
     int64_t now = mono_ms();
-    int timeout = lp->next_tick > now ? (int)(lp->next_tick - now) : 0;
-    int n = epoll_wait(lp->ep, evs, 256, timeout);
+    int64_t due = lp->flush_at && lp->flush_at < lp->next_tick ? lp->flush_at : lp->next_tick;
+    int n = epoll_wait(lp->ep, evs, 256, due > now ? (int)(due - now) : 0);
     for (int i = 0; i < n; i++) {
       conn *c = evs[i].data.ptr;
       if (!c) {
@@ -977,6 +997,7 @@ static void *loop_main(void *arg)
       }
       if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
         on_readable(c);
+      lp->reap_due |= c->dead || c->closing;
     }
     take_adoptions(lp);
     drain_bus(lp);
@@ -984,9 +1005,16 @@ static void *loop_main(void *arg)
     if (now >= lp->next_tick) {
       tick(lp, now);
       lp->next_tick = now + 1000;
+      lp->reap_due = true;
     }
-    flush_dirty(lp);
-    reap(lp, now);
+    if (lp->dirty && !lp->flush_at)
+      lp->flush_at = now + FLUSH_MS;
+    if (lp->flush_at && now >= lp->flush_at) {
+      lp->flush_at = 0;
+      flush_dirty(lp);
+    }
+    if (lp->reap_due)
+      reap(lp, now);
   }
   /* Shutdown: every socket is told, and given a moment for its close frame. */
   take_adoptions(lp);
@@ -1022,13 +1050,14 @@ static void loop_close(loop *lp)
     adoption *a = lp->adoptions;
     lp->adoptions = a->next;
     free(a->peer.token);
-    a->release(a->arg);
+    close(a->fd);
     free(a);
   }
   if (lp->bus)
     apex_events_unsubscribe(lp->h->o.events, lp->bus);
   if (lp->framer)
     wslay_frame_context_free(lp->framer);
+  free(lp->spare);
   free(lp->fbuf);
   if (lp->ep >= 0)
     close(lp->ep);
@@ -1108,23 +1137,20 @@ void apex_ws_hub_free(apex_ws_hub *h)
   free(h);
 }
 
-void apex_ws_hub_adopt(apex_ws_hub *h, int fd, const char *extra, size_t n_extra, apex_ws_peer *peer,
-                       void (*release)(void *), void *arg)
+void apex_ws_hub_adopt(apex_ws_hub *h, int fd, const char *extra, size_t n_extra, apex_ws_peer *peer)
 {
   adoption *a = malloc(sizeof *a + n_extra);
   if (!a || atomic_load(&h->stop)) {
     free(a);
     free(peer->token);
     peer->token = NULL;
-    release(arg);
+    close(fd);
     return;
   }
   a->next = NULL;
   a->fd = fd;
   a->peer = *peer;
   peer->token = NULL;
-  a->release = release;
-  a->arg = arg;
   a->n_extra = n_extra;
   if (n_extra)
     memcpy(a->extra, extra, n_extra);

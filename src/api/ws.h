@@ -42,7 +42,7 @@ typedef struct apex_ws_hub_opts {
 /* Starts the loop threads. APEX_ENOMEM, APEX_EIO (epoll, eventfd, threads). */
 apex_err apex_ws_hub_new(const apex_ws_hub_opts *o, apex_ws_hub **out, apex_error *err);
 /* Closes every socket (1001, "server shutting down"), waits up to a second for the close frames
- * to leave, releases the sockets and stops the threads. NULL is a no-op. */
+ * to leave, closes the sockets and stops the threads. NULL is a no-op. */
 void apex_ws_hub_free(apex_ws_hub *h);
 
 /* Who opened an upgraded socket: user_id "" when the token comes in the first message. */
@@ -52,11 +52,10 @@ typedef struct apex_ws_peer {
   char *token; /* malloc'd; the hub takes it (NULL when user_id is "") */
 } apex_ws_peer;
 
-/* Takes an upgraded socket: fd (nonblocking or not), the n_extra bytes the server read past the
- * handshake (copied), and peer (its token taken). release(arg) is called once, on a loop thread,
- * when the hub is done with fd; it closes fd. Never fails: on no memory release is called at once. */
-void apex_ws_hub_adopt(apex_ws_hub *h, int fd, const char *extra, size_t n_extra, apex_ws_peer *peer,
-                       void (*release)(void *arg), void *arg);
+/* Takes an upgraded socket: fd (nonblocking or not; the hub closes it when done), the n_extra
+ * bytes the server read past the handshake (copied), and peer (its token taken). Never fails: on
+ * no memory fd is closed at once. */
+void apex_ws_hub_adopt(apex_ws_hub *h, int fd, const char *extra, size_t n_extra, apex_ws_peer *peer);
 
 /* Sockets held now. */
 size_t apex_ws_hub_count(apex_ws_hub *h);

@@ -237,6 +237,7 @@ int apex_cmd_serve(int argc, char **argv)
   apex_ws_hub_opts wo = {.events = &ctx.events, .verify = apex_api_ws_verify,
                          .owns_portfolio = apex_api_ws_owns_portfolio, .ctx = &ctx.app, .now_ms = ctx.app.now_ms};
   ws.app = &ctx.app;
+  ws.max_sockets = cfg.http_max_connections;
   if (apex_ws_hub_new(&wo, &ws.hub, &err)) {
     fprintf(stderr, "apextrade serve: %s\n", err.msg);
     goto out;

@@ -56,7 +56,7 @@ static const opt OPTS[] = {
     {"CORS_ORIGINS", NULL, T_STR, F(cors_origins), "", 0, 0, false,
      "comma-separated origins allowed by CORS (empty: none)"},
     {"HTTP_MAX_CONNECTIONS", NULL, T_UINT, F(http_max_connections), "10000", 16, 1000000, false,
-     "open connections in all; new ones are refused at once above 95 % of it"},
+     "open HTTP connections in all (new ones are refused at once above 95 % of it), and open WebSockets apart"},
     {"HTTP_MAX_CONNECTIONS_PER_CLIENT", NULL, T_UINT, F(http_client_connections), "128", 1, 1000000, false,
      "open connections per client address, and requests in flight per client behind TRUSTED_PROXIES"},
     {"HTTP_REQUEST_TIMEOUT_SECONDS", NULL, T_UINT, F(http_request_timeout_s), "10", 1, 3600, false,

@@ -23,6 +23,7 @@ import uuid
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatusCode
@@ -1394,6 +1395,50 @@ def test_origin_is_checked_against_cors_origins(srv, api, tmp_path_factory):
         assert upgraded(anyone, "http://evil.example") == 101
     finally:
         anyone.stop()
+
+
+# === Capacity =============================================================================================
+
+def test_sockets_beyond_http_max_connections_get_503_and_rest_keeps_answering(tmp_path_factory):
+    """An open socket is the hub's alone (libmicrohttpd lets go of its connection at the upgrade):
+    16 sockets under HTTP_MAX_CONNECTIONS=16 leave the REST API answering, where libmicrohttpd
+    itself refuses new connections past 95 % of it; the 17th upgrade is refused with 503."""
+    s = start(tmp_path_factory, {"HTTP_MAX_CONNECTIONS": "16"})
+    try:
+        user = account(s.client, "capacity")
+
+        async def body():
+            held = [await authed(s, user) for _ in range(16)]
+            for _ in range(20):  # fresh connections, each one more than libmicrohttpd would take
+                r = await asyncio.to_thread(lambda: httpx.get(s.base + "/healthz", timeout=5))
+                assert r.status_code == 200
+            with pytest.raises(InvalidStatusCode) as e:
+                await connect(s, user.token)
+            assert e.value.status_code == 503
+            r = await asyncio.to_thread(lambda: httpx.get(
+                s.base + WS_PATH, timeout=5, headers={
+                    "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                    "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(), **user.h}))
+            assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+            assert r.json()["code"] == 503 and "HTTP_MAX_CONNECTIONS" in r.json()["detail"]
+            assert r.headers["retry-after"] == "5"
+            await held[0].close()
+            for _ in range(50):  # its place is free once the hub has let the socket go
+                try:
+                    ws = await connect(s, user.token)
+                    break
+                except InvalidStatusCode as e:
+                    assert e.status_code == 503
+                    await asyncio.sleep(0.1)
+            else:
+                pytest.fail("a closed socket's place never came free")
+            assert (await recv(ws))["data"]["user_id"] == user.id
+            for w in held[1:] + [ws]:
+                await w.close()
+
+        run(body())
+    finally:
+        s.stop()
 
 
 # === Shutdown =============================================================================================
