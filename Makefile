@@ -9,9 +9,9 @@ FUZZ_SECONDS ?= 60
 API_FUZZ_EXAMPLES ?= 500
 APEX = $(BUILD)/apextrade
 
-.PHONY: all deps build build-asan run demo test test-unit test-asan check-layers bench fuzz clean
+.PHONY: all deps build build-asan web run demo test test-unit test-asan test-web check-layers bench fuzz clean
 
-all: build
+all: build web
 
 deps:
 	@sh scripts/install-deps.sh
@@ -24,15 +24,22 @@ build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAPEX_SANITIZE=ON -DAPEX_WERROR=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# The API server on http://127.0.0.1:8000 with SQLite, the sample candles and a demo account.
-run: build
+# The web UI (web/): its npm packages from the committed lock file (again only when the lock
+# changed), then the static build into web/dist, which the server serves at /.
+web: deps
+	@cd web && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
+	@cd web && npm run --silent build
+
+# The API server on http://127.0.0.1:8000 with SQLite, the sample candles, a demo account and the
+# web UI.
+run: build web
 	@sh scripts/run.sh $(APEX)
 
 # The command-line tour on the sample data (what `make run` did before the server existed).
 demo: build
 	@sh scripts/demo.sh $(APEX)
 
-test: check-layers test-unit test-asan
+test: check-layers test-unit test-asan test-web
 	@echo "make test: all suites passed"
 
 # The store tests also run on PostgreSQL: a throwaway cluster under the build directory, stopped
@@ -47,6 +54,12 @@ test-asan: build-asan
 	@sh scripts/with-pg.sh $(CURDIR)/$(ASAN_BUILD)/pgtest $$(($(PG_TEST_PORT) + 1)) \
 	  sh -c 'cd $(ASAN_BUILD) && APEX_REQUIRE_PG=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)'
+
+# The UI's unit tests (Vitest), then the browser tests: Debian's Chromium driven by
+# playwright-core against a real `apextrade serve` (screenshots in $(BUILD)/web-e2e).
+test-web: build web
+	@cd web && npm run --silent test
+	@cd web && APEX_BIN=$(CURDIR)/$(APEX) APEX_SHOTS=$(CURDIR)/$(BUILD)/web-e2e node --test e2e/
 
 check-layers:
 	@sh scripts/check-layers.sh
@@ -75,4 +88,4 @@ fuzz: deps build-asan
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/hostile/test_api_fuzz.py
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) web/dist web/node_modules

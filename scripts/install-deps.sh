@@ -30,7 +30,12 @@ libcurl4-openssl-dev
 libxml2-dev
 libwslay-dev
 python3-websockets
+chromium
 "
+# The web UI builds with Node.js and npm: the machine's own when it has them (a newer Node than
+# Debian's), else Debian's.
+command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 
 missing=""
 for p in $PACKAGES; do

@@ -154,8 +154,7 @@ typedef int (*apex_handler)(apex_req *req, apex_res *res, void *app);
 
 enum {
   APEX_ROUTE_ANY_BODY = 1u << 0, /* accept any Content-Type (default: bodies must be JSON → 415) */
-  /* Route kinds the server handles itself (fn is NULL): */
-  APEX_ROUTE_STATIC = 1u << 1,  /* files under apex_server_opts.static_root; the pattern ends in {path*} */
+  /* A route the server handles itself (fn is NULL): */
   APEX_ROUTE_UPGRADE = 1u << 2, /* a WebSocket upgrade: apex_server_opts.ws_accept and ws_adopt */
 };
 /* Flag bits naming the route's body kind (apex_http_body_kind), and reading it back. */
@@ -211,7 +210,9 @@ typedef struct apex_server_opts {
   apex_authenticate_fn authenticate; /* NULL: auth routes answer 401 */
   void *app;                 /* passed to handlers and authenticate */
   struct apex_prom *prom;    /* request metrics go here; NULL = none */
-  const char *static_root;   /* directory of APEX_ROUTE_STATIC routes (the web UI); NULL: they answer 404 */
+  /* The web UI's directory: a GET or HEAD outside /api/ that no route takes is a file there, or
+   * its index.html for a page of the single-page app (static.c). NULL: 404 problems. */
+  const char *static_root;
   const apex_route *extra_routes; /* a second table appended to routes (e.g. test-only routes) */
   size_t n_extra_routes;
   /* WebSocket upgrades (APEX_ROUTE_UPGRADE routes; ws_accept NULL: they answer 501). Once the

@@ -316,7 +316,7 @@ apex_err apex_router_check(const apex_route *routes, size_t n, apex_error *err)
 {
   for (size_t i = 0; i < n; i++) {
     const char *p = routes[i].pattern;
-    bool kind = routes[i].flags & (APEX_ROUTE_STATIC | APEX_ROUTE_UPGRADE); /* the server answers these */
+    bool kind = routes[i].flags & APEX_ROUTE_UPGRADE; /* the server answers these */
     if (!p || p[0] != '/' || (!routes[i].fn && !kind) || !routes[i].name)
       return apex_error_set(err, APEX_EINVAL, "route %zu: pattern must start with '/', fn and name are required", i);
     if (routes[i].method <= APEX_HTTP_UNKNOWN || routes[i].method >= APEX_HTTP_HEAD)

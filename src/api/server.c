@@ -446,6 +446,13 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
     goto send;
   }
   if (m == APEX_MATCH_NOT_FOUND) {
+    if (srv->o.static_root && (req->method == APEX_HTTP_GET || req->method == APEX_HTTP_HEAD) &&
+        strncmp(req->path, "/api/", 5)) {
+      req->route_name = "web";
+      if (apex_static_serve(srv->o.static_root, req->path + 1, &x->res))
+        problem(x, APEX_E_INTERNAL, NULL);
+      goto send;
+    }
     problem(x, APEX_E_NOT_FOUND, "no such endpoint");
     goto send;
   }
@@ -489,11 +496,6 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
     if (ws_handshake(srv, c, x))
       goto send;
     return MHD_YES;
-  }
-  if (route->flags & APEX_ROUTE_STATIC) {
-    if (apex_static_serve(srv->o.static_root, apex_req_param(req, "path"), &x->res))
-      problem(x, APEX_E_INTERNAL, NULL);
-    goto send;
   }
   if (route->fn(req, &x->res, srv->o.app) != 0 || x->res.status == 0) {
     /* The handler failed without saying how: do not leak its state. */

@@ -1,4 +1,4 @@
-/* static.c - files from one directory for APEX_ROUTE_STATIC routes (the web UI): a content type
+/* static.c - files from one directory (the web UI): a content type
  * from the extension, no way out of the directory, and index.html for paths that name no file
  * (a single-page app routes those in the browser). */
 #include <errno.h>
@@ -77,9 +77,14 @@ static int send_file(const char *path, apex_res *res)
   if (buf && fread(buf, 1, n, f) == n) {
     rc = apex_res_take(res, 200, apex_static_content_type(path), buf, n);
     buf = NULL;
+    /* Vite names what it builds into assets/ by content hash: those never change. index.html
+     * names the current ones, so it is fetched anew each time; anything else is revalidated. */
+    size_t len = strlen(path);
+    const char *cache = strstr(path, "/assets/")                                  ? "public, max-age=31536000, immutable"
+                        : len >= 11 && !strcmp(path + len - 11, "/index.html") ? "no-store"
+                                                                                : "no-cache";
     if (!rc)
-      rc = apex_res_header(res, "Cache-Control", strstr(path, "/assets/") ? "public, max-age=31536000, immutable"
-                                                                           : "no-cache");
+      rc = apex_res_header(res, "Cache-Control", cache);
   }
   free(buf);
   fclose(f);

@@ -158,6 +158,27 @@ static int lock_data_dir(const char *dir)
   return fd;
 }
 
+/* APEX_WEB_DIR, else the web UI built beside this binary's directory (build/apextrade ->
+ * web/dist), else none. */
+static const char *web_dir(const char *configured, char *buf, size_t len)
+{
+  if (configured[0])
+    return configured;
+  char exe[4096], probe[4200];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0)
+    return NULL;
+  exe[n] = 0;
+  char *slash = strrchr(exe, '/');
+  if (!slash)
+    return NULL;
+  *slash = 0;
+  snprintf(probe, sizeof probe, "%s/../web/dist/index.html", exe);
+  if (access(probe, R_OK) || (size_t)snprintf(buf, len, "%s/../web/dist", exe) >= len)
+    return NULL;
+  return buf;
+}
+
 int apex_cmd_serve(int argc, char **argv)
 {
   int lock_fd = -1;
@@ -243,6 +264,7 @@ int apex_cmd_serve(int argc, char **argv)
     goto out;
   }
 
+  char web_buf[4200];
   apex_server_opts o = {
       .host = cfg.host,
       .port = cfg.port,
@@ -257,6 +279,7 @@ int apex_cmd_serve(int argc, char **argv)
       .access_log_sample = cfg.access_log_sample,
       .routes = apex_api_routes,
       .n_routes = apex_api_n_routes,
+      .static_root = web_dir(cfg.web_dir, web_buf, sizeof web_buf),
       .extra_routes = cfg.test_routes ? TEST_ROUTES : NULL,
       .n_extra_routes = cfg.test_routes ? APEX_ARRAY_LEN(TEST_ROUTES) : 0,
       .authenticate = apex_api_authenticate,

@@ -67,7 +67,7 @@ static const opt OPTS[] = {
     {"TRUSTED_PROXIES", NULL, T_STR, F(trusted_proxies), "", 0, 0, false,
      "addresses and CIDR blocks of proxies in front (nginx) whose X-Forwarded-For names the client "
      "(empty: none, the header is ignored)"},
-    {"APEX_WEB_DIR", "--web-dir", T_STR, F(web_dir), "", 0, 0, false, "built web UI to serve at /"},
+    {"APEX_WEB_DIR", "--web-dir", T_STR, F(web_dir), "", 0, 0, false, "the built web UI served at / (empty: web/dist beside the binary's directory, when built)"},
     {"DATABASE_URL", NULL, T_STR, F(database_url), "", 0, 0, true,
      "postgresql://... (empty: SQLite in the data dir)"},
     {"TIMESCALE_URL", NULL, T_STR, F(timescale_url), "", 0, 0, true,

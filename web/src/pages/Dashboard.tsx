@@ -1,0 +1,237 @@
+// The dashboard: each portfolio's equity and return in its currency, open positions, recent
+// trades, active strategies and live prices. Trades and portfolio values arrive over the
+// WebSocket (channels trade and portfolio) and the lists refresh when they do: no reload.
+import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMemo, useState } from "react";
+import { Link } from "react-router-dom";
+import { get, qs } from "../api";
+import { useUser } from "../auth";
+import { Card, Empty, ErrorBox, Loading } from "../components/ui";
+import { dateTime, money, num, pct, trend } from "../format";
+import { useLive, type LiveEvent } from "../live";
+import type { Page, Performance, Portfolio, PortfolioTrade, Position, Strategy } from "../types";
+
+type Live = { equity: string; cash: string; time: string };
+
+function PortfolioCard({ p, live }: { p: Portfolio; live?: Live }) {
+  const perf = useQuery({ queryKey: ["performance", p.id], queryFn: () => get<Performance>(`/portfolios/${p.id}/performance`) });
+  const equity = live?.equity ?? perf.data?.current_equity ?? p.cash_balance;
+  const ret = live && perf.data ? ((Number(live.equity) / Number(perf.data.initial_balance) - 1) * 100).toFixed(4) : perf.data?.total_return_pct;
+  const pnl = perf.data ? (Number(equity) - Number(perf.data.initial_balance)).toFixed(8) : null;
+  return (
+    <div className="stat" data-testid="portfolio-card">
+      <div className="stat-label">
+        {p.name} {p.is_paper && <span className="tag">paper</span>}
+      </div>
+      <div className="stat-value" data-testid="equity">
+        {money(equity, p.base_currency)}
+      </div>
+      <div className={`stat-sub ${trend(ret)}`}>
+        {pct(ret)} · P&amp;L {money(pnl, p.base_currency)}
+      </div>
+    </div>
+  );
+}
+
+export function Dashboard() {
+  const user = useUser();
+  const qc = useQueryClient();
+  const portfolios = useQuery({ queryKey: ["portfolios"], queryFn: () => get<Page<Portfolio>>("/portfolios?limit=100") });
+  const list = portfolios.data?.items ?? [];
+  const positions = useQueries({
+    queries: list.map((p) => ({
+      queryKey: ["positions", p.id],
+      queryFn: () => get<Page<Position>>(`/portfolios/${p.id}/positions?limit=100`),
+    })),
+  });
+  const trades = useQueries({
+    queries: list.map((p) => ({
+      queryKey: ["trades", p.id, "recent"],
+      queryFn: () => get<Page<PortfolioTrade>>(`/portfolios/${p.id}/trades?limit=10`),
+    })),
+  });
+  const strategies = useQuery({
+    queryKey: ["strategies", "active"],
+    queryFn: () => get<Page<Strategy>>(`/strategies${qs({ status: "active", limit: 100 })}`),
+  });
+
+  const open = positions.flatMap((q) => q.data?.items ?? []).filter((x) => x.is_open);
+  const recent = trades
+    .flatMap((q) => q.data?.items ?? [])
+    .sort((a, b) => b.created_at.localeCompare(a.created_at))
+    .slice(0, 10);
+  const currency = (pid: string) => list.find((p) => p.id === pid)?.base_currency ?? user.preferred_currency;
+  const symbols = useMemo(
+    () => [...new Set([...open.map((x) => x.symbol), ...(strategies.data?.items ?? []).map((s) => s.asset_symbol)])].sort().slice(0, 20),
+    [open, strategies.data],
+  );
+
+  // Live: portfolio values as they change, prices, and the user's orders.
+  const [live, setLive] = useState<Record<string, Live>>({});
+  const [prices, setPrices] = useState<Record<string, { price: string; change: number | null; time: string }>>({});
+  const onEvent = (e: LiveEvent) => {
+    const d = e.data as Record<string, string>;
+    if (e.channel === "portfolio") setLive((m) => ({ ...m, [d.portfolio_id]: { equity: d.equity_value, cash: d.cash_balance, time: d.timestamp } }));
+    else if (e.channel === "ticker")
+      setPrices((m) => ({ ...m, [d.symbol]: { price: String(d.price), change: (e.data.change_24h_pct as number) ?? null, time: d.timestamp } }));
+    else if (e.channel === "trade") {
+      void qc.invalidateQueries({ queryKey: ["trades"] });
+      void qc.invalidateQueries({ queryKey: ["positions"] });
+      void qc.invalidateQueries({ queryKey: ["performance"] });
+    }
+  };
+  useLive({ channel: "trade" }, onEvent);
+  useLive(symbols.length ? { channel: "ticker", symbols } : null, onEvent);
+
+  if (portfolios.isPending) return <Loading what="Loading your portfolios" />;
+  return (
+    <div className="page">
+      <h1>Dashboard</h1>
+      <PortfolioSubs ids={list.map((p) => p.id)} fn={onEvent} />
+      <ErrorBox error={portfolios.error} />
+      <Card title="Portfolios">
+        {list.length === 0 ? (
+          <Empty>
+            No portfolio yet. Activating a strategy in paper mode creates one of 10,000 {user.preferred_currency}.
+          </Empty>
+        ) : (
+          <div className="stats">
+            {list.map((p) => (
+              <PortfolioCard key={p.id} p={p} live={live[p.id]} />
+            ))}
+          </div>
+        )}
+      </Card>
+      <div className="grid2">
+        <Card title="Open positions">
+          {open.length === 0 ? (
+            <Empty>No open position.</Empty>
+          ) : (
+            <div className="scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th>Symbol</th>
+                    <th className="num">Quantity</th>
+                    <th className="num">Entry</th>
+                    <th className="num">Price</th>
+                    <th className="num">Unrealized P&amp;L</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {open.map((x) => {
+                    const px = prices[x.symbol]?.price ?? x.current_price;
+                    const upnl = px ? ((Number(px) - Number(x.average_entry_price)) * Number(x.quantity)).toFixed(8) : x.unrealized_pnl;
+                    return (
+                      <tr key={x.id}>
+                        <td>{x.symbol}</td>
+                        <td className="num">{num(x.quantity)}</td>
+                        <td className="num">{num(x.average_entry_price)}</td>
+                        <td className="num">{num(px)}</td>
+                        <td className={`num ${trend(upnl)}`}>{num(upnl, 8)}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Card>
+        <Card title="Live prices">
+          {symbols.length === 0 ? (
+            <Empty>Prices of your positions and active strategies' pairs show here.</Empty>
+          ) : (
+            <ul className="tickers">
+              {symbols.map((s) => (
+                <li key={s}>
+                  <Link to={`/market?symbol=${encodeURIComponent(s)}`}>{s}</Link>
+                  <span className="num">{prices[s] ? num(prices[s].price) : "…"}</span>
+                  <span className={`num ${trend(prices[s]?.change)}`}>{prices[s] ? pct(prices[s].change) : ""}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+      </div>
+      <Card title="Recent trades">
+        {recent.length === 0 ? (
+          <Empty>No trade yet.</Empty>
+        ) : (
+          <div className="scroll">
+            <table data-testid="recent-trades">
+              <thead>
+                <tr>
+                  <th>Time ({user.timezone})</th>
+                  <th>Symbol</th>
+                  <th>Side</th>
+                  <th>Type</th>
+                  <th className="num">Quantity</th>
+                  <th className="num">Price</th>
+                  <th>Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {recent.map((t) => (
+                  <tr key={t.id}>
+                    <td>{dateTime(t.created_at, user.timezone)}</td>
+                    <td>{t.symbol}</td>
+                    <td className={t.side === "BUY" ? "up" : "down"}>{t.side}</td>
+                    <td>{t.order_type}</td>
+                    <td className="num">{num(t.filled_quantity ?? t.quantity)}</td>
+                    <td className="num">{money(t.filled_price ?? t.price, currency(t.portfolio_id))}</td>
+                    <td>{t.status}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+      <Card title="Active strategies">
+        <ErrorBox error={strategies.error} />
+        {(strategies.data?.items.length ?? 0) === 0 ? (
+          <Empty>No active strategy.</Empty>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Pair</th>
+                <th>Timeframe</th>
+                <th>Mode</th>
+                <th>Since</th>
+              </tr>
+            </thead>
+            <tbody>
+              {strategies.data?.items.map((s) => (
+                <tr key={s.id}>
+                  <td>{s.name}</td>
+                  <td>{s.asset_symbol}</td>
+                  <td>{s.timeframe}</td>
+                  <td>{s.trading_mode ?? "—"}</td>
+                  <td>{dateTime(s.activated_at, user.timezone)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+    </div>
+  );
+}
+
+/** One portfolio subscription per portfolio (the protocol takes one id per request). */
+function PortfolioSubs({ ids, fn }: { ids: string[]; fn: (e: LiveEvent) => void }) {
+  return (
+    <>
+      {ids.map((id) => (
+        <PortfolioSub key={id} id={id} fn={fn} />
+      ))}
+    </>
+  );
+}
+
+function PortfolioSub({ id, fn }: { id: string; fn: (e: LiveEvent) => void }) {
+  useLive({ channel: "portfolio", portfolio_id: id }, fn);
+  return null;
+}

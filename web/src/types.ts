@@ -1,0 +1,75 @@
+// The API's shapes the pages read (src/api/openapi.json has them all). Money is a decimal string.
+export type Page<T> = { items: T[]; total: number; page: number; limit: number };
+
+export type Portfolio = {
+  id: string;
+  name: string;
+  description: string | null;
+  base_currency: string;
+  is_paper: boolean;
+  initial_balance: string;
+  cash_balance: string;
+  is_active: boolean;
+  created_at: string;
+};
+
+export type Performance = {
+  portfolio_id: string;
+  base_currency: string;
+  initial_balance: string;
+  cash_balance: string;
+  current_equity: string;
+  total_return_pct: number | null;
+  max_drawdown_pct: number | null;
+  total_trades: number;
+};
+
+export type Position = {
+  id: string;
+  portfolio_id: string;
+  symbol: string;
+  quantity: string;
+  average_entry_price: string;
+  current_price: string | null;
+  unrealized_pnl: string | null;
+  unrealized_pnl_pct: number | null;
+  is_open: boolean;
+  opened_at: string;
+};
+
+export type PortfolioTrade = {
+  id: string;
+  portfolio_id: string;
+  strategy_id: string | null;
+  symbol: string;
+  side: "BUY" | "SELL";
+  order_type: string;
+  quantity: string;
+  price: string | null;
+  filled_quantity: string | null;
+  filled_price: string | null;
+  commission: string | null;
+  status: string;
+  created_at: string;
+  filled_at: string | null;
+};
+
+export type Strategy = {
+  id: string;
+  name: string;
+  description: string | null;
+  version: number;
+  asset_symbol: string;
+  timeframe: string;
+  status: string;
+  trading_mode: string | null;
+  created_at: string;
+  updated_at: string;
+  activated_at: string | null;
+};
+
+export type SymbolInfo = { symbol: string; timeframe: string; first: string; last: string; candles: number };
+
+export type Candle = { time: string; open: number; high: number; low: number; close: number; volume: number };
+
+export type Ticker = { symbol: string; price: number | string; change_24h_pct: number | null; timestamp: string };
