@@ -94,6 +94,8 @@ paths = {
  "/api/v1/strategies/{id}/clone": {"post": op("Duplicate a strategy", "strategies", ok(ref("Strategy"), "201", "Created"), ID, codes=AUTHC + (404,))},
  "/api/v1/strategies/{id}/versions": {"get": op("Version history, newest first: a page of {version, name, created_at}", "strategies", ok({"type": "object"}), ID + PAGE[:2], codes=AUTHC + (404, 422))},
  "/api/v1/strategies/{id}/versions/{version}": {"get": op("One version with its document (definition)", "strategies", ok({"type": "object"}), ID + [P("version", schema={"type": "integer", "minimum": 1})], codes=AUTHC + (404,))},
+ "/api/v1/indicators": {"get": op("The indicator registry rules can use: {items: [{name, title, params: [{name, default, min, max, integer}], outputs, inputs}], total}; the first output is a condition's default", "rules",
+                                  ok({"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer"}}}), codes=AUTHC)},
  "/api/v1/rules": {"get": op("List the rule library", "rules", ok(page_of("LibraryRule")), PAGE, codes=AUTHC + (422,)),
                    "post": op("Add a rule to the library (spec 3.2.1 rule object; the id is assigned)", "rules",
                               ok(ref("LibraryRule"), "201", "Created"), req=body(ref("RuleDocument")), codes=AUTHC + (400, 415, 422),

@@ -55,6 +55,7 @@ H(h_auth_forgot);
 H(h_auth_reset);
 H(h_auth_me);
 H(h_auth_me_update);
+H(h_indicators_list);
 H(h_rules_list);
 H(h_rules_create);
 H(h_rules_get);

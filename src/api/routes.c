@@ -28,6 +28,7 @@ const apex_route apex_api_routes[] = {
     {GET, "/api/v1/auth/me", h_auth_me, true, "auth.me", 0},
     {PATCH, "/api/v1/auth/me", h_auth_me_update, true, "auth.me_update", 0},
 
+    {GET, "/api/v1/indicators", h_indicators_list, true, "indicators.list", 0},
     {GET, "/api/v1/strategies", h_strategies_list, true, "strategies.list", 0},
     {POST, "/api/v1/strategies", h_strategies_create, true, "strategies.create", DOCUMENT},
     {GET, "/api/v1/strategies/{id}", h_strategies_get, true, "strategies.get", 0},

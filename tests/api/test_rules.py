@@ -237,3 +237,40 @@ def test_spec_request_aliases(api):
     twice = dict(doc, risk_management={"stop_loss_pct": 3})
     body = problem(api.post("/api/v1/strategies", headers=h, json=twice), 422, 2002)
     assert [e["pointer"] for e in body["errors"]] == ["/stop_loss_pct"]
+
+
+def test_the_indicator_registry_is_what_rules_accept(api):
+    """GET /api/v1/indicators lists what the builder may offer. Held to the validator: every
+    indicator with its defaults validates, with each output named; a parameter just outside its
+    range is refused at its pointer; a fractional value for an integer parameter too."""
+    h = user(api)
+    assert api.get("/api/v1/indicators").status_code == 401
+    r = api.get("/api/v1/indicators", headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    items = {i["name"]: i for i in body["items"]}
+    assert body["total"] == len(items) >= 25
+    assert items["rsi"]["title"] == "Relative Strength Index"
+    assert items["rsi"]["params"] == [{"name": "period", "default": 14, "min": 2, "max": 100000, "integer": True}]
+    assert items["macd"]["outputs"] == ["macd", "signal", "hist"]
+    assert items["bbands"]["params"][1]["integer"] is False
+    assert set(items["vwap"]["inputs"]) >= {"high", "low", "close", "volume"}
+    for name, ind in items.items():
+        params = {p["name"]: p["default"] for p in ind["params"]}
+        for out in ind["outputs"]:
+            rule = {"name": "t", "signal": "BUY", "conditions": [
+                {"indicator": name, "params": params, "output": out, "operator": "greater_than", "value": 0}]}
+            v = api.post("/api/v1/rules/validate", headers=h, json=rule)
+            assert v.status_code == 200 and v.json()["valid"], (name, out, v.text)
+        for p in ind["params"]:
+            bad = dict(params, **{p["name"]: p["min"] - 1})
+            rule = {"name": "t", "signal": "BUY", "conditions": [
+                {"indicator": name, "params": bad, "operator": "greater_than", "value": 0}]}
+            v = api.post("/api/v1/rules/validate", headers=h, json=rule)
+            assert not v.json()["valid"], (name, p)
+            assert f"/conditions/0/params/{p['name']}" in [e["pointer"] for e in v.json()["errors"]], v.text
+            if p["integer"]:
+                frac = dict(params, **{p["name"]: p["default"] + 0.5})
+                rule["conditions"][0]["params"] = frac
+                v = api.post("/api/v1/rules/validate", headers=h, json=rule)
+                assert not v.json()["valid"], (name, p, "fraction")

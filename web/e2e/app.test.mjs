@@ -101,6 +101,92 @@ step("a reload keeps the session (the refresh cookie), and the market page draws
   assert.deepEqual(problems, []);
 });
 
+step("the builder: an RSI strategy on ORCL from the registry's indicators, nested groups, the JSON view and the API's errors at their field", async () => {
+  await page.getByRole("link", { name: "Strategies" }).click();
+  await page.getByText("No strategy yet").waitFor();
+  await page.getByRole("link", { name: "New strategy" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("RSI on ORCL");
+  await page.getByLabel("Pair or symbol").fill("ORCL");
+  await page.getByLabel("Timeframe").selectOption("1d");
+  const entry = page.locator("fieldset.rule").first();
+  const exit = page.locator("fieldset.rule").nth(1);
+  // Entry: RSI(14) < 30, picked from the registry (the blank starts elsewhere on purpose)
+  await entry.getByLabel("indicator: indicator").first().selectOption("sma");
+  await entry.getByLabel("indicator: indicator").first().selectOption("rsi");
+  await entry.getByLabel("indicator: period").first().fill("14");
+  await entry.getByLabel("operator").first().selectOption("less_than");
+  await entry.getByLabel("value", { exact: true }).first().fill("30");
+  // A nested OR group, then removed again: the tree edits both ways
+  await entry.getByRole("button", { name: "+ Group" }).first().click();
+  await entry.locator("fieldset.group").first().waitFor();
+  await entry.getByRole("button", { name: "Remove this group" }).click();
+  assert.equal(await entry.locator("fieldset.group").count(), 0);
+  await exit.getByLabel("indicator: indicator").first().selectOption("rsi");
+  await exit.getByLabel("operator").first().selectOption("greater_than");
+  await exit.getByLabel("value", { exact: true }).first().fill("70");
+  await page.getByLabel("Position size").fill("0.95");
+  await shot("builder");
+  // The JSON view holds the same document, and edits to it come back into the builder.
+  await page.getByRole("tab", { name: "JSON" }).click();
+  const doc = JSON.parse(await page.getByLabel("Strategy JSON").inputValue());
+  assert.deepEqual(doc.rules[0].conditions, [{ indicator: "RSI", params: { period: 14 }, operator: "less_than", value: 30 }]);
+  assert.deepEqual(doc.rules[1].conditions, [{ indicator: "RSI", params: { period: 14 }, operator: "greater_than", value: 70 }]);
+  assert.deepEqual(doc.entry_rules, ["entry"]);
+  doc.rules[0].conditions[0].params.period = 1; // below the registry's minimum: the server says so
+  await page.getByLabel("Strategy JSON").fill(JSON.stringify(doc, null, 2));
+  await page.getByRole("button", { name: "Use this JSON" }).click();
+  assert.equal(await entry.getByLabel("indicator: period").first().inputValue(), "1");
+  await page.getByRole("button", { name: "Create the strategy" }).click();
+  const problem = entry.locator(".cond .node-errors").first();
+  await problem.waitFor();
+  assert.match(await problem.textContent(), /params\/period: must be an integer from 2/);
+  assert.deepEqual(problems.splice(0), ["console: Failed to load resource: the server responded with a status of 422 (Unprocessable Content)"]);
+  await entry.getByLabel("indicator: period").first().fill("14");
+  await page.getByRole("button", { name: "Create the strategy" }).click();
+  await page.getByText("Saved as version 1.").waitFor();
+  await page.getByText("Buy when RSI(14) < 30").waitFor();
+  await shot("strategy");
+  assert.deepEqual(problems, []);
+});
+
+step("a backtest on ORCL: live progress, the equity chart and its 14 trades", async () => {
+  await page.getByRole("link", { name: "Backtest", exact: true }).click();
+  await page.getByRole("button", { name: "Run the backtest" }).click();
+  await page.waitForURL(/\/backtests\/[0-9a-f-]{36}$/);
+  await page.getByTestId("metrics").waitFor({ timeout: 60_000 });
+  await page.getByRole("heading", { name: "Trades (14)" }).waitFor();
+  assert.equal(await page.getByTestId("trades").locator("tbody tr").count(), 14);
+  await page.getByRole("img", { name: "Equity curve" }).locator("canvas").first().waitFor();
+  await page.getByRole("img", { name: "Candles with trades marked" }).locator("canvas").first().waitFor();
+  // sortable: by net P&L, largest first, then again smallest first
+  const pnl = async () =>
+    (await page.getByTestId("trades").locator("tbody tr td:nth-child(7)").allTextContents()).map((t) => Number(t.replace(/[^0-9.-]/g, "")));
+  await page.getByRole("button", { name: /Net P&L/ }).click();
+  const desc = await pnl();
+  assert.deepEqual(desc, [...desc].sort((a, b) => b - a));
+  assert.ok(desc[0] > 0 && desc[13] < 0, "winners and losers both");
+  await page.getByRole("button", { name: /Net P&L/ }).click();
+  assert.deepEqual(await pnl(), [...desc].reverse());
+  await shot("backtest");
+  assert.deepEqual(problems, []);
+});
+
+step("activated in paper mode on the replayed feed, its trade appears on the dashboard without a reload", async () => {
+  await page.getByRole("link", { name: "Strategies" }).click();
+  await page.getByRole("link", { name: "RSI on ORCL" }).click();
+  await page.getByRole("button", { name: "Activate in paper mode" }).click();
+  await page.getByText("active · paper").waitFor();
+  await page.getByRole("link", { name: "Dashboard" }).click();
+  await page.getByTestId("portfolio-card").waitFor();
+  const before = await page.evaluate(() => performance.getEntriesByType("navigation").length);
+  await page.getByTestId("recent-trades").locator("tbody tr").first().waitFor({ timeout: 90_000 });
+  const row = await page.getByTestId("recent-trades").locator("tbody tr").first().textContent();
+  assert.match(row, /ORCL/);
+  assert.equal(await page.evaluate(() => performance.getEntriesByType("navigation").length), before, "no reload");
+  await shot("dashboard");
+  assert.deepEqual(problems, []);
+});
+
 step("settings: the profile's timezone changes how times read; an API key shows only its hint", async () => {
   await page.getByRole("link", { name: "Settings" }).click();
   await page.getByLabel("Timezone").selectOption("Asia/Tokyo");

@@ -1,5 +1,5 @@
 // A real `apextrade serve` for the browser tests: its own data directory with the repository's
-// sample candles imported, the built UI (web/dist), the replayed BTC/USDT feed for paper trading,
+// sample candles imported, the built UI (web/dist), the replayed ORCL feed for paper trading,
 // on a free port of 127.0.0.1. stop() ends it (SIGTERM, then SIGKILL after 10 s).
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -18,12 +18,14 @@ export async function startServer(extraEnv = {}) {
     APEX_DATA_DIR: data,
     APP_ENV: "development",
     APEX_WEB_DIR: join(repo, "web/dist"),
+    // ORCL's daily candles replayed as the live feed, 30 a second: a strategy activated during
+    // the tests trades within seconds (its indicators warm up on the stored candles before).
     MARKET_FEED: "replay",
-    MARKET_REPLAY_FILE: join(repo, "data/btc-usdt-1m.json"),
-    MARKET_REPLAY_SYMBOL: "BTC/USDT",
-    MARKET_REPLAY_TIMEFRAME: "1m",
-    MARKET_REPLAY_SPEED: "600",
-    MARKET_REPLAY_FROM: "2017-11-07",
+    MARKET_REPLAY_FILE: join(repo, "data/orcl-1995-2014.csv"),
+    MARKET_REPLAY_SYMBOL: "ORCL",
+    MARKET_REPLAY_TIMEFRAME: "1d",
+    MARKET_REPLAY_SPEED: String(30 * 86400),
+    MARKET_REPLAY_FROM: "1996-01-02",
     FX_RATES_FILE: join(repo, "data/fx/eurofxref-hist-sample.xml"),
     ...extraEnv,
   };

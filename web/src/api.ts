@@ -145,3 +145,14 @@ export function qs(params: Record<string, string | number | undefined | null>): 
   const s = p.toString();
   return s ? `?${s}` : "";
 }
+
+/** Every item of a paged list (pages of 100, the API's largest). */
+export async function getAll<T>(path: string): Promise<T[]> {
+  const sep = path.includes("?") ? "&" : "?";
+  const out: T[] = [];
+  for (let page = 1; ; page++) {
+    const p = await get<{ items: T[]; total: number }>(`${path}${sep}page=${page}&limit=100`);
+    out.push(...p.items);
+    if (!p.items.length || out.length >= p.total) return out;
+  }
+}

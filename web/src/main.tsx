@@ -9,7 +9,10 @@ import { Loading } from "./components/ui";
 import { ForgotPage, LoginPage, ResetPage, SignupPage } from "./pages/AuthPages";
 import { Dashboard } from "./pages/Dashboard";
 import { Market } from "./pages/Market";
+import { BacktestCompare, BacktestList, BacktestNew, BacktestResult } from "./pages/Backtests";
 import { Settings } from "./pages/Settings";
+import { Strategies, StrategyDetail } from "./pages/Strategies";
+import { StrategyEdit } from "./pages/StrategyEdit";
 import "./styles.css";
 
 const queries = new QueryClient({
@@ -58,6 +61,14 @@ createRoot(document.getElementById("root")!).render(
               }
             >
               <Route index element={<Dashboard />} />
+              <Route path="strategies" element={<Strategies />} />
+              <Route path="strategies/new" element={<StrategyEdit />} />
+              <Route path="strategies/:id" element={<StrategyDetail />} />
+              <Route path="strategies/:id/edit" element={<StrategyEdit />} />
+              <Route path="backtests" element={<BacktestList />} />
+              <Route path="backtests/new" element={<BacktestNew />} />
+              <Route path="backtests/compare" element={<BacktestCompare />} />
+              <Route path="backtests/:id" element={<BacktestResult />} />
               <Route path="market" element={<Market />} />
               <Route path="settings" element={<Settings />} />
               <Route path="*" element={<NotFound />} />

@@ -73,3 +73,44 @@ export type SymbolInfo = { symbol: string; timeframe: string; first: string; las
 export type Candle = { time: string; open: number; high: number; low: number; close: number; volume: number };
 
 export type Ticker = { symbol: string; price: number | string; change_24h_pct: number | null; timestamp: string };
+
+export type Backtest = {
+  id: string;
+  strategy_id: string;
+  status: string;
+  progress_pct: number;
+  start_date: string | null;
+  end_date: string | null;
+  initial_capital: string;
+  commission_pct: number;
+  slippage_pct: number;
+  error_message: string | null;
+  final_capital: string | null;
+  total_return_pct: number | null;
+  cagr_pct: number | null;
+  sharpe_ratio: number | null;
+  sortino_ratio: number | null;
+  max_drawdown_pct: number | null;
+  win_rate_pct: number | null;
+  total_trades: number | null;
+  profit_factor: number | null;
+  monthly_returns: unknown;
+  stats: Record<string, unknown> | null;
+  created_at: string;
+  completed_at: string | null;
+};
+
+export type BacktestTrade = {
+  entry_time: string;
+  exit_time: string | null;
+  side: string;
+  quantity: string;
+  entry_price: string;
+  exit_price: string | null;
+  gross_pnl: string | null;
+  commission: string | null;
+  net_pnl: string | null;
+  return_pct: number | null;
+  bars: number | null;
+  exit_reason: string | null;
+};

@@ -28,7 +28,13 @@ export const CandleChart = forwardRef<
 
   useEffect(() => {
     if (!box.current) return;
-    const fmt = (t: Time) => dateTime(new Date((t as number) * 1000).toISOString(), timeZone);
+    // A daily or longer candle is a date (the exchange's), not an instant in the user's zone.
+    const spacing = candles.length > 1 ? Date.parse(candles[1].time) - Date.parse(candles[0].time) : 0;
+    const daily = spacing >= 86_400_000;
+    const fmt = (t: Time) => {
+      const iso = new Date((t as number) * 1000).toISOString();
+      return daily ? iso.slice(0, 10) : dateTime(iso, timeZone);
+    };
     const c = createChart(box.current, {
       height,
       autoSize: true,
@@ -38,7 +44,7 @@ export const CandleChart = forwardRef<
       grid: { vertLines: { color: "#1e293b" }, horzLines: { color: "#1e293b" } },
       crosshair: { mode: CrosshairMode.Normal },
       rightPriceScale: { borderColor: "#334155" },
-      timeScale: { borderColor: "#334155", timeVisible: true, tickMarkFormatter: (t: Time) => fmt(t).slice(5) },
+      timeScale: { borderColor: "#334155", timeVisible: !daily, tickMarkFormatter: (t: Time) => (daily ? fmt(t).slice(0, 7) : fmt(t).slice(5)) },
       localization: { timeFormatter: fmt },
     });
     series.current = c.addCandlestickSeries({
@@ -54,7 +60,8 @@ export const CandleChart = forwardRef<
       chart.current = null;
       series.current = null;
     };
-  }, [height, timeZone]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- rebuilt when the spacing changes, not per candle
+  }, [height, timeZone, candles.length > 1 ? Date.parse(candles[1].time) - Date.parse(candles[0].time) : 0]);
 
   useEffect(() => {
     const s = series.current;

@@ -3,6 +3,8 @@ import { useAuth } from "../auth";
 
 const LINKS = [
   ["/", "Dashboard"],
+  ["/strategies", "Strategies"],
+  ["/backtests", "Backtests"],
   ["/market", "Market"],
   ["/settings", "Settings"],
 ] as const;

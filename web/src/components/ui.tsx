@@ -76,3 +76,21 @@ export function Card({ title, children, actions }: { title?: ReactNode; children
     </section>
   );
 }
+
+/** A list page's body: its error, loading, an empty state, or the table in a card. */
+export function Listing({ pending, error, count, empty, children }: { pending: boolean; error: unknown; count: number; empty: ReactNode; children: ReactNode }) {
+  return (
+    <>
+      <ErrorBox error={error} />
+      {pending ? (
+        <Loading />
+      ) : !count ? (
+        <Empty>{empty}</Empty>
+      ) : (
+        <Card>
+          <div className="scroll">{children}</div>
+        </Card>
+      )}
+    </>
+  );
+}
