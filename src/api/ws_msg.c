@@ -53,11 +53,20 @@ static apex_err string_param(const apex_json *doc, const char *key, bool require
   return APEX_OK;
 }
 
+/* A stock's ticker as exchanges write it: a capital letter, then capitals, digits or '.' ("ORCL",
+ * "BRK.B"), at most 10 characters. */
+static bool stock_ticker(const char *s)
+{
+  size_t n = strlen(s);
+  return n >= 1 && n <= 10 && s[0] >= 'A' && s[0] <= 'Z' && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.") == n;
+}
+
+/* A pair ("BTC/USDT") or a stock ("ORCL"): the symbols strategies trade. */
 static apex_err symbol_ok(const char *s, const char *field, apex_ws_error *e)
 {
   char base[APEX_MARKET_ASSET_MAX + 1], quote[APEX_MARKET_ASSET_MAX + 1];
-  if (apex_market_split(s, base, quote))
-    return refuse(e, 422, field, "'%.40s' is not a pair such as BTC/USDT", s);
+  if (apex_market_split(s, base, quote) && !stock_ticker(s))
+    return refuse(e, 422, field, "'%.40s' is neither a pair such as BTC/USDT nor a stock such as ORCL", s);
   return APEX_OK;
 }
 

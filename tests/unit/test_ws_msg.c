@@ -2,6 +2,7 @@
  * accept key against RFC 6455's own example (section 1.3). */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,25 @@ Test(ws_parse, ticker_pairs_once_each_with_the_id)
                         "\"symbols\":[\"BTC/USDT\",\"ETH/USDT\"],\"id\":7}}");
   cr_expect_eq(len, strlen(ack));
   free(ack);
+}
+
+Test(ws_parse, stocks_are_symbols_too)
+{
+  cr_assert_eq(parse("{\"action\":\"subscribe\",\"channel\":\"ticker\",\"symbols\":[\"ORCL\",\"BRK.B\",\"BTC/USDT\"]}"),
+               APEX_OK);
+  cr_assert_eq(req.n_symbols, 3);
+  cr_expect_str_eq(req.symbols[0], "ORCL");
+  cr_expect_str_eq(req.symbols[1], "BRK.B");
+  cr_assert_eq(parse("{\"action\":\"subscribe\",\"channel\":\"candles\",\"symbol\":\"ORCL\",\"timeframe\":\"1d\"}"),
+               APEX_OK);
+  cr_expect_str_eq(req.symbols[0], "ORCL");
+  const char *bad[] = {"orcl", "ABCDEFGHIJK", "1ABC", "OR CL", "ORCL$", ".A", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char text[160];
+    snprintf(text, sizeof text, "{\"action\":\"subscribe\",\"channel\":\"ticker\",\"symbols\":[\"%s\"]}", bad[i]);
+    cr_expect_neq(parse(text), APEX_OK, "%s", bad[i]);
+    cr_expect_eq(err.code, 422, "%s", bad[i]);
+  }
 }
 
 Test(ws_parse, refusals_name_code_and_field)
