@@ -187,6 +187,21 @@ step("activated in paper mode on the replayed feed, its trade appears on the das
   assert.deepEqual(problems, []);
 });
 
+step("the portfolio page: performance, positions priced live, trades and the equity curve", async () => {
+  await page.getByTestId("portfolio-card").getByRole("link").click();
+  await page.getByTestId("performance").waitFor();
+  await page.getByRole("heading", { name: /^Trades \([1-9]\d*\)$/ }).waitFor();
+  if (await page.getByTestId("positions").count()) {
+    // The replayed feed moves ORCL's price 30 times a second: the open position's price follows.
+    const cell = page.getByTestId("position-price").first();
+    const first = await cell.textContent();
+    await page.waitForFunction((el) => el.textContent !== el.dataset.first, await cell.evaluateHandle((el, f) => ((el.dataset.first = f), el), first), { timeout: 15_000 });
+  }
+  await page.getByRole("img", { name: "Portfolio equity" }).locator("canvas").first().waitFor({ timeout: 30_000 });
+  await shot("portfolio");
+  assert.deepEqual(problems, []);
+});
+
 step("settings: the profile's timezone changes how times read; an API key shows only its hint", async () => {
   await page.getByRole("link", { name: "Settings" }).click();
   await page.getByLabel("Timezone").selectOption("Asia/Tokyo");

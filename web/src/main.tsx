@@ -10,6 +10,7 @@ import { ForgotPage, LoginPage, ResetPage, SignupPage } from "./pages/AuthPages"
 import { Dashboard } from "./pages/Dashboard";
 import { Market } from "./pages/Market";
 import { BacktestCompare, BacktestList, BacktestNew, BacktestResult } from "./pages/Backtests";
+import { PortfolioPage } from "./pages/Portfolio";
 import { Settings } from "./pages/Settings";
 import { Strategies, StrategyDetail } from "./pages/Strategies";
 import { StrategyEdit } from "./pages/StrategyEdit";
@@ -69,6 +70,7 @@ createRoot(document.getElementById("root")!).render(
               <Route path="backtests/new" element={<BacktestNew />} />
               <Route path="backtests/compare" element={<BacktestCompare />} />
               <Route path="backtests/:id" element={<BacktestResult />} />
+              <Route path="portfolios/:id" element={<PortfolioPage />} />
               <Route path="market" element={<Market />} />
               <Route path="settings" element={<Settings />} />
               <Route path="*" element={<NotFound />} />

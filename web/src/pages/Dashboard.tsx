@@ -21,7 +21,7 @@ function PortfolioCard({ p, live }: { p: Portfolio; live?: Live }) {
   return (
     <div className="stat" data-testid="portfolio-card">
       <div className="stat-label">
-        {p.name} {p.is_paper && <span className="tag">paper</span>}
+        <Link to={`/portfolios/${p.id}`}>{p.name}</Link> {p.is_paper && <span className="tag">paper</span>}
       </div>
       <div className="stat-value" data-testid="equity">
         {money(equity, p.base_currency)}
