@@ -149,6 +149,21 @@ step("the builder: an RSI strategy on ORCL from the registry's indicators, neste
   assert.deepEqual(problems, []);
 });
 
+step("editing saves a new version; an old one can be read and restored", async () => {
+  await page.getByRole("link", { name: "Edit", exact: true }).click();
+  const entry = page.locator("fieldset.rule").first();
+  await entry.getByLabel("indicator: period").first().fill("10");
+  await page.getByRole("button", { name: "Save a new version" }).click();
+  await page.getByText("Saved as version 2.").waitFor();
+  await page.getByText("Buy when RSI(10) < 30").waitFor();
+  await page.getByRole("button", { name: "v1", exact: true }).click();
+  assert.match(await page.locator(".versions pre.json").first().textContent(), /"period": 14/);
+  await page.getByRole("button", { name: "Restore as the newest version" }).first().click();
+  await page.getByText("Buy when RSI(14) < 30").waitFor();
+  await page.getByText("version 3", { exact: false }).first().waitFor();
+  assert.deepEqual(problems, []);
+});
+
 step("a backtest on ORCL: live progress, the equity chart and its 14 trades", async () => {
   await page.getByRole("link", { name: "Backtest", exact: true }).click();
   await page.getByRole("button", { name: "Run the backtest" }).click();

@@ -107,6 +107,32 @@ function Activate({ s }: { s: Strategy }) {
   );
 }
 
+/** One version: open to read its document; restoring saves it again as the newest version. */
+function VersionRow({ id, v, current, timeZone }: { id: string; v: Version; current: boolean; timeZone: string }) {
+  const qc = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const doc = useQuery({ queryKey: ["strategy", id, "version", v.version], enabled: open, queryFn: () => get<{ definition: unknown }>(`/strategies/${id}/versions/${v.version}`) });
+  const restore = useMutation({
+    mutationFn: async () => api<Strategy>("PUT", `/strategies/${id}`, (await get<{ definition: unknown }>(`/strategies/${id}/versions/${v.version}`)).definition),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ["strategy", id] }),
+  });
+  return (
+    <li>
+      <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)}>
+        v{v.version}
+      </button>{" "}
+      · {v.name} · {dateTime(v.created_at, timeZone)} {current && <span className="tag">current</span>}
+      {!current && (
+        <button type="button" className="link" onClick={() => restore.mutate()} disabled={restore.isPending}>
+          Restore as the newest version
+        </button>
+      )}
+      <ErrorBox error={restore.error ?? doc.error} />
+      {open && (doc.isPending ? <Loading /> : <pre className="json">{JSON.stringify(doc.data?.definition, null, 2)}</pre>)}
+    </li>
+  );
+}
+
 export function StrategyDetail() {
   const { id = "" } = useParams();
   const user = useUser();
@@ -216,11 +242,9 @@ export function StrategyDetail() {
       </Card>
       <Card title="Versions">
         <ErrorBox error={versions.error} />
-        <ul className="small">
+        <ul className="versions small">
           {versions.data?.items.map((v) => (
-            <li key={v.version}>
-              v{v.version} · {v.name} · {dateTime(v.created_at, user.timezone)}
-            </li>
+            <VersionRow key={v.version} id={id} v={v} current={v.version === st.version} timeZone={user.timezone} />
           ))}
         </ul>
       </Card>
