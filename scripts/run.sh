@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh - what `make run` does after building: a SQLite store in ./var with the sample candles
 # imported (once), a demo account (its password printed once, when it is created), and the server
-# on http://127.0.0.1:8000 until Ctrl-C, paper trading on the replayed sample.
+# with the web UI on http://127.0.0.1:8000 until Ctrl-C, paper trading on the replayed sample.
 set -eu
 APEX=${1:-build/apextrade}
 export APEX_DATA_DIR="${APEX_DATA_DIR:-./var}"
@@ -24,7 +24,8 @@ export MARKET_REPLAY_FROM="${MARKET_REPLAY_FROM:-2017-11-07}"
 export FX_RATES_FILE="${FX_RATES_FILE:-data/fx/eurofxref-hist-sample.xml}"
 cat <<MSG
 
-ApexTrade API on http://127.0.0.1:8000 (Ctrl-C stops it). Try:
+ApexTrade on http://127.0.0.1:8000 (Ctrl-C stops it): open it in a browser and sign up, or log
+in as the demo account below. The API is under /api/v1; try:
   curl -s http://127.0.0.1:8000/healthz
   curl -s -X POST http://127.0.0.1:8000/api/v1/auth/login -H 'Content-Type: application/json' \\
        -d '{"email": "demo@apextrade.local", "password": "<the password printed below>"}'
