@@ -244,18 +244,38 @@ step("log out ends the session: a reload asks to log in again, and logging in wo
   await page.getByLabel("Password").fill("wrong-password-123");
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("alert").waitFor();
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
+  // With the keyboard alone: into the password field, type, Enter.
+  await page.getByLabel("Email").focus();
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(password);
+  await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Settings" }).waitFor();
   await shot("login-back-to-settings");
   assert.deepEqual(problems, []);
 });
 
-step("at 375 px wide the dashboard still reads", async () => {
+step("at 375 px wide every page still reads: nothing wider than the screen", async () => {
   await page.setViewportSize({ width: 375, height: 800 });
-  await page.goto("/");
-  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
-  await shot("dashboard-375");
+  for (const [path, heading, name] of [
+    ["/", "Dashboard", "dashboard-375"],
+    ["/strategies/new", "New strategy", "builder-375"],
+    ["/backtests", "Backtests", "backtests-375"],
+    ["/market?symbol=ORCL", "Market", "market-375"],
+    ["/settings", "Settings", "settings-375"],
+  ]) {
+    await page.goto(path);
+    await page.getByRole("heading", { name: heading }).waitFor();
+    await page.waitForLoadState("networkidle").catch(() => {});
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await shot(name);
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll("body *")]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(0, 4)
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`),
+    );
+    assert.ok(overflow <= 0, `${path} is ${overflow}px wider than the screen: ${wide.join(", ")}`);
+  }
+  assert.deepEqual(problems, []);
 });

@@ -156,3 +156,21 @@ export async function getAll<T>(path: string): Promise<T[]> {
     if (!p.items.length || out.length >= p.total) return out;
   }
 }
+
+/** Whether GET path answers 200 (a HEAD request: nothing is generated or sent). */
+export async function exists(path: string): Promise<boolean> {
+  const r = await fetch(`/api/v1${path}`, { method: "HEAD", headers: access ? { Authorization: `Bearer ${access}` } : {}, credentials: "same-origin" });
+  return r.ok;
+}
+
+/** Downloads a file the API serves behind authentication (a link cannot carry the token). */
+export async function download(path: string, filename: string): Promise<void> {
+  const r = await fetch(`/api/v1${path}`, { headers: access ? { Authorization: `Bearer ${access}` } : {}, credentials: "same-origin" });
+  if (!r.ok) throw await problem(r);
+  const url = URL.createObjectURL(await r.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -73,8 +73,19 @@ export const CandleChart = forwardRef<
     chart.current?.timeScale().fitContent();
   }, [candles, markers, timeZone, height]);
 
+  // The newest candle drawn: a live one older than it (a replayed feed playing history behind the
+  // stored candles) is not this chart's to draw; the chart would throw.
+  const last = useRef(0);
+  useEffect(() => {
+    last.current = candles.length ? toTime(candles[candles.length - 1].time) : 0;
+  }, [candles]);
   useImperativeHandle(ref, () => ({
-    update: (c: Candle) => series.current?.update({ time: toTime(c.time), open: c.open, high: c.high, low: c.low, close: c.close }),
+    update: (c: Candle) => {
+      const t = toTime(c.time);
+      if (!series.current || t < last.current) return;
+      last.current = t;
+      series.current.update({ time: t, open: c.open, high: c.high, low: c.low, close: c.close });
+    },
   }));
 
   return (

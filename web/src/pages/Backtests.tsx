@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import type { SeriesMarker, Time } from "lightweight-charts";
-import { api, get, getAll, qs } from "../api";
+import { api, download, exists, get, getAll, qs } from "../api";
 import { useUser } from "../auth";
 import { CandleChart, toTime } from "../components/CandleChart";
 import { LineChart } from "../components/LineChart";
@@ -286,6 +286,8 @@ export function BacktestResult() {
     [trades.data],
   );
   const series = useMemo(() => [{ name: "equity", color: "#38bdf8", points: equity }], [equity]);
+  // The PDF report, once the server makes one for this backtest.
+  const report = useQuery({ queryKey: ["backtest", id, "report"], enabled: done, retry: false, queryFn: () => exists(`/backtests/${id}/report`) });
   const dd = useMemo(() => [{ name: "drawdown", color: "#f87171", points: drawdown(equity), area: true }], [equity]);
   if (b.isPending) return <Loading what="Loading the backtest" />;
   if (b.error || !b.data) return <ErrorBox error={b.error} />;
@@ -305,6 +307,11 @@ export function BacktestResult() {
           <Link className="button" to={`/backtests/compare?a=${id}`}>
             Compare…
           </Link>
+          {report.data && (
+            <button type="button" onClick={() => void download(`/backtests/${id}/report`, `backtest-${id}.pdf`)}>
+              PDF report
+            </button>
+          )}
         </div>
       </div>
       {["pending", "running"].includes(r.status) && <Progress b={r} />}
