@@ -10,7 +10,7 @@ import { useUser } from "../auth";
 import { CandleChart, toTime } from "../components/CandleChart";
 import { LineChart } from "../components/LineChart";
 import { Card, Empty, ErrorBox, Field, Listing, Loading } from "../components/ui";
-import { date, dateTime, money, num, pct, trend } from "../format";
+import { date, dateTime, num, pct, trend } from "../format";
 import { useLive } from "../live";
 import { drawdown, monthlyGrid, sortTrades, type SortKey } from "../results";
 import type { Backtest, BacktestTrade, Candle, Page, Strategy, SymbolInfo } from "../types";
@@ -139,7 +139,8 @@ function Progress({ b }: { b: Backtest }) {
   );
 }
 
-function Trades({ id, currency, timeZone }: { id: string; currency: string; timeZone: string }) {
+/** A backtest's money is in the instrument's quote currency, not the user's: plain numbers. */
+function Trades({ id, timeZone }: { id: string; timeZone: string }) {
   const trades = useQuery({ queryKey: ["backtest", id, "trades"], queryFn: () => getAll<BacktestTrade>(`/backtests/${id}/trades`) });
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: "entry_time", desc: false });
   const [page, setPage] = useState(0);
@@ -185,7 +186,7 @@ function Trades({ id, currency, timeZone }: { id: string; currency: string; time
                     <td className="num">{num(t.quantity)}</td>
                     <td className="num">{num(t.entry_price)}</td>
                     <td className="num">{num(t.exit_price)}</td>
-                    <td className={`num ${trend(t.net_pnl)}`}>{money(t.net_pnl, currency)}</td>
+                    <td className={`num ${trend(t.net_pnl)}`}>{num(t.net_pnl, 2)}</td>
                     <td className={`num ${trend(t.return_pct)}`}>{pct(t.return_pct)}</td>
                     <td>{t.exit_reason ?? "open"}</td>
                   </tr>
@@ -339,7 +340,7 @@ export function BacktestResult() {
           <Card title="Candles with entries and exits">
             {candles.isPending ? <Loading what="Loading candles" /> : <CandleChart candles={candles.data?.items ?? []} markers={markers} timeZone={user.timezone} label="Candles with trades marked" />}
           </Card>
-          <Trades id={id} currency={user.preferred_currency} timeZone={user.timezone} />
+          <Trades id={id} timeZone={user.timezone} />
           <Monthly months={r.monthly_returns ?? []} />
         </>
       )}
