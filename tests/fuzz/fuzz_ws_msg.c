@@ -5,6 +5,7 @@
  * a refusal has a protocol code and a detail; every rendered answer is JSON of one object. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "api/ws_msg.h"
@@ -45,10 +46,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (r.channel == APEX_WS_TICKER) {
     if (!r.n_symbols || r.n_symbols > APEX_WS_MAX_SYMBOLS)
       abort();
-    for (size_t i = 0; i < r.n_symbols; i++)
+    for (size_t i = 0; i < r.n_symbols; i++) {
+      /* each a pair (BASE/QUOTE) or a stock (a capital, then capitals, digits, '.'; at most 10) */
+      const char *sym = r.symbols[i];
+      size_t n = strlen(sym);
+      bool stock = n >= 1 && n <= 10 && sym[0] >= 'A' && sym[0] <= 'Z' &&
+                   strspn(sym, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.") == n;
+      if (!stock && !strchr(sym, '/'))
+        abort();
       for (size_t k = 0; k < i; k++)
-        if (!strcmp(r.symbols[i], r.symbols[k]) || !strchr(r.symbols[i], '/'))
+        if (!strcmp(sym, r.symbols[k]))
           abort();
+    }
   }
   if (r.channel == APEX_WS_CANDLES && (r.n_symbols != 1 || apex_timeframe_parse(r.timeframe, &tf, NULL)))
     abort();
