@@ -73,7 +73,8 @@ static apex_err symbol_ok(const char *s, const char *field, apex_ws_error *e)
 static apex_err id_param(const apex_json *doc, const char *key, bool required, char out[40], apex_ws_error *e)
 {
   apex_err rc = string_param(doc, key, required, out, 40, e);
-  if (!rc && out[0] && !apex_app_id_ok(out))
+  /* given, it must be an id, "" included (only a missing optional one means "all") */
+  if (!rc && apex_json_object_get(doc, key) && !apex_app_id_ok(out))
     return refuse(e, 422, key, "%s must be an id (a lower-case UUID)", key);
   return rc;
 }

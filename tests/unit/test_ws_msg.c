@@ -77,6 +77,8 @@ Test(ws_parse, refusals_name_code_and_field)
        "timeframe"},
       {"{\"action\":\"subscribe\",\"channel\":\"portfolio\"}", 400, "portfolio_id"},
       {"{\"action\":\"subscribe\",\"channel\":\"portfolio\",\"portfolio_id\":\"42\"}", 422, "portfolio_id"},
+      {"{\"action\":\"subscribe\",\"channel\":\"portfolio\",\"portfolio_id\":\"\"}", 422, "portfolio_id"},
+      {"{\"action\":\"subscribe\",\"channel\":\"backtest_progress\",\"backtest_id\":\"\"}", 422, "backtest_id"},
       {"{\"action\":\"auth\"}", 400, "token"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
