@@ -217,6 +217,22 @@ step("the portfolio page: performance, positions priced live, trades and the equ
   assert.deepEqual(problems, []);
 });
 
+step("a second paper portfolio in EUR from the dashboard, its amount checked at the field", async () => {
+  await page.getByRole("link", { name: "Dashboard" }).click();
+  await page.getByRole("button", { name: "+ Paper portfolio" }).click();
+  await page.getByLabel("Portfolio name").fill("Savings");
+  await page.getByLabel("Currency").selectOption("EUR");
+  await page.getByLabel("Starting cash").fill("12.345");
+  await page.getByRole("button", { name: "Create", exact: true }).click();
+  await page.getByText("A positive amount with at most 2 decimals").waitFor();
+  await page.getByLabel("Starting cash").fill("2500.50");
+  await page.getByRole("button", { name: "Create", exact: true }).click();
+  const card = page.getByTestId("portfolio-card").filter({ hasText: "Savings" });
+  await card.waitFor();
+  assert.equal(await card.getByTestId("equity").textContent(), "€2,500.50");
+  assert.deepEqual(problems, []);
+});
+
 step("settings: the profile's timezone changes how times read; an API key shows only its hint", async () => {
   await page.getByRole("link", { name: "Settings" }).click();
   await page.getByLabel("Timezone").selectOption("Asia/Tokyo");

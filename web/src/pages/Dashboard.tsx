@@ -1,17 +1,67 @@
 // The dashboard: each portfolio's equity and return in its currency, open positions, recent
 // trades, active strategies and live prices. Trades and portfolio values arrive over the
 // WebSocket (channels trade and portfolio) and the lists refresh when they do: no reload.
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useForm } from "react-hook-form";
+import { z } from "zod";
 import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
-import { get, qs } from "../api";
+import { api, get, qs } from "../api";
 import { useUser } from "../auth";
-import { Card, Empty, ErrorBox, Loading } from "../components/ui";
+import { Card, Empty, ErrorBox, Field, Loading } from "../components/ui";
+import { useSubmit } from "../forms";
 import { dateTime, money, num, pct, trend } from "../format";
 import { useLive, type LiveEvent } from "../live";
 import type { Page, Performance, Portfolio, PortfolioTrade, Position, Strategy } from "../types";
 
 type Live = { equity: string; cash: string; time: string };
+
+const portfolioSchema = z.object({
+  name: z.string().trim().min(1, "Name it").max(100),
+  base_currency: z.enum(["USD", "EUR"]),
+  initial_balance: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d{1,2})?$/, "A positive amount with at most 2 decimals")
+    .refine((v) => Number(v) > 0, "A positive amount"),
+});
+
+/** A new paper portfolio in USD or EUR (the currencies portfolios are kept in). */
+function NewPortfolio({ currency, onDone }: { currency: string; onDone: () => void }) {
+  const qc = useQueryClient();
+  const f = useForm<z.infer<typeof portfolioSchema>>({
+    resolver: zodResolver(portfolioSchema),
+    defaultValues: { name: "Paper", base_currency: currency === "EUR" ? "EUR" : "USD", initial_balance: "10000" },
+  });
+  const { onSubmit, error } = useSubmit(f, ["name", "base_currency", "initial_balance"], async (v) => {
+    await api("POST", "/portfolios", { ...v, is_paper: true });
+    await qc.invalidateQueries({ queryKey: ["portfolios"] });
+    onDone();
+  });
+  return (
+    <form noValidate onSubmit={onSubmit} className="inline-form" aria-label="New paper portfolio">
+      <ErrorBox error={error} />
+      <div className="row3">
+        <Field label="Portfolio name" error={f.formState.errors.name}>
+          <input {...f.register("name")} />
+        </Field>
+        <Field label="Currency" error={f.formState.errors.base_currency}>
+          <select {...f.register("base_currency")}>
+            <option>USD</option>
+            <option>EUR</option>
+          </select>
+        </Field>
+        <Field label="Starting cash" error={f.formState.errors.initial_balance}>
+          <input inputMode="decimal" {...f.register("initial_balance")} />
+        </Field>
+      </div>
+      <button className="primary" disabled={f.formState.isSubmitting}>
+        Create
+      </button>
+    </form>
+  );
+}
 
 function PortfolioCard({ p, live }: { p: Portfolio; live?: Live }) {
   const perf = useQuery({ queryKey: ["performance", p.id], queryFn: () => get<Performance>(`/portfolios/${p.id}/performance`) });
@@ -66,6 +116,7 @@ export function Dashboard() {
     [open, strategies.data],
   );
 
+  const [adding, setAdding] = useState(false);
   // Live: portfolio values as they change, prices, and the user's orders.
   const [live, setLive] = useState<Record<string, Live>>({});
   const [prices, setPrices] = useState<Record<string, { price: string; change: number | null; time: string }>>({});
@@ -89,7 +140,15 @@ export function Dashboard() {
       <h1>Dashboard</h1>
       <PortfolioSubs ids={list.map((p) => p.id)} fn={onEvent} />
       <ErrorBox error={portfolios.error} />
-      <Card title="Portfolios">
+      <Card
+        title="Portfolios"
+        actions={
+          <button type="button" aria-expanded={adding} onClick={() => setAdding(!adding)}>
+            {adding ? "Close" : "+ Paper portfolio"}
+          </button>
+        }
+      >
+        {adding && <NewPortfolio currency={user.preferred_currency} onDone={() => setAdding(false)} />}
         {list.length === 0 ? (
           <Empty>
             No portfolio yet. Activating a strategy in paper mode creates one of 10,000 {user.preferred_currency}.
