@@ -447,7 +447,7 @@ static enum MHD_Result dispatch(apex_server *srv, struct MHD_Connection *c, req_
   }
   if (m == APEX_MATCH_NOT_FOUND) {
     if (srv->o.static_root && (req->method == APEX_HTTP_GET || req->method == APEX_HTTP_HEAD) &&
-        strncmp(req->path, "/api/", 5)) {
+        strncmp(req->path, "/api/", 5) && strcmp(req->path, "/api")) {
       req->route_name = "web";
       if (apex_static_serve(srv->o.static_root, req->path + 1, &x->res))
         problem(x, APEX_E_INTERNAL, NULL);

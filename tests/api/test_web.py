@@ -57,6 +57,7 @@ def test_missing_files_hidden_files_and_traversal_are_404_problems(srv):
 
 def test_the_api_and_other_methods_are_not_the_ui(srv):
     assert_problem(srv.client.get("/api/v1/no-such-endpoint"), 404)
+    assert_problem(srv.client.get("/api"), 404)
     assert_problem(srv.client.get("/api/v2/strategies"), 404)
     assert_problem(srv.client.post("/login", json={}), 404)
     r = srv.client.get("/healthz")
