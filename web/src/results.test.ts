@@ -38,3 +38,16 @@ describe("trade sorting", () => {
     expect(sortTrades(t, "exit_time", false).at(-1)!.exit_time).toBeNull();
   });
 });
+
+import { livePnl } from "./results";
+
+describe("live P&L of a position", () => {
+  const pos = { quantity: "2", average_entry_price: "100", unrealized_pnl: "5", unrealized_pnl_pct: 2.5 };
+  it("at a live price, by hand", () => {
+    expect(livePnl(pos, "110")).toEqual({ pnl: "20.00000000", pct: 10 });
+    expect(livePnl(pos, "95.5")).toEqual({ pnl: "-9.00000000", pct: -4.5 });
+  });
+  it("without one, what the server stored", () => {
+    expect(livePnl(pos, null)).toEqual({ pnl: "5", pct: 2.5 });
+  });
+});

@@ -48,3 +48,16 @@ export function sortTrades<T extends Record<string, unknown>>(trades: T[], key: 
     return desc ? y - x : x - y;
   });
 }
+
+/** A position's unrealized P&L at a live price (decimal strings in, 8 decimals out), and in
+ * percent of its cost; the stored values when no price came yet. */
+export function livePnl(
+  p: { quantity: string; average_entry_price: string; unrealized_pnl: string | null; unrealized_pnl_pct: number | null },
+  price: string | null | undefined,
+): { pnl: string | null; pct: number | null } {
+  if (!price) return { pnl: p.unrealized_pnl, pct: p.unrealized_pnl_pct };
+  const qty = Number(p.quantity);
+  const cost = Number(p.average_entry_price) * qty;
+  const value = Number(price) * qty;
+  return { pnl: (value - cost).toFixed(8), pct: cost ? ((value - cost) / cost) * 100 : null };
+}

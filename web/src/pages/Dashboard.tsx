@@ -9,6 +9,7 @@ import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { api, get, qs } from "../api";
 import { useUser } from "../auth";
+import { PositionsTable, TradesTable } from "../components/tables";
 import { Card, Empty, ErrorBox, Field, Loading } from "../components/ui";
 import { useSubmit } from "../forms";
 import { dateTime, money, num, pct, trend } from "../format";
@@ -166,34 +167,7 @@ export function Dashboard() {
           {open.length === 0 ? (
             <Empty>No open position.</Empty>
           ) : (
-            <div className="scroll">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Symbol</th>
-                    <th className="num">Quantity</th>
-                    <th className="num">Entry</th>
-                    <th className="num">Price</th>
-                    <th className="num">Unrealized P&amp;L</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {open.map((x) => {
-                    const px = prices[x.symbol]?.price ?? x.current_price;
-                    const upnl = px ? ((Number(px) - Number(x.average_entry_price)) * Number(x.quantity)).toFixed(8) : x.unrealized_pnl;
-                    return (
-                      <tr key={x.id}>
-                        <td>{x.symbol}</td>
-                        <td className="num">{num(x.quantity)}</td>
-                        <td className="num">{num(x.average_entry_price)}</td>
-                        <td className="num">{num(px)}</td>
-                        <td className={`num ${trend(upnl)}`}>{num(upnl, 8)}</td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
+            <PositionsTable positions={open} prices={Object.fromEntries(Object.entries(prices).map(([k, v]) => [k, v.price]))} timeZone={user.timezone} />
           )}
         </Card>
         <Card title="Live prices">
@@ -216,34 +190,7 @@ export function Dashboard() {
         {recent.length === 0 ? (
           <Empty>No trade yet.</Empty>
         ) : (
-          <div className="scroll">
-            <table data-testid="recent-trades">
-              <thead>
-                <tr>
-                  <th>Time ({user.timezone})</th>
-                  <th>Symbol</th>
-                  <th>Side</th>
-                  <th>Type</th>
-                  <th className="num">Quantity</th>
-                  <th className="num">Price</th>
-                  <th>Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {recent.map((t) => (
-                  <tr key={t.id}>
-                    <td>{dateTime(t.created_at, user.timezone)}</td>
-                    <td>{t.symbol}</td>
-                    <td className={t.side === "BUY" ? "up" : "down"}>{t.side}</td>
-                    <td>{t.order_type}</td>
-                    <td className="num">{num(t.filled_quantity ?? t.quantity)}</td>
-                    <td className="num">{money(t.filled_price ?? t.price, currency(t.portfolio_id))}</td>
-                    <td>{t.status}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <TradesTable trades={recent} currency={currency} timeZone={user.timezone} testId="recent-trades" />
         )}
       </Card>
       <Card title="Active strategies">

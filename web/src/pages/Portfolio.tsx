@@ -6,8 +6,9 @@ import { useParams } from "react-router-dom";
 import { get, getAll } from "../api";
 import { useUser } from "../auth";
 import { LineChart } from "../components/LineChart";
+import { PositionsTable, TradesTable } from "../components/tables";
 import { Card, Empty, ErrorBox, Loading } from "../components/ui";
-import { dateTime, money, num, pct, trend } from "../format";
+import { money, num, pct, trend } from "../format";
 import { useLive, type LiveEvent } from "../live";
 import type { Page, Performance, Portfolio as P, PortfolioTrade, Position } from "../types";
 
@@ -80,42 +81,7 @@ export function PortfolioPage() {
         {!open.length ? (
           <Empty>No open position.</Empty>
         ) : (
-          <div className="scroll">
-            <table data-testid="positions">
-              <thead>
-                <tr>
-                  <th>Symbol</th>
-                  <th className="num">Quantity</th>
-                  <th className="num">Entry</th>
-                  <th className="num">Price</th>
-                  <th className="num">Unrealized P&amp;L</th>
-                  <th className="num">%</th>
-                  <th>Opened</th>
-                </tr>
-              </thead>
-              <tbody>
-                {open.map((x) => {
-                  const px = prices[x.symbol] ?? x.current_price;
-                  const cost = Number(x.average_entry_price) * Number(x.quantity);
-                  const upnl = px ? (Number(px) * Number(x.quantity) - cost).toFixed(8) : x.unrealized_pnl;
-                  const upct = px && cost ? ((Number(px) * Number(x.quantity)) / cost - 1) * 100 : x.unrealized_pnl_pct;
-                  return (
-                    <tr key={x.id}>
-                      <td>{x.symbol}</td>
-                      <td className="num">{num(x.quantity)}</td>
-                      <td className="num">{num(x.average_entry_price)}</td>
-                      <td className="num" data-testid="position-price">
-                        {num(px)}
-                      </td>
-                      <td className={`num ${trend(upnl)}`}>{num(upnl)}</td>
-                      <td className={`num ${trend(upct)}`}>{pct(upct)}</td>
-                      <td>{dateTime(x.opened_at, user.timezone)}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          <PositionsTable positions={open} prices={prices} timeZone={user.timezone} full testId="positions" />
         )}
       </Card>
       <Card title="Equity">
@@ -127,36 +93,7 @@ export function PortfolioPage() {
           <Empty>No trade yet.</Empty>
         ) : (
           <>
-            <div className="scroll">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Time</th>
-                    <th>Symbol</th>
-                    <th>Side</th>
-                    <th>Type</th>
-                    <th className="num">Quantity</th>
-                    <th className="num">Price</th>
-                    <th className="num">Commission</th>
-                    <th>Status</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {trades.data.items.map((t) => (
-                    <tr key={t.id}>
-                      <td>{dateTime(t.created_at, user.timezone)}</td>
-                      <td>{t.symbol}</td>
-                      <td className={t.side === "BUY" ? "up" : "down"}>{t.side}</td>
-                      <td>{t.order_type}</td>
-                      <td className="num">{num(t.filled_quantity ?? t.quantity)}</td>
-                      <td className="num">{money(t.filled_price ?? t.price, cur)}</td>
-                      <td className="num">{money(t.commission, cur)}</td>
-                      <td>{t.status}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <TradesTable trades={trades.data.items} currency={() => cur} timeZone={user.timezone} commission />
             <nav className="pager" aria-label="Trade pages">
               <button type="button" disabled={page === 1} onClick={() => setPage(page - 1)}>
                 Previous
