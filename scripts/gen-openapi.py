@@ -83,9 +83,16 @@ paths = {
                              "put": op("Replace a strategy (stores a new version)", "strategies", ok(ref("Strategy")), ID,
                                        body(ref("StrategyDocument")), codes=AUTHC + (400, 404, 415, 422), limit=DOCUMENT),
                              "delete": op("Delete a strategy", "strategies", {"204": {"description": "Deleted"}}, ID, codes=AUTHC + (404,))},
- "/api/v1/strategies/{id}/activate": {"post": op("Start a paper run on one of the user's portfolios (live needs FEATURE_LIVE_TRADING and a venue)", "strategies",
+ "/api/v1/strategies/{id}/activate": {"post": op("Start a run: paper on one of the user's portfolios, or live with one of their broker keys "
+                                                 "(FEATURE_LIVE_TRADING=true, confirm_live; 4001 the venue's free balance is below the capital, "
+                                                 "4002 the venue refuses the key, 4003 the venue does not answer, 5001 the venue does not trade the pair)", "strategies",
                                                  ok(ref("Strategy")), ID, {"required": True, "content": {"application/json": {"schema": ref("Activate")}}},
-                                                 codes=AUTHC + (403, 404, 409, 422, 501, 503))},
+                                                 codes=AUTHC + (403, 404, 409, 422, 429, 501, 502, 503))},
+ "/api/v1/strategies/{id}/drift": {"get": op("The run's real fills against a backtest of the same strategy over the same candles: per round trip "
+                                             "(backtest, real, entry/exit price difference in basis points, positive worse for the trader, time, fee and "
+                                             "P&L differences) and totals", "strategies", ok(ref("Drift")), ID, codes=AUTHC + (404, 422))},
+ "/api/v1/trading/kill-switch": {"post": op("The kill switch: every live strategy of the caller stopped, orders not yet sent failed, open ones "
+                                            "cancelled at the venue", "trading", ok(ref("KillSwitch")), codes=AUTHC)},
  "/api/v1/strategies/{id}/run": {"get": op("The strategy's newest run: portfolio, capital in the quote currency, FX rate, first and last candle stepped", "strategies",
                                            ok({"type": "object"}), ID, codes=AUTHC + (404,))},
  "/api/v1/strategies/{id}/refusals": {"get": op("Pre-trade risk refusals, newest first: a page of {time, kind, detail, quantity, run_id, portfolio_id}", "strategies",
@@ -187,7 +194,16 @@ schemas = {
  "MarketSync": obj({"id": S, "symbol": S, "timeframe": S, "venue": S, "since": S, "status": {"type": "string", "enum": ["queued", "running", "completed", "failed", "cancelled"]},
                     "candles_stored": I, "error": {"type": ["string", "null"]}, "error_code": {"type": ["integer", "null"]},
                     "created_at": S, "started_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]}}),
- "Activate": obj({"mode": {"type": "string", "enum": ["paper", "live"]}, "portfolio_id": {"type": "string", "description": "the paper portfolio to trade; default: your only one, or a new 'Paper trading' portfolio of 10000 USD when you have none"}, "capital": {"type": ["string", "number"], "description": "in the portfolio's currency; default its cash"}}),
+ "Activate": obj({"mode": {"type": "string", "enum": ["paper", "live"]}, "portfolio_id": {"type": "string", "description": "paper: the portfolio to trade; default: your only one, or a new 'Paper trading' portfolio of 10000 USD when you have none"}, "capital": {"type": ["string", "number"], "description": "paper: in the portfolio's currency, default its cash; live: in the pair's quote currency, default the venue's free balance of it"},
+                  "api_key_id": {"type": "string", "description": "live: the broker key to trade with (POST /api-keys)"},
+                  "confirm_live": {"type": "boolean", "description": "live: must be true"},
+                  "max_order_notional": {"type": ["string", "number"], "description": "live: largest buy, in the quote currency (default: none)"},
+                  "max_daily_notional": {"type": ["string", "number"], "description": "live: most bought per UTC day, in the quote currency (default: none)"}}),
+ "Drift": obj({"strategy_id": S, "run_id": S, "mode": S, "symbol": S, "timeframe": S,
+               "total": obj({"backtest_trades": I, "real_trades": I, "matched": I, "backtest_pnl": DEC, "real_pnl": DEC, "pnl_diff": DEC,
+                             "backtest_fees": DEC, "real_fees": DEC, "avg_entry_diff_bps": N, "avg_exit_diff_bps": N}),
+               "trades": {"type": "array", "items": {"type": "object"}}}),
+ "KillSwitch": obj({"strategies_stopped": I, "orders_cancelled": I, "orders_not_sent": I, "orders_unresolved": I}),
  "StrategyPage": obj({"items": {"type": "array", "items": ref("Strategy")}, "total": I, "page": I, "limit": I}),
  "BacktestConfig": obj({"strategy_id": S, "start_date": S, "end_date": S, "initial_capital": N, "commission_pct": COST, "slippage_pct": COST}),
  "Backtest": obj({"id": S, "backtest_id": S, "strategy_id": S, "status": S, "progress_pct": I, "start_date": S, "end_date": S,

@@ -142,6 +142,26 @@ int h_strategies_run(apex_req *req, apex_res *res, void *app)
   return apex_res_json(res, 200, j);
 }
 
+int h_strategies_drift(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_json *j = NULL;
+  if (apex_app_strategy_drift(app, req->user_id, apex_req_param(req, "id"), &j, &e))
+    return apex_api_fail(res, &e);
+  return apex_res_json(res, 200, j);
+}
+
+/* The kill switch (POST /trading/kill-switch): every live strategy of the caller stopped, their
+ * open orders cancelled at the venue. */
+int h_trading_kill_switch(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_json *j = NULL;
+  if (apex_app_kill_switch(app, req->user_id, &j, &e))
+    return apex_api_fail(res, &e);
+  return apex_res_json(res, 200, j);
+}
+
 int h_strategies_refusals(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};

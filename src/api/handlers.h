@@ -75,6 +75,8 @@ H(h_strategies_versions);
 H(h_strategies_version);
 H(h_strategies_run);
 H(h_strategies_refusals);
+H(h_strategies_drift);
+H(h_trading_kill_switch);
 H(h_backtests_list);
 H(h_backtests_create);
 H(h_backtests_get);

@@ -39,6 +39,7 @@ const apex_route apex_api_routes[] = {
     {POST, "/api/v1/strategies/{id}/clone", h_strategies_clone, true, "strategies.clone", 0},
     {GET, "/api/v1/strategies/{id}/run", h_strategies_run, true, "strategies.run", 0},
     {GET, "/api/v1/strategies/{id}/refusals", h_strategies_refusals, true, "strategies.refusals", 0},
+    {GET, "/api/v1/strategies/{id}/drift", h_strategies_drift, true, "strategies.drift", 0},
     {GET, "/api/v1/strategies/{id}/versions", h_strategies_versions, true, "strategies.versions", 0},
     {GET, "/api/v1/strategies/{id}/versions/{version}", h_strategies_version, true, "strategies.version", 0},
 
@@ -67,6 +68,8 @@ const apex_route apex_api_routes[] = {
     {GET, "/api/v1/portfolios/{id}/trades", h_portfolios_trades, true, "portfolios.trades", 0},
     {GET, "/api/v1/portfolios/{id}/performance", h_portfolios_performance, true, "portfolios.performance", 0},
     {GET, "/api/v1/portfolios/{id}/equity", h_portfolios_equity, true, "portfolios.equity", 0},
+
+    {POST, "/api/v1/trading/kill-switch", h_trading_kill_switch, true, "trading.kill_switch", 0},
 
     {GET, "/api/v1/api-keys", h_apikeys_list, true, "api_keys.list", 0},
     {POST, "/api/v1/api-keys", h_apikeys_create, true, "api_keys.create", 0},

@@ -8,6 +8,7 @@
 #include "app/app.h"
 #include "app/ids.h"
 #include "app/runner.h"
+#include "core/fx.h"
 #include "core/strategy.h"
 #include "core/timeframe.h"
 #include "market/market.h"
@@ -62,6 +63,243 @@ out:
   return rc;
 }
 
+/* The run stored, the strategy marked active, the runner told; on a live feed the pair's history
+ * fetched for the warm-up. */
+static apex_err begin_run(apex_app *app, const char *user_id, const apex_run_row *run, apex_strategy_row *out,
+                          apex_app_error *e)
+{
+  apex_error err;
+  const int64_t now = run->created_at;
+  apex_err src = apex_store_run_insert(app->store, run, &err);
+  if (src == APEX_ECONFLICT)
+    return apex_app_raise(e, APEX_E_STRATEGY_ALREADY_ACTIVE, "strategy %s is already running", out->id);
+  if (src)
+    return apex_app_store_failed(e, &err);
+  snprintf(out->status, sizeof out->status, "active");
+  snprintf(out->trading_mode, sizeof out->trading_mode, "%s", run->mode);
+  out->activated_at = out->updated_at = now;
+  if (apex_store_strategy_update(app->store, out, &err)) {
+    (void)apex_store_run_stop(app->store, run->id, "failed", "the strategy could not be marked active", now, &err);
+    return apex_app_store_failed(e, &err);
+  }
+  apex_runner_notify(app->runner);
+  if (app->sync_on_activate) {
+    /* On a live feed the run warms up on what is stored when its first candle closes: fetch the
+     * pair's history now (the runner's warm-up is at most 5,000 candles). A job that cannot be
+     * queued leaves the run warming up on less. */
+    apex_timeframe tf;
+    apex_app_sync s;
+    apex_app_error e2 = {0};
+    if (!apex_timeframe_parse(run->timeframe, &tf, NULL))
+      (void)apex_app_market_sync_start(app, user_id, run->symbol, run->timeframe, now - 5000 * apex_timeframe_ms(tf),
+                                       &s, &e2);
+  }
+  return APEX_OK;
+}
+
+/* A run's fields that do not depend on its mode. */
+static apex_err run_fields(const apex_strategy_row *st_row, const apex_strategy *st, const char *user_id,
+                           const char *mode, apex_run_row *run, apex_app_error *e)
+{
+  if (apex_app_new_id(run->id))
+    return apex_app_raise(e, APEX_E_INTERNAL, "no randomness for an id");
+  snprintf(run->strategy_id, sizeof run->strategy_id, "%s", st_row->id);
+  snprintf(run->user_id, sizeof run->user_id, "%s", user_id);
+  snprintf(run->mode, sizeof run->mode, "%s", mode);
+  snprintf(run->symbol, sizeof run->symbol, "%s", st->asset);
+  snprintf(run->timeframe, sizeof run->timeframe, "%s", st->timeframe_text);
+  run->definition = st_row->definition;
+  if (apex_dec_from_double(st->backtest.commission_pct, &run->commission_pct) ||
+      apex_dec_from_double(st->backtest.slippage_pct, &run->slippage_pct))
+    return apex_app_raise(e, APEX_E_VALIDATION, "commission or slippage out of range");
+  return APEX_OK;
+}
+
+/* An optional positive amount of the body (0 when absent). */
+static apex_err opt_amount(const apex_json *body, const char *key, apex_dec *out, apex_app_error *e)
+{
+  const apex_json *v = body ? apex_json_object_get(body, key) : NULL;
+  char ptr[64];
+  *out = 0;
+  if (!v || apex_json_is_null(v))
+    return APEX_OK;
+  snprintf(ptr, sizeof ptr, "/%s", key);
+  const char *s = apex_json_string_value(v);
+  if ((s ? apex_dec_from_str(s, out) != APEX_OK
+         : !apex_json_is_number(v) || apex_dec_from_double(apex_json_number_value(v), out) != APEX_OK) ||
+      *out <= 0)
+    return apex_app_invalid(e, ptr, "must be a decimal number greater than 0");
+  return APEX_OK;
+}
+
+/* The user's live portfolio of this broker key (its broker field is the key's id), made on first
+ * use with the venue's free balance of the quote currency as its cash. */
+static apex_err live_portfolio(apex_app *app, const char *user_id, const char *key_id, const char *exchange,
+                               const char *fiat, apex_dec cash, apex_portfolio_row *pf, apex_app_error *e)
+{
+  enum { MAX = 100 };
+  apex_error err;
+  size_t n = 0;
+  int64_t total = 0;
+  apex_page page = {.page = 1, .limit = MAX, .desc = false};
+  apex_portfolio_row *rows = calloc(MAX, sizeof *rows);
+  apex_err rc = APEX_OK;
+  bool found = false;
+  if (!rows)
+    return apex_app_raise(e, APEX_E_INTERNAL, "out of memory");
+  if (apex_store_portfolio_list(app->store, user_id, &page, rows, &n, &total, &err)) {
+    rc = apex_app_store_failed(e, &err);
+    goto out;
+  }
+  for (size_t i = 0; i < n && !found; i++)
+    if (!rows[i].is_paper && !strcmp(rows[i].broker, key_id)) {
+      found = true;
+      rc = apex_store_portfolio_get(app->store, user_id, rows[i].id, pf, &err) ? apex_app_store_failed(e, &err)
+                                                                               : APEX_OK;
+    }
+  if (found)
+    goto out;
+  *pf = (apex_portfolio_row){.is_paper = false, .is_active = true, .initial_balance = cash, .cash_balance = cash};
+  if (apex_app_new_id(pf->id)) {
+    rc = apex_app_raise(e, APEX_E_INTERNAL, "no randomness for an id");
+    goto out;
+  }
+  snprintf(pf->user_id, sizeof pf->user_id, "%s", user_id);
+  snprintf(pf->name, sizeof pf->name, "Live %s", exchange);
+  snprintf(pf->base_currency, sizeof pf->base_currency, "%s", fiat);
+  snprintf(pf->broker, sizeof pf->broker, "%s", key_id);
+  pf->created_at = pf->updated_at = app->now_ms();
+  if (apex_store_portfolio_insert(app->store, pf, &err))
+    rc = apex_app_store_failed(e, &err);
+out:
+  for (size_t i = 0; i < n; i++)
+    apex_portfolio_row_clear(&rows[i]);
+  free(rows);
+  return rc;
+}
+
+/* The venue's answer as the spec's error. */
+static apex_err broker_failed(apex_app_error *e, const apex_broker_error *be, const apex_error *err)
+{
+  if (be->fail == APEX_BROKER_AUTH)
+    return apex_app_raise(e, APEX_E_EXECUTION_ORDER_REJECTED, "the venue refused the broker key: %s", err->msg);
+  if (be->fail == APEX_BROKER_RATE_LIMITED)
+    return apex_app_raise(e, APEX_E_MARKET_RATE_LIMITED, "the venue asks us to wait: %s", err->msg);
+  return apex_app_raise(e, APEX_E_EXECUTION_BROKER_ERROR, "the venue did not answer: %s", err->msg);
+}
+
+/* Live mode: FEATURE_LIVE_TRADING, the user's confirmation for this strategy, one of their broker
+ * keys that the venue accepts now, a pair the venue trades, capital within the venue's free
+ * balance of the quote currency. The run trades the key's live portfolio. */
+static apex_err activate_live(apex_app *app, const char *user_id, const char *id, const apex_json *body,
+                              apex_strategy_row *out, apex_app_error *e)
+{
+  const apex_json *cf = body ? apex_json_object_get(body, "confirm_live") : NULL;
+  const apex_json *kv = body ? apex_json_object_get(body, "api_key_id") : NULL;
+  const char *key_id = kv ? apex_json_string_value(kv) : NULL;
+  apex_api_credentials cr = {0};
+  apex_broker b = {0};
+  apex_strategy *st = NULL;
+  apex_problems probs = {0};
+  apex_portfolio_row pf = {0};
+  apex_run_row run = {0};
+  apex_dec capital, max_order, max_daily;
+  apex_err rc = APEX_EINVAL;
+
+  if (!cf || !apex_json_bool_value(cf))
+    return apex_app_invalid(e, "/confirm_live", "must be true: live mode trades real money with your broker key");
+  if (!key_id || !apex_app_id_ok(key_id))
+    return apex_app_invalid(e, "/api_key_id", "must be the id of one of your broker keys");
+  if ((rc = opt_amount(body, "capital", &capital, e)) || (rc = opt_amount(body, "max_order_notional", &max_order, e)) ||
+      (rc = opt_amount(body, "max_daily_notional", &max_daily, e)))
+    return rc;
+  if (!app->broker_open)
+    return apex_app_raise(e, APEX_E_NOT_IMPLEMENTED, "this server has no venue adapters for live trading");
+  if (apex_app_strategy_get(app, user_id, id, out, e))
+    return APEX_EINVAL;
+  rc = APEX_EINVAL;
+  if (!strcmp(out->status, "active"))
+    return apex_app_raise(e, APEX_E_STRATEGY_ALREADY_ACTIVE, "strategy %s is already active (%s)", id,
+                          out->trading_mode);
+  if (apex_strategy_parse(out->definition, strlen(out->definition), &st, &probs))
+    return apex_app_raise(e, APEX_E_STRATEGY_INVALID_RULES, "the stored strategy no longer validates");
+  char base[APEX_MARKET_ASSET_MAX + 1], quote[APEX_MARKET_ASSET_MAX + 1];
+  if (apex_market_split(st->asset, base, quote)) {
+    apex_app_raise(e, APEX_E_VALIDATION, "the strategy's asset %s is not a BASE/QUOTE pair", st->asset);
+    goto out;
+  }
+  const char *fiat = apex_fx_canonical(quote);
+  if (strcmp(fiat, "USD") && strcmp(fiat, "EUR")) {
+    apex_app_raise(e, APEX_E_VALIDATION, "live trading quotes in dollars, dollar stablecoins or euros, not %s", quote);
+    goto out;
+  }
+  apex_app_error ke = {0};
+  if (apex_app_api_key_credentials(app, user_id, key_id, &cr, &ke)) {
+    *e = ke;
+    goto out;
+  }
+  apex_error err = {0};
+  apex_broker_credentials bc = {cr.api_key, cr.api_secret, cr.passphrase};
+  if (app->broker_open(app->broker_ctx, cr.exchange, cr.is_paper, &bc, &b, &err)) {
+    apex_app_raise(e, APEX_E_VALIDATION, "%s", err.msg);
+    goto out;
+  }
+  apex_api_credentials_clear(&cr);
+  apex_broker_error be;
+  apex_market_symbol rules;
+  apex_broker_balance bal[256];
+  size_t n_bal = 0;
+  apex_dec free_quote = 0;
+  if (b.ops->rules(b.impl, st->asset, &rules, &be, &err)) {
+    if (be.fail == APEX_BROKER_REJECTED || be.fail == APEX_BROKER_NOT_FOUND)
+      apex_app_raise(e, APEX_E_MARKET_SYMBOL_NOT_FOUND, "%s does not trade %s", b.ops->name, st->asset);
+    else
+      broker_failed(e, &be, &err);
+    goto out;
+  }
+  if (b.ops->balances(b.impl, bal, sizeof bal / sizeof *bal, &n_bal, &be, &err) && err.code != APEX_ETOOBIG) {
+    broker_failed(e, &be, &err);
+    goto out;
+  }
+  for (size_t i = 0; i < n_bal; i++)
+    if (!strcmp(bal[i].asset, quote))
+      free_quote = bal[i].free;
+  if (!capital)
+    capital = free_quote;
+  if (capital <= 0 || capital > free_quote) {
+    char have[APEX_DEC_STR_MAX];
+    apex_dec_format(free_quote, have, sizeof have);
+    apex_app_raise(e, APEX_E_EXECUTION_INSUFFICIENT_FUNDS, "the account's free %s is %s; the run needs more than 0 and "
+                   "at most that", quote, have);
+    goto out;
+  }
+  char exchange[16];
+  snprintf(exchange, sizeof exchange, "%s", b.ops->name);
+  if ((rc = live_portfolio(app, user_id, key_id, exchange, fiat, free_quote, &pf, e)))
+    goto out;
+  rc = APEX_EINVAL;
+  if ((rc = run_fields(out, st, user_id, "live", &run, e)))
+    goto out;
+  snprintf(run.portfolio_id, sizeof run.portfolio_id, "%s", pf.id);
+  snprintf(run.quote_currency, sizeof run.quote_currency, "%s", quote);
+  snprintf(run.base_currency, sizeof run.base_currency, "%s", pf.base_currency);
+  snprintf(run.api_key_id, sizeof run.api_key_id, "%s", key_id);
+  run.fx_rate = APEX_DEC_SCALE; /* the portfolio is in the quote's own currency */
+  run.capital = capital;
+  run.max_order_notional = max_order;
+  run.max_daily_notional = max_daily;
+  run.created_at = app->now_ms();
+  rc = begin_run(app, user_id, &run, out, e);
+  if (!rc)
+    apex_live_notify(app->live);
+out:
+  apex_api_credentials_clear(&cr);
+  apex_broker_free(&b);
+  apex_strategy_free(st);
+  apex_portfolio_row_clear(&pf);
+  return rc;
+}
+
 apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const char *id, const apex_json *body,
                                     apex_strategy_row *out, apex_app_error *e)
 {
@@ -84,8 +322,7 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
     return apex_app_raise(e, APEX_E_FORBIDDEN,
                           "live trading is off on this server (FEATURE_LIVE_TRADING=true enables it)");
   if (!strcmp(mode, "live"))
-    return apex_app_raise(e, APEX_E_NOT_IMPLEMENTED, "live trading needs a venue's private API, which this "
-                                                     "server does not have yet: activate in paper mode");
+    return activate_live(app, user_id, id, body, out, e);
   if (pv && !portfolio_id)
     return apex_app_invalid(e, "/portfolio_id", "must be the id of one of your paper portfolios");
   if (cv && (rc = read_capital(cv, &capital, e)))
@@ -141,57 +378,15 @@ apex_err apex_app_strategy_activate(apex_app *app, const char *user_id, const ch
     goto out;
   }
   apex_run_row run = {0};
-  if (apex_app_new_id(run.id)) {
-    apex_app_raise(e, APEX_E_INTERNAL, "no randomness for an id");
+  if (run_fields(out, st, user_id, mode, &run, e))
     goto out;
-  }
-  snprintf(run.strategy_id, sizeof run.strategy_id, "%s", out->id);
-  snprintf(run.user_id, sizeof run.user_id, "%s", user_id);
   snprintf(run.portfolio_id, sizeof run.portfolio_id, "%s", pf.id);
-  snprintf(run.mode, sizeof run.mode, "%s", mode);
-  snprintf(run.symbol, sizeof run.symbol, "%s", st->asset);
-  snprintf(run.timeframe, sizeof run.timeframe, "%s", st->timeframe_text);
-  run.definition = out->definition;
   snprintf(run.quote_currency, sizeof run.quote_currency, "%s", quote);
   snprintf(run.base_currency, sizeof run.base_currency, "%s", pf.base_currency);
   run.fx_rate = rate;
   run.capital = cap_quote;
-  if (apex_dec_from_double(st->backtest.commission_pct, &run.commission_pct) ||
-      apex_dec_from_double(st->backtest.slippage_pct, &run.slippage_pct)) {
-    apex_app_raise(e, APEX_E_VALIDATION, "commission or slippage out of range");
-    goto out;
-  }
   run.created_at = now;
-  apex_err src = apex_store_run_insert(app->store, &run, &err);
-  if (src == APEX_ECONFLICT) {
-    apex_app_raise(e, APEX_E_STRATEGY_ALREADY_ACTIVE, "strategy %s is already running", id);
-    goto out;
-  }
-  if (src) {
-    apex_app_store_failed(e, &err);
-    goto out;
-  }
-  snprintf(out->status, sizeof out->status, "active");
-  snprintf(out->trading_mode, sizeof out->trading_mode, "%s", mode);
-  out->activated_at = out->updated_at = now;
-  if (apex_store_strategy_update(app->store, out, &err)) {
-    (void)apex_store_run_stop(app->store, run.id, "failed", "the strategy could not be marked active", now, &err);
-    apex_app_store_failed(e, &err);
-    goto out;
-  }
-  apex_runner_notify(app->runner);
-  if (app->sync_on_activate) {
-    /* On a live feed the run warms up on what is stored when its first candle closes: fetch the
-     * pair's history now (the runner's warm-up is at most 5,000 candles). A job that cannot be
-     * queued leaves the run warming up on less. */
-    apex_timeframe tf;
-    apex_app_sync s;
-    apex_app_error e2 = {0};
-    if (!apex_timeframe_parse(run.timeframe, &tf, NULL))
-      (void)apex_app_market_sync_start(app, user_id, run.symbol, run.timeframe, now - 5000 * apex_timeframe_ms(tf),
-                                       &s, &e2);
-  }
-  rc = APEX_OK;
+  rc = begin_run(app, user_id, &run, out, e);
 out:
   apex_strategy_free(st);
   apex_portfolio_row_clear(&pf);
@@ -261,6 +456,13 @@ apex_err apex_app_strategy_run(apex_app *app, const char *user_id, const char *i
     apex_json_object_set(j, "error", r.error[0] ? apex_json_new_string(r.error) : apex_json_new_null());
     apex_json_object_set(j, "created_at", apex_app_json_time(r.created_at));
     apex_json_object_set(j, "stopped_at", opt_time(r.stopped_at));
+    if (!strcmp(r.mode, "live")) { /* the broker key (its id, never a secret) and the run's limits */
+      apex_json_object_set(j, "api_key_id", apex_json_new_string(r.api_key_id));
+      apex_json_object_set(j, "max_order_notional", r.max_order_notional ? apex_json_new_decimal(r.max_order_notional)
+                                                                         : apex_json_new_null());
+      apex_json_object_set(j, "max_daily_notional", r.max_daily_notional ? apex_json_new_decimal(r.max_daily_notional)
+                                                                         : apex_json_new_null());
+    }
   }
   apex_run_row_clear(&r);
   if (!j)

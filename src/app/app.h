@@ -17,6 +17,7 @@
 #include "jobs/events.h"
 #include "jobs/limiter.h"
 #include "jobs/queue.h"
+#include "market/broker.h"
 #include "market/market.h"
 #include "store/store.h"
 #include "sys/secrets.h"
@@ -29,6 +30,7 @@ typedef struct apex_app_settings {
                               * while it runs; a crashed worker's job is re-queued once it expires */
   int per_user;              /* BACKTEST_MAX_PER_USER (10; 0 = 10): a user's backtests queued or running at once */
   int memory_mb;             /* BACKTEST_MAX_MEMORY_MB (2048; 0 = 2048): the estimate a backtest may need */
+  int reconcile_s;           /* LIVE_RECONCILE_SECONDS (60; 0 = 60): live accounts compared with the venue */
 } apex_app_settings;
 
 /* Password and token functions, given by the api layer (api/auth.c holds the crypto libraries). */
@@ -54,6 +56,13 @@ typedef void (*apex_app_mailer)(void *ctx, const char *to, const char *subject, 
 /* Fetches the ECB's euro reference rates: history true the last 90 days, false the last working
  * day's; *rows malloc'd (caller frees). The composition root's closure over market/ecb.c. */
 typedef apex_err (*apex_fx_fetch_fn)(void *ctx, bool history, apex_fx_rate **rows, size_t *n, apex_error *err);
+
+/* Opens a venue's private API with decrypted credentials (is_paper: the venue's testnet or paper
+ * endpoint); the composition root's closure over market/venue.c's apex_broker_open with the
+ * configured addresses. */
+typedef apex_err (*apex_broker_open_fn)(void *ctx, const char *venue, bool is_paper, const apex_broker_credentials *c,
+                                        apex_broker *out, apex_error *err);
+typedef struct apex_live apex_live; /* live trading's execution (live.c) */
 
 typedef struct apex_app {
   apex_app_settings settings;
@@ -87,6 +96,9 @@ typedef struct apex_app {
   atomic_llong fx_due_ms;           /* when rates are next fetched (apex_app_fx_tick); 0: at once */
   atomic_bool fx_have_history;      /* the last 90 days were fetched: the last day's rates are enough */
   apex_fx_decode_fn fx_decode; /* reads reference-rate files (fx.c): apex_ecb_decode; NULL: none */
+  apex_broker_open_fn broker_open; /* venues' private APIs (live.c); NULL: live activation refused */
+  void *broker_ctx;
+  apex_live *live;                 /* sends live runs' orders (live.c); NULL: they wait, stored */
 } apex_app;
 
 /* A failed use case: the HTTP status, the spec's numeric code (Appendix B; the status when the spec
@@ -315,6 +327,29 @@ void apex_api_credentials_clear(apex_api_credentials *c);
  * (API_KEY_ENCRYPTION_KEY changed). */
 apex_err apex_app_api_key_credentials(apex_app *app, const char *user_id, const char *id, apex_api_credentials *out,
                                       apex_app_error *e);
+
+/* --- live trading (live.c) --- */
+/* The execution of live runs' orders: apex_live_new, then apex_live_start for its thread (which
+ * passes every 250 ms or when notified); apex_live_free stops it. */
+apex_err apex_live_new(apex_app *app, apex_live **out, apex_error *err);
+apex_err apex_live_start(apex_live *l, apex_error *err);
+void apex_live_stop(apex_live *l); /* joins the thread: nothing is sent after it; NULL is a no-op */
+void apex_live_free(apex_live *l); /* stops, then frees; NULL is a no-op */
+/* New orders were stored: the thread passes now. NULL is a no-op. */
+void apex_live_notify(apex_live *l);
+/* One pass now (what the thread does; tests drive it without one): reconciliation first when
+ * reconcile_now or a minute has passed, then every unsettled order sent, settled or polled. */
+apex_err apex_live_tick(apex_live *l, bool reconcile_now, apex_error *err);
+/* The kill switch: every live strategy of the user stopped (paused), its orders not yet sent
+ * failed, the rest cancelled at the venue. *out {strategies_stopped, orders_cancelled,
+ * orders_not_sent, orders_unresolved}. */
+apex_err apex_app_kill_switch(apex_app *app, const char *user_id, apex_json **out, apex_app_error *e);
+/* A live or paper strategy's real fills against a backtest of the same strategy over the same
+ * candles (GET /strategies/{id}/drift). 404 when it never ran. */
+apex_err apex_app_strategy_drift(apex_app *app, const char *user_id, const char *id, apex_json **out,
+                                 apex_app_error *e);
+/* Publishes a trades row's state on the events port (the trade channel). */
+void apex_app_publish_trade(apex_app *app, const apex_portfolio_trade_row *t);
 
 /* --- market data (market.c) --- */
 /* Every stored (symbol, timeframe) with its first/last time and count; *rows malloc'd, caller frees. */

@@ -32,3 +32,12 @@ bool apex_app_id_ok(const char *s)
   }
   return s[36] == '\0';
 }
+
+void apex_app_name_id(void (*sha256_hex)(const char *text, char *out), const char *text, apex_id out)
+{
+  char hex[65];
+  sha256_hex(text, hex);
+  hex[12] = '5';                  /* name-based version, RFC 4122 variant */
+  hex[16] = "89ab"[hex[16] % 4];
+  snprintf(out, APEX_ID_LEN, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}

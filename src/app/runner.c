@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/ids.h"
 #include "core/session.h"
 #include "core/timeframe.h"
 #include "sys/log.h"
@@ -45,6 +46,8 @@ typedef struct run {
   apex_refusal_kind *outside_kind;
   size_t n_outside;
   bool failed;
+  bool live;        /* mode live: orders go to the venue (app/live.c), fills come from there */
+  char venue[16];   /* live: the broker key's exchange */
   size_t prog_slot; /* 1 + its progress row in the batch being built; 0: none yet */
   size_t pos_slot;  /* 1 + its latest position row in that batch; 0: none yet */
 } run;
@@ -63,6 +66,8 @@ typedef struct batch {
   size_t n_positions, cap_positions;
   apex_risk_event_row *risk;
   size_t n_risk, cap_risk;
+  apex_live_order_row *live; /* orders of live runs, stored (and so sent) before the rest commits */
+  size_t n_live, cap_live;
 } batch;
 
 /* A run's timeframe built from the feed's finer candles (a 1h strategy on a 1m replay): the
@@ -104,12 +109,9 @@ static const apex_dec ONE = APEX_DEC_SCALE;
 /* --- ids: one per (run, role, order), so a rewrite of the same order is an upsert --- */
 static void derived_id(apex_runner *r, const char *run_id, char tag, uint64_t n, apex_id out)
 {
-  char text[96], hex[65];
+  char text[96];
   snprintf(text, sizeof text, "%s:%c:%" PRIu64, run_id, tag, n);
-  r->app->auth.token_hash(text, hex); /* SHA-256 hex */
-  hex[12] = '5';                       /* name-based version, RFC 4122 variant */
-  hex[16] = "89ab"[hex[16] % 4];
-  snprintf(out, APEX_ID_LEN, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+  apex_app_name_id(r->app->auth.token_hash, text, out);
 }
 
 #define PUSH(arr, n, cap, item)                                                                                    \
@@ -133,6 +135,7 @@ static void batch_free(batch *b)
   free(b->trades);
   free(b->positions);
   free(b->risk);
+  free(b->live);
   memset(b, 0, sizeof *b);
 }
 
@@ -249,6 +252,28 @@ static apex_portfolio_trade_row protective_row(apex_runner *r, const run *rn, bo
   snprintf(t.status, sizeof t.status, "%s", status);
   t.created_at = t.submitted_at = created;
   return t;
+}
+
+/* A live run's order at close_time: stored pending, sent by app/live.c. Its client order id is its
+ * trades id, derived from (run, role, engine order), so the candle stepped again after a crash makes
+ * the same order, which the store keeps once. A SELL closes whatever the run holds at the venue. */
+static apex_err live_order(apex_runner *r, const run *rn, char tag, uint64_t n, bool buy, apex_dec qty,
+                           int64_t close_time, batch *b)
+{
+  apex_live_order_row o = {0};
+  o.t = order_row(r, rn, tag, n, buy ? "BUY" : "SELL", "MARKET");
+  o.t.quantity = qty;
+  snprintf(o.t.status, sizeof o.t.status, "pending");
+  o.t.created_at = close_time;
+  snprintf(o.client_order_id, sizeof o.client_order_id, "%s", o.t.id);
+  snprintf(o.run_id, sizeof o.run_id, "%s", rn->row.id);
+  snprintf(o.api_key_id, sizeof o.api_key_id, "%s", rn->row.api_key_id);
+  snprintf(o.venue, sizeof o.venue, "%s", rn->venue);
+  o.close_position = !buy;
+  o.signal_time = close_time;
+  o.updated_at = r->app->now_ms();
+  PUSH(b->live, b->n_live, b->cap_live, o);
+  return APEX_OK;
 }
 
 /* A run's position row into the batch, replacing the one of the same position already there:
@@ -372,6 +397,8 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
   size_t nt0, nt1;
   apex_session_trades(rn->ss, &nt0);
   const bool was_in = rn->in_trade;
+  /* A live run writes no simulated fill, position or cash: those come from the venue. */
+  batch *pb = rn->live ? NULL : b;
   apex_err rc = stale ? apex_session_step_stale(rn->ss, bar, &out, err) : apex_session_step(rn->ss, bar, false, &out, err);
   if (rc)
     return rc;
@@ -393,7 +420,7 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
       entered = true;
       rn->pos_entry_id = rn->entry_id;
       rn->entry_id = 0;
-      if (b) {
+      if (pb) {
         apex_portfolio_trade_row t = order_row(r, rn, 'o', rn->pos_entry_id, "BUY", "MARKET");
         t.quantity = rn->entry_qty;
         t.filled_quantity = tr->qty;
@@ -412,7 +439,7 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
     apex_dec stop, target; /* where this position's protective orders rested (0: none) */
     if ((rc = apex_engine_exit_levels(e, tr->entry_price, &stop, &target)))
       return apex_error_set(err, rc, "runner: stop or target out of range");
-    if (b) {
+    if (pb) {
       apex_portfolio_trade_row t = market_exit ? order_row(r, rn, 'o', rn->exit_id, "SELL", "MARKET")
                                                : order_row(r, rn, stop_exit ? 's' : 't', rn->pos_entry_id, "SELL",
                                                            exit_type(tr->reason));
@@ -446,12 +473,14 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
     }
     if (market_exit)
       rn->exit_id = 0;
+    else if (rn->live && b && (rc = live_order(r, rn, 'x', rn->pos_entry_id, false, tr->qty, close_time, b)))
+      return rc; /* the simulated stop or target was reached: the venue's position is sold at this close */
   }
   if (in_now && !was_in && nt1 == nt0) { /* entered, still in */
     entered = true;
     rn->pos_entry_id = rn->entry_id;
     rn->entry_id = 0;
-    if (b) {
+    if (pb) {
       apex_portfolio_trade_row t = order_row(r, rn, 'o', rn->pos_entry_id, "BUY", "MARKET");
       t.quantity = rn->entry_qty;
       t.filled_quantity = open.qty;
@@ -465,7 +494,7 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
     }
   }
   if (rn->entry_id && !entered) { /* refused at the open: nothing affordable */
-    if (b) {
+    if (pb) {
       apex_portfolio_trade_row t = order_row(r, rn, 'o', rn->entry_id, "BUY", "MARKET");
       t.quantity = rn->entry_qty;
       snprintf(t.status, sizeof t.status, "failed");
@@ -475,7 +504,7 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
     rn->entry_id = 0;
   }
   rn->in_trade = in_now;
-  if (b && in_now && entered) { /* the new position's resting stop and target */
+  if (pb && in_now && entered) { /* the new position's resting stop and target */
     apex_dec stop, target;
     if ((rc = apex_engine_exit_levels(e, open.entry_price, &stop, &target)))
       return apex_error_set(err, rc, "runner: stop or target out of range");
@@ -497,8 +526,9 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
     bool buy = it->order.side == APEX_SIDE_BUY;
     if (buy) {
       apex_refusal_kind why;
-      bool refuse = b ? portfolio_refuses(r, rn, &it->order, bar->close, &why, err)
-                      : refused_outside(rn, bar->time, &why);
+      bool refuse = rn->live ? false /* the venue's balance decides (app/live.c) */
+                    : b      ? portfolio_refuses(r, rn, &it->order, bar->close, &why, err)
+                             : refused_outside(rn, bar->time, &why);
       if (refuse) {
         apex_session_refuse(rn->ss, it->order.id, why);
         continue;
@@ -508,7 +538,10 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
     } else {
       rn->exit_id = it->order.id;
     }
-    if (b) {
+    if (b && rn->live) {
+      if ((rc = live_order(r, rn, 'o', it->order.id, buy, it->order.qty, close_time, b)))
+        return rc;
+    } else if (b) {
       apex_portfolio_trade_row t = order_row(r, rn, 'o', it->order.id, buy ? "BUY" : "SELL", "MARKET");
       t.quantity = it->order.qty;
       snprintf(t.status, sizeof t.status, "open");
@@ -536,7 +569,7 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
   }
   rn->refusals_done = nref;
 
-  if (b && in_now) { /* marked at this close */
+  if (pb && in_now) { /* marked at this close */
     apex_position_row p = position_row(r, rn, rn->pos_entry_id, &open, close_time);
     apex_dec px;
     if (!apex_dec_from_double(bar->close, &px))
@@ -544,7 +577,7 @@ static apex_err step_run(apex_runner *r, run *rn, const apex_bar *bar, bool stal
     if ((rc = put_position(b, rn, &p)))
       return rc;
   }
-  if (b)
+  if (pb)
     rn->pf->touched = true;
   return APEX_OK;
 }
@@ -632,6 +665,13 @@ static apex_err open_run(apex_runner *r, apex_run_row *row, run **out, apex_erro
   if (!(rn->pf = portfolio(r, rn->row.portfolio_id, err))) {
     rc = APEX_ENOTFOUND;
     goto out;
+  }
+  if ((rn->live = !strcmp(rn->row.mode, "live"))) {
+    apex_api_key_row key = {0};
+    if ((rc = apex_store_api_key_get(r->app->store, rn->row.user_id, rn->row.api_key_id, &key, err)))
+      goto out; /* its key was deleted: the run fails rather than trade unseen */
+    snprintf(rn->venue, sizeof rn->venue, "%.15s", key.exchange);
+    apex_api_key_row_clear(&key);
   }
   apex_backtest_opts o;
   run_opts(rn, &o);
@@ -1053,6 +1093,27 @@ static const run *run_of(const apex_runner *r, const char *portfolio_id, const c
 /* Everything the stored batch b did, published in order: market data, orders (and the signals
  * among them), refusals, then the portfolios' new figures. Nothing is published for a batch
  * that was not stored. */
+void apex_app_publish_trade(apex_app *app, const apex_portfolio_trade_row *t)
+{
+  if (!app->events)
+    return;
+  bool filled = !strcmp(t->status, "filled");
+  apex_event ev = {.kind = APEX_EVENT_TRADE, .time_ms = app->now_ms()};
+  snprintf(ev.user_id, sizeof ev.user_id, "%s", t->user_id);
+  snprintf(ev.u.trade.trade_id, sizeof ev.u.trade.trade_id, "%s", t->id);
+  snprintf(ev.u.trade.portfolio_id, sizeof ev.u.trade.portfolio_id, "%s", t->portfolio_id);
+  snprintf(ev.u.trade.strategy_id, sizeof ev.u.trade.strategy_id, "%s", t->strategy_id);
+  snprintf(ev.u.trade.symbol, sizeof ev.u.trade.symbol, "%s", t->symbol);
+  snprintf(ev.u.trade.side, sizeof ev.u.trade.side, "%s", t->side);
+  snprintf(ev.u.trade.order_type, sizeof ev.u.trade.order_type, "%s", t->order_type);
+  snprintf(ev.u.trade.status, sizeof ev.u.trade.status, "%s", t->status);
+  ev.u.trade.quantity = filled && t->filled_quantity ? t->filled_quantity : t->quantity;
+  ev.u.trade.price = filled && t->filled_price != APEX_DEC_NONE ? t->filled_price : t->price;
+  ev.u.trade.commission = t->commission;
+  ev.u.trade.time_ms = filled && t->filled_at ? t->filled_at : t->created_at;
+  apex_events_publish(app->events, &ev);
+}
+
 static void publish_batch(apex_runner *r, const batch *b)
 {
   apex_events *bus = r->app->events;
@@ -1060,32 +1121,19 @@ static void publish_batch(apex_runner *r, const batch *b)
     return;
   for (size_t i = 0; i < b->n_candles; i++)
     publish_market(r, &b->candles[i]);
-  for (size_t i = 0; i < b->n_trades; i++) {
-    const apex_portfolio_trade_row *t = &b->trades[i];
-    bool filled = !strcmp(t->status, "filled");
-    apex_event ev = {.kind = APEX_EVENT_TRADE, .time_ms = r->app->now_ms()};
-    snprintf(ev.user_id, sizeof ev.user_id, "%s", t->user_id);
-    snprintf(ev.u.trade.trade_id, sizeof ev.u.trade.trade_id, "%s", t->id);
-    snprintf(ev.u.trade.portfolio_id, sizeof ev.u.trade.portfolio_id, "%s", t->portfolio_id);
-    snprintf(ev.u.trade.strategy_id, sizeof ev.u.trade.strategy_id, "%s", t->strategy_id);
-    snprintf(ev.u.trade.symbol, sizeof ev.u.trade.symbol, "%s", t->symbol);
-    snprintf(ev.u.trade.side, sizeof ev.u.trade.side, "%s", t->side);
-    snprintf(ev.u.trade.order_type, sizeof ev.u.trade.order_type, "%s", t->order_type);
-    snprintf(ev.u.trade.status, sizeof ev.u.trade.status, "%s", t->status);
-    ev.u.trade.quantity = filled && t->filled_quantity ? t->filled_quantity : t->quantity;
-    ev.u.trade.price = filled && t->filled_price != APEX_DEC_NONE ? t->filled_price : t->price;
-    ev.u.trade.commission = t->commission;
-    ev.u.trade.time_ms = filled && t->filled_at ? t->filled_at : t->created_at;
-    apex_events_publish(bus, &ev);
-    if (!strcmp(t->status, "open") && !strcmp(t->order_type, "MARKET")) { /* a rule's signal, placed */
-      apex_event sg = {.kind = APEX_EVENT_STRATEGY, .time_ms = ev.time_ms};
+  for (size_t i = 0; i < b->n_trades + b->n_live; i++) {
+    const apex_portfolio_trade_row *t = i < b->n_trades ? &b->trades[i] : &b->live[i - b->n_trades].t;
+    apex_app_publish_trade(r->app, t);
+    const bool placed = !strcmp(t->status, "open") || !strcmp(t->status, "pending");
+    if (placed && !strcmp(t->order_type, "MARKET")) { /* a rule's signal, placed */
+      apex_event sg = {.kind = APEX_EVENT_STRATEGY, .time_ms = r->app->now_ms()};
       snprintf(sg.user_id, sizeof sg.user_id, "%s", t->user_id);
       snprintf(sg.u.strategy.strategy_id, sizeof sg.u.strategy.strategy_id, "%s", t->strategy_id);
       snprintf(sg.u.strategy.symbol, sizeof sg.u.strategy.symbol, "%s", t->symbol);
       snprintf(sg.u.strategy.event, sizeof sg.u.strategy.event, "signal");
       snprintf(sg.u.strategy.side, sizeof sg.u.strategy.side, "%s", t->side);
-      snprintf(sg.u.strategy.detail, sizeof sg.u.strategy.detail, "%s market order placed, filled at the next open",
-               t->side);
+      snprintf(sg.u.strategy.detail, sizeof sg.u.strategy.detail, "%s market order placed, %s", t->side,
+               t->is_paper ? "filled at the next open" : "sent to the venue");
       sg.u.strategy.time_ms = t->created_at;
       apex_events_publish(bus, &sg);
     }
@@ -1133,6 +1181,20 @@ static apex_err commit(apex_runner *r, const batch *b, apex_error *err)
   for (size_t i = 0; i < r->n_pfs; i++)
     if (r->pfs[i]->cash != r->pfs[i]->stored_cash)
       cash[n_cash++] = (apex_cash_update){r->pfs[i]->id, r->pfs[i]->cash, now};
+  /* Live orders first, each on its own: a crash after this stores them once (the candle is stepped
+   * again and makes the same ids); the venue may hear of them before the candle commits. */
+  bool any = false;
+  for (size_t i = 0; i < b->n_live; i++) {
+    bool added;
+    apex_err lrc = apex_store_live_order_add(r->app->store, &b->live[i], &added, err);
+    if (lrc) {
+      free(cash);
+      return lrc;
+    }
+    any |= added;
+  }
+  if (any)
+    apex_live_notify(r->app->live);
   apex_paper_commit pc = {b->candles, b->n_candles, b->prog,   b->n_prog,   b->trades, b->n_trades, b->positions,
                           b->n_positions, cash, n_cash, b->pts, b->n_pts, b->risk,   b->n_risk};
   apex_err rc = apex_store_paper_commit(r->app->store, &pc, err);

@@ -16,6 +16,7 @@ static const struct {
     {"serve", apex_cmd_serve, "run the HTTP API server (see 'apextrade serve --help')"},
     {"data", apex_cmd_data, "candle files: inspect, resample, import into the database; download from a venue"},
     {"migrate", apex_cmd_migrate, "apply pending database migrations (--status: list them)"},
+    {"kill-switch", apex_cmd_kill_switch, "stop every live strategy of an account and cancel its open orders at the venue"},
     {"db", apex_cmd_db, "back up the database while the server runs, or restore a backup"},
 };
 

@@ -14,6 +14,7 @@
 #include "market/ecb.h"
 #include "market/ecb_codec.h"
 #include "market/replay.h"
+#include "market/venue.h"
 #include "sys/log.h"
 #include "sys/mail.h"
 
@@ -103,6 +104,17 @@ static apex_err fetch_rates(void *ctx, bool history, apex_fx_rate **rows, size_t
   return apex_ecb_fetch(ctx, history ? APEX_ECB_90D : APEX_ECB_DAILY, rows, n, err);
 }
 
+/* app.broker_open: market/venue.c's adapters, a venue's address from the settings. */
+static apex_err broker_open(void *c, const char *venue, bool is_paper, const apex_broker_credentials *cr,
+                            apex_broker *out, apex_error *err)
+{
+  const apex_serve_ctx *ctx = c;
+  apex_broker_options o = {.testnet = is_paper};
+  if (!strcmp(venue, "binance") && ctx->binance_trade_url[0])
+    o.base_url = ctx->binance_trade_url;
+  return apex_broker_open(venue, cr, &o, out, err);
+}
+
 static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_error *err)
 {
   apex_app *app = &ctx->app;
@@ -160,7 +172,15 @@ static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_er
   if ((rc = apex_runner_new(app, &ro, &ctx->runner, err)))
     return rc;
   app->runner = ctx->runner;
-  return apex_runner_start(ctx->runner, err);
+  if ((rc = apex_runner_start(ctx->runner, err)))
+    return rc;
+  /* Live trading: the venues' private APIs and the thread that sends live runs' orders. */
+  snprintf(ctx->binance_trade_url, sizeof ctx->binance_trade_url, "%s", cfg->binance_trade_url);
+  app->broker_open = broker_open;
+  app->broker_ctx = ctx;
+  if ((rc = apex_live_new(app, &app->live, err)))
+    return rc;
+  return apex_live_start(app->live, err);
 }
 
 apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_error *err)
@@ -216,7 +236,7 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
   memcpy(app->enc_key, ctx->secrets.enc_key, sizeof app->enc_key); /* broker API keys at rest */
   app->settings = (apex_app_settings){cfg->backtest_workers, cfg->backtest_timeout_s, cfg->feature_live_trading,
                                       cfg->backtest_lease_s, (int)cfg->backtest_per_user,
-                                      (int)cfg->backtest_memory_mb};
+                                      (int)cfg->backtest_memory_mb, cfg->live_reconcile_s};
   app->now_ms = wall_ms;
   app->access_ttl_s = (int64_t)cfg->jwt_access_minutes * 60;
   app->refresh_ttl_s = (int64_t)cfg->jwt_refresh_days * 86400;
@@ -252,8 +272,11 @@ fail:
 
 void apex_serve_app_close(apex_serve_ctx *ctx)
 {
+  apex_live_stop(ctx->app.live); /* no order is sent from here on; the runner may still notify it */
   apex_runner_free(ctx->runner); /* first: it writes to the store and reads the feed */
   ctx->runner = ctx->app.runner = NULL;
+  apex_live_free(ctx->app.live);
+  ctx->app.live = NULL;
   apex_market_free(&ctx->feed);
   apex_series_free(ctx->replayed);
   ctx->replayed = NULL;

@@ -27,6 +27,7 @@ typedef struct apex_serve_ctx {
   apex_market venue;      /* order books (Binance's public API); app.venue points here */
   struct apex_ecb *ecb;   /* the ECB's reference rates while the binance feed runs (app.fx_fetch) */
   apex_runner *runner;    /* app.runner */
+  char binance_trade_url[256]; /* BINANCE_TRADE_URL, for app.broker_open */
 } apex_serve_ctx;
 
 /* Opens and migrates the store named by cfg, loads or creates the secrets, starts the workers

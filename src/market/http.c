@@ -170,16 +170,34 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
   return len;
 }
 
-/* One request. *status 0 when no HTTP reply came; returns the libcurl code. */
-static CURLcode get_once(apex_http_client *c, const char *url, sink *s, int *status)
+/* One request. *status 0 when no HTTP reply came, *sent whether request bytes left; returns the
+ * libcurl code. */
+static CURLcode send_once(apex_http_client *c, const apex_http_request *req, const char *url, sink *s, int *status,
+                          bool *sent)
 {
   CURLcode rc = CURLE_OUT_OF_MEMORY;
   CURL *h = curl_easy_init();
-  long code = 0;
+  struct curl_slist *hdrs = NULL;
+  long code = 0, req_size = 0;
   *status = 0;
+  *sent = false;
   if (!h)
     goto out;
+  for (const char *const *p = req->headers; p && *p; p++) {
+    struct curl_slist *n = curl_slist_append(hdrs, *p);
+    if (!n)
+      goto out;
+    hdrs = n;
+  }
   curl_easy_setopt(h, CURLOPT_URL, url);
+  if (req->method && strcmp(req->method, "GET"))
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+  if (req->body) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+  }
+  if (hdrs)
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->o.connect_timeout_ms);
@@ -193,7 +211,9 @@ static CURLcode get_once(apex_http_client *c, const char *url, sink *s, int *sta
   rc = curl_easy_perform(h);
   if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK)
     *status = (int)code;
+  *sent = *status > 0 || (curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &req_size) == CURLE_OK && req_size > 0);
 out:
+  curl_slist_free_all(hdrs);
   curl_easy_cleanup(h);
   return rc;
 }
@@ -209,14 +229,24 @@ static int64_t backoff_ms(const apex_http_client *c, int tries)
 apex_err apex_http_get(apex_http_client *c, const char *path_query, unsigned weight, apex_http_reply *out,
                        apex_error *err)
 {
+  apex_http_request req = {.path_query = path_query, .weight = weight};
+  return apex_http_send(c, &req, out, err);
+}
+
+apex_err apex_http_send(apex_http_client *c, const apex_http_request *req, apex_http_reply *out, apex_error *err)
+{
   char *url = NULL;
   sink s = {0};
   apex_err rc = APEX_OK;
   int status = 0, tries = 0;
+  bool sent = false;
 
   *out = (apex_http_reply){0};
-  if (!c || !path_query)
+  if (!c || !req || !req->path_query)
     return apex_error_set(err, APEX_EINVAL, "http: no client or path");
+  const char *path_query = req->path_query, *method = req->method ? req->method : "GET";
+  const unsigned weight = req->weight;
+  const int max_tries = req->once ? 1 : c->o.max_tries;
   if (c->o.bucket_capacity > 0 && weight > c->o.bucket_capacity)
     return apex_error_set(err, APEX_EINVAL, "http: weight %u exceeds the bucket's %.0f", weight,
                           c->o.bucket_capacity);
@@ -230,29 +260,30 @@ apex_err apex_http_get(apex_http_client *c, const char *path_query, unsigned wei
     s = (sink){.max = c->o.body_max, .retry_after_s = -1};
     bucket_take(c, weight);
     tries++;
-    CURLcode cc = get_once(c, url, &s, &status);
+    CURLcode cc = send_once(c, req, url, &s, &status, &sent);
     int64_t wait = -1; /* >= 0: retry after this many ms */
     if (s.too_big) {
-      rc = apex_error_set(err, APEX_ETOOBIG, "http: GET %s: body over %zu bytes", path_query, c->o.body_max);
+      rc = apex_error_set(err, APEX_ETOOBIG, "http: %s %s: body over %zu bytes", method, path_query, c->o.body_max);
       goto out;
     }
-    if (cc == CURLE_OK && (status == 429 || status == 418)) {
-      if (s.retry_after_s > c->o.retry_after_max_s || tries >= c->o.max_tries) {
-        rc = apex_error_set(err, APEX_ERATELIMIT, "http: GET %s: HTTP %d, retry after %d s", path_query, status,
-                            s.retry_after_s);
+    if (cc == CURLE_OK && (status == 429 || status == 418) && !req->once) {
+      if (s.retry_after_s > c->o.retry_after_max_s || tries >= max_tries) {
+        rc = apex_error_set(err, APEX_ERATELIMIT, "http: %s %s: HTTP %d, retry after %d s", method, path_query,
+                            status, s.retry_after_s);
         goto reply;
       }
       wait = (int64_t)(s.retry_after_s > 0 ? s.retry_after_s : 1) * c->o.retry_after_unit_ms;
-    } else if (cc == CURLE_OK && status >= 500 && tries < c->o.max_tries) {
+    } else if (cc == CURLE_OK && status >= 500 && tries < max_tries) {
       wait = backoff_ms(c, tries);
     } else if (cc == CURLE_OK) {
       goto reply; /* 2xx, 4xx, or a 5xx on the last try: the caller judges it */
     } else if (cc == CURLE_OUT_OF_MEMORY || s.oom) {
       rc = apex_error_set(err, APEX_ENOMEM, "http: out of memory");
       goto out;
-    } else if (tries >= c->o.max_tries) {
+    } else if (tries >= max_tries) {
       rc = apex_error_set(err, cc == CURLE_OPERATION_TIMEDOUT ? APEX_ETIMEOUT : APEX_EIO,
-                          "http: GET %s: %s after %d tries", path_query, curl_easy_strerror(cc), tries);
+                          "http: %s %s: %s after %d tries", method, path_query, curl_easy_strerror(cc), tries);
+      out->sent = sent;
       goto out;
     } else {
       wait = backoff_ms(c, tries); /* timeout, refused, reset: worth another try */
@@ -263,6 +294,7 @@ reply:
   out->status = status;
   out->retry_after_s = s.retry_after_s;
   out->tries = tries;
+  out->sent = true;
   if (!s.buf && !(s.buf = calloc(1, 1))) {
     rc = apex_error_set(err, APEX_ENOMEM, "http: out of memory");
     *out = (apex_http_reply){0};

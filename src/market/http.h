@@ -6,6 +6,7 @@
 #ifndef APEX_MARKET_HTTP_H
 #define APEX_MARKET_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/err.h"
@@ -34,7 +35,21 @@ typedef struct apex_http_reply {
   size_t len;
   int retry_after_s; /* the Retry-After header in seconds; -1 when absent */
   int tries;         /* requests sent, 1..max_tries */
+  bool sent;         /* bytes of the last try's request left (set on APEX_ETIMEOUT and APEX_EIO too):
+                      * false means the other side surely never saw it */
 } apex_http_reply;
+
+/* A request other than a plain GET (apex_http_send). */
+typedef struct apex_http_request {
+  const char *method;         /* "GET", "POST", "DELETE"; NULL: GET */
+  const char *path_query;     /* appended to base_url */
+  const char *const *headers; /* "Name: value" lines, NULL-terminated; NULL: none */
+  const char *body;           /* NULL: none */
+  size_t body_len;
+  unsigned weight;            /* tokens taken from the bucket first */
+  bool once;                  /* one try whatever happens: for a request whose repetition is not harmless
+                               * (an order), the caller finds out what became of it instead */
+} apex_http_request;
 
 /* APEX_EINVAL (no base_url, negative fields, capacity without refill), APEX_ENOMEM, APEX_EIO
  * (libcurl would not start). On success free *out with apex_http_client_free. */
@@ -50,6 +65,10 @@ void apex_http_client_free(apex_http_client *c); /* NULL is a no-op */
  * other than APEX_ERATELIMIT *out is zeroed. Free out->body with apex_http_reply_free. */
 apex_err apex_http_get(apex_http_client *c, const char *path_query, unsigned weight, apex_http_reply *out,
                        apex_error *err);
+/* Any method with headers and a body, otherwise as apex_http_get (which is this with GET). With
+ * once, nothing is retried (429 and 5xx come back as replies, APEX_OK) and on APEX_ETIMEOUT or
+ * APEX_EIO out->sent says whether the request may have arrived; *out is otherwise zeroed. */
+apex_err apex_http_send(apex_http_client *c, const apex_http_request *req, apex_http_reply *out, apex_error *err);
 void apex_http_reply_free(apex_http_reply *r); /* frees the body, zeroes *r; NULL is a no-op */
 
 /* The process's one other use of libcurl, kept here so that libcurl stays behind this file: msg

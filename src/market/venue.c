@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "market/binance.h"
+#include "market/binance_trade.h"
+#include "market/broker.h"
 #include "market/kraken.h"
 #include "market/yahoo.h"
 
@@ -64,4 +66,23 @@ apex_err apex_market_venue_open(const char *venue, const apex_market_venue_opts 
     k += (size_t)w;
   }
   return apex_error_set(err, APEX_EINVAL, "unknown venue '%s' (accepted: %s)", venue ? venue : "", names);
+}
+
+/* The private APIs: one row per venue whose orders we can place. */
+static const struct {
+  const char *name;
+  apex_err (*open)(const apex_broker_credentials *c, const apex_broker_options *o, apex_broker *out, apex_error *err);
+} BROKERS[] = {
+    {"binance", apex_broker_binance_new},
+};
+
+apex_err apex_broker_open(const char *venue, const apex_broker_credentials *c, const apex_broker_options *o,
+                          apex_broker *out, apex_error *err)
+{
+  *out = (apex_broker){0};
+  for (size_t i = 0; venue && i < APEX_ARRAY_LEN(BROKERS); i++)
+    if (!strcmp(venue, BROKERS[i].name))
+      return BROKERS[i].open(c, o, out, err);
+  return apex_error_set(err, APEX_EINVAL, "live trading on '%s' is not available (accepted: binance)",
+                        venue ? venue : "");
 }

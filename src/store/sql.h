@@ -94,6 +94,15 @@ typedef struct apex_sql_list {
 apex_err apex_sql__list(apex_store *s, const apex_sql_list *l, int page, int limit, size_t *n, int64_t *total,
                         apex_error *err);
 
+/* A trades row's columns (apex_portfolio_trade_row) as apex_sql__read_ptrade reads them from
+ * column 0 on; the portfolio's trade list and live orders (sql_live.c) share them. */
+#define PTRADE_COLS                                                                                                \
+  "id, user_id, strategy_id, portfolio_id, symbol, side, order_type, quantity, price, filled_quantity, "          \
+  "filled_price, commission, slippage, status, broker_order_id, realized_pnl, is_paper, apex_ms(created_at), "    \
+  "apex_ms(submitted_at), apex_ms(filled_at)"
+#define PTRADE_NCOLS 20
+apex_err apex_sql__read_ptrade(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err);
+
 /* The statement apex_store_user_by_email runs ($1: the email), so tests can check its plan. */
 extern const char apex_sql__user_by_email[];
 

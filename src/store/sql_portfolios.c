@@ -211,10 +211,6 @@ apex_err apex_store_positions(apex_store *s, const char *user_id, const char *po
 
 static bool is_side(const char *side) { return !strcmp(side, "BUY") || !strcmp(side, "SELL"); }
 
-#define PTRADE_COLS                                                                                                \
-  "id, user_id, strategy_id, portfolio_id, symbol, side, order_type, quantity, price, filled_quantity, "          \
-  "filled_price, commission, slippage, status, broker_order_id, realized_pnl, is_paper, apex_ms(created_at), "    \
-  "apex_ms(submitted_at), apex_ms(filled_at)"
 
 apex_err apex_store_portfolio_trade_insert(apex_store *s, const apex_portfolio_trade_row *r, apex_error *err)
 {
@@ -250,7 +246,7 @@ apex_err apex_store_portfolio_trade_insert(apex_store *s, const apex_portfolio_t
   return rc;
 }
 
-static apex_err read_ptrade(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
+apex_err apex_sql__read_ptrade(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
 {
   const apex_sql_driver *d = s->sql;
   apex_portfolio_trade_row *t = (apex_portfolio_trade_row *)out + k;
@@ -287,7 +283,7 @@ apex_err apex_store_portfolio_trades(apex_store *s, const char *user_id, const c
   const apex_sql_list l = {.sql = "SELECT " PTRADE_COLS " FROM trades WHERE portfolio_id = $1 "
                                   "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
                            .count_sql = CHILD_COUNT("trades", "", 2),
-                           .args = a, .n = 1, .count_n = 2, .what = "portfolio", .out = rows, .read = read_ptrade};
+                           .args = a, .n = 1, .count_n = 2, .what = "portfolio", .out = rows, .read = apex_sql__read_ptrade};
   return apex_sql__list(s, &l, page, limit, n, total, err);
 }
 

@@ -349,6 +349,8 @@ typedef struct apex_run_row {
   int64_t candles;            /* stepped, warm-up included */
   char error[256];            /* "": none */
   int64_t created_at, stopped_at;
+  apex_id api_key_id;         /* live: the broker key it trades with; "" for paper */
+  apex_dec max_order_notional, max_daily_notional; /* live, in the quote currency; 0: no limit */
 } apex_run_row;
 void apex_run_row_clear(apex_run_row *r); /* frees the owned text; NULL is a no-op */
 
@@ -363,6 +365,36 @@ apex_err apex_store_run_latest(apex_store *s, const char *user_id, const char *s
  * not running. */
 apex_err apex_store_run_stop(apex_store *s, const char *run_id, const char *status, const char *error, int64_t at,
                              apex_error *err);
+
+/* --- live orders: a trades row plus its execution record (migration 0008) --- */
+typedef struct apex_live_order_row {
+  apex_portfolio_trade_row t; /* t.id, user, strategy, portfolio, symbol, side, type, quantity, status... */
+  char client_order_id[37];
+  apex_id run_id, api_key_id;
+  char venue[16];
+  bool close_position;        /* a SELL of whatever the run holds when it is sent */
+  apex_dec quote_filled;      /* sum of price x qty of its fills */
+  char fee_currency[16];
+  int attempts;               /* times sent */
+  int64_t last_attempt_at;    /* 0: never sent */
+  char error[256];
+  int64_t signal_time;        /* the candle close that made it */
+  int64_t updated_at;
+} apex_live_order_row;
+/* Stores the order (trades row and record, one transaction) unless its client order id is stored
+ * already: *added says which. That is what makes a restart that steps a candle again harmless. */
+apex_err apex_store_live_order_add(apex_store *s, const apex_live_order_row *r, bool *added, apex_error *err);
+/* Writes r's status, fills, fee, venue id, times, attempts and error (both tables). */
+apex_err apex_store_live_order_update(apex_store *s, const apex_live_order_row *r, apex_error *err);
+/* Orders in the order they were made: by the candle close that made them, a SELL before a BUY of
+ * the same close (the exit a stop made during that candle goes before the next entry); of run_id
+ * (NULL: every run), only those not yet settled (pending, open, partially_filled) when
+ * unsettled. *rows malloc'd (free it). */
+apex_err apex_store_live_orders(apex_store *s, const char *run_id, bool unsettled, apex_live_order_row **rows,
+                                size_t *n, apex_error *err);
+/* One by its client order id; ENOTFOUND. */
+apex_err apex_store_live_order_get(apex_store *s, const char *client_order_id, apex_live_order_row *out,
+                                   apex_error *err);
 
 typedef struct apex_risk_event_row {
   apex_id run_id, strategy_id, portfolio_id;

@@ -1594,3 +1594,118 @@ static void case_fx(apex_store *s)
 }
 
 #endif
+
+/* Live orders: stored once per client order id (a candle stepped again after a crash makes the
+ * same one), updated with the venue's account, listed in the order they were made (a SELL before a
+ * BUY of the same close), unsettled ones apart. */
+static void case_live_orders(apex_store *s)
+{
+  apex_error err = {0};
+  apex_user u;
+  apex_strategy_row st;
+  apex_portfolio_row pf;
+  make_user(s, &u);
+  make_strategy(&st, u.id, "BTC/USDT", "active", 1700000000000);
+  cr_assert_eq(apex_store_strategy_insert(s, &st, &err), APEX_OK, "%s", err.msg);
+  make_portfolio(&pf, u.id, "live", 1700000000000);
+  pf.is_paper = false;
+  cr_assert_eq(apex_store_portfolio_insert(s, &pf, &err), APEX_OK, "%s", err.msg);
+  apex_run_row run = {0};
+  new_id(run.id);
+  strcpy(run.strategy_id, st.id);
+  strcpy(run.user_id, u.id);
+  strcpy(run.portfolio_id, pf.id);
+  strcpy(run.mode, "live");
+  strcpy(run.symbol, "BTC/USDT");
+  strcpy(run.timeframe, "1h");
+  run.definition = (char *)"{\"a\": 1}";
+  strcpy(run.quote_currency, "USDT");
+  strcpy(run.base_currency, "USD");
+  run.fx_rate = run.capital = APEX_DEC_SCALE;
+  run.created_at = 1700000000000;
+  new_id(run.api_key_id);
+  run.max_order_notional = 500 * APEX_DEC_SCALE;
+  cr_assert_eq(apex_store_run_insert(s, &run, &err), APEX_OK, "%s", err.msg);
+  apex_run_row got = {0};
+  cr_assert_eq(apex_store_run_latest(s, u.id, st.id, &got, &err), APEX_OK, "%s", err.msg);
+  cr_assert_str_eq(got.api_key_id, run.api_key_id);
+  cr_assert_eq(got.max_order_notional, 500 * APEX_DEC_SCALE);
+  cr_assert_eq(got.max_daily_notional, 0);
+  apex_run_row_clear(&got);
+
+  apex_live_order_row o[3];
+  const char *side[3] = {"BUY", "BUY", "SELL"};
+  const int64_t close[3] = {1700000360000, 1700000720000, 1700000720000};
+  for (int i = 0; i < 3; i++) {
+    memset(&o[i], 0, sizeof o[i]);
+    new_id(o[i].t.id);
+    strcpy(o[i].t.user_id, u.id);
+    strcpy(o[i].t.strategy_id, st.id);
+    strcpy(o[i].t.portfolio_id, pf.id);
+    strcpy(o[i].t.symbol, "BTC/USDT");
+    strcpy(o[i].t.side, side[i]);
+    strcpy(o[i].t.order_type, "MARKET");
+    strcpy(o[i].t.status, "pending");
+    o[i].t.quantity = (i + 1) * APEX_DEC_SCALE / 4;
+    o[i].t.price = o[i].t.filled_price = o[i].t.realized_pnl = APEX_DEC_NONE;
+    o[i].t.created_at = close[i];
+    strcpy(o[i].client_order_id, o[i].t.id);
+    strcpy(o[i].run_id, run.id);
+    strcpy(o[i].api_key_id, run.api_key_id);
+    strcpy(o[i].venue, "binance");
+    o[i].close_position = i == 2;
+    o[i].signal_time = close[i];
+    o[i].updated_at = 1700000800000;
+    bool added = false;
+    cr_assert_eq(apex_store_live_order_add(s, &o[i], &added, &err), APEX_OK, "%s", err.msg);
+    cr_assert(added);
+    cr_assert_eq(apex_store_live_order_add(s, &o[i], &added, &err), APEX_OK, "%s", err.msg);
+    cr_assert(!added, "the same client order id is stored once");
+  }
+  apex_live_order_row *rows = NULL;
+  size_t n = 0;
+  cr_assert_eq(apex_store_live_orders(s, run.id, true, &rows, &n, &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(n, 3);
+  cr_assert_str_eq(rows[0].client_order_id, o[0].client_order_id);
+  cr_assert_str_eq(rows[1].t.side, "SELL", "the exit of a close goes before its entry");
+  cr_assert_str_eq(rows[2].t.side, "BUY");
+  cr_assert(rows[1].close_position && !rows[0].close_position);
+  cr_assert_str_eq(rows[0].venue, "binance");
+  cr_assert_eq(rows[0].t.quantity, APEX_DEC_SCALE / 4);
+  cr_assert(!rows[0].t.is_paper);
+  free(rows);
+
+  /* The venue's account of the first: filled, with its fee in the base asset. */
+  o[0].attempts = 1;
+  o[0].last_attempt_at = o[0].t.submitted_at = 1700000801000;
+  strcpy(o[0].t.status, "filled");
+  o[0].t.filled_quantity = APEX_DEC_SCALE / 4;
+  o[0].quote_filled = 10000 * APEX_DEC_SCALE;
+  o[0].t.filled_price = 40000 * APEX_DEC_SCALE;
+  o[0].t.commission = 25000; /* 0.00025 BTC */
+  strcpy(o[0].fee_currency, "BTC");
+  strcpy(o[0].t.broker_order_id, "28");
+  o[0].t.filled_at = 1700000801500;
+  cr_assert_eq(apex_store_live_order_update(s, &o[0], &err), APEX_OK, "%s", err.msg);
+  apex_live_order_row one;
+  cr_assert_eq(apex_store_live_order_get(s, o[0].client_order_id, &one, &err), APEX_OK, "%s", err.msg);
+  cr_assert_str_eq(one.t.status, "filled");
+  cr_assert_eq(one.quote_filled, 10000 * APEX_DEC_SCALE);
+  cr_assert_eq(one.t.commission, 25000);
+  cr_assert_str_eq(one.fee_currency, "BTC");
+  cr_assert_str_eq(one.t.broker_order_id, "28");
+  cr_assert_eq(one.attempts, 1);
+  cr_assert_eq(one.last_attempt_at, 1700000801000);
+  cr_assert_eq(one.t.filled_at, 1700000801500);
+  cr_assert_eq(apex_store_live_order_get(s, "no-such-id", &one, &err), APEX_ENOTFOUND);
+  cr_assert_eq(apex_store_live_orders(s, NULL, true, &rows, &n, &err), APEX_OK, "%s", err.msg);
+  for (size_t i = 0; i < n; i++)
+    cr_assert_str_neq(rows[i].client_order_id, o[0].client_order_id, "a filled order is settled");
+  free(rows);
+  /* It is a trade of the portfolio like any other. */
+  apex_portfolio_trade_row t[4];
+  int64_t total = 0;
+  cr_assert_eq(apex_store_portfolio_trades(s, u.id, pf.id, 1, 4, t, &n, &total, &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(total, 3);
+  apex_portfolio_row_clear(&pf);
+}

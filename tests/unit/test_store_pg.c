@@ -45,6 +45,7 @@ Test(store_pg, stmt_cache) { case_stmt_cache(st); }
 Test(store_pg, unified_ids) { case_unified_ids(st); }
 Test(store_pg, backtest_cap) { case_backtest_cap(st); }
 Test(store_pg, fx_rates) { case_fx(st); }
+Test(store_pg, live_orders) { case_live_orders(st); }
 
 Test(store_pg, pool_size_and_bad_url)
 {
