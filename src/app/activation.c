@@ -197,6 +197,8 @@ static apex_err activate_live(apex_app *app, const char *user_id, const char *id
   const apex_json *cf = body ? apex_json_object_get(body, "confirm_live") : NULL;
   const apex_json *kv = body ? apex_json_object_get(body, "api_key_id") : NULL;
   const char *key_id = kv ? apex_json_string_value(kv) : NULL;
+  const apex_json *hv = body ? apex_json_object_get(body, "outside_hours") : NULL;
+  const char *hours = hv ? apex_json_string_value(hv) : "hold";
   apex_api_credentials cr = {0};
   apex_broker b = {0};
   apex_strategy *st = NULL;
@@ -210,6 +212,8 @@ static apex_err activate_live(apex_app *app, const char *user_id, const char *id
     return apex_app_invalid(e, "/confirm_live", "must be true: live mode trades real money with your broker key");
   if (!key_id || !apex_app_id_ok(key_id))
     return apex_app_invalid(e, "/api_key_id", "must be the id of one of your broker keys");
+  if (!hours || (strcmp(hours, "hold") && strcmp(hours, "refuse") && strcmp(hours, "extended")))
+    return apex_app_invalid(e, "/outside_hours", "must be \"hold\" (for the open), \"refuse\" or \"extended\"");
   if ((rc = opt_amount(body, "capital", &capital, e)) || (rc = opt_amount(body, "max_order_notional", &max_order, e)) ||
       (rc = opt_amount(body, "max_daily_notional", &max_daily, e)))
     return rc;
@@ -223,11 +227,15 @@ static apex_err activate_live(apex_app *app, const char *user_id, const char *id
                           out->trading_mode);
   if (apex_strategy_parse(out->definition, strlen(out->definition), &st, &probs))
     return apex_app_raise(e, APEX_E_STRATEGY_INVALID_RULES, "the stored strategy no longer validates");
+  /* A pair ("BTC/USDT"), or a stock's ticker alone ("ORCL"), which trades in dollars. */
   char base[APEX_MARKET_ASSET_MAX + 1], quote[APEX_MARKET_ASSET_MAX + 1];
-  if (apex_market_split(st->asset, base, quote)) {
-    apex_app_raise(e, APEX_E_VALIDATION, "the strategy's asset %s is not a BASE/QUOTE pair", st->asset);
+  if (strchr(st->asset, '/') ? apex_market_split(st->asset, base, quote) != APEX_OK
+                             : strlen(st->asset) > APEX_MARKET_ASSET_MAX) {
+    apex_app_raise(e, APEX_E_VALIDATION, "the strategy's asset %s is not a BASE/QUOTE pair or a ticker", st->asset);
     goto out;
   }
+  if (!strchr(st->asset, '/'))
+    snprintf(quote, sizeof quote, "USD");
   const char *fiat = apex_fx_canonical(quote);
   if (strcmp(fiat, "USD") && strcmp(fiat, "EUR")) {
     apex_app_raise(e, APEX_E_VALIDATION, "live trading quotes in dollars, dollar stablecoins or euros, not %s", quote);
@@ -240,7 +248,7 @@ static apex_err activate_live(apex_app *app, const char *user_id, const char *id
   }
   apex_error err = {0};
   apex_broker_credentials bc = {cr.api_key, cr.api_secret, cr.passphrase};
-  if (app->broker_open(app->broker_ctx, cr.exchange, cr.is_paper, &bc, &b, &err)) {
+  if (app->broker_open(app->broker_ctx, cr.exchange, cr.is_paper, key_id, &bc, &b, &err)) {
     apex_app_raise(e, APEX_E_VALIDATION, "%s", err.msg);
     goto out;
   }
@@ -288,6 +296,7 @@ static apex_err activate_live(apex_app *app, const char *user_id, const char *id
   run.capital = capital;
   run.max_order_notional = max_order;
   run.max_daily_notional = max_daily;
+  snprintf(run.outside_hours, sizeof run.outside_hours, "%s", hours);
   run.created_at = app->now_ms();
   rc = begin_run(app, user_id, &run, out, e);
   if (!rc)
@@ -462,6 +471,7 @@ apex_err apex_app_strategy_run(apex_app *app, const char *user_id, const char *i
                                                                          : apex_json_new_null());
       apex_json_object_set(j, "max_daily_notional", r.max_daily_notional ? apex_json_new_decimal(r.max_daily_notional)
                                                                          : apex_json_new_null());
+      apex_json_object_set(j, "outside_hours", apex_json_new_string(r.outside_hours));
     }
   }
   apex_run_row_clear(&r);

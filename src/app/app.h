@@ -58,10 +58,10 @@ typedef void (*apex_app_mailer)(void *ctx, const char *to, const char *subject, 
 typedef apex_err (*apex_fx_fetch_fn)(void *ctx, bool history, apex_fx_rate **rows, size_t *n, apex_error *err);
 
 /* Opens a venue's private API with decrypted credentials (is_paper: the venue's testnet or paper
- * endpoint); the composition root's closure over market/venue.c's apex_broker_open with the
- * configured addresses. */
-typedef apex_err (*apex_broker_open_fn)(void *ctx, const char *venue, bool is_paper, const apex_broker_credentials *c,
-                                        apex_broker *out, apex_error *err);
+ * endpoint; key_id: the stored key's id, for its nonces); the composition root's closure over
+ * market/venue.c's apex_broker_open with the configured addresses. */
+typedef apex_err (*apex_broker_open_fn)(void *ctx, const char *venue, bool is_paper, const char *key_id,
+                                        const apex_broker_credentials *c, apex_broker *out, apex_error *err);
 typedef struct apex_live apex_live; /* live trading's execution (live.c) */
 
 typedef struct apex_app {

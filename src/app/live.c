@@ -33,6 +33,11 @@
 #define POLL_MS 1000          /* an open order is asked about again this often */
 #define RECONCILE_MS 60000
 #define RULES_MAX 64
+#define HEARTBEAT_MS 20000    /* a venue's dead-man's switch is pushed back this often... */
+#define DEAD_MAN_S 60         /* ...to this many seconds: Kraken's advice (venues README 2.5) */
+#define ARMED_MAX 32
+#define CLOCK_MS 30000        /* a venue's market clock is asked again after this long (or after
+                               * LIVE_RECONCILE_SECONDS when shorter) */
 
 typedef struct rules_entry {
   char venue[16];
@@ -50,6 +55,17 @@ struct apex_live {
   int64_t pause_until; /* a venue asked us to wait (429) */
   rules_entry rules[RULES_MAX];
   size_t n_rules;
+  int64_t next_heartbeat;
+  struct venue_clock {
+    char venue[16];
+    bool open;
+    int64_t next_open, checked; /* ms */
+  } clocks[8]; /* venues' market clocks, asked at most every CLOCK_MS */
+  size_t n_clocks;
+  struct armed {
+    apex_id user_id, key_id;
+  } armed[ARMED_MAX]; /* keys whose venue-side dead-man's switch we keep armed */
+  size_t n_armed;
 };
 
 /* One broker account for one pass: credentials decrypted when it opens, wiped when it closes. */
@@ -77,7 +93,7 @@ static apex_err account_open(apex_live *l, const char *user_id, const char *key_
     return apex_error_set(err, APEX_ENOTFOUND, "live: broker key %s: %s", key_id, e.detail);
   snprintf(a->venue, sizeof a->venue, "%.15s", cr.exchange);
   apex_broker_credentials bc = {cr.api_key, cr.api_secret, cr.passphrase};
-  apex_err rc = app->broker_open(app->broker_ctx, cr.exchange, cr.is_paper, &bc, &a->b, err);
+  apex_err rc = app->broker_open(app->broker_ctx, cr.exchange, cr.is_paper, key_id, &bc, &a->b, err);
   apex_api_credentials_clear(&cr);
   a->open = rc == APEX_OK;
   return rc;
@@ -342,6 +358,38 @@ static apex_dec bought_today(const apex_live_order_row *rows, size_t n, int64_t 
   return sum;
 }
 
+/* The venue's market clock, asked at most every CLOCK_MS (and at the open it announced). */
+static apex_err market_clock(apex_live *l, account *a, bool *open, int64_t *next_open)
+{
+  const int64_t now = l->app->now_ms();
+  size_t i = 0;
+  while (i < l->n_clocks && strcmp(l->clocks[i].venue, a->venue))
+    i++;
+  struct venue_clock *c = i < l->n_clocks ? &l->clocks[i] : NULL;
+  const int64_t every = l->app->settings.reconcile_s > 0 && l->app->settings.reconcile_s * 1000LL < CLOCK_MS
+                            ? l->app->settings.reconcile_s * 1000LL
+                            : CLOCK_MS;
+  if (c && now - c->checked < every && (c->open || now < c->next_open)) {
+    *open = c->open;
+    *next_open = c->next_open;
+    return APEX_OK;
+  }
+  apex_broker_error be;
+  apex_error err;
+  apex_err rc = a->b.ops->clock(a->b.impl, open, next_open, &be, &err);
+  if (rc)
+    return rc;
+  if (!c && l->n_clocks < sizeof l->clocks / sizeof l->clocks[0])
+    c = &l->clocks[l->n_clocks++];
+  if (c) {
+    snprintf(c->venue, sizeof c->venue, "%s", a->venue);
+    c->open = *open;
+    c->next_open = *next_open;
+    c->checked = now;
+  }
+  return APEX_OK;
+}
+
 /* Pre-trade checks, then the attempt stored, then the one call. */
 static apex_err submit(apex_live *l, account *a, apex_live_order_row *o, const apex_run_row *run, apex_error *err)
 {
@@ -364,6 +412,28 @@ static apex_err submit(apex_live *l, account *a, apex_live_order_row *o, const a
   }
   if (!rules.active)
     return fail_order(l, o, "4002 %s is not trading at the venue", o->t.symbol, err);
+  /* A venue with market hours (US stocks): outside them the order waits for the open (the
+   * backtest's next-open fill), is refused, or goes out for extended hours, as the run says. */
+  bool extended = false;
+  if (a->b.ops->clock) {
+    bool open = true;
+    int64_t next_open = 0;
+    if (market_clock(l, a, &open, &next_open))
+      return APEX_OK; /* the venue did not say: asked again next pass, nothing sent */
+    if (!open && !strcmp(run->outside_hours, "refuse"))
+      return fail_order(l, o, "4002 %s", "the market is closed and the strategy refuses orders outside its hours", err);
+    if (!open && strcmp(run->outside_hours, "extended")) {
+      char held[96];
+      snprintf(held, sizeof held, "held: the market is closed until %lld", (long long)next_open);
+      if (strcmp(o->error, held)) { /* said once, not at every pass */
+        snprintf(o->error, sizeof o->error, "%s", held);
+        o->updated_at = now;
+        return apex_store_live_order_update(app->store, o, err);
+      }
+      return APEX_OK;
+    }
+    extended = !open;
+  }
   if ((rc = apex_store_live_orders(app->store, o->run_id, false, &rows, &n, err)) || (rc = holding_of(rows, n, &h, err)))
     goto out;
   apex_dec qty = floor_to(o->close_position ? h.qty : o->t.quantity, rules.lot_step);
@@ -403,7 +473,13 @@ static apex_err submit(apex_live *l, account *a, apex_live_order_row *o, const a
   o->updated_at = now;
   if ((rc = apex_store_live_order_update(app->store, o, err)))
     goto out;
-  apex_broker_order_req req = {.buy = buy, .qty = qty};
+  apex_broker_order_req req = {.buy = buy, .qty = qty, .extended_hours = extended};
+  if (extended) /* outside the session a venue takes limit orders only: at the last price */
+    req.price = px;
+  if (extended && px <= 0) {
+    rc = fail_order(l, o, "4002 %s", "no price yet for an extended-hours limit order", err);
+    goto out;
+  }
   snprintf(req.client_id, sizeof req.client_id, "%s", o->client_order_id);
   snprintf(req.symbol, sizeof req.symbol, "%s", o->t.symbol);
   apex_broker_order v;
@@ -697,6 +773,61 @@ static apex_err reconcile(apex_live *l, apex_error *err)
   return rc;
 }
 
+/* The dead-man's switch of every account with a live run (Kraken's CancelAllOrdersAfter): pushed
+ * back while it trades, so that if this process dies the venue cancels its open orders within a
+ * minute; disarmed once the account's last live run has stopped. */
+static void heartbeats(apex_live *l)
+{
+  apex_run_row *runs = NULL;
+  size_t n = 0;
+  apex_error err;
+  if (apex_store_runs_running(l->app->store, &runs, &n, &err))
+    return;
+  bool keep[ARMED_MAX] = {false};
+  for (size_t i = 0; i < n; i++) {
+    bool seen = false;
+    if (strcmp(runs[i].mode, "live"))
+      continue;
+    for (size_t j = 0; j < i && !seen; j++)
+      seen = !strcmp(runs[j].mode, "live") && !strcmp(runs[j].api_key_id, runs[i].api_key_id);
+    size_t k = 0;
+    while (k < l->n_armed && strcmp(l->armed[k].key_id, runs[i].api_key_id))
+      k++;
+    if (k < l->n_armed)
+      keep[k] = true;
+    account a;
+    apex_broker_error be;
+    apex_error herr;
+    if (seen || account_open(l, runs[i].user_id, runs[i].api_key_id, &a, &herr))
+      continue;
+    if (a.b.ops->heartbeat && !a.b.ops->heartbeat(a.b.impl, DEAD_MAN_S, &be, &herr) && k == l->n_armed &&
+        l->n_armed < ARMED_MAX) {
+      snprintf(l->armed[k].user_id, sizeof l->armed[k].user_id, "%s", runs[i].user_id);
+      snprintf(l->armed[k].key_id, sizeof l->armed[k].key_id, "%s", runs[i].api_key_id);
+      keep[l->n_armed++] = true;
+    }
+    account_close(&a);
+  }
+  for (size_t k = 0; k < l->n_armed;) {
+    account a;
+    apex_broker_error be;
+    apex_error herr;
+    if (keep[k]) {
+      k++;
+      continue;
+    }
+    if (!account_open(l, l->armed[k].user_id, l->armed[k].key_id, &a, &herr)) {
+      (void)a.b.ops->heartbeat(a.b.impl, 0, &be, &herr);
+      account_close(&a);
+    }
+    l->armed[k] = l->armed[--l->n_armed];
+    keep[k] = keep[l->n_armed];
+  }
+  for (size_t i = 0; i < n; i++)
+    apex_run_row_clear(&runs[i]);
+  free(runs);
+}
+
 apex_err apex_live_tick(apex_live *l, bool reconcile_now, apex_error *err)
 {
   if (!l)
@@ -710,6 +841,11 @@ apex_err apex_live_tick(apex_live *l, bool reconcile_now, apex_error *err)
   }
   if (!rc)
     rc = pass_orders(l, err);
+  if (!rc && (reconcile_now || now >= l->next_heartbeat)) {
+    const int64_t every = l->app->settings.reconcile_s > 0 ? l->app->settings.reconcile_s * 1000LL : HEARTBEAT_MS;
+    l->next_heartbeat = now + (every < HEARTBEAT_MS ? every : HEARTBEAT_MS);
+    heartbeats(l);
+  }
   pthread_mutex_unlock(&l->mu);
   return rc;
 }

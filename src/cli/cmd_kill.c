@@ -11,7 +11,7 @@
 #include "api/auth.h"
 #include "app/app.h"
 #include "cli/cli.h"
-#include "market/venue.h"
+#include "cli/brokers.h"
 #include "sys/secrets.h"
 
 static const char USAGE[] =
@@ -36,15 +36,6 @@ static int64_t wall_ms(void)
 
 static void token_hash(const char *t, char *out) { apex_auth_token_hash(t, out); }
 
-static apex_err broker_open(void *c, const char *venue, bool is_paper, const apex_broker_credentials *cr,
-                            apex_broker *out, apex_error *err)
-{
-  const apex_config *cfg = c;
-  apex_broker_options o = {.testnet = is_paper};
-  if (!strcmp(venue, "binance") && cfg->binance_trade_url[0])
-    o.base_url = cfg->binance_trade_url;
-  return apex_broker_open(venue, cr, &o, out, err);
-}
 
 int apex_cmd_kill_switch(int argc, char **argv)
 {
@@ -58,6 +49,7 @@ int apex_cmd_kill_switch(int argc, char **argv)
   apex_error err = {0};
   apex_app_error e = {0};
   apex_app app = {0};
+  apex_cli_brokers brokers;
   apex_user u;
   apex_json *out = NULL;
   char where[1300];
@@ -103,8 +95,9 @@ int apex_cmd_kill_switch(int argc, char **argv)
   app.now_ms = wall_ms;
   app.auth.token_hash = token_hash;
   memcpy(app.enc_key, sec.enc_key, sizeof app.enc_key);
-  app.broker_open = broker_open;
-  app.broker_ctx = &cfg;
+  apex_cli_brokers_init(&brokers, &cfg, st);
+  app.broker_open = apex_cli_broker_open;
+  app.broker_ctx = &brokers;
   if (apex_live_new(&app, &app.live, &err)) { /* not started: the switch uses its accounts only */
     fprintf(stderr, "apextrade kill-switch: %s\n", err.msg);
     goto out;

@@ -14,7 +14,6 @@
 #include "market/ecb.h"
 #include "market/ecb_codec.h"
 #include "market/replay.h"
-#include "market/venue.h"
 #include "sys/log.h"
 #include "sys/mail.h"
 
@@ -104,16 +103,6 @@ static apex_err fetch_rates(void *ctx, bool history, apex_fx_rate **rows, size_t
   return apex_ecb_fetch(ctx, history ? APEX_ECB_90D : APEX_ECB_DAILY, rows, n, err);
 }
 
-/* app.broker_open: market/venue.c's adapters, a venue's address from the settings. */
-static apex_err broker_open(void *c, const char *venue, bool is_paper, const apex_broker_credentials *cr,
-                            apex_broker *out, apex_error *err)
-{
-  const apex_serve_ctx *ctx = c;
-  apex_broker_options o = {.testnet = is_paper};
-  if (!strcmp(venue, "binance") && ctx->binance_trade_url[0])
-    o.base_url = ctx->binance_trade_url;
-  return apex_broker_open(venue, cr, &o, out, err);
-}
 
 static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_error *err)
 {
@@ -175,9 +164,9 @@ static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_er
   if ((rc = apex_runner_start(ctx->runner, err)))
     return rc;
   /* Live trading: the venues' private APIs and the thread that sends live runs' orders. */
-  snprintf(ctx->binance_trade_url, sizeof ctx->binance_trade_url, "%s", cfg->binance_trade_url);
-  app->broker_open = broker_open;
-  app->broker_ctx = ctx;
+  apex_cli_brokers_init(&ctx->brokers, cfg, app->store);
+  app->broker_open = apex_cli_broker_open;
+  app->broker_ctx = &ctx->brokers;
   if ((rc = apex_live_new(app, &app->live, err)))
     return rc;
   return apex_live_start(app->live, err);

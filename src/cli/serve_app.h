@@ -6,6 +6,7 @@
 #include "api/auth.h"
 #include "app/app.h"
 #include "app/runner.h"
+#include "cli/brokers.h"
 #include "core/series.h"
 #include "market/market.h"
 #include "sys/config.h"
@@ -27,7 +28,7 @@ typedef struct apex_serve_ctx {
   apex_market venue;      /* order books (Binance's public API); app.venue points here */
   struct apex_ecb *ecb;   /* the ECB's reference rates while the binance feed runs (app.fx_fetch) */
   apex_runner *runner;    /* app.runner */
-  char binance_trade_url[256]; /* BINANCE_TRADE_URL, for app.broker_open */
+  apex_cli_brokers brokers; /* venues' private APIs: app.broker_ctx */
 } apex_serve_ctx;
 
 /* Opens and migrates the store named by cfg, loads or creates the secrets, starts the workers

@@ -24,18 +24,6 @@ static apex_err parse(const char *buf, size_t len, const char *what, apex_json *
   return APEX_OK;
 }
 
-/* 1..max bytes, none a control character: what may go into an identifier, a log line or a
- * stored row as it is (jansson has already checked the UTF-8). */
-static bool text_ok(const char *s, size_t max)
-{
-  size_t n = strnlen(s, max + 1);
-  if (n == 0 || n > max)
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-      return false;
-  return true;
-}
 
 /* Binance's client order id: ^[a-zA-Z0-9-_]{1,36}$ (ref 1.8). */
 static bool client_id_ok(const char *s)
@@ -99,7 +87,7 @@ static apex_err member_asset(const apex_json *o, const char *ctx, const char *ke
   apex_err rc = member_str(o, ctx, key, out, err);
   if (rc)
     return rc;
-  if (**out && !text_ok(*out, APEX_MARKET_ASSET_MAX))
+  if (**out && !apex_field_text_ok(*out, APEX_MARKET_ASSET_MAX))
     return apex_error_set(err, APEX_EPARSE, "%s %s: %s is not an asset (1 to %d bytes)", ctx, key,
                           apex_field_shown(apex_json_object_get(o, key), b), APEX_MARKET_ASSET_MAX);
   return APEX_OK;
@@ -194,7 +182,7 @@ static apex_err order_object(const apex_json *o, const char *ctx, const char *sy
   if (joined && strcmp(sym, joined) != 0)
     return apex_error_set(err, APEX_EPARSE, "%s symbol: %s, expected \"%s\"", ctx,
                           apex_field_shown(apex_json_object_get(o, "symbol"), b), joined);
-  if (!joined && !text_ok(sym, APEX_MARKET_SYMBOL_MAX))
+  if (!joined && !apex_field_text_ok(sym, APEX_MARKET_SYMBOL_MAX))
     return apex_error_set(err, APEX_EPARSE, "%s symbol: %s is not a symbol (1 to %d bytes)", ctx,
                           apex_field_shown(apex_json_object_get(o, "symbol"), b), APEX_MARKET_SYMBOL_MAX);
   memcpy(out->symbol, joined ? symbol : sym, strlen(joined ? symbol : sym) + 1); /* both fit: checked */
@@ -425,7 +413,7 @@ apex_err apex_binance_decode_account(const char *buf, size_t len, apex_broker_ba
       goto out;
     if (x.free == 0 && x.locked == 0)
       continue;
-    if (!text_ok(asset, APEX_MARKET_ASSET_MAX)) {
+    if (!apex_field_text_ok(asset, APEX_MARKET_ASSET_MAX)) {
       rc = apex_error_set(err, APEX_EPARSE, "%s asset: %s is not an asset (1 to %d bytes)", ctx,
                           apex_field_shown(apex_json_object_get(e, "asset"), b), APEX_MARKET_ASSET_MAX);
       goto out;

@@ -55,7 +55,8 @@ typedef struct apex_broker_order_req {
   char symbol[APEX_MARKET_SYMBOL_MAX + 1];
   bool buy;
   apex_dec qty;   /* base asset, already a multiple of the symbol's lot step */
-  apex_dec price; /* 0: a market order; else a limit order (GTC) at this price */
+  apex_dec price; /* 0: a market order; else a limit order (GTC, DAY when extended_hours) at this price */
+  bool extended_hours; /* a venue with market hours: may fill outside the regular session (limit only) */
 } apex_broker_order_req;
 
 /* An order as the venue reports it. Fees are summed per asset; an order paid in more than one
@@ -99,6 +100,9 @@ typedef struct apex_broker_ops {
   /* Non-zero balances, at most cap; APEX_ETOOBIG when more remain. */
   apex_err (*balances)(void *impl, apex_broker_balance *out, size_t cap, size_t *n, apex_broker_error *be,
                        apex_error *err);
+  /* Whether the venue's market is open now and, when closed, when it next opens (ms UTC); NULL for
+   * a venue that never closes (crypto). */
+  apex_err (*clock)(void *impl, bool *open, int64_t *next_open_ms, apex_broker_error *be, apex_error *err);
   /* Keeps a venue-side dead-man's switch armed for timeout_s more seconds (0 disarms); NULL when the
    * venue has none. */
   apex_err (*heartbeat)(void *impl, int timeout_s, apex_broker_error *be, apex_error *err);
@@ -131,6 +135,11 @@ typedef struct apex_broker_options {
   int recv_window_ms;   /* Binance: how long a signed request stays valid [5000] */
   int64_t (*now_ms)(void *ctx); /* the clock that stamps requests; NULL: real time */
   void *clock_ctx;
+  /* Kraken: the key's next nonce, above every one it signed with before (a restart, another
+   * process) and at least floor; NULL: the adapter's clock alone. nonce_key is copied. */
+  apex_err (*nonce)(void *ctx, const char *key_ref, int64_t floor, int64_t *out, apex_error *err);
+  void *nonce_ctx;
+  const char *nonce_key;
 } apex_broker_options;
 
 /* The adapter for venue ("binance") into *out. APEX_EINVAL for an unknown venue or credentials of

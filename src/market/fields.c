@@ -50,3 +50,14 @@ apex_err apex_field_int(const apex_json *v, const char *what, int64_t *out, apex
     return apex_error_set(err, APEX_EPARSE, "%s: expected an integer, got %s", what, apex_field_shown(v, b));
   return APEX_OK;
 }
+
+bool apex_field_text_ok(const char *s, size_t max)
+{
+  size_t n = strnlen(s, max + 1);
+  if (n == 0 || n > max)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+      return false;
+  return true;
+}

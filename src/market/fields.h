@@ -4,6 +4,8 @@
 #ifndef APEX_MARKET_FIELDS_H
 #define APEX_MARKET_FIELDS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/decimal.h"
@@ -22,5 +24,9 @@ apex_err apex_field_dec(const apex_json *v, const char *what, apex_dec *out, ape
 apex_err apex_field_double(const apex_json *v, const char *what, double *out, apex_error *err);
 /* An integer sent as a JSON number (times, ids, counts). */
 apex_err apex_field_int(const apex_json *v, const char *what, int64_t *out, apex_error *err);
+
+/* 1..max bytes, none a control character: what may go into an identifier, a log line or a stored
+ * row as it is (jansson has already checked the UTF-8). */
+bool apex_field_text_ok(const char *s, size_t max);
 
 #endif

@@ -62,17 +62,6 @@ static apex_err fetch(kraken *k, const char *path, apex_http_reply *r, apex_erro
   }
 }
 
-/* "BTC/USD" -> "XBTUSD": Kraken's altname, made of its own asset codes (ref 2.2). */
-static apex_err pair_name(const char *symbol, char out[static APEX_MARKET_SYMBOL_MAX + 1], apex_error *err)
-{
-  char base[APEX_MARKET_ASSET_MAX + 1], quote[APEX_MARKET_ASSET_MAX + 1];
-  if (!symbol || apex_market_split(symbol, base, quote))
-    return apex_error_set(err, APEX_EINVAL, "kraken: symbol '%s' is not BASE/QUOTE", symbol ? symbol : "");
-  const char *b = !strcmp(base, "BTC") ? "XBT" : !strcmp(base, "DOGE") ? "XDG" : base;
-  const char *q = !strcmp(quote, "BTC") ? "XBT" : !strcmp(quote, "DOGE") ? "XDG" : quote;
-  snprintf(out, APEX_MARKET_SYMBOL_MAX + 1, "%s%s", b, q); /* fits: two assets of <= 15 */
-  return APEX_OK;
-}
 
 /* Our timeframe as OHLC's interval in minutes (ref 2.3). Kraken's 21600 is 15 days, which we
  * do not have. */
@@ -113,7 +102,7 @@ static apex_err kr_candles(void *impl, const char *symbol, const char *timeframe
   apex_series *got = NULL;
   int minutes;
   apex_err rc;
-  if ((rc = pair_name(symbol, pair, err)) || (rc = interval(timeframe, &tf, &minutes, err)))
+  if ((rc = apex_kraken_pair_name(symbol, pair, err)) || (rc = interval(timeframe, &tf, &minutes, err)))
     return rc;
   if (since_ms < 0)
     since_ms = 0;
@@ -153,7 +142,7 @@ static apex_err kr_ticker(void *impl, const char *symbol, apex_ticker *out, apex
   apex_http_reply r;
   apex_err rc;
   *out = (apex_ticker){0};
-  if ((rc = pair_name(symbol, pair, err)))
+  if ((rc = apex_kraken_pair_name(symbol, pair, err)))
     return rc;
   snprintf(path, sizeof path, "/0/public/Ticker?pair=%s", pair);
   if ((rc = fetch(k, path, &r, err)))
@@ -174,7 +163,7 @@ static apex_err kr_orderbook(void *impl, const char *symbol, size_t depth, apex_
   *out = (apex_orderbook){0};
   if (depth < 1 || depth > APEX_BOOK_MAX)
     return apex_error_set(err, APEX_EINVAL, "kraken: depth %zu is not 1..%d", depth, APEX_BOOK_MAX);
-  if ((rc = pair_name(symbol, pair, err)))
+  if ((rc = apex_kraken_pair_name(symbol, pair, err)))
     return rc;
   snprintf(path, sizeof path, "/0/public/Depth?pair=%s&count=%zu", pair, depth);
   if ((rc = fetch(k, path, &r, err)))
@@ -191,7 +180,7 @@ static apex_err kr_subscribe(void *impl, const char *symbol, const char *timefra
   apex_timeframe tf;
   int minutes;
   apex_err rc;
-  if ((rc = pair_name(symbol, pair, err)) || (rc = interval(timeframe, &tf, &minutes, err)))
+  if ((rc = apex_kraken_pair_name(symbol, pair, err)) || (rc = interval(timeframe, &tf, &minutes, err)))
     return rc;
   return apex_market_poll_subscribe(k->poll, symbol, timeframe, err);
 }

@@ -505,3 +505,14 @@ out:
   apex_json_free(doc);
   return rc;
 }
+
+apex_err apex_kraken_pair_name(const char *symbol, char out[static APEX_MARKET_SYMBOL_MAX + 1], apex_error *err)
+{
+  char base[APEX_MARKET_ASSET_MAX + 1], quote[APEX_MARKET_ASSET_MAX + 1];
+  if (!symbol || apex_market_split(symbol, base, quote))
+    return apex_error_set(err, APEX_EINVAL, "kraken: symbol '%s' is not BASE/QUOTE", symbol ? symbol : "");
+  const char *b = !strcmp(base, "BTC") ? "XBT" : !strcmp(base, "DOGE") ? "XDG" : base;
+  const char *q = !strcmp(quote, "BTC") ? "XBT" : !strcmp(quote, "DOGE") ? "XDG" : quote;
+  snprintf(out, APEX_MARKET_SYMBOL_MAX + 1, "%s%s", b, q); /* fits: two assets of <= 15 */
+  return APEX_OK;
+}

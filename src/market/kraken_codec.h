@@ -76,4 +76,8 @@ apex_err apex_kraken_decode_error(int status, const char *body, size_t len, apex
  * are. The returned pointer is a literal or code itself. */
 const char *apex_kraken_common_asset(const char *code);
 
+/* "BTC/USD" -> "XBTUSD": Kraken's altname of our pair, made of its own asset codes (ref 2.2).
+ * APEX_EINVAL if symbol is not BASE/QUOTE. */
+apex_err apex_kraken_pair_name(const char *symbol, char out[static APEX_MARKET_SYMBOL_MAX + 1], apex_error *err);
+
 #endif

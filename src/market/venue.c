@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "market/alpaca_trade.h"
 #include "market/binance.h"
 #include "market/binance_trade.h"
 #include "market/broker.h"
 #include "market/kraken.h"
+#include "market/kraken_trade.h"
 #include "market/yahoo.h"
 
 static apex_err open_binance(const apex_market_venue_opts *o, apex_market *out, apex_error *err)
@@ -74,6 +76,8 @@ static const struct {
   apex_err (*open)(const apex_broker_credentials *c, const apex_broker_options *o, apex_broker *out, apex_error *err);
 } BROKERS[] = {
     {"binance", apex_broker_binance_new},
+    {"kraken", apex_broker_kraken_new},
+    {"alpaca", apex_broker_alpaca_new},
 };
 
 apex_err apex_broker_open(const char *venue, const apex_broker_credentials *c, const apex_broker_options *o,
@@ -83,6 +87,6 @@ apex_err apex_broker_open(const char *venue, const apex_broker_credentials *c, c
   for (size_t i = 0; venue && i < APEX_ARRAY_LEN(BROKERS); i++)
     if (!strcmp(venue, BROKERS[i].name))
       return BROKERS[i].open(c, o, out, err);
-  return apex_error_set(err, APEX_EINVAL, "live trading on '%s' is not available (accepted: binance)",
+  return apex_error_set(err, APEX_EINVAL, "live trading on '%s' is not available (accepted: binance, kraken, alpaca)",
                         venue ? venue : "");
 }

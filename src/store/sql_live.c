@@ -1,5 +1,5 @@
 /* sql_live.c - live orders (migration 0008): a trades row and its execution record, written
- * together, for both databases. */
+ * together; and broker keys' nonces (0009). For both databases. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,5 +175,27 @@ apex_err apex_store_live_order_get(apex_store *s, const char *client_order_id, a
   if (!rc)
     *out = rows[0];
   free(rows);
+  return rc;
+}
+
+apex_err apex_store_nonce_next(apex_store *s, const char *api_key_id, int64_t floor, int64_t *out, apex_error *err)
+{
+  NEED(api_key_id && out && floor >= 0, "broker key id, floor and output required");
+  if (!apex_store__id_ok(api_key_id))
+    return apex_error_set(err, APEX_ENOTFOUND, "broker key: not found");
+  void *c = apex_sql__acquire(s);
+  apex_sql_res *res = NULL;
+  /* One statement: two callers at once get two different nonces, each above every earlier one. */
+  apex_err rc = SQL(s, c,
+                    "INSERT INTO broker_nonces (api_key_id, nonce) VALUES ($1, $2) ON CONFLICT (api_key_id) DO UPDATE "
+                    "SET nonce = CASE WHEN broker_nonces.nonce + 1 > excluded.nonce THEN broker_nonces.nonce + 1 "
+                    "ELSE excluded.nonce END RETURNING nonce",
+                    &res, err, A_TEXT(api_key_id), A_I64(floor));
+  if (!rc && s->sql->rows(res) != 1)
+    rc = apex_error_set(err, APEX_ENOTFOUND, "broker key: not found");
+  if (!rc)
+    *out = s->sql->i64(res, 0, 0);
+  s->sql->res_free(res);
+  apex_sql__release(s, c);
   return rc;
 }

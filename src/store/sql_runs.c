@@ -12,7 +12,7 @@
   "id, strategy_id, user_id, portfolio_id, mode, symbol, timeframe, definition, quote_currency, base_currency, "    \
   "fx_rate, capital, commission_pct, slippage_pct, status, apex_ms(warm_from), apex_ms(start_time), "              \
   "apex_ms(last_time), coalesce(candles, 0), error_message, apex_ms(created_at), apex_ms(stopped_at), "           \
-  "api_key_id, coalesce(max_order_notional, 0), coalesce(max_daily_notional, 0)"
+  "api_key_id, coalesce(max_order_notional, 0), coalesce(max_daily_notional, 0), outside_hours"
 /* A run with its progress (migration 0007), which the runner writes at every candle. */
 #define RUN_FROM "strategy_runs LEFT JOIN strategy_run_progress ON run_id = id"
 
@@ -52,6 +52,7 @@ static apex_err read_run(apex_store *s, const apex_sql_res *r, int i, apex_run_r
   apex_store__copy(o->api_key_id, sizeof o->api_key_id, d->text(r, i, 22));
   o->max_order_notional = d->dec(r, i, 23);
   o->max_daily_notional = d->dec(r, i, 24);
+  apex_store__copy(o->outside_hours, sizeof o->outside_hours, d->text(r, i, 25));
   return apex_sql__dup(s, r, i, 7, &o->definition, err);
 }
 
@@ -64,14 +65,15 @@ apex_err apex_store_run_insert(apex_store *s, const apex_run_row *r, apex_error 
   return WRITE_ONE(s,
                    "INSERT INTO strategy_runs (id, strategy_id, user_id, portfolio_id, mode, symbol, timeframe, "
                    "definition, quote_currency, base_currency, fx_rate, capital, commission_pct, slippage_pct, status, "
-                   "created_at, api_key_id, max_order_notional, max_daily_notional) VALUES ($1, $2, $3, $4, $5, $6, "
-                   "$7, $8, $9, $10, $11, $12, $13, $14, 'running', apex_ts($15), $16, $17, $18)",
+                   "created_at, api_key_id, max_order_notional, max_daily_notional, outside_hours) VALUES ($1, $2, $3, "
+                   "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'running', apex_ts($15), $16, $17, $18, $19)",
                    "run", err, A_TEXT(r->id), A_TEXT(r->strategy_id), A_TEXT(r->user_id), A_TEXT(r->portfolio_id),
                    A_TEXT(r->mode), A_TEXT(r->symbol), A_TEXT(r->timeframe), A_TEXT(r->definition),
                    A_TEXT(r->quote_currency), A_TEXT(r->base_currency), A_DEC(r->fx_rate), A_DEC(r->capital),
                    A_DEC(r->commission_pct), A_DEC(r->slippage_pct), A_I64(r->created_at), A_OPT(r->api_key_id),
                    r->max_order_notional ? A_DEC(r->max_order_notional) : A_NULL,
-                   r->max_daily_notional ? A_DEC(r->max_daily_notional) : A_NULL);
+                   r->max_daily_notional ? A_DEC(r->max_daily_notional) : A_NULL,
+                   A_TEXT(r->outside_hours[0] ? r->outside_hours : "hold"));
 }
 
 static apex_err read_runs(apex_store *s, const char *sql, const apex_sql_arg *a, int na, apex_run_row **rows,

@@ -351,6 +351,7 @@ typedef struct apex_run_row {
   int64_t created_at, stopped_at;
   apex_id api_key_id;         /* live: the broker key it trades with; "" for paper */
   apex_dec max_order_notional, max_daily_notional; /* live, in the quote currency; 0: no limit */
+  char outside_hours[12];     /* live, a market that closes: hold (for the open), refuse, extended */
 } apex_run_row;
 void apex_run_row_clear(apex_run_row *r); /* frees the owned text; NULL is a no-op */
 
@@ -395,6 +396,10 @@ apex_err apex_store_live_orders(apex_store *s, const char *run_id, bool unsettle
 /* One by its client order id; ENOTFOUND. */
 apex_err apex_store_live_order_get(apex_store *s, const char *client_order_id, apex_live_order_row *out,
                                    apex_error *err);
+
+/* The next nonce of a broker key: above every one handed out before for it (also by another
+ * process) and at least floor (the caller's clock). ENOTFOUND for a key that does not exist. */
+apex_err apex_store_nonce_next(apex_store *s, const char *api_key_id, int64_t floor, int64_t *out, apex_error *err);
 
 typedef struct apex_risk_event_row {
   apex_id run_id, strategy_id, portfolio_id;

@@ -143,6 +143,11 @@ static const opt OPTS[] = {
     {"BINANCE_TRADE_URL", NULL, T_STR, F(binance_trade_url), "", 0, 0, false,
      "Binance REST base URL for live orders and balances (empty: api.binance.com, or testnet.binance.vision "
      "for a broker key stored with is_paper)"},
+    {"KRAKEN_TRADE_URL", NULL, T_STR, F(kraken_trade_url), "", 0, 0, false,
+     "Kraken REST base URL for live orders and balances (empty: api.kraken.com; Kraken has no spot testnet)"},
+    {"ALPACA_TRADE_URL", NULL, T_STR, F(alpaca_trade_url), "", 0, 0, false,
+     "Alpaca trading API base URL (empty: paper-api.alpaca.markets for a broker key stored with is_paper, "
+     "else api.alpaca.markets)"},
     {"LIVE_RECONCILE_SECONDS", NULL, T_INT, F(live_reconcile_s), "60", 1, 3600, false,
      "how often live strategies' orders and balances are compared with the venue's (a difference stops them)"},
     {"ECB_BASE_URL", NULL, T_STR, F(ecb_url), "https://www.ecb.europa.eu", 0, 0, false,
@@ -165,9 +170,9 @@ static const struct {
     {"BINANCE_API_KEY", "broker keys are each user's: POST /api/v1/api-keys"},
     {"BINANCE_API_SECRET", "broker keys are each user's: POST /api/v1/api-keys"},
     {"BINANCE_TESTNET", "a broker key stored with is_paper trades on the testnet"},
-    {"ALPACA_API_KEY", "live trading on Alpaca (the live trading issue)"},
-    {"ALPACA_API_SECRET", "live trading on Alpaca (the live trading issue)"},
-    {"ALPACA_PAPER", "live trading on Alpaca (the live trading issue)"},
+    {"ALPACA_API_KEY", "broker keys are each user's: POST /api/v1/api-keys"},
+    {"ALPACA_API_SECRET", "broker keys are each user's: POST /api/v1/api-keys"},
+    {"ALPACA_PAPER", "a broker key stored with is_paper trades the paper account"},
     {"SENTRY_DSN", "errors go to the JSON log"},
     {"FEATURE_MULTI_EXCHANGE", "the live trading issue"},
 };

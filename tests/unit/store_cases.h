@@ -1708,4 +1708,27 @@ static void case_live_orders(apex_store *s)
   cr_assert_eq(apex_store_portfolio_trades(s, u.id, pf.id, 1, 4, t, &n, &total, &err), APEX_OK, "%s", err.msg);
   cr_assert_eq(total, 3);
   apex_portfolio_row_clear(&pf);
+
+  /* A broker key's nonces only go up: from the caller's clock, else one above the last. */
+  apex_api_key_row k = {0};
+  new_id(k.id);
+  strcpy(k.user_id, u.id);
+  strcpy(k.exchange, "kraken");
+  strcpy(k.key_hint, "abcd...wxyz");
+  k.api_key_enc = (char *)"v1:x";
+  k.api_secret_enc = (char *)"v1:y";
+  k.created_at = 1700000000000;
+  cr_assert_eq(apex_store_api_key_insert(s, &k, &err), APEX_OK, "%s", err.msg);
+  int64_t nonce = 0;
+  cr_assert_eq(apex_store_nonce_next(s, k.id, 1000, &nonce, &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(nonce, 1000);
+  cr_assert_eq(apex_store_nonce_next(s, k.id, 1000, &nonce, &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(nonce, 1001, "the clock did not move: one above the last");
+  cr_assert_eq(apex_store_nonce_next(s, k.id, 500, &nonce, &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(nonce, 1002, "a clock set back never gives an older nonce");
+  cr_assert_eq(apex_store_nonce_next(s, k.id, 5000, &nonce, &err), APEX_OK, "%s", err.msg);
+  cr_assert_eq(nonce, 5000);
+  char other[APEX_ID_LEN];
+  new_id(other);
+  cr_assert_neq(apex_store_nonce_next(s, other, 1, &nonce, &err), APEX_OK, "no key, no nonce");
 }

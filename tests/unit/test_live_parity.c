@@ -149,10 +149,10 @@ static const apex_broker_ops FAKE = {.name = "binance", .rules = v_rules, .place
                                      .cancel = v_query, .open_orders = v_open, .balances = v_balances,
                                      .free = v_free};
 
-static apex_err fake_open(void *ctx, const char *venue, bool is_paper, const apex_broker_credentials *c,
-                          apex_broker *out, apex_error *err)
+static apex_err fake_open(void *ctx, const char *venue, bool is_paper, const char *key_id,
+                          const apex_broker_credentials *c, apex_broker *out, apex_error *err)
 {
-  (void)ctx, (void)is_paper, (void)err;
+  (void)ctx, (void)is_paper, (void)err, (void)key_id;
   cr_assert_str_eq(venue, "binance");
   cr_assert_str_eq(c->api_key, "KEY123"); /* decrypted for the call */
   *out = (apex_broker){.ops = &FAKE, .impl = &V};

@@ -58,7 +58,7 @@ Test(store_sqlite, status_before_migrating_is_pending)
   cr_assert_eq(apex_store_migration_status(s2, buf, sizeof buf, &err), APEX_OK, "%s", err.msg);
   cr_assert_str_eq(buf, "0001_init pending\n0002_api_key_secrets pending\n0003_leases_rules_catalog pending\n"
                         "0004_users_email_lower pending\n0005_paper_runs pending\n0006_fx_rates pending\n0007_run_progress pending\n"
-                        "0008_live_orders pending\n");
+                        "0008_live_orders pending\n0009_live_venues pending\n");
   apex_store_close(s2);
   unlink(path + 7);
 }
