@@ -253,7 +253,7 @@ schemas = {
                      "profit_factor": {"type": ["number", "null"]}, "avg_trade_pct": N, "best_trade_pct": N, "worst_trade_pct": N,
                      "exposure_pct": N, "periods_per_year": I, "equity_points": I, "start": S, "end": S,
                      "monthly_returns": {"type": "array", "items": obj({"month": S, "return_pct": N})}}),
- "ApiKeyCreate": obj({"exchange": {"type": "string", "enum": ["binance", "kraken", "alpaca"]},
+ "ApiKeyCreate": obj({"exchange": {"type": "string", "enum": ["binance", "kraken", "alpaca", "coinbase"]},
                       "label": {"type": "string", "minLength": 1, "maxLength": 100}, "api_key": S, "api_secret": S,
                       "passphrase": {"type": ["string", "null"]}, "is_paper": {"type": "boolean", "default": True}},
                      ("exchange", "label", "api_key", "api_secret")),

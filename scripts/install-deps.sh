@@ -30,6 +30,7 @@ libcurl4-openssl-dev
 libxml2-dev
 libwslay-dev
 python3-websockets
+python3-cryptography
 chromium
 "
 # The web UI builds with Node.js and npm: the machine's own when it has them (a newer Node than

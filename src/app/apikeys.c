@@ -15,7 +15,7 @@
 #define MAX_KEY 512     /* bytes: exchange keys are 64-100 characters */
 #define MAX_SECRET 1024 /* bytes: Kraken's private keys are 88, Alpaca's 40 */
 
-static const char *const EXCHANGES[] = {"binance", "kraken", "alpaca"};
+static const char *const EXCHANGES[] = {"binance", "kraken", "alpaca", "coinbase"};
 
 static apex_err not_found(apex_app_error *e, const char *id)
 {
@@ -44,6 +44,21 @@ static bool credential_ok(const char *s, size_t max)
   return true;
 }
 
+/* A secret may also be a PEM private key (Coinbase's EC keys): its BEGIN/END lines hold spaces and
+ * its lines end with newlines; nothing else outside printable ASCII. */
+static bool secret_ok(const char *s, size_t max)
+{
+  if (credential_ok(s, max))
+    return true;
+  size_t n = strlen(s);
+  if (n > max || strncmp(s, "-----BEGIN ", 11) || !strstr(s, "-----END "))
+    return false;
+  for (; *s; s++)
+    if ((*s < ' ' && *s != '\n' && *s != '\r') || *s > '~')
+      return false;
+  return true;
+}
+
 /* The body's credentials, borrowed from the parsed document. */
 typedef struct key_input {
   const char *api_key, *api_secret, *passphrase;
@@ -63,7 +78,7 @@ static void read_body(const apex_json *doc, apex_api_key_row *r, key_input *in, 
         if (!strcmp(s, EXCHANGES[i]))
           snprintf(r->exchange, sizeof r->exchange, "%s", s);
       if (!r->exchange[0])
-        apex_problems_add(pr, "/exchange", "must be \"binance\", \"kraken\" or \"alpaca\"");
+        apex_problems_add(pr, "/exchange", "must be \"binance\", \"kraken\", \"alpaca\" or \"coinbase\"");
     } else if (!strcmp(k, "label")) {
       seen_label = true;
       if (!s || !*s || utf8_len(s) > MAX_LABEL)
@@ -76,8 +91,9 @@ static void read_body(const apex_json *doc, apex_api_key_row *r, key_input *in, 
       else
         in->api_key = s;
     } else if (!strcmp(k, "api_secret")) {
-      if (!s || !credential_ok(s, MAX_SECRET))
-        apex_problems_add(pr, "/api_secret", "must be 1-%d printable characters without spaces", MAX_SECRET);
+      if (!s || !secret_ok(s, MAX_SECRET))
+        apex_problems_add(pr, "/api_secret", "must be 1-%d printable characters without spaces, or a PEM key",
+                          MAX_SECRET);
       else
         in->api_secret = s;
     } else if (!strcmp(k, "passphrase")) {

@@ -8,9 +8,14 @@
 
 void apex_cli_brokers_init(apex_cli_brokers *b, const apex_config *cfg, apex_store *store)
 {
-  snprintf(b->binance_trade_url, sizeof b->binance_trade_url, "%s", cfg->binance_trade_url);
-  snprintf(b->kraken_trade_url, sizeof b->kraken_trade_url, "%s", cfg->kraken_trade_url);
-  snprintf(b->alpaca_trade_url, sizeof b->alpaca_trade_url, "%s", cfg->alpaca_trade_url);
+  const char *const urls[APEX_CLI_VENUES][2] = {{"binance", cfg->binance_trade_url},
+                                                {"kraken", cfg->kraken_trade_url},
+                                                {"alpaca", cfg->alpaca_trade_url},
+                                                {"coinbase", cfg->coinbase_trade_url}};
+  for (size_t i = 0; i < APEX_CLI_VENUES; i++) {
+    b->urls[i].venue = urls[i][0];
+    snprintf(b->urls[i].url, sizeof b->urls[i].url, "%s", urls[i][1]);
+  }
   b->store = store;
 }
 
@@ -24,11 +29,8 @@ apex_err apex_cli_broker_open(void *ctx, const char *venue, bool is_paper, const
 {
   const apex_cli_brokers *b = ctx;
   apex_broker_options o = {.testnet = is_paper, .nonce = store_nonce, .nonce_ctx = b->store, .nonce_key = key_id};
-  if (!strcmp(venue, "binance") && b->binance_trade_url[0])
-    o.base_url = b->binance_trade_url;
-  else if (!strcmp(venue, "kraken") && b->kraken_trade_url[0])
-    o.base_url = b->kraken_trade_url;
-  else if (!strcmp(venue, "alpaca") && b->alpaca_trade_url[0])
-    o.base_url = b->alpaca_trade_url;
+  for (size_t i = 0; i < APEX_CLI_VENUES; i++)
+    if (!strcmp(venue, b->urls[i].venue) && b->urls[i].url[0])
+      o.base_url = b->urls[i].url;
   return apex_broker_open(venue, c, &o, out, err);
 }

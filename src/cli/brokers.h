@@ -6,11 +6,14 @@
 #include "app/app.h"
 #include "sys/config.h"
 
+#define APEX_CLI_VENUES 4
+
 typedef struct apex_cli_brokers {
-  char binance_trade_url[256]; /* BINANCE_TRADE_URL ("": the key's venue, live or testnet) */
-  char kraken_trade_url[256];  /* KRAKEN_TRADE_URL ("": api.kraken.com) */
-  char alpaca_trade_url[256];  /* ALPACA_TRADE_URL ("": the key's account, paper or live) */
-  apex_store *store;           /* keys' nonces */
+  struct {
+    const char *venue;
+    char url[256]; /* <VENUE>_TRADE_URL; "": the venue's own address (live, or its test venue) */
+  } urls[APEX_CLI_VENUES];
+  apex_store *store; /* keys' nonces */
 } apex_cli_brokers;
 
 /* Fills b from cfg and the store the application uses. */

@@ -25,23 +25,14 @@ typedef struct alpaca {
   char *key_header, *secret_header; /* "APCA-API-KEY-ID: ...", "APCA-API-SECRET-KEY: ..." */
 } alpaca;
 
-static void wipe_free(char *p)
-{
-  if (!p)
-    return;
-  for (volatile char *v = p; *v; v++)
-    *v = 0;
-  free(p);
-}
-
 static void al_free(void *impl)
 {
   alpaca *a = impl;
   if (!a)
     return;
   apex_http_client_free(a->http);
-  wipe_free(a->key_header);
-  wipe_free(a->secret_header);
+  apex_broker_wipe_free(a->key_header);
+  apex_broker_wipe_free(a->secret_header);
   free(a);
 }
 

@@ -102,158 +102,19 @@ static apex_err member_amount(const apex_json *o, const char *ctx, const char *k
   return APEX_OK;
 }
 
-/* A decimal exactly as sent: m x 10^-scale. */
-typedef struct exact_dec {
-  uint64_t m;
-  int scale;
-} exact_dec;
-
-/* The exact value of an amount that read as d (>= 0). A decimal string keeps every digit while
- * its significand has at most 19; a JSON integer is itself; a real is d, exact by amount()'s
- * rule. A longer significand falls back to d (rounded to 8 places; no venue sends one). */
-static exact_dec exact_of(const apex_json *v, apex_dec d)
+/* The exact value of an amount that read as d (>= 0): a decimal string as fields.h reads one; a
+ * JSON integer is itself; a real is d, exact by amount()'s rule. */
+static apex_field_exact exact_of(const apex_json *v, apex_dec d)
 {
-  const exact_dec rounded = {(uint64_t)d, APEX_DEC_PLACES};
   const char *s = apex_json_string_value(v);
   if (apex_json_is_integer(v))
-    return (exact_dec){(uint64_t)d / (uint64_t)APEX_DEC_SCALE, 0};
+    return (apex_field_exact){(uint64_t)d / (uint64_t)APEX_DEC_SCALE, 0};
   if (!s)
-    return rounded;
-
-  /* The significand: [digits][.digits], without the zeros that end its fraction. */
-  const char *p = s + (*s == '+' || *s == '-');
-  const char *ex = p + strcspn(p, "eE"), *end = ex;
-  const char *dot = memchr(p, '.', (size_t)(end - p));
-  if (dot)
-    while (end > dot + 1 && end[-1] == '0')
-      end--;
-  uint64_t m = 0;
-  int sig = 0;
-  int64_t scale = 0;
-  for (const char *q = p; q < end; q++) {
-    if (*q == '.')
-      continue;
-    if (dot && q > dot)
-      scale++;
-    if (m == 0 && *q == '0')
-      continue;
-    if (++sig > 19)
-      return rounded;
-    m = m * 10 + (uint64_t)(*q - '0');
-  }
-  if (*ex) {
-    const char *e = ex + 1;
-    int64_t x;
-    if (apex_parse_i64(&e, e + strlen(e), -100000, 100000, &x))
-      return rounded;
-    scale -= x;
-  }
-  if (m == 0)
-    return (exact_dec){0, 0};
-  for (; scale < 0; scale++) {
-    if (m > UINT64_MAX / 10)
-      return rounded;
-    m *= 10;
-  }
-  if (scale > 100000)
-    return (exact_dec){0, 0}; /* far below any place that counts: it reads as 0 anyway */
-  return (exact_dec){m, (int)scale};
-}
-
-/* a x b rounded once to 8 places, half to even. The product of the exact operands has up to 38
- * digits and scale a.scale + b.scale; the rounding is the only one. Half to even, not half away
- * from zero as base/decimal.h rounds: this is the one product we make that the venue never made,
- * and ties (a 9th place of exactly 5, common with 9-place fractional shares at whole-cent
- * prices) must not all go up, or many orders' quote sums drift upward; it is also what Python's
- * decimal module (and so tests/stubs/alpaca_stub.py) does by default. */
-static apex_err exact_mul(exact_dec a, exact_dec b, apex_dec *out)
-{
-  unsigned __int128 p = (unsigned __int128)a.m * b.m, q;
-  int s = a.scale + b.scale;
-  if (p == 0) {
-    *out = 0;
-    return APEX_OK;
-  }
-  if (s <= APEX_DEC_PLACES) {
-    q = p;
-    for (int k = s; k < APEX_DEC_PLACES; k++) {
-      if (q > (unsigned __int128)APEX_DEC_MAX)
-        return APEX_EOVERFLOW;
-      q *= 10;
-    }
-  } else if (s - APEX_DEC_PLACES > 38) {
-    q = 0; /* p < 10^38 and the divisor >= 10^39: below half a unit */
-  } else {
-    unsigned __int128 div = 1;
-    for (int k = APEX_DEC_PLACES; k < s; k++)
-      div *= 10;
-    q = p / div;
-    unsigned __int128 r = p % div, half = div / 2; /* div is even: 10^k, k >= 1 */
-    if (r > half || (r == half && (q & 1)))
-      q++;
-  }
-  if (q > (unsigned __int128)APEX_DEC_MAX)
-    return APEX_EOVERFLOW;
-  *out = (apex_dec)q;
-  return APEX_OK;
+    return (apex_field_exact){(uint64_t)d, APEX_DEC_PLACES};
+  return apex_field_exact_of(s, d);
 }
 
 /* --- times --- */
-
-static int days_in_month(int y, int m)
-{
-  static const int DAYS[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : DAYS[m - 1];
-}
-
-/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM), 'T' and 'Z' in either case, the
- * fraction 1..9 digits, as ms UTC (later digits truncated), not before 1970. */
-static bool rfc3339(const char *s, int64_t *ms)
-{
-  const char *p = s, *end = s + strlen(s);
-  int y, mo, d, h, mi, sec, frac_ms = 0, off_min = 0;
-  if (apex_parse_digits(&p, end, 4, &y) || apex_parse_char(&p, end, '-') || apex_parse_digits(&p, end, 2, &mo) ||
-      apex_parse_char(&p, end, '-') || apex_parse_digits(&p, end, 2, &d))
-    return false;
-  if (p == end || (*p != 'T' && *p != 't'))
-    return false;
-  p++;
-  if (apex_parse_digits(&p, end, 2, &h) || apex_parse_char(&p, end, ':') || apex_parse_digits(&p, end, 2, &mi) ||
-      apex_parse_char(&p, end, ':') || apex_parse_digits(&p, end, 2, &sec))
-    return false;
-  if (p < end && *p == '.') {
-    int k = 0;
-    for (p++; p < end && *p >= '0' && *p <= '9'; p++, k++)
-      if (k < 3)
-        frac_ms = frac_ms * 10 + (*p - '0');
-    if (k < 1 || k > 9)
-      return false;
-    for (; k < 3; k++)
-      frac_ms *= 10;
-  }
-  if (p < end && (*p == 'Z' || *p == 'z')) {
-    p++;
-  } else if (p < end && (*p == '+' || *p == '-')) {
-    int oh, om;
-    bool neg = *p++ == '-';
-    if (apex_parse_digits(&p, end, 2, &oh) || apex_parse_char(&p, end, ':') || apex_parse_digits(&p, end, 2, &om) ||
-        oh > 23 || om > 59)
-      return false;
-    off_min = (oh * 60 + om) * (neg ? -1 : 1);
-  } else {
-    return false;
-  }
-  if (p != end || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
-    return false;
-  /* The local time minus its offset is UTC: 09:30-05:00 is 14:30Z. */
-  int64_t t = apex_days_from_civil(y, mo, d) * APEX_MS_DAY +
-              ((int64_t)h * 3600 + mi * 60 + sec - (int64_t)off_min * 60) * 1000 + frac_ms;
-  if (t < 0)
-    return false;
-  *ms = t;
-  return true;
-}
 
 /* Member key of o as an RFC 3339 time. With nullable, an absent or null member is *found false
  * and *ms 0. */
@@ -270,7 +131,7 @@ static apex_err member_time(const apex_json *o, const char *ctx, const char *key
     return APEX_OK;
   if (!(s = apex_json_string_value(v)))
     return apex_error_set(err, APEX_EPARSE, "%s %s: expected an RFC 3339 time, got %s", ctx, key, apex_field_shown(v, b));
-  if (!rfc3339(s, ms))
+  if (!apex_field_rfc3339(s, ms))
     return apex_error_set(err, APEX_EPARSE, "%s %s: %s is not an RFC 3339 time", ctx, key, apex_field_shown(v, b));
   return APEX_OK;
 }
@@ -402,9 +263,9 @@ static apex_err order_object(const apex_json *o, const char *ctx, apex_broker_or
   if (out->filled_qty > 0) {
     if (!has_avg)
       return apex_error_set(err, APEX_EPARSE, "%s filled_avg_price: null for a filled_qty above 0", ctx);
-    exact_dec q = exact_of(apex_json_object_get(o, "filled_qty"), out->filled_qty);
-    exact_dec p = exact_of(apex_json_object_get(o, "filled_avg_price"), avg);
-    if (exact_mul(q, p, &out->quote_filled))
+    apex_field_exact q = exact_of(apex_json_object_get(o, "filled_qty"), out->filled_qty);
+    apex_field_exact p = exact_of(apex_json_object_get(o, "filled_avg_price"), avg);
+    if (apex_field_exact_mul(q, p, &out->quote_filled))
       return apex_error_set(err, APEX_EOVERFLOW, "%s filled_qty x filled_avg_price: out of range", ctx);
   }
 

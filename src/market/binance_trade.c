@@ -44,32 +44,14 @@ typedef struct bntrade {
   bool synced;
 } bntrade;
 
-static int64_t real_now_ms(void *ctx)
-{
-  (void)ctx;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void wipe_free(char *p, size_t n)
-{
-  if (!p)
-    return;
-  volatile char *v = p;
-  while (n--)
-    *v++ = 0;
-  free(p);
-}
-
 static void bt_free(void *impl)
 {
   bntrade *b = impl;
   if (!b)
     return;
   apex_http_client_free(b->http);
-  wipe_free(b->key, b->key ? strlen(b->key) : 0);
-  wipe_free(b->secret, b->secret ? strlen(b->secret) : 0);
+  apex_broker_wipe_free(b->key);
+  apex_broker_wipe_free(b->secret);
   pthread_mutex_destroy(&b->lock);
   free(b);
 }
@@ -385,7 +367,7 @@ apex_err apex_broker_binance_new(const apex_broker_credentials *c, const apex_br
   }
   b->secret_len = strlen(b->secret);
   b->recv_window_ms = o->recv_window_ms ? o->recv_window_ms : 5000;
-  b->now_ms = o->now_ms ? o->now_ms : real_now_ms;
+  b->now_ms = o->now_ms ? o->now_ms : apex_broker_real_now_ms;
   b->clock_ctx = o->clock_ctx;
   apex_http_options ho = {.base_url = o->base_url ? o->base_url : o->testnet ? TESTNET_URL : LIVE_URL,
                           .timeout_ms = o->timeout_ms,

@@ -1,6 +1,26 @@
 /* broker.c - the trading port's names (broker.h): the text a log line, an API reply or a stored
- * row uses for an order's state and for a failure. */
+ * row uses for an order's state and for a failure; and what every adapter needs alike. */
 #include "market/broker.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+int64_t apex_broker_real_now_ms(void *ctx)
+{
+  (void)ctx;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void apex_broker_wipe_free(char *p)
+{
+  if (!p)
+    return;
+  for (volatile char *v = p; *v; v++)
+    *v = 0;
+  free(p);
+}
 
 const char *apex_order_state_name(apex_order_state s)
 {

@@ -147,6 +147,11 @@ typedef struct apex_broker_options {
 apex_err apex_broker_open(const char *venue, const apex_broker_credentials *c, const apex_broker_options *o,
                           apex_broker *out, apex_error *err);
 
+/* The wall clock in ms (an adapter's default apex_broker_options.now_ms). */
+int64_t apex_broker_real_now_ms(void *ctx);
+/* Zeroes a credential's text, then frees it; NULL is a no-op. */
+void apex_broker_wipe_free(char *p);
+
 /* Short text of a state ("filled") and of a failure ("rejected"). */
 const char *apex_order_state_name(apex_order_state s);
 const char *apex_broker_fail_name(apex_broker_fail f);

@@ -29,4 +29,20 @@ apex_err apex_field_int(const apex_json *v, const char *what, int64_t *out, apex
  * row as it is (jansson has already checked the UTF-8). */
 bool apex_field_text_ok(const char *s, size_t max);
 
+/* A decimal exactly as sent, m x 10^-scale, for products that must round once (quote_filled =
+ * filled quantity x average price): apex_dec's 8 places would round each factor first. */
+typedef struct apex_field_exact {
+  uint64_t m;
+  int scale;
+} apex_field_exact;
+/* The exact value of the decimal string s that read as d (>= 0): every digit while its
+ * significand has at most 19, else d (rounded to 8 places; no venue sends one). */
+apex_field_exact apex_field_exact_of(const char *s, apex_dec d);
+/* a x b rounded once to 8 places, half to even (ties do not all go one way over many fills).
+ * APEX_EOVERFLOW beyond apex_dec's range. */
+apex_err apex_field_exact_mul(apex_field_exact a, apex_field_exact b, apex_dec *out);
+/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM), 'T' and 'Z' in either case, the
+ * fraction 1..9 digits, as ms UTC (later digits truncated), not before 1970. */
+bool apex_field_rfc3339(const char *s, int64_t *ms);
+
 #endif

@@ -34,31 +34,14 @@ typedef struct krtrade {
   int64_t last_nonce;
 } krtrade;
 
-static int64_t real_now_ms(void *ctx)
-{
-  (void)ctx;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void wipe_free(char *p)
-{
-  if (!p)
-    return;
-  for (volatile char *v = p; *v; v++)
-    *v = 0;
-  free(p);
-}
-
 static void kt_free(void *impl)
 {
   krtrade *k = impl;
   if (!k)
     return;
   apex_http_client_free(k->http);
-  wipe_free(k->key);
-  wipe_free(k->secret);
+  apex_broker_wipe_free(k->key);
+  apex_broker_wipe_free(k->secret);
   free(k->nonce_key);
   pthread_mutex_destroy(&k->lock);
   free(k);
@@ -369,7 +352,7 @@ apex_err apex_broker_kraken_new(const apex_broker_credentials *c, const apex_bro
   }
   k->nonce = o->nonce_key ? o->nonce : NULL;
   k->nonce_ctx = o->nonce_ctx;
-  k->now_ms = o->now_ms ? o->now_ms : real_now_ms;
+  k->now_ms = o->now_ms ? o->now_ms : apex_broker_real_now_ms;
   k->clock_ctx = o->clock_ctx;
   apex_http_options ho = {.base_url = o->base_url ? o->base_url : LIVE_URL,
                           .timeout_ms = o->timeout_ms,

@@ -8,9 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 
 static const char HEX[] = "0123456789abcdef";
 
@@ -152,5 +157,130 @@ out:
   OPENSSL_cleanse(mac, sizeof mac);
   if (rc)
     out[0] = '\0';
+  return rc;
+}
+
+/* --- ES256 JWS (Coinbase, ref 3.3) --- */
+
+static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Characters of n bytes in base64url without padding. */
+static size_t b64url_len(size_t n) { return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0); }
+
+/* n bytes of b as base64url without padding at out (b64url_len(n) characters, no NUL). */
+static void b64url_encode(const unsigned char *b, size_t n, char *out)
+{
+  size_t k = 0, i = 0;
+  for (; i + 3 <= n; i += 3) {
+    uint32_t w = (uint32_t)b[i] << 16 | (uint32_t)b[i + 1] << 8 | b[i + 2];
+    out[k++] = B64URL[w >> 18 & 63];
+    out[k++] = B64URL[w >> 12 & 63];
+    out[k++] = B64URL[w >> 6 & 63];
+    out[k++] = B64URL[w & 63];
+  }
+  if (n - i == 1) {
+    uint32_t w = (uint32_t)b[i] << 16;
+    out[k++] = B64URL[w >> 18 & 63];
+    out[k++] = B64URL[w >> 12 & 63];
+  } else if (n - i == 2) {
+    uint32_t w = (uint32_t)b[i] << 16 | (uint32_t)b[i + 1] << 8;
+    out[k++] = B64URL[w >> 18 & 63];
+    out[k++] = B64URL[w >> 12 & 63];
+    out[k++] = B64URL[w >> 6 & 63];
+  }
+}
+
+/* Refuses a passphrase: an encrypted key is not one we take, and OpenSSL must never prompt. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+  (void)buf;
+  (void)size;
+  (void)rwflag;
+  (void)u;
+  return -1;
+}
+
+/* The P-256 private key in pem, or NULL (EINVAL: not a P-256 private key PEM). */
+static EVP_PKEY *p256_key(const char *pem)
+{
+  char group[64] = "";
+  size_t glen = 0;
+  size_t n = strlen(pem);
+  EVP_PKEY *pk = NULL;
+  BIO *bio = n <= INT_MAX ? BIO_new_mem_buf(pem, (int)n) : NULL;
+  if (!bio)
+    return NULL;
+  pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+  BIO_free(bio);
+  if (pk && (EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC || !EVP_PKEY_get_group_name(pk, group, sizeof group, &glen) ||
+             strcmp(group, SN_X9_62_prime256v1) != 0)) {
+    EVP_PKEY_free(pk); /* frees and clears the private key */
+    pk = NULL;
+  }
+  return pk;
+}
+
+apex_err apex_sign_es256_jwt(const char *pem_private_key, const char *header_json, const char *payload_json,
+                             char *out, size_t cap, apex_error *err)
+{
+  EVP_PKEY *pk = NULL;
+  EVP_MD_CTX *md = NULL;
+  ECDSA_SIG *sig = NULL;
+  unsigned char der[128], raw[64];
+  size_t derlen = sizeof der, hlen, plen, need, input_len = 0;
+  apex_err rc = APEX_OK;
+
+  if (out && cap > 0)
+    out[0] = '\0';
+  if (!pem_private_key || !header_json || !payload_json || !out)
+    return apex_error_set(err, APEX_EINVAL, "es256 sign: a NULL argument");
+  hlen = strlen(header_json);
+  plen = strlen(payload_json);
+  if (hlen > SIZE_MAX / 2 || plen > SIZE_MAX / 2 - hlen)
+    return apex_error_set(err, APEX_ETOOBIG, "es256 sign: header and payload too long");
+  need = b64url_len(hlen) + 1 + b64url_len(plen) + 1 + APEX_SIGN_ES256_SIG_B64 + 1;
+  if (cap < need)
+    return apex_error_set(err, APEX_ETOOBIG, "es256 sign: %zu bytes of room, need %zu", cap, need);
+
+  /* The key text stays out of every message: it may be in a log. */
+  if (!(pk = p256_key(pem_private_key))) {
+    rc = apex_error_set(err, APEX_EINVAL, "es256 sign: the key is not a P-256 private key in PEM (SEC1 or PKCS#8)");
+    goto out;
+  }
+
+  /* The signing input is written where the token goes: base64url(header) "." base64url(payload). */
+  b64url_encode((const unsigned char *)header_json, hlen, out);
+  input_len = b64url_len(hlen);
+  out[input_len++] = '.';
+  b64url_encode((const unsigned char *)payload_json, plen, out + input_len);
+  input_len += b64url_len(plen);
+
+  if (!(md = EVP_MD_CTX_new()) || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pk) != 1 ||
+      EVP_DigestSign(md, der, &derlen, (const unsigned char *)out, input_len) != 1) {
+    rc = apex_error_set(err, APEX_EIO, "es256 sign: ECDSA signing failed");
+    goto out;
+  }
+  /* DER SEQUENCE {r, s} -> R||S, each left-padded to 32 bytes (RFC 7518 3.4). */
+  const unsigned char *p = der;
+  const BIGNUM *r = NULL, *s = NULL;
+  if (!(sig = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) || (ECDSA_SIG_get0(sig, &r, &s), !r || !s) ||
+      BN_bn2binpad(r, raw, 32) != 32 || BN_bn2binpad(s, raw + 32, 32) != 32) {
+    rc = apex_error_set(err, APEX_EIO, "es256 sign: cannot read OpenSSL's signature");
+    goto out;
+  }
+  out[input_len++] = '.';
+  b64url_encode(raw, sizeof raw, out + input_len);
+  out[input_len + APEX_SIGN_ES256_SIG_B64] = '\0';
+out:
+  ECDSA_SIG_free(sig);
+  EVP_MD_CTX_free(md);
+  EVP_PKEY_free(pk);
+  OPENSSL_cleanse(der, sizeof der);
+  OPENSSL_cleanse(raw, sizeof raw);
+  if (rc) {
+    ERR_clear_error(); /* OpenSSL's queue may describe the key: leave nothing behind */
+    OPENSSL_cleanse(out, input_len < cap ? input_len : cap);
+    out[0] = '\0';
+  }
   return rc;
 }

@@ -1,7 +1,7 @@
 /* sign.h - request signatures for the venues' private APIs: the market layer's one door to OpenSSL
  * (libcrypto), as market/http.c is to libcurl. Pure functions: no I/O, no clock, no globals. Key
  * material this file copies is wiped before it is freed; the caller wipes its own. Wire formats:
- * /work/shared/reference/venues/README.md 1.10 (Binance) and 2.6 (Kraken). */
+ * /work/shared/reference/venues/README.md 1.10 (Binance), 2.6 (Kraken) and 3.3 (Coinbase). */
 #ifndef APEX_MARKET_SIGN_H
 #define APEX_MARKET_SIGN_H
 
@@ -26,5 +26,23 @@ apex_err apex_sign_hmac_sha256_hex(const void *key, size_t klen, const void *msg
  * APEX_SIGN_KRAKEN_MAX, APEX_ENOMEM, APEX_EIO if OpenSSL fails. On error out holds "" (cap > 0). */
 apex_err apex_sign_kraken(const char *secret_b64, const char *uri_path, const char *nonce, const char *post_data,
                           char *out, size_t cap, apex_error *err);
+
+/* Bytes of an ES256 JWS signature in base64url without padding: 64 bytes (R||S) give 86. */
+#define APEX_SIGN_ES256_SIG_B64 86
+
+/* Coinbase Advanced Trade (ref 3.3): out = base64url(header_json) "." base64url(payload_json) "."
+ * base64url(R||S), a compact JWS signed with ES256: ECDSA P-256 over the SHA-256 of the first two
+ * parts joined by the '.', the signature as the 64-byte raw R||S (each half left-padded to 32
+ * bytes, RFC 7518 3.4), not OpenSSL's DER. base64url is RFC 4648 section 5 without '=' padding.
+ * The JSON texts are taken as given (the caller builds them; ES256 signatures are randomised, so
+ * two calls give different outputs for the same input).
+ * pem_private_key: a P-256 private key in PEM, "-----BEGIN EC PRIVATE KEY-----" (SEC1) or
+ * "-----BEGIN PRIVATE KEY-----" (unencrypted PKCS#8). Any other curve or key type, an encrypted
+ * key, or text that is not such a PEM is APEX_EINVAL (the message never shows the key); a NULL
+ * argument is APEX_EINVAL. APEX_ETOOBIG when out cannot hold the token and its NUL (cap >=
+ * 4 * ceil(len / 3) of each part + 88 is always enough), APEX_ENOMEM, APEX_EIO if OpenSSL fails.
+ * Buffers that held the key or the signing input are wiped. On error out holds "" (cap > 0). */
+apex_err apex_sign_es256_jwt(const char *pem_private_key, const char *header_json, const char *payload_json,
+                             char *out, size_t cap, apex_error *err);
 
 #endif

@@ -8,6 +8,7 @@
 #include "market/binance.h"
 #include "market/binance_trade.h"
 #include "market/broker.h"
+#include "market/coinbase_trade.h"
 #include "market/kraken.h"
 #include "market/kraken_trade.h"
 #include "market/yahoo.h"
@@ -78,6 +79,7 @@ static const struct {
     {"binance", apex_broker_binance_new},
     {"kraken", apex_broker_kraken_new},
     {"alpaca", apex_broker_alpaca_new},
+    {"coinbase", apex_broker_coinbase_new},
 };
 
 apex_err apex_broker_open(const char *venue, const apex_broker_credentials *c, const apex_broker_options *o,
@@ -87,6 +89,6 @@ apex_err apex_broker_open(const char *venue, const apex_broker_credentials *c, c
   for (size_t i = 0; venue && i < APEX_ARRAY_LEN(BROKERS); i++)
     if (!strcmp(venue, BROKERS[i].name))
       return BROKERS[i].open(c, o, out, err);
-  return apex_error_set(err, APEX_EINVAL, "live trading on '%s' is not available (accepted: binance, kraken, alpaca)",
+  return apex_error_set(err, APEX_EINVAL, "live trading on '%s' is not available (accepted: binance, kraken, alpaca, coinbase)",
                         venue ? venue : "");
 }

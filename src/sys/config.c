@@ -148,6 +148,8 @@ static const opt OPTS[] = {
     {"ALPACA_TRADE_URL", NULL, T_STR, F(alpaca_trade_url), "", 0, 0, false,
      "Alpaca trading API base URL (empty: paper-api.alpaca.markets for a broker key stored with is_paper, "
      "else api.alpaca.markets)"},
+    {"COINBASE_TRADE_URL", NULL, T_STR, F(coinbase_trade_url), "", 0, 0, false,
+     "Coinbase Advanced Trade base URL for live orders and balances (empty: api.coinbase.com)"},
     {"LIVE_RECONCILE_SECONDS", NULL, T_INT, F(live_reconcile_s), "60", 1, 3600, false,
      "how often live strategies' orders and balances are compared with the venue's (a difference stops them)"},
     {"ECB_BASE_URL", NULL, T_STR, F(ecb_url), "https://www.ecb.europa.eu", 0, 0, false,

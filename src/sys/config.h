@@ -78,6 +78,7 @@ typedef struct apex_config {
   char binance_trade_url[256]; /* BINANCE_TRADE_URL ("": the key's venue, live or testnet) */
   char kraken_trade_url[256];  /* KRAKEN_TRADE_URL ("": api.kraken.com) */
   char alpaca_trade_url[256];  /* ALPACA_TRADE_URL ("": the key's account, paper or live) */
+  char coinbase_trade_url[256]; /* COINBASE_TRADE_URL ("": api.coinbase.com) */
   int live_reconcile_s;        /* LIVE_RECONCILE_SECONDS (60) */
   char ecb_url[256];           /* ECB_BASE_URL (https://www.ecb.europa.eu) */
   char fx_rates_file[1024];    /* FX_RATES_FILE: ECB reference rates loaded at start ("": none) */

@@ -22,15 +22,17 @@ STUBS = os.path.join(ROOT, "tests", "stubs")
 
 
 class Stub:
-    def __init__(self, name, state_dir, key, secret, args=()):
-        self.name, self.key, self.secret, self.args = name, key, secret, list(args)
+    """tests/stubs/<name>_stub.py on a port of its own; args: its credentials and options."""
+
+    def __init__(self, name, state_dir, args):
+        self.name, self.args = name, list(args)
         self.state = os.path.join(str(state_dir), f"{name}-state.json")
         self.start(0)
 
     def start(self, port):
         self.proc = subprocess.Popen([sys.executable, os.path.join(STUBS, f"{self.name}_stub.py"), "--port", str(port),
-                                      "--state", self.state, "--api-key", self.key, "--api-secret", self.secret,
-                                      *self.args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                      "--state", self.state, *self.args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         assert line.startswith("listening "), line + self.proc.stderr.read()
         self.port = int(line.split()[1])
@@ -100,7 +102,7 @@ ORCL_PRICE = Decimal("40")
 
 @pytest.fixture
 def alpaca(tmp_path):
-    s = Stub("alpaca", tmp_path, AL_KEY, AL_SECRET, args=["--symbols", "ORCL"])
+    s = Stub("alpaca", tmp_path, ["--api-key", AL_KEY, "--api-secret", AL_SECRET, "--symbols", "ORCL"])
     s.post("/_stub/price", {"symbol": "ORCL", "price": str(ORCL_PRICE)})
     s.post("/_stub/cash", {"cash": "100000"})
     s.post("/_stub/clock", {"is_open": True})
@@ -205,7 +207,7 @@ BTC_START, BTC_LAST = "2017-11-13", "2017-11-14T22:59:00Z"
 
 @pytest.fixture
 def kraken(tmp_path):
-    s = Stub("kraken", tmp_path, KR_KEY, KR_SECRET)
+    s = Stub("kraken", tmp_path, ["--api-key", KR_KEY, "--api-secret", KR_SECRET])
     s.post("/_stub/price", {"pair": "XBTUSD", "price": str(KR_PRICE)})
     s.post("/_stub/balances", {"ZUSD": "10000", "XXBT": "0"})
     yield s
@@ -290,5 +292,58 @@ def test_a_kraken_key_stored_as_a_test_key_cannot_trade_the_live_venue(tmp_path_
         r = api.post(f"/api/v1/strategies/{sid}/activate", headers=h,
                      json={"mode": "live", "api_key_id": key, "confirm_live": True})
         assert "testnet" in assert_problem(r, 422)["detail"]
+    finally:
+        srv.stop()
+
+
+# --- Coinbase ---
+CB_KEY_NAME = "organizations/0f1e2d3c-org/apiKeys/4b5a6978-key"
+CB_PRICE = Decimal("0.0025")
+
+
+@pytest.fixture
+def coinbase(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption()).decode()
+    pub = tmp_path / "coinbase-public.pem"
+    pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
+    s = Stub("coinbase", tmp_path, ["--key-name", CB_KEY_NAME, "--public-key-pem", str(pub)])
+    s.pem = pem
+    s.post("/_stub/price", {"product_id": "BTC-USD", "price": str(CB_PRICE)})
+    s.post("/_stub/balances", {"USD": "10000", "BTC": "0"})
+    yield s
+    s.stop()
+
+
+def test_a_strategy_trades_live_on_coinbase_with_es256_jwts(coinbase, tmp_path_factory):
+    data = tmp_path_factory.mktemp("apexdata")
+    import_candles(data, BTC, "BTC/USD", "1m")
+    env = {**replay_env(BTC, "BTC/USD", "1m", BTC_START), "FEATURE_LIVE_TRADING": "true",
+           "COINBASE_TRADE_URL": coinbase.url, "LIVE_RECONCILE_SECONDS": "2", **db_env(data)}
+    srv = Server(data, env=env)
+    try:
+        api = srv.client
+        h = login(api, "coinbase@example.com")
+        doc = example("mean_reversion_btc.json", timeframe="1m", asset="BTC/USD")
+        sid, pid = live(api, h, "coinbase", CB_KEY_NAME, coinbase.pem, doc, capital="9000")
+        run_done(api, h, sid, BTC_LAST)
+        orders = settled(api, h, pid)
+        filled = [o for o in orders if o["status"] == "filled"]
+        assert {"BUY", "SELL"} <= {o["side"] for o in filled}
+        venue = {o["client_order_id"]: o for o in coinbase.get("/_stub/orders")}
+        sent = [o for o in orders if o["broker_order_id"]]
+        assert len(venue) == len(sent) == len(filled)
+        for o in sent:
+            v = venue[o["id"]]
+            assert v["order_id"] == o["broker_order_id"]
+            assert Decimal(v["filled_size"]) == Decimal(o["filled_quantity"])
+            assert Decimal(v["total_fees"]) == Decimal(o["commission"])
+            assert Decimal(o["filled_price"]) == CB_PRICE
+        assert "BEGIN EC PRIVATE KEY" not in srv.log_text()
+        assert "PRIVATE KEY" not in api.get("/api/v1/api-keys", headers=h).text
     finally:
         srv.stop()

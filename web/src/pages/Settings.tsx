@@ -81,7 +81,7 @@ function Profile() {
 type ApiKey = { id: string; exchange: string; label: string; key_hint: string; is_paper: boolean; created_at: string; last_used_at: string | null };
 
 const keySchema = z.object({
-  exchange: z.enum(["binance", "kraken", "alpaca"]),
+  exchange: z.enum(["binance", "kraken", "alpaca", "coinbase"]),
   label: z.string().trim().min(1, "Name it").max(100),
   api_key: z.string().trim().min(1, "Paste the key"),
   api_secret: z.string().trim().min(1, "Paste the secret"),
@@ -151,6 +151,7 @@ function ApiKeys() {
               <option value="binance">Binance</option>
               <option value="kraken">Kraken</option>
               <option value="alpaca">Alpaca</option>
+              <option value="coinbase">Coinbase</option>
             </select>
           </Field>
           <Field label="Label" error={f.formState.errors.label}>
@@ -161,8 +162,14 @@ function ApiKeys() {
           <Field label="API key" error={f.formState.errors.api_key}>
             <input spellCheck={false} {...f.register("api_key")} />
           </Field>
-          <Field label="API secret" error={f.formState.errors.api_secret} hint="Sent once, stored encrypted">
-            <input type="password" autoComplete="new-password" {...f.register("api_secret")} />
+          <Field label="API secret" error={f.formState.errors.api_secret}
+                 hint={f.watch("exchange") === "coinbase" ? "The key's PEM private key; sent once, stored encrypted"
+                                                          : "Sent once, stored encrypted"}>
+            {f.watch("exchange") === "coinbase" ? (
+              <textarea rows={5} spellCheck={false} autoComplete="off" {...f.register("api_secret")} />
+            ) : (
+              <input type="password" autoComplete="new-password" {...f.register("api_secret")} />
+            )}
           </Field>
         </div>
         <label className="check">
