@@ -684,8 +684,13 @@ static apex_err reconcile_key(apex_live *l, const apex_run_row *runs, size_t n_r
     if (strcmp(rn->mode, "live") || strcmp(rn->api_key_id, first->api_key_id))
       continue;
     /* Our orders open at the venue must be open in our records. */
-    if (a.b.ops->open_orders(a.b.impl, rn->symbol, open, sizeof open / sizeof *open, &n_open, &be, &verr))
-      goto out;
+    if (a.b.ops->open_orders(a.b.impl, rn->symbol, open, sizeof open / sizeof *open, &n_open, &be, &verr) &&
+        verr.code != APEX_ETOOBIG) {
+      /* Unreadable (an order the codec cannot take, placed by hand) or unanswered: this check waits
+       * for the next minute; the holdings are still compared. */
+      apex_log(APEX_LOG_WARN, "live: open orders of %s unreadable: %s", rn->symbol, verr.msg);
+      n_open = 0;
+    }
     for (size_t k = 0; k < n_open && !why[0]; k++) {
       apex_live_order_row o;
       apex_error gerr;
