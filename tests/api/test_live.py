@@ -22,8 +22,9 @@ from test_paper import BTC, db_env, example, import_candles, login, pages, repla
 STUB = os.path.join(ROOT, "tests", "stubs", "binance_stub.py")
 KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
-# The fault matrix exercises the execution logic, the same on either database: run once, on SQLite
-# (the PostgreSQL suite keeps the main flow, the restart and reconciliation, which write the most).
+# The fault matrix, the refusals, reconciliation and the kill switch exercise the execution logic,
+# the same on either database: they run once, on SQLite. The PostgreSQL suite keeps the main flow
+# and the kill -9 restart, which write the most (test_store_pg covers the store's live calls).
 SQLITE_ONLY = pytest.mark.skipif(bool(os.environ.get("APEX_TEST_PG_URL")),
                                  reason="database-independent; runs in the SQLite suite")
 PRICE = Decimal("0.0025")  # every market order of the stub fills here (the sample's prices are 0.0016-0.0027)
@@ -205,6 +206,7 @@ def test_a_live_strategy_trades_at_the_venue_and_its_records_and_drift_match(stu
         srv.stop()
 
 
+@SQLITE_ONLY
 def test_a_paper_strategy_has_zero_drift(tmp_path_factory):
     data = tmp_path_factory.mktemp("apexdata")
     import_candles(data, BTC, "BTC/USDT", "1m")
@@ -227,6 +229,7 @@ def test_a_paper_strategy_has_zero_drift(tmp_path_factory):
         srv.stop()
 
 
+@SQLITE_ONLY
 def test_live_activation_is_refused_unless_enabled_confirmed_and_funded(stub, tmp_path_factory):
     data = tmp_path_factory.mktemp("apexdata")
     off = Server(data, env={"BINANCE_TRADE_URL": stub.url, **db_env(data)})
@@ -373,6 +376,7 @@ def test_kill_9_during_a_submission_then_restart_leaves_exactly_one_order(stub, 
         srv.stop()
 
 
+@SQLITE_ONLY
 def test_reconciliation_stops_a_strategy_the_venue_disagrees_with(stub, tmp_path_factory):
     data = tmp_path_factory.mktemp("apexdata")
     import_candles(data, BTC, "BTC/USDT", "1m")
@@ -403,6 +407,7 @@ def test_reconciliation_stops_a_strategy_the_venue_disagrees_with(stub, tmp_path
         srv.stop()
 
 
+@SQLITE_ONLY
 def test_the_kill_switch_cancels_open_orders_and_stops_every_live_strategy(stub, tmp_path_factory):
     data = tmp_path_factory.mktemp("apexdata")
     import_candles(data, BTC, "BTC/USDT", "1m")

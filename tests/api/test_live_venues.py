@@ -19,6 +19,10 @@ from conftest import ROOT, Server, assert_problem
 from test_paper import BTC, ORCL, db_env, example, import_candles, login, pages, replay_env
 
 STUBS = os.path.join(ROOT, "tests", "stubs")
+# The venues' adapters do not touch the database but for Kraken's nonces (test_store_pg covers
+# them): this file runs once, in the SQLite suite.
+pytestmark = pytest.mark.skipif(bool(os.environ.get("APEX_TEST_PG_URL")),
+                                reason="database-independent; runs in the SQLite suite")
 
 
 class Stub:
