@@ -147,3 +147,8 @@ def assert_problem(r, status, code=None):
     assert body["title"]
     assert body["instance"] == r.request.url.path
     return body
+
+
+def signal_order(o):
+    """The order the engine decided orders in: by candle, a sale before a purchase at one close."""
+    return (o["created_at"], o["side"] != "SELL")

@@ -16,7 +16,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from conftest import BIN, ROOT, Server, assert_problem
+from conftest import BIN, ROOT, Server, assert_problem, signal_order
 from test_paper import BTC, db_env, example, import_candles, login, pages, replay_env, to_ms
 
 STUB = os.path.join(ROOT, "tests", "stubs", "binance_stub.py")
@@ -178,7 +178,8 @@ def test_a_live_strategy_trades_at_the_venue_and_its_records_and_drift_match(stu
         # Binance takes the buy's fee in BTC: what is sold is what was received, net of it, down to the
         # lot step; the dust below the step stays and goes with the next sale.
         carry = Decimal(0)
-        for b, s in zip(sorted(buys, key=lambda o: o["filled_at"]), sorted(sells, key=lambda o: o["filled_at"])):
+        # Paired in signal order (the candle that decided them): two fills can share a millisecond.
+        for b, s in zip(sorted(buys, key=signal_order), sorted(sells, key=signal_order)):
             held = carry + Decimal(b["filled_quantity"]) - Decimal(b["commission"])
             assert Decimal(s["quantity"]) == (held // STEP) * STEP, (b, s)
             carry = held - Decimal(s["quantity"])

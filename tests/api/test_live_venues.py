@@ -15,7 +15,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from conftest import ROOT, Server, assert_problem
+from conftest import ROOT, Server, assert_problem, signal_order
 from test_paper import BTC, ORCL, db_env, example, import_candles, login, pages, replay_env
 
 STUBS = os.path.join(ROOT, "tests", "stubs")
@@ -252,8 +252,8 @@ def test_a_strategy_trades_live_on_kraken_with_signed_requests_and_rising_nonces
             assert Decimal(v["vol_exec"]) == Decimal(o["filled_quantity"]) and Decimal(v["fee"]) == Decimal(o["commission"])
             assert Decimal(o["filled_price"]) == KR_PRICE
         # Kraken charges its fee in USD: what a buy got is what the sell sells.
-        buys = sorted((o for o in filled if o["side"] == "BUY"), key=lambda o: o["filled_at"])
-        sells = sorted((o for o in filled if o["side"] == "SELL"), key=lambda o: o["filled_at"])
+        buys = sorted((o for o in filled if o["side"] == "BUY"), key=signal_order)
+        sells = sorted((o for o in filled if o["side"] == "SELL"), key=signal_order)
         for b, s in zip(buys, sells):
             assert Decimal(s["filled_quantity"]) == Decimal(b["filled_quantity"])
         seen = nonces(kraken)
