@@ -91,6 +91,8 @@ paths = {
  "/api/v1/strategies/{id}/drift": {"get": op("The run's real fills against a backtest of the same strategy over the same candles: per round trip "
                                              "(backtest, real, entry/exit price difference in basis points, positive worse for the trader, time, fee and "
                                              "P&L differences) and totals", "strategies", ok(ref("Drift")), ID, codes=AUTHC + (404, 422))},
+ "/api/v1/trading/status": {"get": op("Whether this server trades live (FEATURE_LIVE_TRADING) and how many live strategies the caller runs",
+                                       "trading", ok(ref("TradingStatus")), codes=AUTHC)},
  "/api/v1/trading/kill-switch": {"post": op("The kill switch: every live strategy of the caller stopped, orders not yet sent failed, open ones "
                                             "cancelled at the venue", "trading", ok(ref("KillSwitch")), codes=AUTHC)},
  "/api/v1/strategies/{id}/run": {"get": op("The strategy's newest run: portfolio, capital in the quote currency, FX rate, first and last candle stepped", "strategies",
@@ -204,6 +206,7 @@ schemas = {
                "total": obj({"backtest_trades": I, "real_trades": I, "matched": I, "backtest_pnl": DEC, "real_pnl": DEC, "pnl_diff": DEC,
                              "backtest_fees": DEC, "real_fees": DEC, "avg_entry_diff_bps": N, "avg_exit_diff_bps": N}),
                "trades": {"type": "array", "items": {"type": "object"}}}),
+ "TradingStatus": obj({"live_trading_enabled": {"type": "boolean"}, "live_strategies": I}),
  "KillSwitch": obj({"strategies_stopped": I, "orders_cancelled": I, "orders_not_sent": I, "orders_unresolved": I}),
  "StrategyPage": obj({"items": {"type": "array", "items": ref("Strategy")}, "total": I, "page": I, "limit": I}),
  "BacktestConfig": obj({"strategy_id": S, "start_date": S, "end_date": S, "initial_capital": N, "commission_pct": COST, "slippage_pct": COST}),
@@ -245,7 +248,8 @@ schemas = {
  "PortfolioTrade": obj({"id": S, "portfolio_id": S, "strategy_id": S, "symbol": S, "side": {"type": "string", "enum": ["BUY", "SELL"]},
                         "order_type": S, "quantity": DEC, "price": DEC, "filled_quantity": DEC, "filled_price": DEC, "commission": DEC,
                         "slippage": DEC, "status": S, "broker_order_id": S, "realized_pnl": DEC, "is_paper": {"type": "boolean"},
-                        "created_at": S, "submitted_at": S, "filled_at": S}),
+                        "created_at": S, "submitted_at": S, "filled_at": S,
+                        "error": {"type": ["string", "null"], "description": "A live order's failure, or why it waits (market closed); null otherwise"}}),
  "EquityPoint": obj({"time": S, "equity_value": DEC, "cash_balance": DEC, "positions_value": DEC, "daily_pnl": DEC, "daily_pnl_pct": N}),
  "Performance": obj({"portfolio_id": S, "base_currency": S, "initial_balance": DEC, "cash_balance": DEC, "current_equity": DEC,
                      "total_return_pct": N, "cagr_pct": N, "sharpe_ratio": N, "sortino_ratio": N, "max_drawdown_pct": N,

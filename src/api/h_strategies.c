@@ -162,6 +162,15 @@ int h_trading_kill_switch(apex_req *req, apex_res *res, void *app)
   return apex_res_json(res, 200, j);
 }
 
+int h_trading_status(apex_req *req, apex_res *res, void *app)
+{
+  apex_app_error e = {0};
+  apex_json *j = NULL;
+  if (apex_app_trading_status(app, req->user_id, &j, &e))
+    return apex_api_fail(res, &e);
+  return apex_res_json(res, 200, j);
+}
+
 int h_strategies_refusals(apex_req *req, apex_res *res, void *app)
 {
   apex_app_error e = {0};

@@ -77,6 +77,7 @@ H(h_strategies_run);
 H(h_strategies_refusals);
 H(h_strategies_drift);
 H(h_trading_kill_switch);
+H(h_trading_status);
 H(h_backtests_list);
 H(h_backtests_create);
 H(h_backtests_get);

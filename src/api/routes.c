@@ -69,6 +69,7 @@ const apex_route apex_api_routes[] = {
     {GET, "/api/v1/portfolios/{id}/performance", h_portfolios_performance, true, "portfolios.performance", 0},
     {GET, "/api/v1/portfolios/{id}/equity", h_portfolios_equity, true, "portfolios.equity", 0},
 
+    {GET, "/api/v1/trading/status", h_trading_status, true, "trading.status", 0},
     {POST, "/api/v1/trading/kill-switch", h_trading_kill_switch, true, "trading.kill_switch", 0},
 
     {GET, "/api/v1/api-keys", h_apikeys_list, true, "api_keys.list", 0},

@@ -344,6 +344,9 @@ apex_err apex_live_tick(apex_live *l, bool reconcile_now, apex_error *err);
  * failed, the rest cancelled at the venue. *out {strategies_stopped, orders_cancelled,
  * orders_not_sent, orders_unresolved}. */
 apex_err apex_app_kill_switch(apex_app *app, const char *user_id, apex_json **out, apex_app_error *e);
+/* GET /trading/status: *out {live_trading_enabled, live_strategies (the user's running live runs)}
+ * (trading.c). */
+apex_err apex_app_trading_status(apex_app *app, const char *user_id, apex_json **out, apex_app_error *e);
 /* A live or paper strategy's real fills against a backtest of the same strategy over the same
  * candles (GET /strategies/{id}/drift). 404 when it never ran. */
 apex_err apex_app_strategy_drift(apex_app *app, const char *user_id, const char *id, apex_json **out,

@@ -295,8 +295,8 @@ static apex_err apply(apex_live *l, account *a, apex_live_order_row *o, const ap
   snprintf(o->fee_currency, sizeof o->fee_currency, "%s", v->fee_asset);
   if (settled(o->t.status) && v->filled_qty > 0 && !o->t.filled_at)
     o->t.filled_at = v->update_time ? v->update_time : now;
-  if (!strcmp(o->t.status, "failed") && !o->error[0])
-    snprintf(o->error, sizeof o->error, "4002 the venue rejected the order");
+  if (!strcmp(o->t.status, "failed") && !o->t.error[0])
+    snprintf(o->t.error, sizeof o->t.error, "4002 the venue rejected the order");
   o->updated_at = now;
   apex_err rc = apex_store_live_order_update(l->app->store, o, err);
   if (rc)
@@ -312,13 +312,13 @@ static apex_err apply(apex_live *l, account *a, apex_live_order_row *o, const ap
 static apex_err fail_order(apex_live *l, apex_live_order_row *o, const char *fmt, const char *detail, apex_error *err)
 {
   snprintf(o->t.status, sizeof o->t.status, "failed");
-  snprintf(o->error, sizeof o->error, fmt, detail);
+  snprintf(o->t.error, sizeof o->t.error, fmt, detail);
   o->updated_at = l->app->now_ms();
   apex_err rc = apex_store_live_order_update(l->app->store, o, err);
   if (!rc) {
     publish_trade(l, o);
-    publish_strategy(l, o, "refused", "order_failed", o->error);
-    apex_log(APEX_LOG_WARN, "live order %s failed: %s", o->client_order_id, o->error);
+    publish_strategy(l, o, "refused", "order_failed", o->t.error);
+    apex_log(APEX_LOG_WARN, "live order %s failed: %s", o->client_order_id, o->t.error);
   }
   return rc;
 }
@@ -425,8 +425,8 @@ static apex_err submit(apex_live *l, account *a, apex_live_order_row *o, const a
     if (!open && strcmp(run->outside_hours, "extended")) {
       char held[96];
       snprintf(held, sizeof held, "held: the market is closed until %lld", (long long)next_open);
-      if (strcmp(o->error, held)) { /* said once, not at every pass */
-        snprintf(o->error, sizeof o->error, "%s", held);
+      if (strcmp(o->t.error, held)) { /* said once, not at every pass */
+        snprintf(o->t.error, sizeof o->t.error, "%s", held);
         o->updated_at = now;
         return apex_store_live_order_update(app->store, o, err);
       }
@@ -487,7 +487,7 @@ static apex_err submit(apex_live *l, account *a, apex_live_order_row *o, const a
   apex_error verr = {0};
   rc = a->b.ops->place(a->b.impl, &req, &v, &be, &verr);
   if (!rc) {
-    o->error[0] = '\0';
+    o->t.error[0] = '\0';
     rc = apply(l, a, o, &v, err);
     goto out;
   }
@@ -507,7 +507,7 @@ static apex_err submit(apex_live *l, account *a, apex_live_order_row *o, const a
   default:
     break; /* unknown, unavailable, unreachable, unreadable: settled by a query on the next pass */
   }
-  snprintf(o->error, sizeof o->error, "%s %.240s", code_of(be.fail), verr.msg);
+  snprintf(o->t.error, sizeof o->t.error, "%s %.240s", code_of(be.fail), verr.msg);
   o->updated_at = app->now_ms();
   rc = apex_store_live_order_update(app->store, o, err);
   apex_log(APEX_LOG_WARN, "live order %s not confirmed, to be asked for: %s", o->client_order_id, verr.msg);

@@ -326,6 +326,7 @@ static apex_json *trade_json(const apex_portfolio_trade_row *t)
   apex_json_object_set(j, "created_at", apex_app_json_time(t->created_at));
   apex_json_object_set(j, "submitted_at", apex_app_json_time(t->submitted_at));
   apex_json_object_set(j, "filled_at", apex_app_json_time(t->filled_at));
+  apex_json_object_set(j, "error", opt_str(t->error));
   return j;
 }
 

@@ -27,7 +27,7 @@ static apex_err read_live(apex_store *s, const apex_sql_res *r, int i, apex_live
   apex_store__copy(o->fee_currency, sizeof o->fee_currency, d->text(r, i, k + 6));
   o->attempts = (int)d->i64(r, i, k + 7);
   o->last_attempt_at = d->i64(r, i, k + 8);
-  apex_store__copy(o->error, sizeof o->error, d->text(r, i, k + 9));
+  apex_store__copy(o->t.error, sizeof o->t.error, d->text(r, i, k + 9));
   o->signal_time = d->i64(r, i, k + 10);
   o->updated_at = d->i64(r, i, k + 11);
   return rc;
@@ -73,7 +73,7 @@ apex_err apex_store_live_order_add(apex_store *s, const apex_live_order_row *r, 
                 "$2, $3, $4, $5, $6, $7, $8, $9, apex_ts($10), $11, apex_ts($12), apex_ts($13))",
                 NULL, err, A_TEXT(t->id), A_TEXT(r->client_order_id), A_TEXT(r->run_id), A_OPT(r->api_key_id),
                 A_TEXT(r->venue), A_BOOL(r->close_position), A_DEC(r->quote_filled), A_OPT(r->fee_currency),
-                A_I64(r->attempts), A_MS(r->last_attempt_at), A_OPT(r->error), A_I64(r->signal_time),
+                A_I64(r->attempts), A_MS(r->last_attempt_at), A_OPT(r->t.error), A_I64(r->signal_time),
                 A_I64(r->updated_at))) ||
       (rc = apex_sql__exec(s, c, "COMMIT", err)))
     goto fail;
@@ -106,7 +106,7 @@ apex_err apex_store_live_order_update(apex_store *s, const apex_live_order_row *
                 "UPDATE live_orders SET quote_filled = $2, fee_currency = $3, attempts = $4, "
                 "last_attempt_at = apex_ts($5), error = $6, updated_at = apex_ts($7) WHERE trade_id = $1",
                 NULL, err, A_TEXT(t->id), A_DEC(r->quote_filled), A_OPT(r->fee_currency), A_I64(r->attempts),
-                A_MS(r->last_attempt_at), A_OPT(r->error), A_I64(r->updated_at))) ||
+                A_MS(r->last_attempt_at), A_OPT(r->t.error), A_I64(r->updated_at))) ||
       (rc = apex_sql__exec(s, c, "COMMIT", err)))
     apex_sql__rollback(s, c);
 out:

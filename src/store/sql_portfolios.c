@@ -275,15 +275,24 @@ apex_err apex_sql__read_ptrade(apex_store *s, const apex_sql_res *r, int i, void
   return APEX_OK;
 }
 
+/* A listed trade: a live order's failure follows its columns. */
+static apex_err read_listed(apex_store *s, const apex_sql_res *r, int i, void *out, size_t k, apex_error *err)
+{
+  apex_err rc = apex_sql__read_ptrade(s, r, i, out, k, err);
+  apex_portfolio_trade_row *t = (apex_portfolio_trade_row *)out + k;
+  apex_store__copy(t->error, sizeof t->error, s->sql->text(r, i, PTRADE_NCOLS));
+  return rc;
+}
+
 apex_err apex_store_portfolio_trades(apex_store *s, const char *user_id, const char *portfolio_id, int page, int limit,
                                      apex_portfolio_trade_row *rows, size_t *n, int64_t *total, apex_error *err)
 {
   CHILD_PAGE(rows);
   const apex_sql_arg a[] = {A_TEXT(portfolio_id), A_TEXT(user_id)};
-  const apex_sql_list l = {.sql = "SELECT " PTRADE_COLS " FROM trades WHERE portfolio_id = $1 "
-                                  "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+  const apex_sql_list l = {.sql = "SELECT " PTRADE_COLS ", (SELECT error FROM live_orders WHERE trade_id = trades.id) "
+                                  "FROM trades WHERE portfolio_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
                            .count_sql = CHILD_COUNT("trades", "", 2),
-                           .args = a, .n = 1, .count_n = 2, .what = "portfolio", .out = rows, .read = apex_sql__read_ptrade};
+                           .args = a, .n = 1, .count_n = 2, .what = "portfolio", .out = rows, .read = read_listed};
   return apex_sql__list(s, &l, page, limit, n, total, err);
 }
 

@@ -273,6 +273,7 @@ typedef struct apex_portfolio_trade_row {
   char broker_order_id[101];
   bool is_paper;
   int64_t created_at, submitted_at, filled_at; /* 0: not yet */
+  char error[256];      /* a live order's failure, or why it waits; "": none */
 } apex_portfolio_trade_row;
 
 typedef struct apex_equity_row {
@@ -377,8 +378,7 @@ typedef struct apex_live_order_row {
   apex_dec quote_filled;      /* sum of price x qty of its fills */
   char fee_currency[16];
   int attempts;               /* times sent */
-  int64_t last_attempt_at;    /* 0: never sent */
-  char error[256];
+  int64_t last_attempt_at;    /* 0: never sent; its failure is t.error */
   int64_t signal_time;        /* the candle close that made it */
   int64_t updated_at;
 } apex_live_order_row;

@@ -314,7 +314,7 @@ Test(live_parity, a_live_run_on_a_venue_filling_at_the_next_open_makes_the_backt
     cr_assert_lt(k, n, "trade %zu has no live entry", t);
     const apex_live_order_row *b = &rows[k++];
     cr_assert_str_eq(b->t.side, "BUY");
-    cr_assert_str_eq(b->t.status, "filled", "entry %zu: %s", t, b->error);
+    cr_assert_str_eq(b->t.status, "filled", "entry %zu: %s", t, b->t.error);
     cr_assert_eq(b->t.filled_quantity, tr->qty, "entry %zu quantity", t);
     cr_assert_eq(b->t.filled_price, tr->entry_price, "entry %zu price", t);
     cr_assert_eq(b->t.commission, tr->entry_commission, "entry %zu fee", t);
@@ -325,7 +325,7 @@ Test(live_parity, a_live_run_on_a_venue_filling_at_the_next_open_makes_the_backt
     cr_assert_lt(k, n, "trade %zu has no live exit", t);
     const apex_live_order_row *x = &rows[k++];
     cr_assert_str_eq(x->t.side, "SELL");
-    cr_assert_str_eq(x->t.status, "filled", "exit %zu: %s", t, x->error);
+    cr_assert_str_eq(x->t.status, "filled", "exit %zu: %s", t, x->t.error);
     cr_assert_eq(x->t.filled_quantity, tr->qty, "exit %zu quantity", t);
     cr_assert_eq(x->t.filled_price, tr->exit_price, "exit %zu price", t);
     cr_assert_eq(x->t.commission, tr->exit_commission, "exit %zu fee", t);
@@ -374,7 +374,7 @@ Test(live_parity, the_kill_switch_leaves_nothing_to_send)
   free(rows);
   rows = orders_of_run(&w, &n);
   cr_assert_str_eq(rows[0].t.status, "failed");
-  cr_assert(strstr(rows[0].error, "kill switch"), "%s", rows[0].error);
+  cr_assert(strstr(rows[0].t.error, "kill switch"), "%s", rows[0].t.error);
   free(rows);
   close_world(&w);
 }

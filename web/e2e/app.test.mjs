@@ -189,6 +189,8 @@ step("a backtest on ORCL: live progress, the equity chart and its 14 trades", as
 step("activated in paper mode on the replayed feed, its trade appears on the dashboard without a reload", async () => {
   await page.getByRole("link", { name: "Strategies" }).click();
   await page.getByRole("link", { name: "RSI on ORCL" }).click();
+  // This server does not trade live (no FEATURE_LIVE_TRADING): the choice is there, switched off.
+  assert.ok(await page.getByRole("button", { name: "Live", exact: true }).isDisabled());
   await page.getByRole("button", { name: "Activate in paper mode" }).click();
   await page.getByText("active · paper").waitFor();
   await page.getByRole("link", { name: "Dashboard" }).click();

@@ -52,6 +52,7 @@ export type PortfolioTrade = {
   status: string;
   created_at: string;
   filled_at: string | null;
+  error?: string | null; // a live order's failure, or why it waits
 };
 
 export type Strategy = {

@@ -1,5 +1,6 @@
 import { NavLink, Outlet, useNavigate } from "react-router-dom";
 import { useAuth } from "../auth";
+import { KillSwitch } from "../pages/LiveTrading";
 
 const LINKS = [
   ["/", "Dashboard"],
@@ -29,6 +30,7 @@ export function Layout() {
           ))}
         </nav>
         <div className="who">
+          <KillSwitch />
           <span className="muted" title={user?.email}>
             {user?.first_name || user?.email}
           </span>

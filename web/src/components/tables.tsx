@@ -70,7 +70,10 @@ export function TradesTable({ trades, currency, timeZone, commission, testId }: 
               <td className="num">{num(t.filled_quantity ?? t.quantity)}</td>
               <td className="num">{money(t.filled_price ?? t.price, currency(t.portfolio_id))}</td>
               {commission && <td className="num">{money(t.commission, currency(t.portfolio_id))}</td>}
-              <td>{t.status}</td>
+              <td>
+                {t.status}
+                {t.error && <div className="small muted">{t.error}</div>}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -1,5 +1,6 @@
 // The user's strategies: the list, and one strategy with its actions (edit, clone, delete,
-// backtest, activate in paper mode on a chosen portfolio, pause) and its versions.
+// backtest, activate in paper mode on a chosen portfolio or live with a broker key, pause), its
+// drift report and its versions.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
@@ -8,7 +9,9 @@ import { useUser } from "../auth";
 import { describe, fromDocument } from "../builder/model";
 import { Card, Empty, ErrorBox, Listing, Loading } from "../components/ui";
 import { dateTime, pct } from "../format";
+import { useLive } from "../live";
 import type { Backtest, Page, Portfolio, Strategy } from "../types";
+import { DriftReport, LiveActivate, useTradingStatus } from "./LiveTrading";
 
 export function Strategies() {
   const user = useUser();
@@ -66,44 +69,105 @@ export function Strategies() {
 
 type Version = { version: number; name: string; created_at: string };
 
+type Run = { portfolio_id: string; mode: string; status: string; error?: string | null };
+
 function Activate({ s }: { s: Strategy }) {
   const qc = useQueryClient();
+  const status = useTradingStatus();
   const portfolios = useQuery({ queryKey: ["portfolios"], queryFn: () => get<Page<Portfolio>>("/portfolios?limit=100") });
+  const run = useQuery({ queryKey: ["strategy", s.id, "run", s.status], queryFn: () => get<Run>(`/strategies/${s.id}/run`), retry: false });
   const paper = (portfolios.data?.items ?? []).filter((p) => p.is_paper);
   const [pid, setPid] = useState("");
+  const [mode, setMode] = useState<"paper" | "live">("paper");
   const act = useMutation({
     mutationFn: () => api<Strategy>("POST", `/strategies/${s.id}/activate`, { mode: "paper", ...(pid ? { portfolio_id: pid } : {}) }),
     onSuccess: () => qc.invalidateQueries(),
   });
   const pause = useMutation({ mutationFn: () => api<Strategy>("POST", `/strategies/${s.id}/deactivate`), onSuccess: () => qc.invalidateQueries() });
+  const portfolio = run.data && (
+    <Link to={`/portfolios/${run.data.portfolio_id}`}>{run.data.mode === "live" ? "Live orders and positions" : "Its portfolio"}</Link>
+  );
   if (s.status === "active")
     return (
       <div className="inline">
-        <span className="tag status-active">active · {s.trading_mode}</span>
+        <span className={`tag status-active${s.trading_mode === "live" ? " live" : ""}`}>active · {s.trading_mode}</span>
         <button type="button" onClick={() => pause.mutate()} disabled={pause.isPending}>
           Pause trading
         </button>
+        {portfolio}
         <ErrorBox error={pause.error} />
       </div>
     );
+  const live = status.data?.live_trading_enabled;
   return (
-    <div className="inline">
-      <label>
-        <span className="sr-only">Paper portfolio</span>
-        <select aria-label="Paper portfolio" value={pid} onChange={(e) => setPid(e.target.value)}>
-          <option value="">{paper.length ? "the default paper portfolio" : "a new paper portfolio"}</option>
-          {paper.map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.name} ({p.base_currency})
-            </option>
+    <>
+      {run.data?.error && <div className="error">The last run stopped: {run.data.error}</div>}
+      {portfolio && <p className="small">{portfolio} (last run)</p>}
+      <div className="seg" role="group" aria-label="Trading mode">
+        <button type="button" aria-pressed={mode === "paper"} onClick={() => setMode("paper")}>
+          Paper
+        </button>
+        <button type="button" aria-pressed={mode === "live"} onClick={() => setMode("live")} disabled={!live}
+                title={live ? "Real orders with a broker key" : "This server does not trade live (FEATURE_LIVE_TRADING=true enables it)"}>
+          Live
+        </button>
+      </div>
+      {mode === "live" && live ? (
+        <LiveActivate s={s} />
+      ) : (
+        <div className="inline">
+          <label>
+            <span className="sr-only">Paper portfolio</span>
+            <select aria-label="Paper portfolio" value={pid} onChange={(e) => setPid(e.target.value)}>
+              <option value="">{paper.length ? "the default paper portfolio" : "a new paper portfolio"}</option>
+              {paper.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name} ({p.base_currency})
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" className="primary" onClick={() => act.mutate()} disabled={act.isPending}>
+            {act.isPending ? "Activating…" : "Activate in paper mode"}
+          </button>
+          <ErrorBox error={act.error} />
+        </div>
+      )}
+    </>
+  );
+}
+
+type Refusal = { time: string; kind: string; detail: string; quantity: string | null };
+
+/** Orders the pre-trade checks refused (limits, funds, market hours), newest first, as they happen. */
+function Refusals({ id, timeZone }: { id: string; timeZone: string }) {
+  const qc = useQueryClient();
+  const r = useQuery({ queryKey: ["strategy", id, "refusals"], queryFn: () => get<Page<Refusal>>(`/strategies/${id}/refusals?limit=10`) });
+  useLive({ channel: "strategy" }, (e) => {
+    if (e.data.strategy_id === id && e.data.event !== "signal") void qc.invalidateQueries({ queryKey: ["strategy", id, "refusals"] });
+  });
+  if (!r.data?.total) return null;
+  return (
+    <Card title={`Refused orders (${r.data.total})`}>
+      <table>
+        <thead>
+          <tr>
+            <th>Time</th>
+            <th>Check</th>
+            <th>Why</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.data.items.map((x, i) => (
+            <tr key={i}>
+              <td>{dateTime(x.time, timeZone)}</td>
+              <td>{x.kind.replace(/_/g, " ")}</td>
+              <td>{x.detail}</td>
+            </tr>
           ))}
-        </select>
-      </label>
-      <button type="button" className="primary" onClick={() => act.mutate()} disabled={act.isPending}>
-        {act.isPending ? "Activating…" : "Activate in paper mode"}
-      </button>
-      <ErrorBox error={act.error} />
-    </div>
+        </tbody>
+      </table>
+    </Card>
   );
 }
 
@@ -203,6 +267,8 @@ export function StrategyDetail() {
         </p>
         <Activate s={st} />
       </Card>
+      <Refusals id={id} timeZone={user.timezone} />
+      <DriftReport id={id} />
       <Card title="Rules">
         <ul>
           {words.map((w, i) => (
