@@ -43,18 +43,22 @@ test: check-layers test-unit test-asan test-web
 	@echo "make test: all suites passed"
 
 # The store tests also run on PostgreSQL: a throwaway cluster under the build directory, stopped
-# and removed afterwards even when a test fails (scripts/with-pg.sh). APEX_REQUIRE_PG=1 turns the
+# and removed afterwards even when a test fails (scripts/with-pg.sh); the Redis adapters against a
+# throwaway redis-server the same way (scripts/with-redis.sh). APEX_REQUIRE_PG=1 turns the
 # PostgreSQL suites' skip (no APEX_TEST_PG_URL) into a failure: make test never passes without them.
 PG_TEST_PORT ?= 55439
+REDIS_TEST_PORT ?= 56379
 test-unit: build
 	@sh scripts/with-pg.sh $(CURDIR)/$(BUILD)/pgtest $(PG_TEST_PORT) \
-	  sh -c 'cd $(BUILD) && APEX_REQUIRE_PG=1 ctest --output-on-failure -j $(JOBS)'
+	  sh scripts/with-redis.sh $(CURDIR)/$(BUILD)/redistest $(REDIS_TEST_PORT) \
+	  sh -c 'cd $(BUILD) && APEX_REQUIRE_PG=1 APEX_REQUIRE_REDIS=1 ctest --output-on-failure -j $(JOBS)'
 
 # Under the sanitizers the black-box API suite runs on SQLite only: on PostgreSQL it exercises the
 # same C paths but the store's driver, which test_store_pg covers here, and it doubled the suite's time.
 test-asan: build-asan
 	@sh scripts/with-pg.sh $(CURDIR)/$(ASAN_BUILD)/pgtest $$(($(PG_TEST_PORT) + 1)) \
-	  sh -c 'cd $(ASAN_BUILD) && APEX_REQUIRE_PG=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  sh scripts/with-redis.sh $(CURDIR)/$(ASAN_BUILD)/redistest $$(($(REDIS_TEST_PORT) + 1)) \
+	  sh -c 'cd $(ASAN_BUILD) && APEX_REQUIRE_PG=1 APEX_REQUIRE_REDIS=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -E api_tests_pg'
 
 # The UI's unit tests (Vitest), then the browser tests: Debian's Chromium driven by

@@ -29,6 +29,9 @@ openssl
 libcurl4-openssl-dev
 libxml2-dev
 libwslay-dev
+libhiredis-dev
+redis-server
+nginx
 python3-websockets
 python3-cryptography
 chromium

@@ -216,9 +216,12 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
     goto fail;
   }
   ctx->app.renders = &ctx->renders;
-  /* 1,000,000 entries (~100 MB at most): logouts and resets within one access token lifetime. */
-  if ((rc = apex_denylist_inproc_new(1000000, &ctx->deny))) {
-    apex_error_set(err, rc, "cannot create the token denylist");
+  /* 1,000,000 entries (~100 MB at most): logouts and resets within one access token lifetime.
+   * With REDIS_URL every API node shares them (and the login limits and the events below). */
+  if ((rc = cfg->redis_url[0] ? apex_denylist_redis_new(cfg->redis_url, 1000000, &ctx->deny, err)
+                             : apex_denylist_inproc_new(1000000, &ctx->deny))) {
+    if (!cfg->redis_url[0])
+      apex_error_set(err, rc, "cannot create the token denylist");
     goto fail;
   }
   apex_jwt_keys_use_denylist(ctx->keys, &ctx->deny);
@@ -241,13 +244,17 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
   }
   app->queue = &ctx->queue;
   /* 100,000 keys (~40 MB at most): far more addresses and accounts than a minute of logins. */
-  if ((rc = apex_limiter_inproc_new(100000, &ctx->limiter))) {
-    apex_error_set(err, rc, "cannot create the rate limiter");
+  if ((rc = cfg->redis_url[0] ? apex_limiter_redis_new(cfg->redis_url, 100000, &ctx->limiter, err)
+                             : apex_limiter_inproc_new(100000, &ctx->limiter))) {
+    if (!cfg->redis_url[0])
+      apex_error_set(err, rc, "cannot create the rate limiter");
     goto fail;
   }
   app->limiter = &ctx->limiter;
-  if ((rc = apex_events_inproc_new(&ctx->events))) {
-    apex_error_set(err, rc, "cannot create the events hub");
+  if ((rc = cfg->redis_url[0] ? apex_events_redis_new(cfg->redis_url, &ctx->events, err)
+                             : apex_events_inproc_new(&ctx->events))) {
+    if (!cfg->redis_url[0])
+      apex_error_set(err, rc, "cannot create the events hub");
     goto fail;
   }
   app->events = &ctx->events;

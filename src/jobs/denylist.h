@@ -57,4 +57,10 @@ static inline void apex_denylist_free(apex_denylist *d)
  * dropped to make room, never a live one. Thread-safe. APEX_EINVAL for 0, APEX_ENOMEM. */
 apex_err apex_denylist_inproc_new(size_t max_entries, apex_denylist *out);
 
+/* Shared by every process on one Redis (denylist_redis.c): each keeps the whole list in memory
+ * (revoked() never leaves the process) and applies the others' revocations as Redis announces
+ * them, reloading everything after an outage. A revocation that cannot reach Redis is kept here
+ * and answered APEX_EIO. APEX_EINVAL (url), APEX_ENOMEM; Redis need not be up yet. */
+apex_err apex_denylist_redis_new(const char *url, size_t max_entries, apex_denylist *out, apex_error *err);
+
 #endif

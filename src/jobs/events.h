@@ -137,4 +137,10 @@ static inline void apex_events_free(apex_events *e)
  * publisher holds one subscriber's lock only for a copy. Thread-safe. APEX_ENOMEM. */
 apex_err apex_events_inproc_new(apex_events *out);
 
+/* Across processes through Redis (events_redis.c): publish never waits on the network (a thread
+ * sends in batches); every process on the same Redis delivers every event to its subscribers.
+ * While Redis is away, events reach this process's subscribers only. APEX_EINVAL (url),
+ * APEX_ENOMEM; Redis need not be up yet. */
+apex_err apex_events_redis_new(const char *url, apex_events *out, apex_error *err);
+
 #endif

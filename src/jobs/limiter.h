@@ -43,4 +43,9 @@ static inline void apex_limiter_free(apex_limiter *l)
 #define APEX_LIMITER_KEY_MAX 300
 apex_err apex_limiter_inproc_new(size_t max_keys, apex_limiter *out);
 
+/* Shared by every process on one Redis (limiter_redis.c): windows on Redis's clock (now_s is
+ * ignored); while Redis is away, an in-process limiter of max_keys counts this process alone.
+ * APEX_EINVAL (url), APEX_ENOMEM; Redis need not be up yet. */
+apex_err apex_limiter_redis_new(const char *url, size_t max_keys, apex_limiter *out, apex_error *err);
+
 #endif

@@ -78,7 +78,8 @@ static const opt OPTS[] = {
      "SQLite's quick_check of every page, a corrupt one makes /readyz answer 503 and is logged; "
      "on PostgreSQL a round trip"},
     {"REDIS_URL", NULL, T_STR, F(redis_url), "", 0, 0, true,
-     "redis://... (empty: in-process jobs and events)"},
+     "redis://[:password@]host[:port][/db] (empty: one process; set: events, token revocations and "
+     "login limits shared by every node on it)"},
     {"CELERY_BROKER_URL", NULL, T_STR, F(celery_broker_url), "", 0, 0, true,
      "Celery broker (spec)"},
     {"JWT_SECRET_KEY", NULL, T_STR, F(jwt_secret_key), "", 0, 0, true,
@@ -166,7 +167,6 @@ static const struct {
   const char *env, *until;
 } UNUSED[] = {
     {"TIMESCALE_URL", "the store uses DATABASE_URL"},
-    {"REDIS_URL", "the scale-out issue"},
     {"CELERY_BROKER_URL", "jobs will use REDIS_URL"},
     {"JWT_SECRET_KEY", "tokens are RS256 with JWT_PRIVATE_KEY_FILE"},
     {"BINANCE_API_KEY", "broker keys are each user's: POST /api/v1/api-keys"},

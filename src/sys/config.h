@@ -35,7 +35,7 @@ typedef struct apex_config {
   char timescale_url[1024]; /* TIMESCALE_URL (accepted; the store uses DATABASE_URL) */
   int db_pool_size;         /* DB_POOL_SIZE (10) */
   unsigned db_check_interval_s; /* DB_CHECK_INTERVAL_SECONDS (300; 0 = off): integrity check while serving */
-  char redis_url[512];      /* REDIS_URL; empty = in-process jobs and events */
+  char redis_url[512];      /* REDIS_URL; empty = one process (events, revocations, limits in memory) */
   char celery_broker_url[512]; /* CELERY_BROKER_URL (accepted for compatibility; unused) */
   /* auth */
   char jwt_secret_key[256]; /* JWT_SECRET_KEY (accepted; tokens are RS256 with keys in data_dir) */
