@@ -31,6 +31,7 @@ typedef struct apex_app_settings {
   int per_user;              /* BACKTEST_MAX_PER_USER (10; 0 = 10): a user's backtests queued or running at once */
   int memory_mb;             /* BACKTEST_MAX_MEMORY_MB (2048; 0 = 2048): the estimate a backtest may need */
   int reconcile_s;           /* LIVE_RECONCILE_SECONDS (60; 0 = 60): live accounts compared with the venue */
+  int test_job_delay_ms;     /* APEX_TEST_JOB_DELAY_MS: tests only, a pause after each backtest's claim */
 } apex_app_settings;
 
 /* Password and token functions, given by the api layer (api/auth.c holds the crypto libraries). */
@@ -274,6 +275,9 @@ char *apex_app_backtest_reason(apex_code code, const char *message);
  * (skips it when someone else holds it or it is finished), renews the lease while it runs (at
  * progress updates, every sixth of the lease), and stops without writing if the lease was lost. */
 void apex_app_backtest_job(void *app, const char *id, const atomic_int *cancel, const atomic_int *timed_out);
+/* The queue gave up on backtest id (its workers died running it, retries used up): failed with
+ * why, and announced (an apex_job_dead_fn). */
+void apex_app_backtest_dead(void *app, const char *id, const char *why);
 /* settings.lease_s, or its default (60). */
 int apex_app_lease_s(const apex_app *app);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app/app.h"
 #include "app/ids.h"
@@ -225,7 +226,9 @@ apex_err apex_app_backtest_submit(apex_app *app, const char *user_id, const char
     apex_app_store_failed(e, &err);
     goto out;
   }
-  if (apex_queue_submit(app->queue, out->id, user_id)) {
+  /* APEX_EIO (Redis away): it is stored, pending, and the lease sweep queues it once Redis is back. */
+  apex_err qrc = apex_queue_submit(app->queue, out->id, user_id);
+  if (qrc && qrc != APEX_EIO) {
     apex_app_raise(e, APEX_E_UNAVAILABLE, "the server is stopping; the backtest will run after the restart");
     goto out;
   }
@@ -355,6 +358,25 @@ static apex_json *result_json(const apex_backtest_result *r, const apex_series *
 
 static double now_s(apex_app *app) { return (double)app->now_ms() / 1000.0; }
 
+/* Backtest id fails with code and message (stored whole, announced cut to the event's size). Only a
+ * failure that was stored is announced: a cancel that won the race keeps its status. */
+static void fail(apex_app *app, const char *id, const char *user_id, int stored_pct, int announced_pct, apex_code code,
+                 const char *message)
+{
+  apex_error err;
+  char *why = apex_app_backtest_reason(code, message);
+  if (apex_store_backtest_set_status(app->store, id, "failed", stored_pct, why ? why : message, app->now_ms(), &err) ==
+      APEX_OK) {
+    apex_event ev = {.kind = APEX_EVENT_BACKTEST_FAILED};
+    ev.u.backtest.progress_pct = announced_pct;
+    ev.u.backtest.error_code = (int)code;
+    snprintf(ev.u.backtest.error_message, sizeof ev.u.backtest.error_message, "%.*s",
+             (int)sizeof ev.u.backtest.error_message - 1, message);
+    publish(app, &ev, id, user_id, "failed");
+  }
+  free(why);
+}
+
 void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, const atomic_int *timed_out)
 {
   apex_app *app = ctx;
@@ -384,6 +406,8 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
   }
   pc.user_id = row.user_id;
   publish_progress(app, id, row.user_id, 0, 0); /* claimed: the run starts (again) from 0 */
+  for (int waited = 0; waited < app->settings.test_job_delay_ms && !atomic_load(cancel); waited += 20)
+    nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL); /* tests: a worker to stop mid-run */
   apex_problems probs = {0};
   if (apex_store_strategy_get(app->store, NULL, row.strategy_id, &srow, &err) ||
       apex_strategy_parse(srow.definition, strlen(srow.definition), &st, &probs)) {
@@ -473,21 +497,8 @@ void apex_app_backtest_job(void *ctx, const char *id, const atomic_int *cancel, 
     publish(app, &ev, id, row.user_id, "completed");
   }
 out:
-  if (failure[0] && !pc.lost) {
-    char *why = apex_app_backtest_reason(fcode, failure);
-    /* Only a failure that was stored is announced: a cancel that won the race keeps its status. */
-    if (apex_store_backtest_set_status(app->store, id, "failed", row.progress_pct, why ? why : failure,
-                                       app->now_ms(), &err) == APEX_OK) {
-      apex_event ev = {.kind = APEX_EVENT_BACKTEST_FAILED};
-      ev.u.backtest.progress_pct = pc.last;
-      ev.u.backtest.error_code = (int)fcode;
-      /* The event carries the start of the message (the stored one is whole): cut on purpose. */
-      snprintf(ev.u.backtest.error_message, sizeof ev.u.backtest.error_message, "%.*s",
-               (int)sizeof ev.u.backtest.error_message - 1, failure);
-      publish(app, &ev, id, row.user_id, "failed");
-    }
-    free(why);
-  }
+  if (failure[0] && !pc.lost)
+    fail(app, id, row.user_id, row.progress_pct, pc.last, fcode, failure);
   free(result_text);
   apex_json_free(rj);
   free(trades);
@@ -496,5 +507,18 @@ out:
   apex_series_free(s);
   apex_strategy_free(st);
   apex_strategy_row_clear(&srow);
+  apex_backtest_row_clear(&row);
+}
+
+/* A backtest whose workers died running it, again and again (the queue gave up): failed, with the
+ * queue's reason, and announced. */
+void apex_app_backtest_dead(void *ctx, const char *id, const char *why)
+{
+  apex_app *app = ctx;
+  apex_backtest_row row = {0};
+  apex_error err;
+  if (apex_store_backtest_get(app->store, NULL, id, &row, &err))
+    return;
+  fail(app, id, row.user_id, row.progress_pct, row.progress_pct, APEX_E_INTERNAL, why);
   apex_backtest_row_clear(&row);
 }

@@ -1344,9 +1344,14 @@ static void *thread_main(void *arg)
   apex_market_event pending;
   bool have_pending = false;
   catch_up(r);
+  int64_t reloaded = r->app->now_ms();
   while (evs && !atomic_load(&r->stop)) {
     apex_error err = {0};
     size_t n = 0;
+    if (r->o.reload_every_ms > 0 && r->app->now_ms() - reloaded >= r->o.reload_every_ms) {
+      atomic_store(&r->reload, 1);
+      reloaded = r->app->now_ms();
+    }
     if (atomic_load(&r->reload) && apex_runner_reload(r, &err))
       apex_log_fields(APEX_LOG_ERROR, "paper runner: loading the running strategies failed",
                       (apex_log_field[]){APEX_LOG_S("error", err.msg)}, 1);

@@ -31,6 +31,8 @@ typedef struct apex_runner_options {
   bool live_clock;    /* candles older than one timeframe are stale (a live feed); false for a replay */
   size_t warm_max;    /* stored candles a new run warms up on [5000] */
   const char *source; /* stored with the feed's candles ["feed"] */
+  int reload_every_ms; /* also reload the running strategies this often (other nodes activate them); 0: on
+                        * apex_runner_notify only */
 } apex_runner_options;
 
 /* A runner over app's store; its runs are loaded (and rebuilt) by apex_runner_start. */

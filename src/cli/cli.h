@@ -21,6 +21,7 @@ int apex_cmd_paper(int argc, char **argv);
 int apex_cmd_migrate(int argc, char **argv);
 int apex_cmd_db(int argc, char **argv);
 int apex_cmd_serve(int argc, char **argv);
+int apex_cmd_worker(int argc, char **argv);
 int apex_cmd_kill_switch(int argc, char **argv);
 
 /* The configuration of a command that opens the store: defaults, the environment, then flags[0..n)

@@ -41,12 +41,27 @@ static void scrape(apex_prom *p, void *ctx)
   apex_prom_gauge_set(p, "apex_websocket_connections", "WebSocket connections held.", NULL,
                       (double)apex_ws_hub_count(ws->hub));
   pthread_mutex_unlock(&ws->mu);
-  size_t queued = 0, running = 0;
+  size_t queued = 0, running = 0, sq = 0, sr = 0;
+  long retries = 0, dead = 0;
   int in_use = 0, size = 0;
   if (app->queue)
     apex_queue_counts(app->queue, &queued, &running);
-  apex_prom_gauge_set(p, "apex_jobs", "Background jobs by state.", "state=\"queued\"", (double)queued);
+  if (app->queue && app->queue->ops->metrics)
+    app->queue->ops->metrics(app->queue->impl, &retries, &dead);
+  if (app->sync_queue)
+    apex_queue_counts(app->sync_queue, &sq, &sr);
+  /* Backtests: with REDIS_URL the whole cluster's queue (every node reports the same depth). */
+  apex_prom_gauge_set(p, "apex_jobs", "Backtest jobs by state.", "state=\"queued\"", (double)queued);
   apex_prom_gauge_set(p, "apex_jobs", NULL, "state=\"running\"", (double)running);
+  apex_prom_gauge_set(p, "apex_queue_jobs", "Jobs by queue and state.", "queue=\"backtest\",state=\"queued\"",
+                      (double)queued);
+  apex_prom_gauge_set(p, "apex_queue_jobs", NULL, "queue=\"backtest\",state=\"running\"", (double)running);
+  apex_prom_gauge_set(p, "apex_queue_jobs", NULL, "queue=\"market_data\",state=\"queued\"", (double)sq);
+  apex_prom_gauge_set(p, "apex_queue_jobs", NULL, "queue=\"market_data\",state=\"running\"", (double)sr);
+  apex_prom_gauge_set(p, "apex_queue_retries", "Jobs started again after a worker died.",
+                      "queue=\"backtest\"", (double)retries);
+  apex_prom_gauge_set(p, "apex_queue_dead_letters", "Jobs given up on, their retries used up (apex:dead:backtest).",
+                      "queue=\"backtest\"", (double)dead);
   apex_store_pool_stats(app->store, &in_use, &size);
   apex_prom_gauge_set(p, "apex_db_pool_connections", "Database connections by state.", "state=\"in_use\"", in_use);
   apex_prom_gauge_set(p, "apex_db_pool_connections", NULL, "state=\"size\"", size);
@@ -105,6 +120,8 @@ static void usage(FILE *f)
              "Runs the HTTP API server until SIGTERM or SIGINT, then finishes in-flight requests.\n"
              "Each option can also be set by the environment variable shown under it; flags win.\n\n"
              "  --demo-account  create demo@apextrade.local (password printed once) if it does not exist\n"
+             "  --no-workers    the API alone: no backtest workers, no market feed, no strategies (needs\n"
+             "                  REDIS_URL; workers run as `apextrade worker`, the strategies in one full node)\n"
              "  --routes        print the route table (METHOD PATTERN auth|public BODY_MAX_BYTES) and exit\n\n"
              "Settings marked [does nothing yet] are the spec's and are accepted, but no code uses them\n"
              "yet; the server warns at start when one is set.\n\n"
@@ -191,7 +208,7 @@ int apex_cmd_serve(int argc, char **argv)
   apex_dbcheck *dbcheck = NULL;
   apex_serve_ctx ctx;
   apex_api_ws ws = {.mu = PTHREAD_MUTEX_INITIALIZER};
-  bool demo = false, opened = false;
+  bool demo = false, opened = false, no_workers = false;
 
   /* --demo-account is ours, not a configuration setting: take it out before the config sees argv. */
   int n = 1;
@@ -205,6 +222,8 @@ int apex_cmd_serve(int argc, char **argv)
     }
     if (!strcmp(argv[i], "--demo-account"))
       demo = true;
+    else if (!strcmp(argv[i], "--no-workers"))
+      no_workers = true;
     else
       argv[n++] = argv[i];
   }
@@ -242,7 +261,7 @@ int apex_cmd_serve(int argc, char **argv)
     fprintf(stderr, "apextrade serve: out of memory\n");
     goto out;
   }
-  if (apex_serve_app_open(&cfg, &ctx, &err)) {
+  if (apex_serve_app_open(&cfg, no_workers ? APEX_SERVE_API : APEX_SERVE_ALL, 0, &ctx, &err)) {
     fprintf(stderr, "apextrade serve: %s\n", err.msg);
     if (err.code == APEX_EINVAL) /* refused input (a key file, a production secret): like a bad flag */
       code = APEX_EXIT_USAGE;

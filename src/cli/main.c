@@ -14,6 +14,7 @@ static const struct {
     {"paper", apex_cmd_paper, "paper-trade a strategy on a candle file replayed as a live feed (--speed max: as fast as possible)"},
     {"indicator", apex_cmd_indicator, "compute a technical indicator over a candle file (CSV out)"},
     {"serve", apex_cmd_serve, "run the HTTP API server (see 'apextrade serve --help')"},
+    {"worker", apex_cmd_worker, "run backtest workers without the HTTP server (needs REDIS_URL)"},
     {"data", apex_cmd_data, "candle files: inspect, resample, import into the database; download from a venue"},
     {"migrate", apex_cmd_migrate, "apply pending database migrations (--status: list them)"},
     {"kill-switch", apex_cmd_kill_switch, "stop every live strategy of an account and cancel its open orders at the venue"},

@@ -6,10 +6,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/strategy.h"
 #include "core/timeframe.h"
 #include "io/load.h"
+#include "jobs/lock.h"
 #include "market/binance.h"
 #include "market/ecb.h"
 #include "market/ecb_codec.h"
@@ -104,6 +106,7 @@ static apex_err fetch_rates(void *ctx, bool history, apex_fx_rate **rows, size_t
 }
 
 
+/* Order books (Binance's public API), FX rates and market-data jobs: every API node's. */
 static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_error *err)
 {
   apex_app *app = &ctx->app;
@@ -124,6 +127,33 @@ static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_er
   if ((rc = apex_queue_inproc_new(2, 300, apex_app_market_sync_job, app, &ctx->sync_queue)))
     return apex_error_set(err, rc, "cannot start the market-data workers");
   app->sync_queue = &ctx->sync_queue;
+  /* Live trading's venues, on every API node: activation asks the venue, and the kill switch
+   * cancels open orders from whichever node the user reaches. */
+  apex_cli_brokers_init(&ctx->brokers, cfg, app->store);
+  app->broker_open = apex_cli_broker_open;
+  app->broker_ctx = &ctx->brokers;
+  return apex_live_new(app, &app->live, err);
+}
+
+/* The strategies: the market feed, the paper runner and live execution. One process of a cluster
+ * runs them: with REDIS_URL it must hold the "trading" lock. */
+static apex_err open_trading(const apex_config *cfg, apex_serve_ctx *ctx, const char *me, apex_error *err)
+{
+  apex_app *app = &ctx->app;
+  apex_err rc;
+  char other[160];
+  if (cfg->redis_url[0] &&
+      (rc = apex_lock_redis_take(cfg->redis_url, "trading", me, 15000, &ctx->trading_lock, other, sizeof other, err))) {
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg);
+    if (rc == APEX_ECONFLICT)
+      return apex_error_set(err, APEX_EINVAL,
+                            "another node (%s) runs the strategies on this Redis: start this one with --no-workers, "
+                            "or run workers with apextrade worker", other[0] ? other : "?");
+    return apex_error_set(err, rc, "REDIS_URL: a full node takes the trading lock at start, and Redis did not answer "
+                          "(%.200s)", why);
+  }
+  apex_binance_options bo = {.base_url = cfg->binance_url};
   apex_runner_options ro = {0};
   if (!strcmp(cfg->market_feed, "replay")) {
     char *end;
@@ -158,28 +188,30 @@ static apex_err open_market(const apex_config *cfg, apex_serve_ctx *ctx, apex_er
     return apex_error_set(err, APEX_EINVAL, "MARKET_FEED: %s is not none, replay or binance", cfg->market_feed);
   }
   ro.feed = ctx->feed.ops ? &ctx->feed : NULL;
+  ro.reload_every_ms = cfg->redis_url[0] ? 2000 : 0; /* API nodes activate strategies this node runs */
   if ((rc = apex_runner_new(app, &ro, &ctx->runner, err)))
     return rc;
   app->runner = ctx->runner;
   if ((rc = apex_runner_start(ctx->runner, err)))
     return rc;
-  /* Live trading: the venues' private APIs and the thread that sends live runs' orders. */
-  apex_cli_brokers_init(&ctx->brokers, cfg, app->store);
-  app->broker_open = apex_cli_broker_open;
-  app->broker_ctx = &ctx->brokers;
-  if ((rc = apex_live_new(app, &app->live, err)))
-    return rc;
+  /* The thread that sends live runs' orders (the venues' APIs are open_market's). */
   return apex_live_start(app->live, err);
 }
 
-apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_error *err)
+apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_role role, int workers, apex_serve_ctx *ctx,
+                             apex_error *err)
 {
   apex_app *app = &ctx->app;
-  char path[1200];
+  char path[1200], me[160], host[64] = "host";
   apex_err rc;
   apex_secrets_cfg scfg;
 
   memset(ctx, 0, sizeof *ctx);
+  if (role != APEX_SERVE_ALL && !cfg->redis_url[0])
+    return apex_error_set(err, APEX_EINVAL, "%s needs REDIS_URL: without it a job runs in the process that took it",
+                          role == APEX_SERVE_API ? "--no-workers" : "apextrade worker");
+  (void)gethostname(host, sizeof host - 1);
+  snprintf(me, sizeof me, "%s:%ld", host, (long)getpid());
   (void)mkdir(cfg->data_dir, 0700); /* may exist; opening the store below reports real trouble */
   const char *url = cfg->database_url;
   if (!url[0]) {
@@ -228,7 +260,8 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
   memcpy(app->enc_key, ctx->secrets.enc_key, sizeof app->enc_key); /* broker API keys at rest */
   app->settings = (apex_app_settings){cfg->backtest_workers, cfg->backtest_timeout_s, cfg->feature_live_trading,
                                       cfg->backtest_lease_s, (int)cfg->backtest_per_user,
-                                      (int)cfg->backtest_memory_mb, cfg->live_reconcile_s};
+                                      (int)cfg->backtest_memory_mb, cfg->live_reconcile_s,
+                                      (int)cfg->test_job_delay_ms};
   app->now_ms = wall_ms;
   app->access_ttl_s = (int64_t)cfg->jwt_access_minutes * 60;
   app->refresh_ttl_s = (int64_t)cfg->jwt_refresh_days * 86400;
@@ -237,9 +270,16 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
                                   issue_access, random_token, token_hash, ctx->keys, revoke_access, revoke_user};
   app->mail = cfg->smtp_url[0] ? smtp_mail : log_mail;
   app->mail_ctx = (void *)cfg;
-  if ((rc = apex_queue_inproc_new(cfg->backtest_workers, cfg->backtest_timeout_s, apex_app_backtest_job, app,
-                                  &ctx->queue))) {
-    apex_error_set(err, rc, "cannot start %d backtest workers", cfg->backtest_workers);
+  /* With REDIS_URL backtests go through a Redis Stream: any node submits, workers anywhere run them
+   * (here: BACKTEST_WORKERS of them, none for --no-workers, --concurrency for apextrade worker). */
+  const int nw = role == APEX_SERVE_API ? 0 : role == APEX_SERVE_WORKER ? workers : cfg->backtest_workers;
+  apex_queue_redis_options qo = {cfg->redis_url, "backtest", me, nw, cfg->backtest_timeout_s, 3,
+                                 apex_app_backtest_job, apex_app_backtest_dead, app};
+  if ((rc = cfg->redis_url[0] ? apex_queue_redis_new(&qo, &ctx->queue, err)
+                             : apex_queue_inproc_new(nw, cfg->backtest_timeout_s, apex_app_backtest_job, app,
+                                                     &ctx->queue))) {
+    if (!cfg->redis_url[0])
+      apex_error_set(err, rc, "cannot start %d backtest workers", nw);
     goto fail;
   }
   app->queue = &ctx->queue;
@@ -258,7 +298,8 @@ apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_e
     goto fail;
   }
   app->events = &ctx->events;
-  if ((rc = apex_app_start(app, err)) || (rc = open_market(cfg, ctx, err)))
+  if ((rc = apex_app_start(app, err)) || (role != APEX_SERVE_WORKER && (rc = open_market(cfg, ctx, err))) ||
+      (role == APEX_SERVE_ALL && (rc = open_trading(cfg, ctx, me, err))))
     goto fail;
   return APEX_OK;
 fail:
@@ -273,6 +314,8 @@ void apex_serve_app_close(apex_serve_ctx *ctx)
   ctx->runner = ctx->app.runner = NULL;
   apex_live_free(ctx->app.live);
   ctx->app.live = NULL;
+  apex_lock_release(ctx->trading_lock); /* another node may run the strategies now */
+  ctx->trading_lock = NULL;
   apex_market_free(&ctx->feed);
   apex_series_free(ctx->replayed);
   ctx->replayed = NULL;

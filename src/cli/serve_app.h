@@ -29,11 +29,18 @@ typedef struct apex_serve_ctx {
   struct apex_ecb *ecb;   /* the ECB's reference rates while the binance feed runs (app.fx_fetch) */
   apex_runner *runner;    /* app.runner */
   apex_cli_brokers brokers; /* venues' private APIs: app.broker_ctx */
+  struct apex_lock *trading_lock; /* with REDIS_URL: this node runs the strategies */
 } apex_serve_ctx;
+
+/* What a process runs: everything (apextrade serve, the default), the API without job workers or
+ * strategies (serve --no-workers), or job workers alone (apextrade worker). The last two need
+ * REDIS_URL. */
+typedef enum apex_serve_role { APEX_SERVE_ALL, APEX_SERVE_API, APEX_SERVE_WORKER } apex_serve_role;
 
 /* Opens and migrates the store named by cfg, loads or creates the secrets, starts the workers
  * (re-queueing unfinished backtests). On error everything opened is closed again. */
-apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_ctx *ctx, apex_error *err);
+apex_err apex_serve_app_open(const apex_config *cfg, apex_serve_role role, int workers, apex_serve_ctx *ctx,
+                             apex_error *err);
 /* Stops the workers and closes everything; safe on a partly opened ctx. */
 void apex_serve_app_close(apex_serve_ctx *ctx);
 /* Creates demo@apextrade.local with a new random password, printed once on stdout; does nothing

@@ -117,12 +117,9 @@ static apex_err share(shared *s, const entry *e)
 
 /* At start and after Redis was away: what this node revoked meanwhile goes out, then every entry
  * in Redis comes into this node's list. */
-static void on_connect(void *arg)
+/* Every entry in Redis into this node's list; false when Redis could not be asked. */
+static bool load_all(shared *s)
 {
-  shared *s = arg;
-  /* Redis is back (we are subscribed), but the command connection may still be in its back-off. */
-  for (int i = 0; i < 60 && !flush_pending(s); i++)
-    nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
   char cursor[32] = "0";
   const int64_t now = wall_s();
   do {
@@ -131,22 +128,30 @@ static void on_connect(void *arg)
     if (APEX_REDIS_RUN(s->r, &scan, &err, "SCAN", cursor, "MATCH", PREFIX "*", "COUNT", "1000") ||
         scan.type != APEX_REDIS_ARRAY || scan.n != 2 || scan.elems[1].type != APEX_REDIS_ARRAY) {
       apex_redis_reply_free(&scan);
-      return;
+      return false;
     }
     snprintf(cursor, sizeof cursor, "%s", scan.elems[0].str ? scan.elems[0].str : "0");
     for (size_t i = 0; i < scan.elems[1].n; i++) {
       const char *key = scan.elems[1].elems[i].str;
       apex_redis_reply v;
-      if (!key || APEX_REDIS_RUN(s->r, &v, &err, "GET", key) ||
-          v.type != APEX_REDIS_STR) {
+      if (!key || APEX_REDIS_RUN(s->r, &v, &err, "GET", key) || v.type != APEX_REDIS_STR) {
         apex_redis_reply_free(&v);
-        continue;
+        continue; /* expired between the two */
       }
       apply(s, v.str, now); /* the value is the message that announced it */
       apex_redis_reply_free(&v);
     }
     apex_redis_reply_free(&scan);
   } while (strcmp(cursor, "0"));
+  return true;
+}
+
+static void on_connect(void *arg)
+{
+  shared *s = arg;
+  /* Redis is back (we are subscribed), but the command connection may still be in its back-off. */
+  for (int i = 0; i < 100 && !(flush_pending(s) && load_all(s)); i++)
+    nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
 }
 
 static apex_err revoke_token(void *impl, const char *jti, int64_t until_s, int64_t now_s)

@@ -291,7 +291,7 @@ static void destroy(void *impl)
   free(q);
 }
 
-static const apex_queue_ops INPROC_OPS = {"inproc", submit, cancel, counts, stop, destroy};
+static const apex_queue_ops INPROC_OPS = {"inproc", submit, cancel, counts, stop, destroy, NULL};
 
 apex_err apex_queue_inproc_new(int workers, int timeout_s, apex_job_fn fn, void *ctx, apex_queue *out)
 {

@@ -15,6 +15,8 @@
 /* Runs one job. cancel turns non-zero when the job is cancelled or its time is up: the function
  * should return soon after (the backtest engine checks it every 1 %). timed_out tells which. */
 typedef void (*apex_job_fn)(void *ctx, const char *id, const atomic_int *cancel, const atomic_int *timed_out);
+/* A job given up on (its retries used up by workers that died running it): why says so. */
+typedef void (*apex_job_dead_fn)(void *ctx, const char *id, const char *why);
 
 typedef struct apex_queue_ops {
   const char *name; /* "inproc" */
@@ -32,6 +34,9 @@ typedef struct apex_queue_ops {
   void (*stop)(void *impl, bool cancel_running);
   /* Stops (cancelling running jobs) if not yet stopped, and frees impl. */
   void (*free)(void *impl);
+  /* Jobs started again after a worker died, and given up on (the whole cluster's, for Redis);
+   * NULL: none kept. */
+  void (*metrics)(void *impl, long *retries, long *dead);
 } apex_queue_ops;
 
 /* A queue: an implementation's ops and state, built by the composition root. */
@@ -64,5 +69,19 @@ static inline void apex_queue_free(apex_queue *q)
  * the cancel flag of a job running longer than timeout_s (0: never). fn(ctx, ...) runs each job.
  * APEX_ENOMEM (threads or memory); q is zeroed on error. */
 apex_err apex_queue_inproc_new(int workers, int timeout_s, apex_job_fn fn, void *ctx, apex_queue *q);
+
+/* Across processes through a Redis Stream (queue_redis.c): jobs submitted anywhere run on any
+ * process's workers; a job whose worker died is taken again once idle past timeout_s (plus 5 s),
+ * at most max_retries times, then given to dead(). workers 0: this process only submits. Submit
+ * answers APEX_EIO while Redis is away (the job stays claimable in the store). */
+typedef struct apex_queue_redis_options {
+  const char *url, *name; /* REDIS_URL; the queue ("backtest") */
+  const char *consumer;   /* this process's name in the group ("host:pid") */
+  int workers, timeout_s, max_retries;
+  apex_job_fn fn;
+  apex_job_dead_fn dead; /* may be NULL */
+  void *ctx;
+} apex_queue_redis_options;
+apex_err apex_queue_redis_new(const apex_queue_redis_options *o, apex_queue *q, apex_error *err);
 
 #endif

@@ -98,7 +98,8 @@ static const opt OPTS[] = {
      "(empty: generated in the data dir)"},
     {"JWT_PUBLIC_KEY_FILE", NULL, T_STR, F(jwt_public_key_file), "", 0, 0, false,
      "RSA public key PEM, checked against the private key"},
-    {"BACKTEST_WORKERS", NULL, T_INT, F(backtest_workers), "4", 1, 256, false, "backtests run at once"},
+    {"BACKTEST_WORKERS", NULL, T_INT, F(backtest_workers), "4", 0, 256, false,
+     "backtests run at once in this process (0, with REDIS_URL: none, apextrade worker runs them)"},
     {"BACKTEST_MAX_PER_USER", NULL, T_UINT, F(backtest_per_user), "10", 1, 100000, false,
      "a user's backtests queued or running at once; more answer 429 (users take turns in the queue)"},
     {"BACKTEST_MAX_MEMORY_MB", NULL, T_UINT, F(backtest_memory_mb), "2048", 1, 1048576, false,
@@ -159,6 +160,9 @@ static const opt OPTS[] = {
      "allow several exchanges at once"},
     {"APEX_TEST_ROUTES", "--test-routes", T_BOOL, F(test_routes), "false", 0, 0, false,
      "extra routes used by tests/api (never in production)"},
+    {"APEX_TEST_JOB_DELAY_MS", NULL, T_UINT, F(test_job_delay_ms), "0", 0, 600000, false,
+     "tests only (never in production): each backtest waits this long after its claim, so a test can "
+     "stop its worker mid-run"},
 };
 
 /* The spec's variables that are read but do nothing yet, and what will use them: --help and the
@@ -378,6 +382,8 @@ apex_err apex_config_validate(const apex_config *cfg, apex_error *err)
     return rc;
   if (cfg->redis_url[0] && strncmp(cfg->redis_url, "redis://", 8))
     return apex_error_set(err, APEX_EINVAL, "REDIS_URL: expected redis://...");
+  if (!cfg->backtest_workers && !cfg->redis_url[0])
+    return apex_error_set(err, APEX_EINVAL, "BACKTEST_WORKERS=0 needs REDIS_URL: without it no process would run backtests");
   if (cfg->smtp_url[0] && strncmp(cfg->smtp_url, "smtp://", 7) && strncmp(cfg->smtp_url, "smtps://", 8))
     return apex_error_set(err, APEX_EINVAL, "SMTP_URL: expected smtp://... or smtps://...");
   if (apex_config_is_production(cfg)) {
@@ -393,6 +399,8 @@ apex_err apex_config_validate(const apex_config *cfg, apex_error *err)
     }
     if (cfg->test_routes)
       return apex_error_set(err, APEX_EINVAL, "APEX_TEST_ROUTES: not allowed when APP_ENV=production");
+    if (cfg->test_job_delay_ms)
+      return apex_error_set(err, APEX_EINVAL, "APEX_TEST_JOB_DELAY_MS: not allowed when APP_ENV=production");
     /* Without a mailer, reset mails (tokens) would go to the log, where operators and log
      * shippers read them. */
     if (!cfg->smtp_url[0])

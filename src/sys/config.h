@@ -84,6 +84,7 @@ typedef struct apex_config {
   char fx_rates_file[1024];    /* FX_RATES_FILE: ECB reference rates loaded at start ("": none) */
   bool feature_multi_exchange; /* FEATURE_MULTI_EXCHANGE (false) */
   bool test_routes;         /* APEX_TEST_ROUTES (false): extra routes for tests/api only */
+  unsigned test_job_delay_ms; /* APEX_TEST_JOB_DELAY_MS (0): tests only, a pause in each backtest */
 } apex_config;
 
 /* Fills cfg with the defaults. */

@@ -255,15 +255,20 @@ def test_settings_that_do_nothing_yet_say_so(start_server, tmp_path):
         flag = help_lines[[i for i, l in enumerate(help_lines) if l.strip() == "env " + name][0] - 1]
         assert "does nothing yet" not in flag, (name, flag)
 
-    # A Redis that is not there: the server starts anyway, and its password is never logged.
-    secret = "redis://:hunter2-do-not-log@127.0.0.1:6399/0"
-    srv = start_server(env={"REDIS_URL": secret, "BINANCE_API_KEY": "key-do-not-log", "ALPACA_PAPER": "false"})
+    srv = start_server(env={"BINANCE_API_KEY": "key-do-not-log", "ALPACA_PAPER": "false"})
     assert srv.client.get("/healthz").status_code == 200
     log = srv.log_text()
     warnings = [json.loads(l) for l in log.splitlines() if l.startswith("{") and "do nothing yet" in l]
     assert len(warnings) == 1 and warnings[0]["level"] == "warn", log
     assert set(warnings[0]["variables"].split(",")) == {"BINANCE_API_KEY", "ALPACA_PAPER"}
-    assert "hunter2" not in log and "key-do-not-log" not in log
+    assert "key-do-not-log" not in log
+    # A full node with REDIS_URL takes the trading lock at start: no Redis, a clear refusal that
+    # never shows the password.
+    secret = "redis://:hunter2-do-not-log@127.0.0.1:6399/0"
+    p = subprocess.run([BIN, "serve", "--port", "0"], env={"PATH": "/usr/bin:/bin", "APEX_DATA_DIR": str(tmp_path),
+                                                           "REDIS_URL": secret}, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and "trading lock" in p.stderr and "127.0.0.1:6399" in p.stderr, p.stderr
+    assert "hunter2" not in p.stderr + p.stdout
 
     quiet = start_server()
     assert "do nothing yet" not in quiet.log_text()

@@ -74,7 +74,7 @@ static apex_app *the_app(void)
                    .is_active = true, .created_at = 1, .updated_at = 1};
     if (apex_store_user_insert(app.store, &u, &err))
       abort();
-    app.settings = (apex_app_settings){1, 5, false, 60, 10, 2048, 60};
+    app.settings = (apex_app_settings){1, 5, false, 60, 10, 2048, 60, 0};
     if (apex_queue_inproc_new(1, 5, apex_app_backtest_job, &app, &queue))
       abort();
     app.queue = &queue;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "jobs/denylist.h"
@@ -264,4 +265,145 @@ Test(redis, without_redis_the_limiter_counts_alone_and_stays_closed)
     cr_expect_eq(apex_limiter_hit(&l, "k", 5, 60, 1000, true), 0);
   cr_expect_gt(apex_limiter_hit(&l, "k", 5, 60, 1000, true), 0, "the sixth is limited");
   apex_limiter_free(&l);
+}
+
+/* --- the job queue (queue_redis.c) --- */
+
+#include <pthread.h>
+
+#include "jobs/queue.h"
+
+typedef struct ran {
+  pthread_mutex_t mu;
+  int count[64];
+  int dead[64];
+  atomic_int running;
+  bool hold; /* jobs wait for their cancel flag */
+} ran;
+
+static int idx(const char *id) { return atoi(id + 4); } /* "job-17" */
+
+static void job(void *ctx, const char *id, const atomic_int *cancel, const atomic_int *timed_out)
+{
+  ran *r = ctx;
+  (void)timed_out;
+  atomic_fetch_add(&r->running, 1);
+  while (r->hold && !atomic_load(cancel))
+    sleep_ms(10);
+  pthread_mutex_lock(&r->mu);
+  r->count[idx(id)]++;
+  pthread_mutex_unlock(&r->mu);
+  atomic_fetch_sub(&r->running, 1);
+}
+
+static void dead(void *ctx, const char *id, const char *why)
+{
+  ran *r = ctx;
+  cr_expect(strstr(why, "attempts"), "%s", why);
+  pthread_mutex_lock(&r->mu);
+  r->dead[idx(id)]++;
+  pthread_mutex_unlock(&r->mu);
+}
+
+static apex_queue queue(const char *u, const char *consumer, int workers, ran *r)
+{
+  apex_queue q;
+  apex_error err;
+  apex_queue_redis_options o = {u, "test", consumer, workers, 60, 3, job, dead, r};
+  cr_assert_eq(apex_queue_redis_new(&o, &q, &err), APEX_OK, "%s", err.msg);
+  return q;
+}
+
+static int total(ran *r, int n)
+{
+  int t = 0;
+  pthread_mutex_lock(&r->mu);
+  for (int i = 0; i < n; i++)
+    t += r->count[i];
+  pthread_mutex_unlock(&r->mu);
+  return t;
+}
+
+Test(redis, jobs_submitted_anywhere_run_once_on_some_worker)
+{
+  const char *u = url();
+  flush(u);
+  ran r = {.mu = PTHREAD_MUTEX_INITIALIZER};
+  apex_queue api = queue(u, "api:1", 0, &r), w1 = queue(u, "w:1", 2, &r), w2 = queue(u, "w:2", 2, &r);
+  char id[16];
+  for (int i = 0; i < 50; i++) {
+    snprintf(id, sizeof id, "job-%d", i);
+    cr_assert_eq(apex_queue_submit(&api, id, "owner"), APEX_OK);
+  }
+  for (int i = 0; i < 300 && total(&r, 50) < 50; i++)
+    sleep_ms(20);
+  sleep_ms(200);
+  for (int i = 0; i < 50; i++)
+    cr_expect_eq(r.count[i], 1, "job-%d ran %d times", i, r.count[i]);
+  size_t queued = 9, running = 9;
+  apex_queue_counts(&api, &queued, &running);
+  cr_expect(queued == 0 && running == 0, "%zu queued, %zu running", queued, running);
+  apex_queue_free(&w1);
+  apex_queue_free(&w2);
+  apex_queue_free(&api);
+}
+
+Test(redis, a_job_out_of_retries_goes_to_the_dead_letters)
+{
+  const char *u = url();
+  flush(u);
+  apex_redis *c;
+  apex_redis_reply x;
+  apex_error err;
+  cr_assert_eq(apex_redis_new(u, 1000, &c, &err), APEX_OK);
+  /* four starts already (its workers died each time): the fifth is not made */
+  cr_assert_eq(APEX_REDIS_RUN(c, &x, &err, "HSET", "apex:q:test:attempts", "job-7", "4"), APEX_OK);
+  apex_redis_reply_free(&x);
+  ran r = {.mu = PTHREAD_MUTEX_INITIALIZER};
+  apex_queue w = queue(u, "w:1", 1, &r);
+  cr_assert_eq(apex_queue_submit(&w, "job-7", ""), APEX_OK);
+  cr_assert_eq(apex_queue_submit(&w, "job-8", ""), APEX_OK);
+  for (int i = 0; i < 200 && (!r.dead[7] || !r.count[8]); i++)
+    sleep_ms(20);
+  cr_expect_eq(r.dead[7], 1);
+  cr_expect_eq(r.count[7], 0, "a dead job does not run");
+  cr_expect_eq(r.count[8], 1);
+  long retries = -1, dead_n = -1;
+  w.ops->metrics(w.impl, &retries, &dead_n);
+  cr_expect_eq(dead_n, 1);
+  cr_assert_eq(APEX_REDIS_RUN(c, &x, &err, "XRANGE", "apex:dead:test", "-", "+"), APEX_OK);
+  cr_expect(x.type == APEX_REDIS_ARRAY && x.n == 1);
+  apex_redis_reply_free(&x);
+  apex_queue_free(&w);
+  apex_redis_free(c);
+}
+
+Test(redis, a_cancel_on_one_node_stops_the_job_running_on_another)
+{
+  const char *u = url();
+  flush(u);
+  ran r = {.mu = PTHREAD_MUTEX_INITIALIZER, .hold = true};
+  apex_queue api = queue(u, "api:1", 0, &r), w = queue(u, "w:1", 1, &r);
+  sleep_ms(200); /* the worker's cancel channel is subscribed */
+  cr_assert_eq(apex_queue_submit(&api, "job-3", ""), APEX_OK);
+  for (int i = 0; i < 200 && !atomic_load(&r.running); i++)
+    sleep_ms(10);
+  cr_assert_eq(atomic_load(&r.running), 1, "the job started");
+  (void)apex_queue_cancel(&api, "job-3"); /* not here: announced */
+  for (int i = 0; i < 200 && !r.count[3]; i++)
+    sleep_ms(10);
+  cr_expect_eq(r.count[3], 1, "the job saw its cancel flag and returned");
+  apex_queue_free(&w);
+  apex_queue_free(&api);
+}
+
+Test(redis, without_redis_a_submit_says_so)
+{
+  ran r = {.mu = PTHREAD_MUTEX_INITIALIZER};
+  apex_queue q;
+  apex_error err;
+  apex_queue_redis_options o = {NOWHERE, "test", "api:1", 0, 60, 3, job, NULL, &r};
+  cr_assert_eq(apex_queue_redis_new(&o, &q, &err), APEX_OK, "%s", err.msg);
+  cr_expect_eq(apex_queue_submit(&q, "job-1", ""), APEX_EIO);
+  apex_queue_free(&q);
 }
