@@ -78,6 +78,7 @@ bench: build
 	@$(BUILD)/bench/bench_paper   # PostgreSQL too when APEX_BENCH_PG_URL is set
 	@sh bench/api.sh $(APEX)
 	@sh bench/ws.sh $(APEX)   # 10,000 WebSocket subscribers (CONNS=...)
+	@sh scripts/with-pg.sh $(CURDIR)/$(BUILD)/benchpg $$(($(PG_TEST_PORT) + 10)) /usr/bin/python3 bench/cluster.py $(APEX)
 
 fuzz: deps build-asan
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAPEX_FUZZ=ON -DAPEX_TESTS=OFF >/dev/null

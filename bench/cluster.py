@@ -10,6 +10,7 @@ fail.
 
 Environment: JOBS (200 per round), SAMPLES (200 for the overhead)."""
 import concurrent.futures
+import json
 import os
 import re
 import shutil
@@ -69,7 +70,9 @@ def main():
         c.post("/api/v1/auth/register", json={"email": "bench@example.com", "password": "bench-Cluster-2026!"})
         tok = c.post("/api/v1/auth/login", json={"email": "bench@example.com", "password": "bench-Cluster-2026!"}).json()
         h = {"Authorization": "Bearer " + tok["access_token"]}
-        sid = c.post("/api/v1/strategies", headers=h, content=open(STRATEGY, "rb").read()).json()["id"]
+        r = c.post("/api/v1/strategies", headers=h, json=json.load(open(STRATEGY)))
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
 
         def submit():
             r = c.post("/api/v1/backtests", headers=h, json={"strategy_id": sid, "initial_capital": 10000})
@@ -109,7 +112,7 @@ def main():
             with concurrent.futures.ThreadPoolExecutor(8) as ex:
                 ids = list(ex.map(lambda _: submit(), range(JOBS)))
             while done(ids) < len(ids):
-                time.sleep(0.05)
+                time.sleep(0.2)
             dt = time.monotonic() - t0
             rates[n] = len(ids) / dt
             print(f"  {n} worker process{'es' if n > 1 else ''}: {rates[n]:7.1f} backtests/s end to end "
@@ -120,8 +123,8 @@ def main():
         ids = []
         for _ in range(SAMPLES):  # one at a time: the worker is idle, waiting on the stream
             ids.append(submit())
-            while done(ids[-1:]) < 1:
-                time.sleep(0.01)
+            while c.get(f"/api/v1/backtests/{ids[-1]}", headers=h).json()["status"] not in ("completed", "failed"):
+                time.sleep(0.005)
         q = ",".join(f"'{i}'" for i in ids)
         out = subprocess.run(["psql", url, "-Atc", "SELECT extract(epoch FROM started_at - created_at) * 1000 "
                                                 f"FROM backtests WHERE id IN ({q})"],

@@ -258,8 +258,9 @@ def test_a_strategy_trades_live_on_kraken_with_signed_requests_and_rising_nonces
             assert Decimal(s["filled_quantity"]) == Decimal(b["filled_quantity"])
         seen = nonces(kraken)
         assert seen and all(a < b for a, b in zip(seen, seen[1:])), "a nonce that did not go up"
-        dm = kraken.get("/_stub/state")["dead_man"]
-        assert dm["armed"], "the dead-man's switch is armed while the strategy trades"
+        # Armed at the first heartbeat that gets through (a refused one is tried again next pass).
+        wait_for(lambda: kraken.get("/_stub/state")["dead_man"]["armed"], timeout=20,
+                 what="the dead-man's switch to be armed while the strategy trades")
         assert api.post(f"/api/v1/strategies/{sid}/deactivate", headers=h).status_code == 200
         wait_for(lambda: not kraken.get("/_stub/state")["dead_man"]["armed"], timeout=20,
                  what="the dead-man's switch to be disarmed once no live strategy runs")
