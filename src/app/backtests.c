@@ -511,14 +511,20 @@ out:
 }
 
 /* A backtest whose workers died running it, again and again (the queue gave up): failed, with the
- * queue's reason, and announced. */
+ * queue's reason, and announced. Only when nobody holds it: the queue counts starts, and copies of
+ * one job (the lease sweep re-queues what waits long) can start while a live worker runs it, so
+ * the claim in the store decides, as for any run. */
 void apex_app_backtest_dead(void *ctx, const char *id, const char *why)
 {
   apex_app *app = ctx;
   apex_backtest_row row = {0};
   apex_error err;
-  if (apex_store_backtest_get(app->store, NULL, id, &row, &err))
-    return;
+  char owner[112];
+  snprintf(owner, sizeof owner, "%s/dead-letter", app->instance);
+  const int64_t now = app->now_ms();
+  if (apex_store_backtest_claim(app->store, id, owner, now, now + 1000, &err) ||
+      apex_store_backtest_get(app->store, NULL, id, &row, &err))
+    return; /* held by a live worker, or finished */
   fail(app, id, row.user_id, row.progress_pct, row.progress_pct, APEX_E_INTERNAL, why);
   apex_backtest_row_clear(&row);
 }

@@ -943,8 +943,7 @@ apex_err apex_app_kill_switch(apex_app *app, const char *user_id, apex_json **ou
 {
   apex_live *l = app->live;
   apex_run_row *runs = NULL;
-  apex_live_order_row *orders = NULL;
-  size_t n_runs = 0, n = 0, n_acc = 0;
+  size_t n_runs = 0, n_acc = 0;
   int stopped = 0, cancelled = 0, failed = 0, unresolved = 0;
   account accs[ACCOUNTS_MAX];
   apex_error err;
@@ -1014,7 +1013,5 @@ out:
   for (size_t i = 0; i < n_runs; i++)
     apex_run_row_clear(&runs[i]);
   free(runs);
-  free(orders);
-  (void)n;
   return rc;
 }

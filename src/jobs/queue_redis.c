@@ -151,15 +151,15 @@ static void *worker(void *p)
       sleep_ms(200); /* Redis away: the connection retries with its back-off */
     if (got <= 0)
       continue;
+    if (!id[0]) { /* not one of ours */
+      done(q, r, entry, id);
+      continue;
+    }
     apex_redis_reply x;
     long long attempt = 1;
     if (!APEX_REDIS_RUN(r, &x, &err, "HINCRBY", q->attempts, id, "1") && x.type == APEX_REDIS_INT)
       attempt = x.integer;
     apex_redis_reply_free(&x);
-    if (!id[0]) { /* not one of ours */
-      done(q, r, entry, id);
-      continue;
-    }
     if (attempt > 1 + q->max_retries) {
       char why[160], n[24];
       snprintf(n, sizeof n, "%lld", attempt - 1);

@@ -297,3 +297,33 @@ Test(backtest_events, requeued_backtests_keep_their_owners_turns)
   /* The one worker may take A's first before the rest are queued: then A's second ties with B's. */
   cr_expect(pos_b == 1 || pos_b == 2, "B's backtest ran at position %d of 6, not right after A's first turns", pos_b);
 }
+
+/* The queue gives up on a job (apex_app_backtest_dead): a backtest a live worker still holds keeps
+ * running (the queue saw copies of it start, not a dead worker), one nobody holds fails, once. */
+Test(backtest_events, a_dead_letter_fails_only_a_backtest_nobody_holds)
+{
+  apex_id held, orphan;
+  apex_error err = {0};
+  apex_event ev;
+  apex_backtest_row row = {0};
+  insert_backtest(held, 0, 0);
+  insert_backtest(orphan, 0, 0);
+  cr_assert_eq(apex_store_backtest_claim(app.store, held, "other:1/0", clock_ms, clock_ms + 60000, &err), APEX_OK);
+  cr_assert_eq(apex_store_backtest_claim(app.store, orphan, "other:2/0", clock_ms - 120000, clock_ms - 60000, &err),
+               APEX_OK, "a worker whose lease ran out a minute ago");
+  apex_app_backtest_dead(&app, held, "given up after 4 attempts");
+  apex_app_backtest_dead(&app, orphan, "given up after 4 attempts");
+  cr_assert_eq(apex_store_backtest_get(app.store, NULL, held, &row, &err), APEX_OK);
+  cr_expect_str_eq(row.status, "running");
+  apex_backtest_row_clear(&row);
+  cr_assert_eq(apex_store_backtest_get(app.store, NULL, orphan, &row, &err), APEX_OK);
+  cr_expect_str_eq(row.status, "failed");
+  cr_expect(row.error_message && strstr(row.error_message, "given up"), "%s", row.error_message);
+  apex_backtest_row_clear(&row);
+  int failed = 0;
+  while (apex_events_next(&hub, sub, 0, &ev, NULL)) {
+    cr_expect_str_neq(ev.u.backtest.backtest_id, held, "nothing said about the held one");
+    failed += ev.kind == APEX_EVENT_BACKTEST_FAILED;
+  }
+  cr_expect_eq(failed, 1);
+}

@@ -115,3 +115,6 @@ export type BacktestTrade = {
   bars: number | null;
   exit_reason: string | null;
 };
+
+/** A stored broker key as the API shows it: never the secret, only a masked hint. */
+export type ApiKey = { id: string; exchange: string; label: string; key_hint: string; is_paper: boolean; created_at: string; last_used_at: string | null };

@@ -8,10 +8,9 @@ import { ApiError, api, get } from "../api";
 import { useUser } from "../auth";
 import { Card, ErrorBox, Field, Loading } from "../components/ui";
 import { dateTime, num, trend } from "../format";
-import type { Strategy } from "../types";
+import type { ApiKey, Strategy } from "../types";
 
 export type TradingStatus = { live_trading_enabled: boolean; live_strategies: number };
-type ApiKey = { id: string; exchange: string; label: string; key_hint: string; is_paper: boolean };
 
 /** The server's switch and the user's live strategies; refreshed with every strategy change. */
 export function useTradingStatus() {

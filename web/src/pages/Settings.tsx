@@ -10,6 +10,7 @@ import { useAuth, useUser } from "../auth";
 import { Card, Empty, ErrorBox, Field, Loading } from "../components/ui";
 import { dateTime } from "../format";
 import { useSubmit } from "../forms";
+import type { ApiKey } from "../types";
 import { NameFields } from "./AuthPages";
 
 const CURRENCIES = ["USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD"];
@@ -78,7 +79,6 @@ function Profile() {
   );
 }
 
-type ApiKey = { id: string; exchange: string; label: string; key_hint: string; is_paper: boolean; created_at: string; last_used_at: string | null };
 
 const keySchema = z.object({
   exchange: z.enum(["binance", "kraken", "alpaca", "coinbase"]),
